@@ -1,0 +1,1 @@
+"""Thin adapters over the engine: the command line and the output formats."""

@@ -1,0 +1,153 @@
+"""The `conclint` command, modelled on `ruff check`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional, Sequence
+
+from conclint import __version__
+from conclint.adapters.output import FORMATTERS, format_statistics
+from conclint.engine.run import run
+from conclint.engine.settings import ConfigError, check_codes, load_settings
+from conclint.rules import ALL_RULES, RULES_BY_CODE
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+REPORT_HINT = "conclint: this is a bug in conclint; please report it with the file that triggers it"
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def _codes(value: str) -> List[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: '{value}'") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="conclint", description="Find concurrency hazards in Python code.")
+    parser.add_argument("--version", action="version", version=f"conclint {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check files and directories for concurrency hazards")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable")
+    check.add_argument("--extend-select", type=_codes, help="codes or prefixes to enable on top of select")
+    check.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--statistics", action="store_true", help="print the count of findings per code")
+    check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    check.add_argument("--output-format", choices=sorted(FORMATTERS), default="text")
+    check.add_argument("-o", "--output-file", metavar="PATH", help="write the report to this file")
+    check.add_argument("--config", metavar="PATH", help="a pyproject.toml (or conclint TOML) to read settings from")
+    check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    check.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="processes to analyse files with")
+
+    commands.add_parser("rules", help="list every rule")
+    rule = commands.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code", metavar="CODE")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_ERROR
+        if args.command == "rules":
+            return _list_rules()
+        if args.command == "rule":
+            return _show_rule(args.code)
+        return _check(args)
+    except UsageError as exc:
+        print(f"conclint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ConfigError as exc:
+        print(f"conclint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("conclint: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _list_rules() -> int:
+    width = max(len(rule.name) for rule in ALL_RULES)
+    for rule in ALL_RULES:
+        print(f"{rule.code}  {rule.name:<{width}}  {rule.summary}")
+    return EXIT_CLEAN
+
+
+def _show_rule(code: str) -> int:
+    rule = RULES_BY_CODE.get(code.upper())
+    if rule is None:
+        raise UsageError(f"unknown rule code '{code}' (see `conclint rules`)")
+    print(rule.documentation())
+    return EXIT_CLEAN
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    for option in ("select", "extend_select", "ignore"):
+        value = getattr(args, option)
+        if value is not None:
+            check_codes(value, f"--{option.replace('_', '-')}")
+    if args.select is not None:
+        settings.select = args.select
+    if args.extend_select:
+        settings.extend_select = [*settings.extend_select, *args.extend_select]
+    if args.ignore:
+        settings.ignore = [*settings.ignore, *args.ignore]
+    if args.no_respect_gitignore:
+        settings.respect_gitignore = False
+
+    result = run(args.paths, settings, jobs=args.jobs)
+    cwd = os.getcwd()
+    report = FORMATTERS[args.output_format](result.findings, cwd)
+    if args.output_format == "text" and args.quiet:
+        report = "".join(line + "\n" for line in report.splitlines()[:-1])
+    if args.statistics:
+        report = format_statistics(result.findings) if args.output_format == "text" else report
+    _write(report, args.output_file)
+
+    for path, error in sorted(result.internal_errors.items()):
+        from conclint.adapters.output import display_path
+
+        print(f"conclint: internal error in {display_path(path, cwd)}: {error}", file=sys.stderr)
+    if result.internal_errors:
+        print(REPORT_HINT, file=sys.stderr)
+        return EXIT_ERROR
+    if result.findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _write(report: str, output_file: Optional[str]) -> None:
+    if output_file is None:
+        sys.stdout.write(report)
+        return
+    try:
+        with open(output_file, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    except OSError as exc:
+        raise UsageError(f"cannot write --output-file {output_file}: {exc.strerror or exc}") from None

@@ -1,0 +1,80 @@
+"""Find the Python files to check: walk directories, honour excludes and `.gitignore`."""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, Iterable, List, Optional
+
+import pathspec
+
+from conclint.engine.settings import Settings
+
+
+class _Ignores:
+    """Exclude patterns (relative to the settings root) plus every `.gitignore` met on the way."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.root = os.path.abspath(settings.root)
+        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", [*settings.exclude, *settings.extend_exclude])
+        self.respect_gitignore = settings.respect_gitignore
+        self._gitignores: Dict[str, Optional[pathspec.PathSpec]] = {}
+
+    def excluded(self, path: str, is_dir: bool) -> bool:
+        name = os.path.basename(path)
+        suffix = "/" if is_dir else ""
+        if self.exclude.match_file(name + suffix):
+            return True
+        relative = os.path.relpath(path, self.root).replace(os.sep, "/")
+        if not relative.startswith("..") and self.exclude.match_file(relative + suffix):
+            return True
+        return self.respect_gitignore and self._gitignored(path, suffix)
+
+    def _gitignored(self, path: str, suffix: str) -> bool:
+        directory = os.path.dirname(path)
+        while True:
+            spec = self._gitignore_in(directory)
+            if spec is not None:
+                relative = os.path.relpath(path, directory).replace(os.sep, "/")
+                if spec.match_file(relative + suffix):
+                    return True
+            if os.path.isdir(os.path.join(directory, ".git")):
+                return False
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return False
+            directory = parent
+
+    def _gitignore_in(self, directory: str) -> Optional[pathspec.PathSpec]:
+        if directory not in self._gitignores:
+            spec = None
+            try:
+                with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                    spec = pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            except OSError:
+                pass
+            self._gitignores[directory] = spec
+        return self._gitignores[directory]
+
+
+def discover(paths: Iterable[str], settings: Settings) -> List[str]:
+    """Absolute paths of the files to check, sorted and without duplicates.
+
+    A path named explicitly is always checked, whatever the excludes say; a
+    directory is walked for ``*.py`` without following symlinked directories,
+    so a symlink loop cannot trap the walk.
+    """
+    ignores = _Ignores(settings)
+    found = set()
+    for given in paths:
+        path = os.path.abspath(given)
+        if not os.path.isdir(path):
+            found.add(path)
+            continue
+        for directory, subdirs, files in os.walk(path):
+            subdirs[:] = sorted(d for d in subdirs if not ignores.excluded(os.path.join(directory, d), True))
+            for name in files:
+                if name.endswith(".py"):
+                    full = os.path.join(directory, name)
+                    if not ignores.excluded(full, False):
+                        found.add(full)
+    return sorted(found)

@@ -1,0 +1,55 @@
+"""What a run reports: findings with their location and the related places that explain them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A source range: 1-based rows and 1-based columns, end exclusive (as ruff reports them)."""
+
+    row: int
+    col: int
+    end_row: int
+    end_col: int
+
+    @classmethod
+    def point(cls, row: int, col: int) -> "Span":
+        return cls(row, col, row, col)
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place that explains a finding: where state is written, the thread entry, the await."""
+
+    message: str
+    path: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Edit:
+    content: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Fix:
+    message: str
+    edits: Tuple[Edit, ...]
+    applicability: str = "safe"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    path: str
+    span: Span
+    related: Tuple[Related, ...] = field(default=())
+    fix: Optional[Fix] = None
+
+    def sort_key(self):
+        return (self.path, self.span.row, self.span.col, self.code, self.message)

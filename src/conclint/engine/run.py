@@ -1,0 +1,96 @@
+"""One run: discover files, analyse each once, run the enabled rules, filter what is shown."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from conclint.engine.analysis import FileResult, analyse_file
+from conclint.engine.discovery import discover
+from conclint.engine.findings import Finding
+from conclint.engine.parsing import run_with_deep_stack
+from conclint.engine.project import Project
+from conclint.engine.selection import PerFileIgnores, enabled_codes, is_enabled, suppressed_by_noqa
+from conclint.engine.settings import Settings
+from conclint.rules import ALL_RULES
+from conclint.rules.base import Rule
+
+
+@dataclass
+class RunResult:
+    findings: List[Finding] = field(default_factory=list)
+    files_checked: int = 0
+    internal_errors: Dict[str, str] = field(default_factory=dict)  # path -> one-line description
+
+
+def _analyse_batch(paths: Sequence[str]) -> List[FileResult]:
+    return run_with_deep_stack(lambda: [analyse_file(path) for path in paths])
+
+
+def analyse_files(paths: Sequence[str], jobs: int = 1) -> List[FileResult]:
+    """Per-file results in the order of ``paths``, whatever ``jobs`` is."""
+    if jobs <= 1 or len(paths) < 2:
+        return _analyse_batch(paths)
+    chunks = [paths[i::jobs] for i in range(jobs)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        batches = list(pool.map(_analyse_batch, chunks))
+    by_path = {result.path: result for batch in batches for result in batch}
+    return [by_path[path] for path in paths]
+
+
+def _apply_rules(project: Project, rules: Sequence[Rule], outcome: RunResult) -> List[Finding]:
+    found: List[Finding] = []
+    for facts in project.modules():
+        for rule in rules:
+            try:
+                found.extend(rule.check(project, facts))
+            except Exception as exc:  # a rule's bug costs one module, not the run
+                outcome.internal_errors.setdefault(facts.path, f"{rule.code}: {type(exc).__name__}: {exc}")
+                if os.environ.get("CONCLINT_DEBUG"):
+                    traceback.print_exc()
+    return found
+
+
+def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
+    files = discover(paths or ["."], settings)
+    results = analyse_files(files, jobs)
+    outcome = RunResult(files_checked=len(files))
+    select = [*settings.select, *settings.extend_select]
+    active_rules = [rule() for rule in ALL_RULES if rule.code in enabled_codes([rule.code], select, settings.ignore)]
+    project = Project([r.facts for r in results if r.facts is not None])
+    raw: List[Finding] = []
+    for result in results:
+        raw.extend(result.findings)
+        if result.internal_error:
+            outcome.internal_errors[result.path] = result.internal_error
+    raw.extend(run_with_deep_stack(lambda: _apply_rules(project, active_rules, outcome)))
+    noqa_by_path = {r.path: r.noqa for r in results}
+    per_file = PerFileIgnores(settings.per_file_ignores, settings.root)
+    ignored_by_path: Dict[str, List[str]] = {}
+    for finding in raw:
+        if not is_enabled(finding.code, select, settings.ignore):
+            continue
+        if finding.path not in ignored_by_path:
+            ignored_by_path[finding.path] = per_file.ignored_codes(finding.path)
+        if any(finding.code.startswith(code) for code in ignored_by_path[finding.path]):
+            continue
+        if suppressed_by_noqa(finding.code, finding.span.row, noqa_by_path.get(finding.path, {})):
+            continue
+        outcome.findings.append(finding)
+    outcome.findings.sort(key=Finding.sort_key)
+    return outcome
+
+
+def check_source(text: str, path: str = "snippet.py", settings: Optional[Settings] = None) -> List[Finding]:
+    """Analyse one in-memory snippet (rule examples and tests) through the same pipeline."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        file_path = os.path.join(folder, path)
+        with open(file_path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        settings = settings or Settings(root=folder)
+        return run([file_path], settings).findings

@@ -1,0 +1,141 @@
+"""Settings: their definitions (one table, also rendered in the docs) and loading `[tool.conclint]`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__pycache__",
+    "build", "dist", "node_modules", "site-packages", ".eggs", "*.egg-info",
+)
+
+
+class ConfigError(Exception):
+    """A bad configuration file, key or value: reported in one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    kind: str  # "codes", "globs", "bool", "table-of-codes"
+    default: Any
+    doc: str
+
+
+SETTINGS: Tuple[SettingDef, ...] = (
+    SettingDef("select", "codes", ["CCL"], "Rule codes or prefixes to enable (`CCL1`, `CCL201`)."),
+    SettingDef("extend-select", "codes", [], "Codes or prefixes enabled on top of `select`."),
+    SettingDef("ignore", "codes", [], "Codes or prefixes to disable; a more specific `select` wins."),
+    SettingDef("exclude", "globs", list(DEFAULT_EXCLUDE), "Gitignore-style patterns of paths never walked into (replaces the defaults)."),
+    SettingDef("extend-exclude", "globs", [], "Patterns excluded on top of `exclude`."),
+    SettingDef("per-file-ignores", "table-of-codes", {}, "A table of pattern = [codes] ignored in matching files."),
+    SettingDef("respect-gitignore", "bool", True, "Skip files that `.gitignore` files ignore."),
+)
+SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+@dataclass
+class Settings:
+    select: List[str] = field(default_factory=lambda: ["CCL"])
+    extend_select: List[str] = field(default_factory=list)
+    ignore: List[str] = field(default_factory=list)
+    exclude: List[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    extend_exclude: List[str] = field(default_factory=list)
+    per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
+    respect_gitignore: bool = True
+    root: str = field(default_factory=os.getcwd)  # patterns are relative to this folder
+    config_path: Optional[str] = None
+
+
+def find_pyproject(start: str) -> Optional[str]:
+    """The nearest pyproject.toml at or above ``start`` that has a [tool.conclint] table."""
+    current = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(current, "pyproject.toml")
+        if os.path.isfile(candidate) and _has_conclint_table(candidate):
+            return candidate
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _has_conclint_table(path: str) -> bool:
+    try:
+        return "conclint" in _read_toml(path).get("tool", {})
+    except ConfigError:
+        return True  # report the broken file rather than skipping past it
+
+
+def _read_toml(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_settings(config_path: Optional[str], cwd: Optional[str] = None) -> Settings:
+    cwd = cwd or os.getcwd()
+    path = config_path if config_path is not None else find_pyproject(cwd)
+    if path is None:
+        return Settings(root=cwd)
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("conclint", {})
+    if config_path is not None and not path.endswith("pyproject.toml") and "tool" not in data:
+        table = data  # a dedicated conclint.toml holds the keys at top level
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.conclint] must be a table")
+    settings = Settings(root=os.path.dirname(os.path.abspath(path)), config_path=path)
+    for key, value in table.items():
+        setting = SETTINGS_BY_KEY.get(key)
+        if setting is None:
+            raise ConfigError(f"{path}: unknown key '{key}' in [tool.conclint]")
+        setattr(settings, key.replace("-", "_"), _validated(path, setting, value))
+    return settings
+
+
+def _validated(path: str, setting: SettingDef, value: Any) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"{path}: '{setting.key}' in [tool.conclint] must be {expected}, not {type(value).__name__}")
+
+    if setting.kind == "bool":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if setting.kind in ("codes", "globs"):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise bad("a list of strings")
+        if setting.kind == "codes":
+            check_codes(value, f"{path}: '{setting.key}'")
+        return list(value)
+    if setting.kind == "table-of-codes":
+        if not isinstance(value, dict) or not all(
+            isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in value.values()
+        ):
+            raise bad("a table of pattern = [codes]")
+        for codes in value.values():
+            check_codes(codes, f"{path}: '{setting.key}'")
+        return {pattern: list(codes) for pattern, codes in value.items()}
+    raise AssertionError(setting.kind)
+
+
+def check_codes(selectors: List[str], where: str) -> None:
+    """Every selector must name a rule or a prefix of one (``CCL``, ``CCL1``, ``CCL101``)."""
+    from conclint.rules import RULES_BY_CODE
+
+    for selector in selectors:
+        if selector == "ALL":
+            continue
+        if not any(code.startswith(selector) for code in RULES_BY_CODE):
+            raise ConfigError(f"{where}: unknown rule selector '{selector}'")

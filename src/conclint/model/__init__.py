@@ -1,0 +1,1 @@
+"""The concurrency facts that rules query: functions, calls, where code runs, what state it touches."""

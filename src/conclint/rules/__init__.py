@@ -1,0 +1,17 @@
+"""The rule registry: every rule conclint knows, by code."""
+
+from __future__ import annotations
+
+from typing import Dict, Tuple, Type
+
+from conclint.rules.base import Rule
+from conclint.rules.blocking_sleep import BlockingSleepInAsync
+from conclint.rules.input_errors import SyntaxErrorRule, UnreadableFileRule
+
+ALL_RULES: Tuple[Type[Rule], ...] = (
+    SyntaxErrorRule,
+    UnreadableFileRule,
+    BlockingSleepInAsync,
+)
+
+RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}

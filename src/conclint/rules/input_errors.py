@@ -1,0 +1,32 @@
+"""CCL001/CCL002: files conclint could not analyse. The engine reports these itself."""
+
+from conclint.rules.base import Rule
+
+
+class SyntaxErrorRule(Rule):
+    code = "CCL001"
+    name = "syntax-error"
+    summary = "The file does not parse, or is too deeply nested to analyse."
+    explanation = """
+        conclint parses every file with libcst. A file that is not valid Python, or whose
+        nesting is deeper than CPython's own parser accepts, cannot be analysed: it is
+        reported here with the parser's message and position, and the run goes on.
+
+        Fix the syntax error, or exclude generated files with `extend-exclude`.
+    """
+    bad = ("def broken(:\n    pass\n",)
+    good = ("def fine():\n    pass\n",)
+
+
+class UnreadableFileRule(Rule):
+    code = "CCL002"
+    name = "unreadable-file"
+    summary = "The file cannot be read or decoded as Python source."
+    explanation = """
+        The file could not be read (permissions, a vanished file, a directory named
+        like a module) or decoded: its bytes are not valid in the encoding its PEP 263
+        coding cookie declares (UTF-8 when there is none), or it contains a NUL byte.
+        conclint never guesses an encoding; the run goes on with the other files.
+    """
+    bad = ("x = 1\0\n",)
+    good = ("x = 1\n",)
