@@ -15,7 +15,7 @@ class _Ignores:
 
     def __init__(self, settings: Settings) -> None:
         self.root = os.path.abspath(settings.root)
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", [*settings.exclude, *settings.extend_exclude])
+        self.exclude = pathspec.GitIgnoreSpec.from_lines([*settings.exclude, *settings.extend_exclude])
         self.respect_gitignore = settings.respect_gitignore
         self._gitignores: Dict[str, Optional[pathspec.PathSpec]] = {}
 

@@ -13,7 +13,7 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import Callable, TypeVar, Union
+from typing import Callable, Optional, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -35,12 +35,14 @@ class ParseFailure:
 
 
 def parse_source(text: str) -> Union[cst.Module, ParseFailure]:
-    guard = _cpython_guard(text)
-    if guard is not None:
-        return guard
+    refused, cpython_error = _cpython_verdict(text)
+    if refused is not None:
+        return refused
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        if cpython_error is not None:  # CPython's message and position are the ones users know
+            return cpython_error
         message = exc.message.strip().splitlines()[0] if exc.message else "invalid syntax"
         return ParseFailure(f"syntax error: {message}", exc.raw_line, exc.raw_column + 1)
     except RecursionError:
@@ -49,24 +51,27 @@ def parse_source(text: str) -> Union[cst.Module, ParseFailure]:
         return ParseFailure(f"libcst cannot parse this file: {type(exc).__name__}: {exc}", 1, 1)
 
 
-def _cpython_guard(text: str):
-    """Refuse what CPython itself cannot nest; leave ordinary syntax errors to libcst.
+def _cpython_verdict(text: str) -> Tuple[Optional[ParseFailure], Optional[ParseFailure]]:
+    """(refusal, syntax error) from CPython's parser.
 
-    Plain syntax errors are not reported from here: CPython older than the code's
-    target version rejects new syntax (``match`` on 3.9) that libcst parses fine.
+    A refusal (nesting CPython cannot handle) stops here, before libcst could crash on
+    it. A plain syntax error is only kept for the message: CPython older than the
+    code's target rejects new syntax (``match`` on 3.9) that libcst parses fine.
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ast.parse(text)
     except (RecursionError, MemoryError):
-        return ParseFailure("too deeply nested to analyse (CPython's parser gives up)", 1, 1)
+        return ParseFailure("too deeply nested to analyse (CPython's parser gives up)", 1, 1), None
     except SyntaxError as exc:
+        failure = ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
         if "too many nested" in str(exc.msg) or "too many statically nested" in str(exc.msg):
-            return ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+            return failure, None
+        return None, failure
     except ValueError:
         pass  # NUL bytes are caught before parsing
-    return None
+    return None, None
 
 
 def run_with_deep_stack(func: Callable[[], T]) -> T:

@@ -62,7 +62,7 @@ def suppressed_by_noqa(code: str, row: int, noqa: NoqaMap) -> bool:
 class PerFileIgnores:
     def __init__(self, table: Dict[str, List[str]], root: str) -> None:
         self.root = root
-        self.entries = [(pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), codes) for pattern, codes in table.items()]
+        self.entries = [(pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in table.items()]
 
     def ignored_codes(self, path: str) -> List[str]:
         if not self.entries:

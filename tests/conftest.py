@@ -1,0 +1,64 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, List, Set, Tuple
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
+
+
+def expected_findings(root: Path) -> Set[Tuple[str, int, str]]:
+    """(relative path, row, code) for every `# expect: CODE[, CODE]` comment under ``root``."""
+    files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+    found = set()
+    for file in files:
+        relative = file.name if root.is_file() else file.relative_to(root).as_posix()
+        for row, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match:
+                for code in match.group("codes").split(","):
+                    found.add((relative, row, code.strip()))
+    return found
+
+
+def fixture_cases() -> Iterator[Path]:
+    """A `.py` file in a group folder is one case; a sub-folder is one multi-module case."""
+    for group in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        for entry in sorted(group.iterdir()):
+            if entry.name == "__pycache__":
+                continue
+            if entry.is_dir() or entry.suffix == ".py":
+                yield entry
+
+
+def conclint_command() -> List[str]:
+    """The installed console script; the suite tests what users run."""
+    script = shutil.which("conclint", path=os.path.dirname(sys.executable)) or shutil.which("conclint")
+    if script is None:
+        pytest.fail("the conclint console script is not installed (pip install -e .)")
+    return [script]
+
+
+def run_cli(*args: str, cwd, env_extra=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("CONCLINT_TEST_FAIL_ON", None)
+    if env_extra:
+        env.update(env_extra)
+    return subprocess.run(
+        [*conclint_command(), *args],
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
