@@ -25,7 +25,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class SettingDef:
     key: str
-    kind: str  # "codes", "globs", "bool", "table-of-codes"
+    kind: str  # "codes", "globs", "names", "bool", "table-of-codes"
     default: Any
     doc: str
 
@@ -38,6 +38,8 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("extend-exclude", "globs", [], "Patterns excluded on top of `exclude`."),
     SettingDef("per-file-ignores", "table-of-codes", {}, "A table of pattern = [codes] ignored in matching files."),
     SettingDef("respect-gitignore", "bool", True, "Skip files that `.gitignore` files ignore."),
+    SettingDef("thread-entry-decorators", "names", [], "Qualified names of decorators whose function runs in a thread (`myapp.tasks.background`)."),
+    SettingDef("thread-entry-calls", "names", [], "Qualified names of calls that run their first argument in a thread (`myapp.spawn`)."),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -51,6 +53,8 @@ class Settings:
     extend_exclude: List[str] = field(default_factory=list)
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     respect_gitignore: bool = True
+    thread_entry_decorators: List[str] = field(default_factory=list)
+    thread_entry_calls: List[str] = field(default_factory=list)
     root: str = field(default_factory=os.getcwd)  # patterns are relative to this folder
     config_path: Optional[str] = None
 
@@ -113,7 +117,7 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
         if not isinstance(value, bool):
             raise bad("true or false")
         return value
-    if setting.kind in ("codes", "globs"):
+    if setting.kind in ("codes", "globs", "names"):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise bad("a list of strings")
         if setting.kind == "codes":

@@ -1,18 +1,25 @@
-"""The single pass over a module's CST that gathers every fact the rules need."""
+"""The single pass over a module's CST that gathers every fact the rules need.
+
+The libcst visit records scopes, bindings, definitions and calls; names are resolved
+once the module is complete (a function may use an import written below it), and
+then each function body is read once more by the state analyser, a small walk of our
+own that knows the finished scopes.
+"""
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from conclint.engine.findings import Span
-from conclint.model.facts import MODULE_SCOPE, CallSite, FunctionInfo, ModuleFacts
+from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
 from conclint.model.scopes import (
     DEFINITION,
     IMPORT,
     VALUE,
+    Binding,
     Scope,
     dotted_name_of,
     dotted_parts,
@@ -20,27 +27,41 @@ from conclint.model.scopes import (
     resolve_dotted,
 )
 
+FUNCTION_NODES = (cst.FunctionDef, cst.Lambda)
+
+
+class _Pending:
+    """Work that waits for the module's bindings to be complete."""
+
+    def __init__(self) -> None:
+        self.calls: List[Tuple[CallSite, Scope, Optional[List[str]], cst.Call]] = []
+        self.types: List[Tuple[Binding, Scope, List[str]]] = []
+        self.attribute_types: List[Tuple[ClassInfo, str, Scope, List[str]]] = []
+        self.decorators: List[Tuple[FunctionInfo, Scope, List[cst.Decorator]]] = []
+        self.bases: List[Tuple[ClassInfo, Scope, Sequence[cst.Arg]]] = []
+        self.bodies: List[Tuple[FunctionInfo, cst.CSTNode, Scope]] = []
+
 
 class FactCollector(cst.CSTVisitor):
     def __init__(self, facts: ModuleFacts, is_package: bool) -> None:
         super().__init__()
         self.facts = facts
         self.is_package = is_package
-        self.scope = Scope("module", None)
-        self._name_stack: List[str] = []  # qualname pieces, "<locals>" after functions
-        self._function_stack: List[str] = []
-        self._class_stack: List[Optional[str]] = []
+        self.module_scope = Scope("module", None)
+        self.scope = self.module_scope
+        self._name_stack: List[str] = []
+        self._function_stack: List[FunctionInfo] = []
+        self._class_stack: List[Optional[ClassInfo]] = []
+        self._loop_depth: List[int] = [0]
         self._awaited: set = set()
         self._lambda_count = 0
         self._imported: set = set()
-        # (fact, node) pairs whose spans are filled once positions are known
         self._positioned: List[Tuple[object, cst.CSTNode]] = []
-        # calls waiting for name resolution: (call, scope, parts)
-        self._unresolved: List[Tuple[CallSite, Scope, Optional[List[str]]]] = []
+        self.pending = _Pending()
 
     # ---- helpers -------------------------------------------------------
     def _qualname(self, name: str) -> str:
-        return ".".join([self.facts.module, *self._name_stack, name]) if self.facts.module else ".".join([*self._name_stack, name])
+        return ".".join(p for p in [self.facts.module, *self._name_stack, name] if p)
 
     def _push_scope(self, kind: str) -> None:
         self.scope = Scope(kind, self.scope)
@@ -50,55 +71,92 @@ class FactCollector(cst.CSTVisitor):
         self.scope = self.scope.parent
 
     def _current_function(self) -> str:
-        return self._function_stack[-1] if self._function_stack else MODULE_SCOPE
+        return self._function_stack[-1].qualname if self._function_stack else MODULE_SCOPE
 
-    def _bind_target(self, target: cst.BaseExpression) -> None:
+    def _current_class(self) -> Optional[ClassInfo]:
+        """The class whose method we are directly in (for ``self`` and ``cls``)."""
+        if not self._function_stack:
+            return None
+        owner = self._function_stack[-1].class_qualname
+        return self.facts.classes.get(owner) if owner else None
+
+    def _bind_target(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression] = None) -> None:
         if isinstance(target, cst.Name):
-            self.scope.bind(target.value, VALUE)
+            binding = self.scope.bind(target.value, VALUE)
+            self._record_type(binding, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._bind_target(element.value)
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            owner = self._current_class()
+            if owner is not None and self._is_self(target.value.value) and value is not None:
+                parts = _constructor_parts(value)
+                if parts:
+                    self.pending.attribute_types.append((owner, target.attr.value, self.scope, parts))
+
+    def _is_self(self, name: str) -> bool:
+        function = self._function_stack[-1] if self._function_stack else None
+        return function is not None and function.self_name == name
+
+    def _record_type(self, binding: Binding, value: Optional[cst.BaseExpression]) -> None:
+        if value is None:
+            return
+        parts = _constructor_parts(value)
+        if parts:
+            self.pending.types.append((binding, self.scope, parts))
 
     def _bind_params(self, params: cst.Parameters) -> None:
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-            self.scope.bind(param.name.value, VALUE)
+            binding = self.scope.bind(param.name.value, VALUE)
+            if param.annotation is not None:
+                parts = dotted_parts(param.annotation.annotation)
+                if parts:
+                    self.pending.types.append((binding, self.scope, parts))
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.scope.bind(star.name.value, VALUE)
 
-    def _enter_function(self, anchor: cst.CSTNode, name: str, is_async: bool, is_lambda: bool) -> None:
+    def _enter_function(self, node, anchor: cst.CSTNode, name: str, is_async: bool, is_lambda: bool) -> FunctionInfo:
         qualname = self._qualname(name)
-        in_class = bool(self._class_stack) and self.scope.kind == "class"
+        owner = self._class_stack[-1] if self._class_stack and self.scope.kind == "class" else None
         info = FunctionInfo(
             qualname=qualname,
             name=name,
             is_async=is_async,
             is_lambda=is_lambda,
-            parent=self._function_stack[-1] if self._function_stack else None,
-            class_qualname=self._class_stack[-1] if in_class else None,
+            parent=self._current_function() if self._function_stack else None,
+            class_qualname=owner.qualname if owner else None,
         )
+        if owner is not None:
+            info.self_name = _self_name(node)
         self.facts.functions[qualname] = info
         self._positioned.append((info, anchor))
-        self._function_stack.append(qualname)
+        self._function_stack.append(info)
         self._name_stack.extend([name, "<locals>"])
+        self._loop_depth.append(0)
+        return info
 
     def _leave_function(self) -> None:
         self._function_stack.pop()
+        self._loop_depth.pop()
         del self._name_stack[-2:]
 
     # ---- definitions ----------------------------------------------------
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.scope.bind(node.name.value, DEFINITION, self._qualname(node.name.value))
         for decorator in node.decorators:
             decorator.visit(self)
-        for param in _param_defaults(node.params):
-            param.visit(self)
-        self._enter_function(node.name, node.name.value, node.asynchronous is not None, False)
+        for default in _param_defaults(node.params):
+            default.visit(self)
+        info = self._enter_function(node, node.name, node.name.value, node.asynchronous is not None, False)
+        self.pending.decorators.append((info, self.scope, list(node.decorators)))
         self._class_stack.append(None)
         self._push_scope("function")
+        self.scope.function = info
         self._bind_params(node.params)
+        self.pending.bodies.append((info, node, self.scope))
         node.body.visit(self)
         return False
 
@@ -107,13 +165,15 @@ class FactCollector(cst.CSTVisitor):
         self._class_stack.pop()
         self._leave_function()
 
-    def visit_Lambda(self, node: cst.Lambda) -> None:
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
         self._lambda_count += 1
-        for param in _param_defaults(node.params):
-            param.visit(self)
-        self._enter_function(node, f"<lambda{self._lambda_count}>", False, True)
+        for default in _param_defaults(node.params):
+            default.visit(self)
+        info = self._enter_function(node, node, f"<lambda{self._lambda_count}>", False, True)
         self._push_scope("lambda")
+        self.scope.function = info
         self._bind_params(node.params)
+        self.pending.bodies.append((info, node, self.scope))
         node.body.visit(self)
         return False
 
@@ -124,7 +184,11 @@ class FactCollector(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = self._qualname(node.name.value)
         self.scope.bind(node.name.value, DEFINITION, qualname)
-        self._class_stack.append(qualname)
+        info = ClassInfo(qualname=qualname, name=node.name.value, bases=())
+        self.facts.classes[qualname] = info
+        self._positioned.append((info, node.name))
+        self.pending.bases.append((info, self.scope, node.bases))
+        self._class_stack.append(info)
         self._name_stack.append(node.name.value)
         self._push_scope("class")
 
@@ -135,9 +199,11 @@ class FactCollector(cst.CSTVisitor):
 
     def _visit_comprehension(self, node) -> None:
         self._push_scope("comprehension")
+        self._loop_depth[-1] += 1
 
     def _leave_comprehension(self, original_node) -> None:
         self._pop_scope()
+        self._loop_depth[-1] -= 1
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _visit_comprehension
     leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
@@ -145,16 +211,35 @@ class FactCollector(cst.CSTVisitor):
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._bind_target(node.target)
 
+    def _enter_loop(self, node) -> None:
+        self._loop_depth[-1] += 1
+
+    def _leave_loop(self, original_node) -> None:
+        self._loop_depth[-1] -= 1
+
+    visit_While = _enter_loop
+    leave_While = _leave_loop
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target)
+        self._loop_depth[-1] += 1
+
+    leave_For = _leave_loop
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self._function_stack:
+            self._function_stack[-1].is_generator = True
+
     # ---- bindings -------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             full = dotted_name_of(alias.name)
             self._imported.add(full)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.scope.bind(alias.asname.name.value, IMPORT, full)
+                self._bind_import(alias.asname.name.value, full)
             else:
                 head = full.split(".")[0]
-                self.scope.bind(head, IMPORT, head)
+                self._bind_import(head, head)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         module = import_module_name(node, self.facts.module, self.is_package)
@@ -164,8 +249,14 @@ class FactCollector(cst.CSTVisitor):
         for alias in node.names:
             name = dotted_name_of(alias.name)
             local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
-            self._imported.add(f"{module}.{name}" if module else name)
-            self.scope.bind(local, IMPORT, f"{module}.{name}" if module else name)
+            target = f"{module}.{name}" if module else name
+            self._imported.add(target)
+            self._bind_import(local, target)
+
+    def _bind_import(self, local: str, target: str) -> None:
+        self.scope.bind(local, IMPORT, target)
+        if self.scope is self.module_scope:
+            self.facts.module_imports[local] = target
 
     def visit_Global(self, node: cst.Global) -> None:
         self.scope.globals.update(item.name.value for item in node.names)
@@ -175,11 +266,29 @@ class FactCollector(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._bind_target(target.target)
+            self._bind_target(target.target, node.value)
+            self._class_attribute(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            self._bind_target(node.target)
+            self._bind_target(node.target, node.value)
+            self._class_attribute(node.target, node.value)
+        parts = dotted_parts(node.annotation.annotation)
+        if parts and isinstance(node.target, cst.Name):
+            binding = self.scope.bind(node.target.value, VALUE)
+            self.pending.types.append((binding, self.scope, parts))
+            if self.scope.kind == "class" and self._class_stack and self._class_stack[-1] is not None:
+                self.pending.attribute_types.append((self._class_stack[-1], node.target.value, self.scope, parts))
+        elif parts and isinstance(node.target, cst.Attribute):
+            owner = self._current_class()
+            if owner is not None and isinstance(node.target.value, cst.Name) and self._is_self(node.target.value.value):
+                self.pending.attribute_types.append((owner, node.target.attr.value, self.scope, parts))
+
+    def _class_attribute(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if self.scope.kind == "class" and isinstance(target, cst.Name) and self._class_stack and self._class_stack[-1] is not None:
+            parts = _constructor_parts(value)
+            if parts:
+                self.pending.attribute_types.append((self._class_stack[-1], target.value, self.scope, parts))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._bind_target(node.target)
@@ -191,12 +300,9 @@ class FactCollector(cst.CSTVisitor):
         if isinstance(node.target, cst.Name):
             scope.bind(node.target.value, VALUE)
 
-    def visit_For(self, node: cst.For) -> None:
-        self._bind_target(node.target)
-
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self._bind_target(node.asname.name)
+            self._bind_target(node.asname.name, node.item)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
@@ -208,36 +314,146 @@ class FactCollector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         parts = dotted_parts(node.func)
+        owner = self._current_class()
         call = CallSite(
             callee=None,
             text=".".join(parts) if parts else "",
             function=self._current_function(),
             awaited=id(node) in self._awaited,
+            in_loop=self._loop_depth[-1] > 0,
+            class_context=owner.qualname if owner else None,
         )
         self.facts.calls.append(call)
         self._positioned.append((call, node))
-        self._unresolved.append((call, self.scope, parts))
+        self.pending.calls.append((call, self.scope, parts, node))
 
     # ---- finishing ------------------------------------------------------
     def finish(self, wrapper: MetadataWrapper) -> None:
-        for call, scope, parts in self._unresolved:
-            call.callee = resolve_dotted(scope, parts) if parts else None
+        from conclint.model.state import analyse_function_state
+
+        pending = self.pending
+        for binding, scope, parts in pending.types:
+            binding.value_type = resolve_dotted(scope, parts)
+        for owner, attribute, scope, parts in pending.attribute_types:
+            resolved = resolve_dotted(scope, parts)
+            if resolved:
+                owner.attribute_types.setdefault(attribute, resolved)
+        for info, scope, bases in pending.bases:
+            info.bases = tuple(b for b in (resolve_dotted(scope, dotted_parts(arg.value) or []) for arg in bases if arg.keyword is None) if b)
+        for info, scope, decorators in pending.decorators:
+            names, receivers = [], []
+            for decorator in decorators:
+                expression = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+                parts = dotted_parts(expression) or []
+                names.append(resolve_dotted(scope, parts) or ".".join(parts))
+                receivers.append(scope.value_type(parts[0]) if len(parts) == 2 else None)
+            info.decorators = tuple(names)
+            info.decorator_receivers = tuple(receivers)
+        for name, bindings in self.module_scope.bindings.items():
+            types = {b.value_type for b in bindings if b.value_type}
+            if len(types) == 1:
+                self.facts.global_types[name] = types.pop()
+        for call, scope, parts, node in pending.calls:
+            self._resolve_call(call, scope, parts, node)
         self.facts.imported_modules = frozenset(self._imported)
+        for info, node, scope in pending.bodies:
+            state = analyse_function_state(self, info, node, scope)
+            if state is not None:
+                self.facts.state[info.qualname] = state
         if self._positioned:
             positions = wrapper.resolve(PositionProvider)
             for fact, node in self._positioned:
                 fact.span = _span(positions[node])
+        for state in self.facts.state.values():
+            state.suspension_spans = [marker.span for marker in state.suspension_spans]
+            state.locked_calls = [marker.span for marker in state.locked_calls]
         self._positioned.clear()
-        self._unresolved.clear()
+
+    def position_later(self, fact: object, node: cst.CSTNode) -> None:
+        self._positioned.append((fact, node))
+
+    def receiver_type(self, scope: Scope, receiver: Optional[List[str]]) -> Optional[str]:
+        """The type a dotted receiver was built from: a variable, ``self.attr`` or a constructor."""
+        if not receiver:
+            return None
+        if len(receiver) == 1:
+            return scope.value_type(receiver[0])
+        if len(receiver) == 2:
+            function = scope.enclosing_function()
+            if function is not None and function.self_name == receiver[0] and function.class_qualname:
+                owner = self.facts.classes.get(function.class_qualname)
+                if owner is not None:
+                    return owner.attribute_types.get(receiver[1])
+        return None
+
+    def _resolve_call(self, call: CallSite, scope: Scope, parts: Optional[List[str]], node: cst.Call) -> None:
+        call.callee = resolve_dotted(scope, parts) if parts else None
+        if parts and len(parts) >= 2:
+            call.receiver_type = self.receiver_type(scope, parts[:-1])
+        elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
+            # ThreadPoolExecutor().submit(...), asyncio.get_event_loop().call_soon(...)
+            inner = dotted_parts(node.func.value.func)
+            if inner:
+                call.receiver_type = resolve_dotted(scope, inner)
+        args: List[Optional[Ref]] = []
+        for arg in node.args:
+            ref = self.reference(arg.value, scope)
+            if arg.keyword is not None:
+                if ref is not None:
+                    call.kwargs[arg.keyword.value] = ref
+            elif arg.star:
+                break
+            else:
+                args.append(ref)
+        call.args = tuple(args)
+
+    def reference(self, value: cst.BaseExpression, scope: Scope) -> Optional[Ref]:
+        """A function (or class) an argument names: ``worker``, ``self.run``, a lambda, a partial."""
+        if isinstance(value, cst.Lambda):
+            target = self._lambda_names.get(id(value))
+            return Ref(target=target, text="lambda") if target else None
+        if isinstance(value, cst.Call):
+            inner = dotted_parts(value.func)
+            if inner and resolve_dotted(scope, inner) == "functools.partial" and value.args:
+                return self.reference(value.args[0].value, scope)
+            return None
+        parts = dotted_parts(value)
+        if not parts:
+            return None
+        ref = Ref(target=resolve_dotted(scope, parts), text=".".join(parts))
+        if len(parts) >= 2:
+            ref.receiver_type = self.receiver_type(scope, parts[:-1])
+        return ref
+
+    @property
+    def _lambda_names(self) -> Dict[int, str]:
+        cache = getattr(self, "_lambda_cache", None)
+        if cache is None:
+            cache = {id(node): info.qualname for info, node, _ in self.pending.bodies if isinstance(node, cst.Lambda)}
+            self._lambda_cache = cache
+        return cache
+
+
+def _self_name(node) -> Optional[str]:
+    """The first parameter of a method (``self``/``cls``), unless it is a staticmethod."""
+    if isinstance(node, cst.FunctionDef):
+        for decorator in node.decorators:
+            if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod":
+                return None
+    params = [*node.params.posonly_params, *node.params.params]
+    return params[0].name.value if params else None
+
+
+def _constructor_parts(value: cst.BaseExpression) -> Optional[List[str]]:
+    """``threading.Lock()`` -> ["threading", "Lock"]; ``await make()`` and others -> None."""
+    if isinstance(value, cst.Call):
+        return dotted_parts(value.func)
+    return None
 
 
 def _param_defaults(params: cst.Parameters) -> Sequence[cst.CSTNode]:
-    """Defaults and annotations are evaluated in the enclosing scope."""
-    found: List[cst.CSTNode] = []
-    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-        if param.default is not None:
-            found.append(param.default)
-    return found
+    """Defaults are evaluated in the enclosing scope."""
+    return [p.default for p in [*params.posonly_params, *params.params, *params.kwonly_params] if p.default is not None]
 
 
 def _span(code_range) -> Span:

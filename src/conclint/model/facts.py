@@ -12,6 +12,17 @@ from typing import Dict, FrozenSet, List, Optional, Tuple
 from conclint.engine.findings import Span
 
 MODULE_SCOPE = "<module>"
+NO_SPAN = Span(0, 0, 0, 0)
+
+
+@dataclass
+class Ref:
+    """A value passed somewhere: a function reference (``worker``, ``self.run``, a lambda)."""
+
+    target: Optional[str]  # resolved qualified name (functions, lambdas), when statically known
+    text: str  # as written, dotted ("self.process"), "" for other expressions
+    receiver_type: Optional[str] = None  # for ``obj.method``: the type ``obj`` was built from
+    is_class: bool = False
 
 
 @dataclass
@@ -22,7 +33,12 @@ class CallSite:
     text: str  # the callee as written, dotted ("self.load", "time.sleep"), or "" when not a name
     function: str  # qualname of the innermost enclosing def or lambda, MODULE_SCOPE at top level
     awaited: bool
-    span: Span = Span(0, 0, 0, 0)
+    span: Span = NO_SPAN
+    receiver_type: Optional[str] = None  # ``obj.method(...)``: what ``obj`` was built from
+    args: Tuple[Optional[Ref], ...] = ()  # positional arguments that name a function
+    kwargs: Dict[str, Ref] = field(default_factory=dict)
+    in_loop: bool = False  # inside a for/while loop or a comprehension of its function
+    class_context: Optional[str] = None  # the class of the enclosing method (for self.m() calls)
 
 
 @dataclass
@@ -33,7 +49,49 @@ class FunctionInfo:
     is_lambda: bool
     parent: Optional[str]  # enclosing function's qualname, None at module or class level
     class_qualname: Optional[str]  # set for methods
-    span: Span = Span(0, 0, 0, 0)
+    span: Span = NO_SPAN
+    decorators: Tuple[str, ...] = ()  # resolved names of decorators (calls: of the callee)
+    decorator_receivers: Tuple[Optional[str], ...] = ()  # ``@app.route``: the type of ``app``
+    is_generator: bool = False
+    self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
+
+
+@dataclass
+class ClassInfo:
+    qualname: str
+    name: str
+    bases: Tuple[str, ...]
+    span: Span = NO_SPAN
+    attribute_types: Dict[str, str] = field(default_factory=dict)  # self.x / class x -> constructor
+
+
+@dataclass
+class Access:
+    """A read or write of possibly shared state inside one function."""
+
+    key: str  # "global:mod.x", "class:mod.C.x", "self:mod.C.x", "cell:mod.f.x"
+    display: str  # as written: "total", "self.count", "Counter.n"
+    span: Span
+    locks: Tuple[str, ...]  # thread locks held at this point, as written
+    async_locks: Tuple[str, ...]  # event-loop locks held (async with)
+    suspensions: int  # suspension points (await, async for/with) passed before this access
+
+
+@dataclass
+class Write(Access):
+    kind: str = "assign"  # "assign", "rmw" (augmented), "item" (d[k] = v, del), "mutate", "atomic"
+    derived_from: Optional[Access] = None  # the earlier read this value is computed from
+    checked_by: Optional[Access] = None  # the enclosing condition that read the same state
+
+
+@dataclass
+class FunctionState:
+    """What one function does to shared state, in evaluation order."""
+
+    reads: List[Access] = field(default_factory=list)
+    writes: List[Write] = field(default_factory=list)
+    suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
+    locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
 
 
 @dataclass
@@ -41,8 +99,12 @@ class ModuleFacts:
     path: str
     module: str
     functions: Dict[str, FunctionInfo] = field(default_factory=dict)
+    classes: Dict[str, ClassInfo] = field(default_factory=dict)
     calls: List[CallSite] = field(default_factory=list)
     imported_modules: FrozenSet[str] = frozenset()
+    module_imports: Dict[str, str] = field(default_factory=dict)  # top-level name -> imported target
+    global_types: Dict[str, str] = field(default_factory=dict)  # module variable -> constructor
+    state: Dict[str, FunctionState] = field(default_factory=dict)
     noqa: Dict[int, Optional[Tuple[str, ...]]] = field(default_factory=dict)
 
     def imports_any(self, *names: str) -> bool:

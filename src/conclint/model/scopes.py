@@ -22,6 +22,7 @@ _PREFERENCE = {IMPORT: 0, DEFINITION: 1, VALUE: 2}
 class Binding:
     kind: str  # IMPORT, DEFINITION or VALUE
     target: Optional[str]  # qualified name for imports and definitions
+    value_type: Optional[str] = None  # for values: what built it (``threading.Lock``), when known
 
 
 @dataclass
@@ -31,12 +32,46 @@ class Scope:
     bindings: Dict[str, List[Binding]] = field(default_factory=dict)
     globals: set = field(default_factory=set)
     nonlocals: set = field(default_factory=set)
+    function: Optional[object] = None  # the FunctionInfo of a function or lambda scope
 
-    def bind(self, name: str, kind: str, target: Optional[str] = None) -> None:
+    def bind(self, name: str, kind: str, target: Optional[str] = None) -> Binding:
         if name in self.globals:
-            self.module_scope().bind(name, kind, target)
-            return
-        self.bindings.setdefault(name, []).append(Binding(kind, target))
+            return self.module_scope().bind(name, kind, target)
+        binding = Binding(kind, target)
+        self.bindings.setdefault(name, []).append(binding)
+        return binding
+
+    def owner_of(self, name: str) -> Optional["Scope"]:
+        """The scope whose variable ``name`` is, seen from here (None: builtin or undefined)."""
+        scope: Optional[Scope] = self
+        first = True
+        while scope is not None:
+            if name in scope.globals:
+                module = scope.module_scope()
+                return module if name in module.bindings else None
+            if name in scope.nonlocals:
+                first = False
+                scope = scope.parent
+                continue
+            if (first or scope.kind != "class") and name in scope.bindings:
+                return scope
+            first = False
+            scope = scope.parent
+        return None
+
+    def value_type(self, name: str) -> Optional[str]:
+        """The constructor a variable was built from, when every binding agrees or only one says."""
+        owner = self.owner_of(name)
+        if owner is None:
+            return None
+        types = {b.value_type for b in owner.bindings.get(name, ()) if b.value_type}
+        return types.pop() if len(types) == 1 else None
+
+    def enclosing_function(self) -> Optional[object]:
+        scope: Optional[Scope] = self
+        while scope is not None and scope.function is None and scope.kind == "comprehension":
+            scope = scope.parent
+        return scope.function if scope is not None else None
 
     def module_scope(self) -> "Scope":
         scope = self

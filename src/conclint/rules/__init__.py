@@ -7,10 +7,14 @@ from typing import Dict, Tuple, Type
 from conclint.rules.base import Rule
 from conclint.rules.blocking_sleep import BlockingSleepInAsync
 from conclint.rules.input_errors import SyntaxErrorRule, UnreadableFileRule
+from conclint.rules.thread_races import CheckThenAct, InconsistentLocking, UnsynchronizedReadModifyWrite
 
 ALL_RULES: Tuple[Type[Rule], ...] = (
     SyntaxErrorRule,
     UnreadableFileRule,
+    UnsynchronizedReadModifyWrite,
+    CheckThenAct,
+    InconsistentLocking,
     BlockingSleepInAsync,
 )
 

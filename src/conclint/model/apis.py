@@ -1,0 +1,99 @@
+"""What conclint knows about the standard library and common frameworks, as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+THREAD_LOCK_TYPES = frozenset(
+    {
+        "threading.Lock", "threading.RLock", "threading.Condition", "threading.Semaphore",
+        "threading.BoundedSemaphore", "_thread.allocate_lock", "_thread.LockType", "_thread.RLock",
+        "multiprocessing.Lock", "multiprocessing.RLock", "multiprocessing.Semaphore",
+        "multiprocessing.BoundedSemaphore", "multiprocessing.Condition",
+        "multiprocessing.synchronize.Lock", "multiprocessing.synchronize.RLock",
+    }
+)
+ASYNC_LOCK_TYPES = frozenset(
+    {
+        "asyncio.Lock", "asyncio.Semaphore", "asyncio.BoundedSemaphore", "asyncio.Condition",
+        "trio.Lock", "trio.StrictFIFOLock", "trio.Semaphore", "trio.CapacityLimiter", "trio.Condition",
+        "anyio.Lock", "anyio.Semaphore", "anyio.Condition", "anyio.CapacityLimiter",
+    }
+)
+LOCK_NAME_SUFFIXES = ("lock", "mutex", "_cv")
+SYNCHRONIZING_DECORATORS = frozenset({"wrapt.synchronized", "synchronized"})
+THREAD_LOCAL_TYPES = frozenset({"threading.local", "_threading_local.local", "contextvars.ContextVar"})
+
+# Methods that change their receiver in place. A single call is one operation (atomic for
+# the built-in containers under CPython); it only matters as the "act" after a check.
+MUTATING_METHODS = frozenset(
+    {
+        "append", "appendleft", "extend", "extendleft", "insert", "remove", "pop", "popleft",
+        "popitem", "clear", "update", "add", "discard", "setdefault", "sort", "reverse",
+        "difference_update", "intersection_update", "symmetric_difference_update", "rotate",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """A call that runs one of its arguments elsewhere: in a thread, the loop, a child process."""
+
+    callee: str  # qualified name of the call, or "<type>.<method>" for methods of a known type
+    context: str  # "thread", "loop", "process"
+    position: Optional[int]  # positional index of the function argument
+    keyword: Optional[str]  # keyword naming it
+    many: bool  # runs many times concurrently by design (pools, servers)
+    reason: str
+    handler_class: bool = False  # the argument is a class whose methods run there
+
+
+def _spec(callee, context, position, keyword, many, reason, handler_class=False) -> EntrySpec:
+    return EntrySpec(callee, context, position, keyword, many, reason, handler_class)
+
+
+THREAD_POOL_TYPES = frozenset({"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor", "multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool"})
+PROCESS_POOL_TYPES = frozenset({"concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor", "multiprocessing.Pool", "multiprocessing.pool.Pool"})
+LOOP_TYPES = frozenset({"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop", "asyncio.AbstractEventLoop", "asyncio.BaseEventLoop"})
+
+ENTRY_SPECS: Tuple[EntrySpec, ...] = (
+    _spec("threading.Thread", "thread", 1, "target", False, "threading.Thread(target=...)"),
+    _spec("threading.Timer", "thread", 1, "function", False, "threading.Timer(...)"),
+    _spec("_thread.start_new_thread", "thread", 0, "function", False, "_thread.start_new_thread(...)"),
+    _spec("_thread.start_new", "thread", 0, None, False, "_thread.start_new(...)"),
+    *(_spec(f"{t}.submit", "thread", 0, "fn", True, "ThreadPoolExecutor.submit(...)") for t in THREAD_POOL_TYPES),
+    *(_spec(f"{t}.map", "thread", 0, "fn", True, "ThreadPoolExecutor.map(...)") for t in THREAD_POOL_TYPES),
+    *(_spec(f"{t}.{m}", "thread", 0, "func", True, f"ThreadPool.{m}(...)") for t in THREAD_POOL_TYPES for m in ("apply", "apply_async", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
+    *(_spec(f"{t}.run_in_executor", "thread", 1, None, True, "loop.run_in_executor(...)") for t in LOOP_TYPES),
+    _spec("asyncio.to_thread", "thread", 0, None, True, "asyncio.to_thread(...)"),
+    _spec("anyio.to_thread.run_sync", "thread", 0, None, True, "anyio.to_thread.run_sync(...)"),
+    _spec("trio.to_thread.run_sync", "thread", 0, None, True, "trio.to_thread.run_sync(...)"),
+    *(_spec(f"{s}", "thread", 1, "RequestHandlerClass", True, f"{s.rsplit('.', 1)[1]} request handler", handler_class=True)
+      for s in ("socketserver.ThreadingTCPServer", "socketserver.ThreadingUDPServer", "http.server.ThreadingHTTPServer",
+                "socketserver.ThreadingUnixStreamServer", "socketserver.ThreadingUnixDatagramServer")),
+    # event loop callbacks
+    *(_spec(f"{t}.{m}", "loop", pos, None, False, f"loop.{m}(...)") for t in LOOP_TYPES
+      for m, pos in (("call_soon", 0), ("call_soon_threadsafe", 0), ("call_later", 1), ("call_at", 1), ("add_reader", 1), ("add_writer", 1))),
+    # child processes
+    _spec("multiprocessing.Process", "process", 1, "target", False, "multiprocessing.Process(target=...)"),
+    _spec("os.register_at_fork", "process", None, "after_in_child", False, "os.register_at_fork(after_in_child=...)"),
+    *(_spec(f"{t}.{m}", "process", 0, "func", True, f"Pool.{m}(...)") for t in ("multiprocessing.Pool", "multiprocessing.pool.Pool")
+      for m in ("map", "imap", "imap_unordered", "starmap", "apply", "apply_async", "map_async", "starmap_async")),
+    *(_spec(f"{t}.{m}", "process", 0, "fn", True, f"ProcessPoolExecutor.{m}(...)") for t in ("concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor")
+      for m in ("submit", "map")),
+)
+ENTRY_SPECS_BY_CALLEE = {}
+for _entry in ENTRY_SPECS:
+    ENTRY_SPECS_BY_CALLEE.setdefault(_entry.callee, []).append(_entry)
+
+# Base classes whose methods run in a context of their own.
+THREAD_CLASSES = frozenset({"threading.Thread"})
+PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
+THREADING_SERVER_MIXINS = frozenset({"socketserver.ThreadingMixIn", "socketserver.ThreadingTCPServer", "http.server.ThreadingHTTPServer"})
+PROTOCOL_CLASSES = frozenset({"asyncio.Protocol", "asyncio.DatagramProtocol", "asyncio.BufferedProtocol", "asyncio.SubprocessProtocol", "asyncio.protocols.Protocol", "asyncio.BaseProtocol"})
+HANDLER_METHOD_PREFIXES = ("handle", "do_", "setup", "finish")
+
+# Web frameworks whose default server runs each request in a thread of a pool.
+THREADED_ROUTE_RECEIVERS = frozenset({"flask.Flask", "flask.Blueprint"})
+ROUTE_DECORATOR_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete", "before_request", "after_request"})

@@ -1,0 +1,277 @@
+"""The project-wide concurrency model: call graph, entry points, and where each function runs.
+
+For every function it answers *how can this run concurrently, and why do we think so*:
+the entry points (a thread target, a pool task, a loop callback, a child process) and
+the call chain from each entry down to the function, so messages can say
+``worker() <- threading.Thread(target=...) at jobs.py:40``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from conclint.engine.findings import Span
+from conclint.model.apis import (
+    ENTRY_SPECS_BY_CALLEE,
+    HANDLER_METHOD_PREFIXES,
+    PROCESS_CLASSES,
+    PROTOCOL_CLASSES,
+    ROUTE_DECORATOR_METHODS,
+    THREAD_CLASSES,
+    THREADED_ROUTE_RECEIVERS,
+    THREADING_SERVER_MIXINS,
+    EntrySpec,
+)
+from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
+
+THREAD, LOOP, PROCESS = "thread", "loop", "process"
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """Where concurrent execution of ``function`` starts, and why we think so."""
+
+    context: str  # THREAD, LOOP or PROCESS
+    function: str
+    reason: str  # "threading.Thread(target=...)"
+    path: str
+    span: Span
+    many: bool  # several instances can run at once (a pool, a server, a loop of starts)
+
+
+@dataclass(frozen=True)
+class ExecutionContext:
+    entry: EntryPoint
+    chain: Tuple[str, ...]  # qualnames from the entry function down to this one
+
+    def describe(self, short) -> str:
+        """``helper() <- worker() <- threading.Thread(target=...) at jobs.py:40``."""
+        names = " <- ".join(f"{short(q)}()" for q in reversed(self.chain))
+        return f"{names} <- {self.entry.reason} at {self.entry.path}:{self.entry.span.row}"
+
+
+class ConcurrencyModel:
+    def __init__(self, modules: Sequence[ModuleFacts], thread_entry_decorators: Iterable[str] = (), thread_entry_calls: Iterable[str] = ()) -> None:
+        self.modules = {m.module: m for m in modules}
+        self.functions: Dict[str, Tuple[FunctionInfo, ModuleFacts]] = {}
+        self.classes: Dict[str, Tuple[ClassInfo, ModuleFacts]] = {}
+        for facts in modules:
+            for qualname, info in facts.functions.items():
+                self.functions[qualname] = (info, facts)
+            for qualname, info in facts.classes.items():
+                self.classes[qualname] = (info, facts)
+        self._thread_entry_decorators = set(thread_entry_decorators)
+        self._thread_entry_calls = set(thread_entry_calls)
+        self.callees: Dict[str, List[Tuple[str, CallSite]]] = {}
+        self.instantiations: Dict[str, List[Tuple[CallSite, ModuleFacts]]] = {}
+        self.entries: List[EntryPoint] = []
+        self.shared_classes: Dict[str, str] = {}  # class -> why its instances are shared
+        self.handler_classes: Set[str] = set()
+        self._build_call_graph(modules)
+        self._find_entries(modules)
+        self.contexts: Dict[str, List[ExecutionContext]] = {}
+        self._propagate()
+
+    # ---- resolution ---------------------------------------------------------
+    def resolve_name(self, name: Optional[str], depth: int = 0) -> Optional[str]:
+        """A project function or class by qualified name, following re-exports."""
+        if not name or depth > 8:
+            return None
+        if name in self.functions or name in self.classes:
+            return name
+        module, _, attribute = name.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is not None and attribute in facts.module_imports:
+            return self.resolve_name(facts.module_imports[attribute], depth + 1)
+        # a method through its class, re-exported: pkg.Cls.method
+        owner, _, method = name.rpartition(".")
+        if owner and owner not in self.classes:
+            resolved_owner = self.resolve_name(owner, depth + 1)
+            if resolved_owner in self.classes:
+                return self.method_of(resolved_owner, method)
+        return None
+
+    def class_bases(self, qualname: str) -> List[str]:
+        """All bases, transitively: project classes by qualname, outside ones as written."""
+        seen: List[str] = []
+        pending = [qualname]
+        while pending:
+            current = pending.pop()
+            entry = self.classes.get(current)
+            if entry is None:
+                continue
+            for base in entry[0].bases:
+                resolved = self.resolve_name(base) or base
+                if resolved not in seen:
+                    seen.append(resolved)
+                    pending.append(resolved)
+        return seen
+
+    def is_subclass_of(self, qualname: str, bases: Iterable[str]) -> bool:
+        wanted = set(bases)
+        return any(base in wanted for base in self.class_bases(qualname))
+
+    def method_of(self, class_qualname: str, name: str) -> Optional[str]:
+        for owner in [class_qualname, *self.class_bases(class_qualname)]:
+            candidate = f"{owner}.{name}"
+            if candidate in self.functions:
+                return candidate
+        return None
+
+    def resolve_ref(self, ref: Optional[Ref], call: CallSite) -> Optional[str]:
+        """The project function a reference names: ``worker``, ``self.run``, ``obj.method``, a lambda."""
+        if ref is None:
+            return None
+        resolved = self.resolve_name(ref.target)
+        if resolved in self.functions:
+            return resolved
+        parts = ref.text.split(".")
+        if len(parts) == 2 and call.class_context and parts[0] in ("self", "cls"):
+            return self.method_of(call.class_context, parts[1])
+        if ref.receiver_type:
+            owner = self.resolve_name(ref.receiver_type)
+            if owner in self.classes:
+                return self.method_of(owner, parts[-1])
+        return None
+
+    def resolve_call(self, call: CallSite) -> Optional[str]:
+        resolved = self.resolve_name(call.callee)
+        if resolved in self.functions:
+            return resolved
+        if resolved in self.classes:
+            return self.method_of(resolved, "__init__")
+        parts = call.text.split(".") if call.text else []
+        if len(parts) == 2 and call.class_context and parts[0] in ("self", "cls"):
+            return self.method_of(call.class_context, parts[1])
+        if call.receiver_type and len(parts) >= 2:
+            owner = self.resolve_name(call.receiver_type)
+            if owner in self.classes:
+                return self.method_of(owner, parts[-1])
+        return None
+
+    def short_name(self, qualname: str) -> str:
+        return qualname.replace(".<locals>", "").rsplit(".", 2)[-1] if qualname.count(".") else qualname
+
+    def display_name(self, qualname: str) -> str:
+        """``Counter.inc`` for methods, ``worker`` for functions: the name a reader knows."""
+        entry = self.functions.get(qualname)
+        if entry is None:
+            return qualname
+        info = entry[0]
+        if info.class_qualname:
+            return f"{info.class_qualname.rsplit('.', 1)[-1]}.{info.name}"
+        return info.name
+
+    # ---- call graph ---------------------------------------------------------
+    def _build_call_graph(self, modules: Sequence[ModuleFacts]) -> None:
+        for facts in modules:
+            for call in facts.calls:
+                target = self.resolve_call(call)
+                if target is not None and call.function != MODULE_SCOPE:
+                    self.callees.setdefault(call.function, []).append((target, call))
+                resolved = self.resolve_name(call.callee)
+                if resolved in self.classes:
+                    self.instantiations.setdefault(resolved, []).append((call, facts))
+
+    # ---- entry points -------------------------------------------------------
+    def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool) -> None:
+        if function is not None and function in self.functions:
+            self.entries.append(EntryPoint(context, function, reason, facts.path, span, many))
+
+    def _spec_for(self, call: CallSite) -> List[EntrySpec]:
+        specs = list(ENTRY_SPECS_BY_CALLEE.get(call.callee or "", ()))
+        if call.receiver_type and call.text:
+            specs += ENTRY_SPECS_BY_CALLEE.get(f"{call.receiver_type}.{call.text.rsplit('.', 1)[-1]}", ())
+        return specs
+
+    def _find_entries(self, modules: Sequence[ModuleFacts]) -> None:
+        self._global_instances = {}
+        for facts in modules:
+            for name, type_name in facts.global_types.items():
+                resolved = self.resolve_name(type_name)
+                if resolved in self.classes:
+                    self._global_instances.setdefault(resolved, f"the module global `{name}`")
+        for facts in modules:
+            for call in facts.calls:
+                for spec in self._spec_for(call):
+                    self._entry_from_call(spec, call, facts)
+                if call.callee in self._thread_entry_calls:
+                    ref = call.args[0] if call.args else next(iter(call.kwargs.values()), None)
+                    self._add_entry(THREAD, self.resolve_ref(ref, call), f"{call.text}(...)", facts, call.span, True)
+                resolved = self.resolve_name(call.callee)
+                if resolved in self.classes and self.is_subclass_of(resolved, THREADING_SERVER_MIXINS):
+                    handler = call.args[1] if len(call.args) > 1 else call.kwargs.get("RequestHandlerClass")
+                    spec = EntrySpec(resolved, THREAD, 1, None, True, f"{resolved.rsplit('.', 1)[-1]} request handler", True)
+                    self._handler_entries(spec, handler, call, facts)
+                    self.shared_classes.setdefault(resolved, "the server object is shared by every request thread")
+            for qualname, info in facts.functions.items():
+                self._entries_from_decorators(info, facts)
+                if info.is_async:
+                    self._add_entry(LOOP, qualname, "async def", facts, info.span, True)
+            for qualname, info in facts.classes.items():
+                self._entries_from_class(qualname, info, facts)
+
+    def _entry_from_call(self, spec: EntrySpec, call: CallSite, facts: ModuleFacts) -> None:
+        ref = call.kwargs.get(spec.keyword) if spec.keyword else None
+        if ref is None and spec.position is not None and spec.position < len(call.args):
+            ref = call.args[spec.position]
+        if spec.handler_class:
+            self._handler_entries(spec, ref, call, facts)
+            return
+        target = self.resolve_ref(ref, call)
+        self._add_entry(spec.context, target, spec.reason, facts, call.span, spec.many or call.in_loop)
+        if target is not None and spec.context == THREAD and ref is not None and "." in ref.text:
+            owner = self.functions[target][0].class_qualname if target in self.functions else None
+            if owner:
+                self.shared_classes.setdefault(owner, f"its bound method `{ref.text}` is a thread target")
+
+    def _handler_entries(self, spec: EntrySpec, ref: Optional[Ref], call: CallSite, facts: ModuleFacts) -> None:
+        handler = self.resolve_name(ref.target) if ref is not None else None
+        if handler not in self.classes:
+            return
+        self.handler_classes.add(handler)
+        for owner in [handler, *self.class_bases(handler)]:
+            for qualname, (info, _) in self.functions.items():
+                if info.class_qualname == owner and info.name.startswith(HANDLER_METHOD_PREFIXES):
+                    self._add_entry(spec.context, qualname, spec.reason, facts, call.span, True)
+
+    def _entries_from_decorators(self, info: FunctionInfo, facts: ModuleFacts) -> None:
+        for name, receiver in zip(info.decorators, info.decorator_receivers):
+            if name in self._thread_entry_decorators:
+                self._add_entry(THREAD, info.qualname, f"@{name}", facts, info.span, True)
+            elif receiver in THREADED_ROUTE_RECEIVERS and name.rsplit(".", 1)[-1] in ROUTE_DECORATOR_METHODS:
+                self._add_entry(THREAD, info.qualname, f"Flask route @{name} (threaded server)", facts, info.span, True)
+
+    def _entries_from_class(self, qualname: str, info: ClassInfo, facts: ModuleFacts) -> None:
+        bases = self.class_bases(qualname)
+        sites = self.instantiations.get(qualname, [])
+        many = len(sites) > 1 or any(call.in_loop for call, _ in sites)
+        if any(base in THREAD_CLASSES for base in bases):
+            self._add_entry(THREAD, self.method_of(qualname, "run"), f"threading.Thread subclass {info.name}.run", facts, info.span, many)
+            self.shared_classes.setdefault(qualname, "it is a Thread: its owner and its own thread both use it")
+        if any(base in PROCESS_CLASSES for base in bases):
+            self._add_entry(PROCESS, self.method_of(qualname, "run"), f"multiprocessing.Process subclass {info.name}.run", facts, info.span, many)
+        if any(base in PROTOCOL_CLASSES for base in bases):
+            for method, (function, _) in self.functions.items():
+                if function.class_qualname == qualname:
+                    self._add_entry(LOOP, method, f"asyncio protocol {info.name}", facts, info.span, True)
+        if qualname in self._global_instances:
+            self.shared_classes.setdefault(qualname, f"an instance is kept in {self._global_instances[qualname]}")
+
+    # ---- propagation --------------------------------------------------------
+    def _propagate(self) -> None:
+        for entry in self.entries:
+            seen = {entry.function}
+            queue = deque([(entry.function, (entry.function,))])
+            while queue:
+                function, chain = queue.popleft()
+                self.contexts.setdefault(function, []).append(ExecutionContext(entry, chain))
+                for callee, _call in self.callees.get(function, ()):
+                    if callee not in seen:
+                        seen.add(callee)
+                        queue.append((callee, chain + (callee,)))
+
+    def contexts_of(self, qualname: str, context: str) -> List[ExecutionContext]:
+        return [c for c in self.contexts.get(qualname, ()) if c.entry.context == context]

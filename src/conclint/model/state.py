@@ -1,0 +1,482 @@
+"""Shared-state accesses of one function, in evaluation order, with the locks held.
+
+Runs after the module's scopes are complete, as a small walk of our own over the
+function's statements (no libcst visit): for every read and write of state that can be
+shared (module globals, class attributes, attributes of ``self``, closure cells) it
+records which thread and event-loop locks are held, how many suspension points came
+before, which earlier read a written value derives from, and which enclosing condition
+checked the same state. Locals are followed only as carriers of such reads.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from conclint.model.apis import (
+    ASYNC_LOCK_TYPES,
+    LOCK_NAME_SUFFIXES,
+    MUTATING_METHODS,
+    SYNCHRONIZING_DECORATORS,
+    THREAD_LOCAL_TYPES,
+    THREAD_LOCK_TYPES,
+)
+from conclint.model.facts import Access, FunctionInfo, FunctionState, Write
+from conclint.model.scopes import DEFINITION, VALUE, Scope, dotted_parts
+
+Reads = List[Access]
+
+
+def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> Optional[FunctionState]:
+    walker = _StateWalker(collector, info, scope)
+    if isinstance(node, cst.Lambda):
+        walker.expr(node.body)
+    else:
+        walker.block(node.body)
+    state = walker.state
+    if not state.reads and not state.writes and not state.suspension_spans and not state.locked_calls:
+        return None
+    return state
+
+
+class _StateWalker:
+    def __init__(self, collector, info: FunctionInfo, scope: Scope) -> None:
+        self.collector = collector
+        self.facts = collector.facts
+        self.info = info
+        self.scope = scope
+        self.state = FunctionState()
+        synchronized = any(d in SYNCHRONIZING_DECORATORS for d in info.decorators)
+        self.locks: List[str] = ["@synchronized"] if synchronized else []
+        self.async_locks: List[str] = []
+        self.taint: Dict[str, Reads] = {}
+        self.checks: List[Reads] = []
+        self.comprehension_names: List[set] = []
+        self.is_classmethod = "classmethod" in info.decorators
+
+    # ---- keys -----------------------------------------------------------
+    def key_of(self, parts: Sequence[str]) -> Optional[Tuple[str, str]]:
+        """(key, display) for a dotted reference to shared state, None for locals and modules."""
+        head = parts[0]
+        display = ".".join(parts)
+        if any(head in names for names in self.comprehension_names):
+            return None
+        info = self.info
+        if info.self_name == head and info.class_qualname:
+            if len(parts) < 2:
+                return None
+            if self.is_classmethod:
+                return f"class:{info.class_qualname}.{'.'.join(parts[1:])}", display
+            if parts[1] == "__class__" and len(parts) >= 3:
+                return f"class:{info.class_qualname}.{'.'.join(parts[2:])}", display
+            return f"self:{info.class_qualname}.{'.'.join(parts[1:])}", display
+        owner = self.scope.owner_of(head)
+        if owner is None or owner is self.scope:
+            return None
+        if owner.kind == "module":
+            binding = owner._best(head)
+            if binding is None or binding.kind not in (VALUE, DEFINITION):
+                return None
+            if binding.kind == DEFINITION:
+                if len(parts) >= 2 and binding.target in self.facts.classes:
+                    return f"class:{binding.target}.{'.'.join(parts[1:])}", display
+                return None
+            if self.facts.global_types.get(head) in THREAD_LOCAL_TYPES:
+                return None
+            return f"global:{self.facts.module}.{display}", display
+        if owner.kind in ("function", "lambda") and owner.function is not None:
+            return f"cell:{owner.function.qualname}.{display}", display
+        return None
+
+    def _type_of(self, parts: Sequence[str]) -> Optional[str]:
+        if len(parts) == 1:
+            return self.scope.value_type(parts[0]) or self.facts.global_types.get(parts[0])
+        if len(parts) == 2 and self.info.self_name == parts[0] and self.info.class_qualname:
+            owner = self.facts.classes.get(self.info.class_qualname)
+            return owner.attribute_types.get(parts[1]) if owner else None
+        return None
+
+    def lock_kind(self, expression: cst.BaseExpression, asynchronous: bool) -> Optional[str]:
+        """"thread" or "async" when ``expression`` is a lock, known by type or, failing that, by name."""
+        parts = dotted_parts(expression)
+        if not parts:
+            return None
+        known = self._type_of(parts)
+        if known in THREAD_LOCK_TYPES:
+            return "thread"
+        if known in ASYNC_LOCK_TYPES:
+            return "async"
+        if known is None and parts[-1].lower().endswith(LOCK_NAME_SUFFIXES):
+            return "async" if asynchronous else "thread"
+        return None
+
+    # ---- recording ------------------------------------------------------
+    def _access(self, cls, key: str, display: str, node: cst.CSTNode, **extra):
+        access = cls(
+            key=key,
+            display=display,
+            span=None,
+            locks=tuple(self.locks),
+            async_locks=tuple(self.async_locks),
+            suspensions=len(self.state.suspension_spans),
+            **extra,
+        )
+        self.collector.position_later(access, node)
+        return access
+
+    def read(self, key: str, display: str, node: cst.CSTNode) -> Access:
+        access = self._access(Access, key, display, node)
+        self.state.reads.append(access)
+        return access
+
+    def write(self, key: str, display: str, node: cst.CSTNode, kind: str, derived: Reads) -> Write:
+        derived_from = next((r for r in reversed(derived) if r.key == key), None)
+        checked_by = None
+        for reads in reversed(self.checks):
+            checked_by = next((r for r in reads if r.key == key), None)
+            if checked_by is not None:
+                break
+        write = self._access(Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by)
+        self.state.writes.append(write)
+        return write
+
+    def suspend(self, node: cst.CSTNode) -> None:
+        """Mark a suspension point; its span is filled in with the others' positions."""
+        marker = _SuspensionMarker()
+        self.collector.position_later(marker, node)
+        self.state.suspension_spans.append(marker)
+
+    # ---- statements -----------------------------------------------------
+    def block(self, body) -> None:
+        if isinstance(body, cst.SimpleStatementSuite):
+            for small in body.body:
+                self.small(small)
+            return
+        for statement in body.body:
+            self.statement(statement)
+
+    def statement(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                self.small(small)
+        elif isinstance(node, cst.If):
+            self.conditional(node.test, node.body, node.orelse)
+        elif isinstance(node, cst.While):
+            self.conditional(node.test, node.body, node.orelse)
+        elif isinstance(node, cst.For):
+            reads = self.expr(node.iter)
+            self.bind_local(node.target, reads)
+            if node.asynchronous is not None:
+                self.suspend(node)
+            self.block(node.body)
+            if node.orelse is not None:
+                self.block(node.orelse.body)
+        elif isinstance(node, cst.With):
+            self.with_statement(node)
+        elif isinstance(node, (cst.Try, cst.TryStar)):
+            self.block(node.body)
+            for handler in node.handlers:
+                self.block(handler.body)
+            if node.orelse is not None:
+                self.block(node.orelse.body)
+            if node.finalbody is not None:
+                self.block(node.finalbody.body)
+        elif isinstance(node, cst.Match):
+            self.expr(node.subject)
+            for case in node.cases:
+                self.block(case.body)
+        # nested functions and classes are analysed on their own
+
+    def conditional(self, test, body, orelse) -> None:
+        acquired = self._acquired_lock(test)
+        reads = self.expr(test)
+        self.checks.append(reads)
+        if acquired:
+            self.locks.append(acquired)
+        self.block(body)
+        if acquired:
+            self.locks.remove(acquired)
+        if isinstance(orelse, cst.If):
+            self.conditional(orelse.test, orelse.body, orelse.orelse)
+        elif orelse is not None:
+            self.block(orelse.body)
+        self.checks.pop()
+
+    def with_statement(self, node: cst.With) -> None:
+        asynchronous = node.asynchronous is not None
+        held: List[Tuple[str, str]] = []
+        for item in node.items:
+            reads = self.expr(item.item)
+            kind = self.lock_kind(item.item, asynchronous)
+            if kind is not None:
+                held.append((kind, ".".join(dotted_parts(item.item) or [])))
+            if asynchronous:
+                self.suspend(item)
+            if item.asname is not None:
+                self.bind_local(item.asname.name, reads)
+        for kind, name in held:
+            (self.locks if kind == "thread" else self.async_locks).append(name)
+        self.block(node.body)
+        for kind, name in held:
+            (self.locks if kind == "thread" else self.async_locks).remove(name)
+        if asynchronous:
+            self.suspend(node)
+
+    def small(self, node: cst.BaseSmallStatement) -> None:
+        if isinstance(node, cst.Assign):
+            reads = self.expr(node.value)
+            for target in node.targets:
+                self.assign_target(target.target, reads)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                self.assign_target(node.target, self.expr(node.value))
+        elif isinstance(node, cst.AugAssign):
+            self.augmented(node)
+        elif isinstance(node, cst.Expr):
+            if not self._lock_call(node.value):
+                self.expr(node.value)
+        elif isinstance(node, cst.Return):
+            if node.value is not None:
+                self.expr(node.value)
+        elif isinstance(node, cst.Del):
+            self.delete(node.target)
+        elif isinstance(node, cst.Raise):
+            if node.exc is not None:
+                self.expr(node.exc)
+        elif isinstance(node, cst.Assert):
+            self.expr(node.test)
+
+    def _lock_call(self, value: cst.BaseExpression) -> bool:
+        """``lock.acquire()`` / ``lock.release()`` as a statement: track the lock held."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
+            return False
+        method = value.func.attr.value
+        if method not in ("acquire", "release") or self.lock_kind(value.func.value, False) != "thread":
+            return False
+        name = ".".join(dotted_parts(value.func.value) or [])
+        if method == "acquire":
+            self.locks.append(name)
+        elif name in self.locks:
+            self.locks.remove(name)
+        return True
+
+    def _acquired_lock(self, test: cst.BaseExpression) -> Optional[str]:
+        if (
+            isinstance(test, cst.Call)
+            and isinstance(test.func, cst.Attribute)
+            and test.func.attr.value == "acquire"
+            and self.lock_kind(test.func.value, False) == "thread"
+        ):
+            return ".".join(dotted_parts(test.func.value) or [])
+        return None
+
+    def augmented(self, node: cst.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, cst.Name):
+            resolved = self.writable_name(target.value)
+            if resolved is None:
+                self.taint[target.value] = self.taint.get(target.value, []) + self.expr(node.value)
+                return
+            before = self.read(*resolved, target)
+            self.write(*resolved, target, "rmw", [before, *self.expr(node.value)])
+            return
+        if isinstance(target, cst.Attribute):
+            parts = dotted_parts(target)
+            resolved = self.key_of(parts) if parts else None
+            if resolved is None:
+                self.expr(target.value)
+                self.expr(node.value)
+                return
+            before = self.read(*resolved, target)
+            self.write(*resolved, target, "rmw", [before, *self.expr(node.value)])
+            return
+        if isinstance(target, cst.Subscript):
+            container = self.expr(target.value)
+            for element in target.slice:
+                self.expr(element.slice)
+            resolved = self._container_key(target.value)
+            values = self.expr(node.value)
+            if resolved is not None:
+                self.write(*resolved, target, "rmw", [*container, *values])
+
+    def writable_name(self, name: str) -> Optional[Tuple[str, str]]:
+        """A plain name assigned here writes shared state only under ``global`` or ``nonlocal``."""
+        if name in self.scope.globals or name in self.scope.nonlocals:
+            return self.key_of([name])
+        return None
+
+    def _container_key(self, container: cst.BaseExpression) -> Optional[Tuple[str, str]]:
+        parts = dotted_parts(container)
+        return self.key_of(parts) if parts else None
+
+    def assign_target(self, target: cst.BaseExpression, reads: Reads) -> None:
+        if isinstance(target, cst.Name):
+            resolved = self.writable_name(target.value)
+            if resolved is None:
+                self.taint[target.value] = list(reads)
+            else:
+                self.write(*resolved, target, "assign", reads)
+        elif isinstance(target, cst.Attribute):
+            parts = dotted_parts(target)
+            resolved = self.key_of(parts) if parts else None
+            if resolved is not None:
+                self.write(*resolved, target, "assign", reads)
+            else:
+                self.expr(target.value)
+        elif isinstance(target, cst.Subscript):
+            self.expr(target.value)  # naming the container is not reading the value stored
+            for element in target.slice:
+                self.expr(element.slice)
+            resolved = self._container_key(target.value)
+            if resolved is not None:
+                self.write(*resolved, target, "item", reads)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.assign_target(element.value, reads)
+        elif isinstance(target, cst.StarredElement):
+            self.assign_target(target.value, reads)
+
+    def delete(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.delete(element.value)
+        elif isinstance(target, cst.Subscript):
+            self.expr(target.value)
+            resolved = self._container_key(target.value)
+            if resolved is not None:
+                self.write(*resolved, target, "item", [])
+        elif isinstance(target, cst.Name):
+            resolved = self.writable_name(target.value)
+            if resolved is not None:
+                self.write(*resolved, target, "assign", [])
+
+    def bind_local(self, target: cst.BaseExpression, reads: Reads) -> None:
+        if isinstance(target, cst.Name):
+            if self.writable_name(target.value) is None:
+                self.taint[target.value] = list(reads)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_local(element.value, reads)
+
+    # ---- expressions ----------------------------------------------------
+    def expr(self, node: Optional[cst.CSTNode]) -> Reads:
+        if node is None:
+            return []
+        if isinstance(node, cst.Name):
+            if node.value in self.taint and not any(node.value in n for n in self.comprehension_names):
+                return list(self.taint[node.value])
+            resolved = self.key_of([node.value])
+            return [self.read(*resolved, node)] if resolved else []
+        if isinstance(node, cst.Attribute):
+            parts = dotted_parts(node)
+            if parts:
+                resolved = self.key_of(parts)
+                if resolved:
+                    return [self.read(*resolved, node)]
+                return self.expr(node.value) if len(parts) > 2 else self._name_taint(parts[0])
+            class_key = self._type_of_self_attribute(node)
+            if class_key:
+                return [self.read(*class_key, node)]
+            return self.expr(node.value)
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        if isinstance(node, cst.Await):
+            reads = self.expr(node.expression)
+            self.suspend(node)
+            return reads
+        if isinstance(node, cst.Yield):
+            reads = self.expr(node.value) if isinstance(node.value, cst.BaseExpression) else (
+                self.expr(node.value.item) if isinstance(node.value, cst.From) else []
+            )
+            if self.info.is_async:
+                self.suspend(node)
+            return reads
+        if isinstance(node, cst.Lambda):
+            return []
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self.comprehension(node)
+        if isinstance(node, cst.NamedExpr):
+            reads = self.expr(node.value)
+            self.bind_local(node.target, reads)
+            return reads
+        reads: Reads = []
+        for child in node.children:
+            if isinstance(child, (cst.BaseExpression, cst.BaseElement, cst.BaseDictElement, cst.Arg,
+                                  cst.BaseFormattedStringContent, cst.ComparisonTarget, cst.SubscriptElement,
+                                  cst.BaseSlice)):
+                reads.extend(self.expr(child))
+        return reads
+
+    def _name_taint(self, name: str) -> Reads:
+        return list(self.taint.get(name, []))
+
+    def _type_of_self_attribute(self, node: cst.Attribute) -> Optional[Tuple[str, str]]:
+        """``type(self).x`` reads the class attribute ``x``."""
+        value = node.value
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Name)
+            and value.func.value == "type"
+            and len(value.args) == 1
+            and isinstance(value.args[0].value, cst.Name)
+            and value.args[0].value.value == self.info.self_name
+            and self.info.class_qualname
+        ):
+            return f"class:{self.info.class_qualname}.{node.attr.value}", f"type(self).{node.attr.value}"
+        return None
+
+    def call(self, node: cst.Call) -> Reads:
+        if self.locks:
+            marker = _SuspensionMarker()
+            self.collector.position_later(marker, node)
+            self.state.locked_calls.append(marker)
+        reads: Reads = []
+        receiver_key = None
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            reads.extend(self.expr(func.value))
+            parts = dotted_parts(func.value)
+            receiver_key = self.key_of(parts) if parts else None
+            if receiver_key is None and isinstance(func.value, cst.Attribute):
+                receiver_key = self._type_of_self_attribute(func.value)
+        else:
+            reads.extend(self.expr(func))
+        for arg in node.args:
+            reads.extend(self.expr(arg.value))
+        if receiver_key is not None and isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+            self.write(*receiver_key, node, "mutate", reads)
+        return reads
+
+    def comprehension(self, node) -> Reads:
+        reads: Reads = []
+        names: set = set()
+        self.comprehension_names.append(names)
+        generator = node.for_in
+        while generator is not None:
+            reads.extend(self.expr(generator.iter))
+            names.update(_target_names(generator.target))
+            for condition in generator.ifs:
+                reads.extend(self.expr(condition.test))
+            generator = generator.inner_for_in
+        if isinstance(node, cst.DictComp):
+            reads.extend(self.expr(node.key))
+            reads.extend(self.expr(node.value))
+        else:
+            reads.extend(self.expr(node.elt))
+        self.comprehension_names.pop()
+        return reads
+
+
+class _SuspensionMarker:
+    """Stands for a position until the module's positions are resolved."""
+
+    span = None
+
+
+def _target_names(target: cst.BaseExpression) -> List[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in _target_names(element.value)]
+    return []

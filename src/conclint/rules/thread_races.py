@@ -1,0 +1,344 @@
+"""CCL101-CCL103: races on shared state between threads.
+
+All three look at the same writes, so one analysis per project classifies every write
+of shared state once, and each rule reports its own code: a statement gets at most one
+of them (check-then-act before read-modify-write before inconsistent locking).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from conclint.engine.findings import Finding, Related
+from conclint.model.concurrency import THREAD, ConcurrencyModel, ExecutionContext
+from conclint.model.facts import FunctionState, ModuleFacts, Write
+from conclint.rules._paths import short_path
+from conclint.rules.base import Rule
+
+CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__")
+RMW_KINDS = ("rmw", "assign", "item")
+WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
+
+
+class ThreadRaceAnalysis:
+    """Every write of shared state in the project, classified once."""
+
+    def __init__(self, project) -> None:
+        self.model: ConcurrencyModel = project.model
+        self.writers: Dict[str, List[WriteSite]] = {}
+        self.locked_call_spans: Dict[str, set] = {}
+        for facts in project.modules():
+            for function, state in facts.state.items():
+                self.locked_call_spans[function] = set(state.locked_calls)
+                if self._is_constructor(function):
+                    continue
+                for write in state.writes:
+                    self.writers.setdefault(write.key, []).append((function, write, facts))
+        self._shared_through = self._classes_shared_through_subclasses()
+        self._by_path: Dict[str, List[Finding]] = {}
+        for facts in project.modules():
+            self._by_path[facts.path] = list(self._classify_module(facts))
+
+    def findings(self, facts: ModuleFacts, code: str) -> Iterable[Finding]:
+        return [f for f in self._by_path.get(facts.path, ()) if f.code == code]
+
+    # ---- facts about functions and state -----------------------------------
+    def _is_constructor(self, function: str) -> bool:
+        return function.rsplit(".", 1)[-1] in CONSTRUCTORS
+
+    def always_called_locked(self, function: str) -> bool:
+        """A helper whose every call in the project is made with a lock held (or named ``*_locked``)."""
+        if function.endswith("_locked"):
+            return True
+        callers = [(caller, call) for caller, edges in self.model.callees.items() for callee, call in edges if callee == function]
+        return bool(callers) and all(call.span in self.locked_call_spans.get(caller, ()) for caller, call in callers)
+
+    def _classes_shared_through_subclasses(self) -> Dict[str, str]:
+        shared = dict(self.model.shared_classes)
+        for owner, reason in self.model.shared_classes.items():
+            for base in self.model.class_bases(owner):
+                shared.setdefault(base, reason)
+        return shared
+
+    def shared_reason(self, key: str) -> Optional[str]:
+        kind, _, rest = key.partition(":")
+        if kind == "global":
+            return "a module global"
+        if kind == "class":
+            return "a class attribute, shared by every instance and thread"
+        if kind == "cell":
+            owner = rest.rsplit(".", 1)[0]
+            return f"a variable of `{self.model.display_name(owner)}()` that its closures share"
+        if kind == "self":
+            for owner in sorted(self._shared_through, key=len, reverse=True):
+                if rest.startswith(owner + "."):
+                    attribute = rest[len(owner) + 1 :]
+                    if owner in self.model.handler_classes:
+                        if attribute.startswith("server."):
+                            return "an attribute of the server object, shared by every request thread"
+                        return None
+                    return f"an attribute of a `{owner.rsplit('.', 1)[-1]}` shared between threads ({self._shared_through[owner]})"
+            for handler in self.model.handler_classes:
+                if rest.startswith(handler + ".server."):
+                    return "an attribute of the server object, shared by every request thread"
+        return None
+
+    def lock_elsewhere(self, key: str) -> Optional[Tuple[str, WriteSite]]:
+        for site in self.writers.get(key, ()):
+            write = site[1]
+            if write.locks:
+                return write.locks[-1], site
+        return None
+
+    def other_writers(self, key: str, function: str) -> List[WriteSite]:
+        return [site for site in self.writers.get(key, ()) if site[0] != function]
+
+    # ---- classification -----------------------------------------------------
+    def _classify_module(self, facts: ModuleFacts) -> Iterable[Finding]:
+        for function, state in facts.state.items():
+            if self._is_constructor(function):
+                continue
+            contexts = self.model.contexts_of(function, THREAD)
+            locked_by_callers = self.always_called_locked(function)
+            for write in state.writes:
+                if write.locks or locked_by_callers:
+                    continue
+                finding = self._classify(facts, function, write, contexts, state)
+                if finding is not None:
+                    yield finding
+
+    def _classify(self, facts, function: str, write: Write, contexts: List[ExecutionContext], state: FunctionState):
+        reason = self.shared_reason(write.key)
+        elsewhere = self.lock_elsewhere(write.key)
+        if contexts and reason is not None and self._concurrent(write.key, function, contexts):
+            context = max(contexts, key=lambda c: (c.entry.many, -len(c.chain)))
+            if write.checked_by is not None and write.kind in (*RMW_KINDS, "mutate"):
+                return self._check_then_act(facts, function, write, context, reason, elsewhere)
+            if write.kind in RMW_KINDS and (write.kind == "rmw" or write.derived_from is not None):
+                if not write.derived_from or not set(write.derived_from.locks) & set(write.locks):
+                    return self._read_modify_write(facts, function, write, context, reason, elsewhere)
+        if elsewhere is not None and write.kind in RMW_KINDS:
+            return self._inconsistent(facts, function, write, elsewhere)
+        return None
+
+    def _concurrent(self, key: str, function: str, contexts: List[ExecutionContext]) -> bool:
+        """Two writers can overlap: many instances of the entry, two entries, or another writer."""
+        if any(c.entry.many for c in contexts) or len({c.entry for c in contexts}) > 1:
+            return True
+        return bool(self.other_writers(key, function))
+
+    # ---- messages -----------------------------------------------------------
+    def _why_concurrent(self, function: str, context: ExecutionContext) -> str:
+        how = "in several threads at once" if context.entry.many else "in a thread"
+        return f"`{self.model.display_name(function)}()` runs {how}: {context.describe(self.model.display_name)}"
+
+    def _entry_related(self, context: ExecutionContext) -> Related:
+        return Related(f"thread entry: {context.entry.reason}", context.entry.path, context.entry.span)
+
+    def _fix(self, elsewhere) -> str:
+        if elsewhere is not None:
+            return f"hold `{elsewhere[0]}` (the lock used for it elsewhere) around the check and the write"
+        return "hold one `threading.Lock` around both, or keep the state per thread (`threading.local`) or behind a `queue.Queue`"
+
+    def _check_then_act(self, facts, function, write, context, reason, elsewhere) -> Finding:
+        check = write.checked_by
+        message = (
+            f"check-then-act on `{write.display}` ({reason}): checked at line {check.span.row}, then written here "
+            f"without a lock; another thread can change it in between. {self._why_concurrent(function, context)}. "
+            f"Fix: {self._fix(elsewhere)}"
+        )
+        related = (Related(f"`{check.display}` checked here", facts.path, check.span), self._entry_related(context))
+        return Finding("CCL102", message, facts.path, write.span, related)
+
+    def _read_modify_write(self, facts, function, write, context, reason, elsewhere) -> Finding:
+        read = write.derived_from
+        where = "" if read is None or read.span.row == write.span.row else f" (read at line {read.span.row})"
+        fix = (
+            f"hold `{elsewhere[0]}` (the lock used for it elsewhere) around the read and the write"
+            if elsewhere
+            else "hold a `threading.Lock` around the read and the write, or use an atomic counter (`itertools.count`) or a `queue.Queue`"
+        )
+        message = (
+            f"unsynchronized read-modify-write of `{write.display}` ({reason}){where}: concurrent updates are lost. "
+            f"{self._why_concurrent(function, context)}. Fix: {fix}"
+        )
+        related = [self._entry_related(context)]
+        if read is not None and read.span != write.span:
+            related.insert(0, Related(f"`{read.display}` read here", facts.path, read.span))
+        for other_function, other, other_facts in self.other_writers(write.key, function)[:3]:
+            related.append(Related(f"also written in `{self.model.display_name(other_function)}()`", other_facts.path, other.span))
+        return Finding("CCL101", message, facts.path, write.span, tuple(related))
+
+    def _inconsistent(self, facts, function, write, elsewhere) -> Finding:
+        lock, (other_function, other, other_facts) = elsewhere
+        message = (
+            f"`{write.display}` is written here without a lock, but under `{lock}` in "
+            f"`{self.model.display_name(other_function)}()` at {short_path(other_facts.path)}:{other.span.row}: "
+            f"guarding it there says it is shared, and this write races with that one. Fix: hold `{lock}` here too"
+        )
+        related = (Related(f"written under `{lock}` here", other_facts.path, other.span),)
+        return Finding("CCL103", message, facts.path, write.span, related)
+
+
+def thread_race_analysis(project) -> ThreadRaceAnalysis:
+    cached = project.__dict__.get("_thread_race_analysis")
+    if cached is None:
+        cached = project.__dict__["_thread_race_analysis"] = ThreadRaceAnalysis(project)
+    return cached
+
+
+class _ThreadRaceRule(Rule):
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        return thread_race_analysis(project).findings(facts, self.code)
+
+
+class UnsynchronizedReadModifyWrite(_ThreadRaceRule):
+    code = "CCL101"
+    name = "unsynchronized-read-modify-write"
+    summary = "Shared state is read and written back from threads without a lock: updates are lost."
+    explanation = """
+        `total += 1` is three steps: read `total`, add, store. Two threads that read the same
+        value both store value + 1, and one increment is lost. conclint reports a write of
+        shared state (a module global, a class attribute, an attribute of an object several
+        threads use, a closure variable) whose new value is computed from a read of the same
+        state, in code that runs in threads (a `threading.Thread` target, a thread pool task,
+        a threading server's handler, a Flask route, anything they call), with no lock held
+        across the read and the write, when another thread can write it too.
+
+        Not reported: updates under a lock, `threading.local` attributes, locals, writes in
+        `__init__`, a single atomic container operation (`d[k] = v`, `lst.append(x)`,
+        `d.setdefault(k, v)`, `next(counter)`), state only one thread ever writes.
+
+        Fix: hold one `threading.Lock` around the read and the write, or use an atomic
+        counter (`itertools.count`) or a `queue.Queue`.
+    """
+    bad = (
+        """
+        import threading
+
+        hits = 0
+
+        def worker():
+            global hits
+            hits += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(100)]
+        """,
+    )
+    good = (
+        """
+        import threading
+
+        hits = 0
+        hits_lock = threading.Lock()
+
+        def worker():
+            global hits
+            with hits_lock:
+                hits += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(100)]
+        """,
+    )
+    scenario = "lost-update-threaded"
+
+
+class CheckThenAct(_ThreadRaceRule):
+    code = "CCL102"
+    name = "check-then-act"
+    summary = "A decision on shared state is followed by a write that relies on it, without a lock."
+    explanation = """
+        `if key not in cache: cache[key] = build()` in two threads: both see the key
+        missing, both build, one result is thrown away (or a counter is double-spent:
+        `if self.balance >= amount: self.balance -= amount` overdraws). conclint reports a
+        write of shared state inside a condition that tested the same state, in code that
+        runs in threads, when no lock is held at the write.
+
+        Double-checked locking, where the write happens under a lock, is fine.
+
+        Fix: hold one lock around the check and the act, or use an atomic operation
+        (`cache.setdefault(key, value)`).
+    """
+    bad = (
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        cache = {}
+
+        def lookup(key):
+            if key not in cache:
+                cache[key] = key.upper()
+            return cache[key]
+
+        with ThreadPoolExecutor() as pool:
+            pool.map(lookup, ["a", "b", "a"])
+        """,
+    )
+    good = (
+        """
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        cache = {}
+        cache_lock = threading.Lock()
+
+        def lookup(key):
+            with cache_lock:
+                if key not in cache:
+                    cache[key] = key.upper()
+                return cache[key]
+
+        with ThreadPoolExecutor() as pool:
+            pool.map(lookup, ["a", "b", "a"])
+        """,
+    )
+
+
+class InconsistentLocking(_ThreadRaceRule):
+    code = "CCL103"
+    name = "inconsistent-locking"
+    summary = "State written under a lock in one place is written without any lock in another."
+    explanation = """
+        Guarding a write with a lock says the state is shared between threads. A write of
+        the same state without the lock elsewhere races with the guarded one, whether or not
+        conclint can see where the threads start. The unlocked write is reported, naming the
+        lock used elsewhere. Writes in `__init__` and helpers called only with the lock held
+        (or named `*_locked`) are not reported.
+
+        Fix: take the same lock for every write.
+    """
+    bad = (
+        """
+        import threading
+
+        class Stats:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.count = 0
+
+            def add(self):
+                with self._lock:
+                    self.count += 1
+
+            def reset(self):
+                self.count = 0
+        """,
+    )
+    good = (
+        """
+        import threading
+
+        class Stats:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.count = 0
+
+            def add(self):
+                with self._lock:
+                    self.count += 1
+
+            def reset(self):
+                with self._lock:
+                    self.count = 0
+        """,
+    )
