@@ -40,6 +40,7 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("respect-gitignore", "bool", True, "Skip files that `.gitignore` files ignore."),
     SettingDef("thread-entry-decorators", "names", [], "Qualified names of decorators whose function runs in a thread (`myapp.tasks.background`)."),
     SettingDef("thread-entry-calls", "names", [], "Qualified names of calls that run their first argument in a thread (`myapp.spawn`)."),
+    SettingDef("await-parameter-attributes", "bool", False, "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson)."),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -55,6 +56,7 @@ class Settings:
     respect_gitignore: bool = True
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
+    await_parameter_attributes: bool = False
     root: str = field(default_factory=os.getcwd)  # patterns are relative to this folder
     config_path: Optional[str] = None
 

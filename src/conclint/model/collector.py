@@ -131,6 +131,7 @@ class FactCollector(cst.CSTVisitor):
         )
         if owner is not None:
             info.self_name = _self_name(node)
+        info.params = tuple(p.name.value for p in [*node.params.posonly_params, *node.params.params])
         self.facts.functions[qualname] = info
         self._positioned.append((info, anchor))
         self._function_stack.append(info)

@@ -54,6 +54,7 @@ class FunctionInfo:
     decorator_receivers: Tuple[Optional[str], ...] = ()  # ``@app.route``: the type of ``app``
     is_generator: bool = False
     self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
+    params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)
 
 
 @dataclass
@@ -82,6 +83,15 @@ class Write(Access):
     kind: str = "assign"  # "assign", "rmw" (augmented), "item" (d[k] = v, del), "mutate", "atomic"
     derived_from: Optional[Access] = None  # the earlier read this value is computed from
     checked_by: Optional[Access] = None  # the enclosing condition that read the same state
+    sources: Tuple[str, ...] = ()  # every key the value derives from ("arg:p" for parameter p)
+
+
+@dataclass
+class Schedule:
+    """``loop.call_later(0.1, cb, value)``: which state each positional argument carries."""
+
+    span: Span
+    arg_sources: Tuple[Tuple[str, ...], ...]
 
 
 @dataclass
@@ -92,6 +102,8 @@ class FunctionState:
     writes: List[Write] = field(default_factory=list)
     suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
+    schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here
+    local_sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # local -> keys it carried
 
 
 @dataclass

@@ -22,26 +22,24 @@ from conclint.model.apis import (
     THREAD_LOCAL_TYPES,
     THREAD_LOCK_TYPES,
 )
-from conclint.model.facts import Access, FunctionInfo, FunctionState, Write
+from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
 from conclint.model.scopes import DEFINITION, VALUE, Scope, dotted_parts
 
 Reads = List[Access]
+SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
 
 
 def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> Optional[FunctionState]:
-    walker = _StateWalker(collector, info, scope)
+    walker = _StateWalker(collector, info, node, scope)
     if isinstance(node, cst.Lambda):
         walker.expr(node.body)
     else:
         walker.block(node.body)
-    state = walker.state
-    if not state.reads and not state.writes and not state.suspension_spans and not state.locked_calls:
-        return None
-    return state
+    return walker.finish()
 
 
 class _StateWalker:
-    def __init__(self, collector, info: FunctionInfo, scope: Scope) -> None:
+    def __init__(self, collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> None:
         self.collector = collector
         self.facts = collector.facts
         self.info = info
@@ -54,6 +52,31 @@ class _StateWalker:
         self.checks: List[Reads] = []
         self.comprehension_names: List[set] = []
         self.is_classmethod = "classmethod" in info.decorators
+        self.schedule_markers: List[Tuple[cst.Call, List[Reads]]] = []
+        self.params = set()
+        parameters = node.params
+        for param in [*parameters.posonly_params, *parameters.params, *parameters.kwonly_params]:
+            name = param.name.value
+            if name != info.self_name:
+                self.params.add(name)
+                self.taint[name] = [Access(f"arg:{name}", name, None, (), (), 0)]
+
+    def finish(self) -> Optional[FunctionState]:
+        state = self.state
+        for node, arguments in self.schedule_markers:
+            schedule = Schedule(None, tuple(tuple(sorted({r.key for r in reads})) for reads in arguments))
+            self.collector.position_later(schedule, node)
+            state.schedules.append(schedule)
+        if not (state.reads or state.writes or state.suspension_spans or state.locked_calls or state.schedules):
+            return None
+        return state
+
+    def set_taint(self, name: str, reads: Reads) -> None:
+        """A local now carries these reads; remember every key it ever carried (closures see it)."""
+        self.taint[name] = list(reads)
+        keys = {r.key for r in reads if not r.key.startswith("arg:")}
+        if keys:
+            self.state.local_sources[name] = tuple(sorted(keys | set(self.state.local_sources.get(name, ()))))
 
     # ---- keys -----------------------------------------------------------
     def key_of(self, parts: Sequence[str]) -> Optional[Tuple[str, str]]:
@@ -72,6 +95,8 @@ class _StateWalker:
                 return f"class:{info.class_qualname}.{'.'.join(parts[2:])}", display
             return f"self:{info.class_qualname}.{'.'.join(parts[1:])}", display
         owner = self.scope.owner_of(head)
+        if owner is self.scope and head in self.params and len(parts) >= 2:
+            return f"param:{info.qualname}.{display}", display
         if owner is None or owner is self.scope:
             return None
         if owner.kind == "module":
@@ -137,7 +162,8 @@ class _StateWalker:
             checked_by = next((r for r in reads if r.key == key), None)
             if checked_by is not None:
                 break
-        write = self._access(Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by)
+        sources = tuple(sorted({r.key for r in derived}))
+        write = self._access(Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources)
         self.state.writes.append(write)
         return write
 
@@ -276,7 +302,7 @@ class _StateWalker:
         if isinstance(target, cst.Name):
             resolved = self.writable_name(target.value)
             if resolved is None:
-                self.taint[target.value] = self.taint.get(target.value, []) + self.expr(node.value)
+                self.set_taint(target.value, self.taint.get(target.value, []) + self.expr(node.value))
                 return
             before = self.read(*resolved, target)
             self.write(*resolved, target, "rmw", [before, *self.expr(node.value)])
@@ -314,7 +340,7 @@ class _StateWalker:
         if isinstance(target, cst.Name):
             resolved = self.writable_name(target.value)
             if resolved is None:
-                self.taint[target.value] = list(reads)
+                self.set_taint(target.value, reads)
             else:
                 self.write(*resolved, target, "assign", reads)
         elif isinstance(target, cst.Attribute):
@@ -354,7 +380,7 @@ class _StateWalker:
     def bind_local(self, target: cst.BaseExpression, reads: Reads) -> None:
         if isinstance(target, cst.Name):
             if self.writable_name(target.value) is None:
-                self.taint[target.value] = list(reads)
+                self.set_taint(target.value, reads)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self.bind_local(element.value, reads)
@@ -442,8 +468,14 @@ class _StateWalker:
                 receiver_key = self._type_of_self_attribute(func.value)
         else:
             reads.extend(self.expr(func))
+        arguments = []
         for arg in node.args:
-            reads.extend(self.expr(arg.value))
+            argument = self.expr(arg.value)
+            reads.extend(argument)
+            if arg.keyword is None:
+                arguments.append(argument)
+        if isinstance(func, cst.Attribute) and func.attr.value in SCHEDULING_METHODS:
+            self.schedule_markers.append((node, arguments))
         if receiver_key is not None and isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
             self.write(*receiver_key, node, "mutate", reads)
         return reads

@@ -7,6 +7,7 @@ from typing import Dict, Tuple, Type
 from conclint.rules.base import Rule
 from conclint.rules.blocking_sleep import BlockingSleepInAsync
 from conclint.rules.input_errors import SyntaxErrorRule, UnreadableFileRule
+from conclint.rules.loop_races import CheckThenActAcrossAwait, StaleReadAcrossAwait, StaleReadAcrossCallbacks
 from conclint.rules.thread_races import CheckThenAct, InconsistentLocking, UnsynchronizedReadModifyWrite
 
 ALL_RULES: Tuple[Type[Rule], ...] = (
@@ -15,6 +16,9 @@ ALL_RULES: Tuple[Type[Rule], ...] = (
     UnsynchronizedReadModifyWrite,
     CheckThenAct,
     InconsistentLocking,
+    StaleReadAcrossAwait,
+    CheckThenActAcrossAwait,
+    StaleReadAcrossCallbacks,
     BlockingSleepInAsync,
 )
 

@@ -101,7 +101,7 @@ class ThreadRaceAnalysis:
             contexts = self.model.contexts_of(function, THREAD)
             locked_by_callers = self.always_called_locked(function)
             for write in state.writes:
-                if write.locks or locked_by_callers:
+                if write.locks or locked_by_callers or write.key.startswith("param:"):
                     continue
                 finding = self._classify(facts, function, write, contexts, state)
                 if finding is not None:

@@ -1,0 +1,286 @@
+"""CCL111-CCL113: lost updates between tasks of one event loop.
+
+Code between two suspension points is atomic for the loop; a value read before a
+suspension point (or in one callback) and written back after it (or in a later
+callback) overwrites whatever other tasks did in between.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from conclint.engine.findings import Finding, Related, Span
+from conclint.model.facts import FunctionState, ModuleFacts, Write
+from conclint.rules.base import Rule
+from conclint.rules.thread_races import RMW_KINDS
+
+CALLBACK_POSITION = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1, "add_done_callback": 0}
+LOOP_STATE_KINDS = ("global", "class", "self", "cell")
+
+
+def _tracked(key: str, project) -> bool:
+    kind = key.partition(":")[0]
+    return kind in LOOP_STATE_KINDS or (kind == "param" and project.settings.await_parameter_attributes)
+
+
+def _common_async_lock(first, second) -> bool:
+    return bool(set(first.async_locks) & set(second.async_locks))
+
+
+def _suspension_after(state: FunctionState, access) -> Optional[Span]:
+    index = access.suspensions
+    return state.suspension_spans[index] if index < len(state.suspension_spans) else None
+
+
+def _async_functions(facts: ModuleFacts):
+    for qualname, state in facts.state.items():
+        info = facts.functions.get(qualname)
+        if info is not None and info.is_async:
+            yield qualname, info, state
+
+
+def _check_across_await(write: Write) -> bool:
+    check = write.checked_by
+    return (
+        check is not None
+        and write.kind in (*RMW_KINDS, "mutate")
+        and check.suspensions < write.suspensions
+        and not _common_async_lock(check, write)
+    )
+
+
+class StaleReadAcrossAwait(Rule):
+    code = "CCL111"
+    name = "stale-read-across-await"
+    summary = "Shared state read before an `await` is written back after it, from the stale value."
+    explanation = """
+        One event loop runs one task at a time, but every `await` (and `async for`,
+        `async with`, `yield` in an async generator) lets other tasks run. A value read
+        before the suspension point and written back after it overwrites what those tasks
+        stored in between: `self.total += await fetch()` loads `self.total` before the
+        await runs; `balance = self.balance; await audit(); self.balance = balance - x`
+        loses concurrent withdrawals.
+
+        Checked: attributes of `self`, module globals, class attributes and `nonlocal`
+        cells (attributes of other parameters with `await-parameter-attributes = true`).
+        Not reported: no suspension point between the read and the write; read and write
+        inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
+        re-read after the await, or one that does not depend on the earlier read; locals.
+
+        Fix: re-read after the await (or move the read after it), or hold an
+        `asyncio.Lock` across the read and the write.
+    """
+    bad = (
+        """
+        import asyncio
+
+        class Wallet:
+            def __init__(self):
+                self.balance = 100
+
+            async def withdraw(self, amount):
+                balance = self.balance
+                await asyncio.sleep(0.01)
+                self.balance = balance - amount
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        class Wallet:
+            def __init__(self):
+                self.balance = 100
+                self.lock = asyncio.Lock()
+
+            async def withdraw(self, amount):
+                async with self.lock:
+                    balance = self.balance
+                    await asyncio.sleep(0.01)
+                    self.balance = balance - amount
+        """,
+    )
+    scenario = "lost-update-evented"
+
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        for qualname, info, state in _async_functions(facts):
+            for write in state.writes:
+                read = write.derived_from
+                if not _tracked(write.key, project) or write.kind not in RMW_KINDS or read is None:
+                    continue
+                if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write):
+                    continue
+                suspension = _suspension_after(state, read)
+                where = f"line {suspension.row}" if suspension else "a later line"
+                message = (
+                    f"`{write.display}` is written from a value read at line {read.span.row}, before the suspension point "
+                    f"at {where} in `async def {info.name}()`: other tasks that changed it meanwhile are overwritten. "
+                    f"Fix: re-read it after the await, or hold an `asyncio.Lock` across the read and the write"
+                )
+                related = [Related(f"`{read.display}` read here", facts.path, read.span)]
+                if suspension:
+                    related.append(Related("other tasks run here", facts.path, suspension))
+                yield Finding(self.code, message, facts.path, write.span, tuple(related))
+
+
+class CheckThenActAcrossAwait(Rule):
+    code = "CCL112"
+    name = "check-then-act-across-await"
+    summary = "A check on shared state, an `await`, then an act that relies on the check."
+    explanation = """
+        `if key not in cache: cache[key] = await load(key)`: every task that arrives while
+        the first one awaits sees the key missing and loads it again (a cache stampede);
+        `if self.conn is None: self.conn = await connect()` opens several connections;
+        `if self.balance >= amount: await ...; self.balance -= amount` overdraws.
+
+        Not reported: no suspension point between the check and the act, a check and act
+        inside one `async with` of an asyncio/trio/anyio lock, a re-check after the
+        await, and the future-sharing pattern (store the in-flight task or future before
+        awaiting it, so later callers await the same one).
+
+        Fix: share the in-flight future, re-check after the await, or hold an
+        `asyncio.Lock` across the check and the act.
+    """
+    bad = (
+        """
+        cache = {}
+
+        async def get(key, load):
+            if key not in cache:
+                cache[key] = await load(key)
+            return cache[key]
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        inflight = {}
+
+        async def get(key, load):
+            if key not in inflight:
+                inflight[key] = asyncio.ensure_future(load(key))
+            return await inflight[key]
+        """,
+    )
+    scenario = "cache-stampede"
+
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        for qualname, info, state in _async_functions(facts):
+            for write in state.writes:
+                if not _tracked(write.key, project) or not _check_across_await(write):
+                    continue
+                check = write.checked_by
+                suspension = _suspension_after(state, check)
+                where = f"line {suspension.row}" if suspension else "a later line"
+                message = (
+                    f"`{write.display}` is checked at line {check.span.row}, then written here after the suspension point "
+                    f"at {where} in `async def {info.name}()`: other tasks pass the same check meanwhile. "
+                    f"Fix: share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check and act"
+                )
+                related = [Related(f"`{check.display}` checked here", facts.path, check.span)]
+                if suspension:
+                    related.append(Related("other tasks run here", facts.path, suspension))
+                yield Finding(self.code, message, facts.path, write.span, tuple(related))
+
+
+class StaleReadAcrossCallbacks(Rule):
+    code = "CCL113"
+    name = "stale-read-across-callbacks"
+    summary = "A value read in one loop callback is written back, stale, in a callback scheduled from it."
+    explanation = """
+        In callback style (`loop.call_soon`, `call_later`, `call_at`, `add_done_callback`)
+        each callback runs atomically, but a value read in one callback and handed to a
+        later one (as an argument or through a closure) is stale by the time the later
+        callback writes it back: 100 timers that each read a counter and schedule its
+        increment end with a total near 4.
+
+        Fix: read the state in the callback that writes it.
+    """
+    bad = (
+        """
+        import asyncio
+
+        total = 0
+
+        def write_back(value):
+            global total
+            total = value + 1
+
+        def read_then_schedule(loop):
+            loop.call_later(0.01, write_back, total)
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        total = 0
+
+        def increment():
+            global total
+            total = total + 1
+
+        def schedule(loop):
+            loop.call_later(0.01, increment)
+        """,
+    )
+    scenario = "lost-update-evented"
+
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        model = project.model
+        calls_by_span = {call.span: call for call in facts.calls}
+        for qualname, state in facts.state.items():
+            for schedule in state.schedules:
+                call = calls_by_span.get(schedule.span)
+                if call is None:
+                    continue
+                method = call.text.rsplit(".", 1)[-1]
+                position = CALLBACK_POSITION.get(method)
+                if position is None or position >= len(call.args):
+                    continue
+                callback = model.resolve_ref(call.args[position], call)
+                if callback is None:
+                    continue
+                yield from self._stale_writes(project, facts, qualname, state, schedule, position, callback)
+
+    def _stale_writes(self, project, facts, scheduler, state, schedule, position, callback) -> Iterable[Finding]:
+        model = project.model
+        info, callback_facts = model.functions[callback]
+        callback_state = callback_facts.state.get(callback)
+        if callback_state is None:
+            return
+        params = list(info.params[1:] if info.self_name else info.params)
+        for write in callback_state.writes:
+            if write.kind not in RMW_KINDS or write.derived_from is not None or not _tracked(write.key, project):
+                continue
+            if not self._carries_stale_read(write, params, schedule, position, state, scheduler):
+                continue
+            read = next((r for r in state.reads if r.key == write.key), None)
+            if read is None:
+                continue
+            message = (
+                f"`{write.display}` is written back in callback `{model.display_name(callback)}()` from a value read at "
+                f"line {read.span.row} in `{model.display_name(scheduler)}()`, which scheduled it: "
+                f"other callbacks run in between and their updates are lost. Fix: read `{write.display}` in the callback that writes it"
+            )
+            related = (
+                Related(f"`{read.display}` read here", facts.path, read.span),
+                Related("callback scheduled here", facts.path, schedule.span),
+            )
+            yield Finding(self.code, message, callback_facts.path, write.span, related)
+
+    @staticmethod
+    def _carries_stale_read(write, params, schedule, position, state, scheduler) -> bool:
+        for source in write.sources:
+            if source.startswith("arg:"):
+                name = source[4:]
+                if name in params:
+                    index = position + 1 + params.index(name)
+                    if index < len(schedule.arg_sources) and write.key in schedule.arg_sources[index]:
+                        return True
+            elif source.startswith(f"cell:{scheduler}."):
+                local = source[len(f"cell:{scheduler}.") :]
+                if write.key in state.local_sources.get(local, ()):
+                    return True
+        return False
