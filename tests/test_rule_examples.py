@@ -15,13 +15,13 @@ GOOD = [(rule, i, code) for rule in ALL_RULES for i, code in enumerate(rule.good
 
 @pytest.mark.parametrize("rule,index,example", BAD, ids=[f"{r.code}-bad{i}" for r, i, _ in BAD])
 def test_bad_example_is_reported(rule, index, example):
-    codes = [f.code for f in check_source(textwrap.dedent(example))]
+    codes = [f.code for f in check_source(textwrap.dedent(example), overrides=rule.example_settings)]
     assert rule.code in codes
 
 
 @pytest.mark.parametrize("rule,index,example", GOOD, ids=[f"{r.code}-good{i}" for r, i, _ in GOOD])
 def test_good_example_is_clean(rule, index, example):
-    codes = [f.code for f in check_source(textwrap.dedent(example))]
+    codes = [f.code for f in check_source(textwrap.dedent(example), overrides=rule.example_settings)]
     assert rule.code not in codes
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from conclint import __version__
 from conclint.adapters.output import FORMATTERS, format_statistics
+from conclint.engine.fixes import apply_edits, edits_by_path, unified_diff
 from conclint.engine.run import run
 from conclint.engine.settings import ConfigError, check_codes, load_settings
 from conclint.rules import ALL_RULES, RULES_BY_CODE
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-select", type=_codes, help="codes or prefixes to enable on top of select")
     check.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes, then report what remains")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     check.add_argument("--statistics", action="store_true", help="print the count of findings per code")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--output-format", choices=sorted(FORMATTERS), default="text")
@@ -123,6 +126,10 @@ def _check(args: argparse.Namespace) -> int:
 
     result = run(args.paths, settings, jobs=args.jobs)
     cwd = os.getcwd()
+    if args.diff:
+        return _print_diff(result.findings, cwd)
+    if args.fix and _apply_fixes(result.findings):
+        result = run(args.paths, settings, jobs=args.jobs)
     report = FORMATTERS[args.output_format](result.findings, cwd)
     if args.output_format == "text" and args.quiet:
         report = "".join(line + "\n" for line in report.splitlines()[:-1])
@@ -140,6 +147,41 @@ def _check(args: argparse.Namespace) -> int:
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def _fixed_texts(findings) -> Dict[str, Tuple[str, str]]:
+    """path -> (before, after) for every file a safe fix changes."""
+    changed = {}
+    for path, edits in edits_by_path(findings).items():
+        before = _read_text(path)
+        after = apply_edits(before, edits)
+        if after != before:
+            changed[path] = (before, after)
+    return changed
+
+
+def _apply_fixes(findings) -> bool:
+    changed = _fixed_texts(findings)
+    for path, (_, after) in changed.items():
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(after)
+    if changed:
+        print(f"Fixed {len(changed)} file{'s' if len(changed) != 1 else ''}.", file=sys.stderr)
+    return bool(changed)
+
+
+def _print_diff(findings, cwd: str) -> int:
+    from conclint.adapters.output import display_path
+
+    changed = _fixed_texts(findings)
+    for path, (before, after) in sorted(changed.items()):
+        sys.stdout.write(unified_diff(display_path(path, cwd), before, after))
+    return EXIT_FINDINGS if changed else EXIT_CLEAN
 
 
 def _write(report: str, output_file: Optional[str]) -> None:

@@ -84,13 +84,18 @@ def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
     return outcome
 
 
-def check_source(text: str, path: str = "snippet.py", settings: Optional[Settings] = None) -> List[Finding]:
-    """Analyse one in-memory snippet (rule examples and tests) through the same pipeline."""
+def check_source(text: str, path: str = "snippet.py", overrides: Optional[Dict[str, object]] = None) -> List[Finding]:
+    """Analyse one in-memory snippet (rule examples and tests) through the same pipeline.
+
+    ``overrides`` are `[tool.conclint]` keys (``{"blocking-calls": {...}}``).
+    """
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         file_path = os.path.join(folder, path)
         with open(file_path, "w", encoding="utf-8") as handle:
             handle.write(text)
-        settings = settings or Settings(root=folder)
+        settings = Settings(root=folder)
+        for key, value in (overrides or {}).items():
+            setattr(settings, key.replace("-", "_"), value)
         return run([file_path], settings).findings

@@ -25,7 +25,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class SettingDef:
     key: str
-    kind: str  # "codes", "globs", "names", "bool", "table-of-codes"
+    kind: str  # "codes", "globs", "names", "bool", "table-of-codes", "table-of-text"
     default: Any
     doc: str
 
@@ -40,6 +40,8 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("respect-gitignore", "bool", True, "Skip files that `.gitignore` files ignore."),
     SettingDef("thread-entry-decorators", "names", [], "Qualified names of decorators whose function runs in a thread (`myapp.tasks.background`)."),
     SettingDef("thread-entry-calls", "names", [], "Qualified names of calls that run their first argument in a thread (`myapp.spawn`)."),
+    SettingDef("blocking-calls", "table-of-text", {}, "Extra blocking APIs for CCL209: qualified name = advice (`\"mylib.fetch\" = \"use mylib.aio.fetch\"`)."),
+    SettingDef("allowed-blocking-calls", "names", [], "Catalogue entries never to report (`os.path.exists`, `requests.Session.get`)."),
     SettingDef("await-parameter-attributes", "bool", False, "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson)."),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
@@ -57,6 +59,8 @@ class Settings:
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
     await_parameter_attributes: bool = False
+    blocking_calls: Dict[str, str] = field(default_factory=dict)
+    allowed_blocking_calls: List[str] = field(default_factory=list)
     root: str = field(default_factory=os.getcwd)  # patterns are relative to this folder
     config_path: Optional[str] = None
 
@@ -125,6 +129,10 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
         if setting.kind == "codes":
             check_codes(value, f"{path}: '{setting.key}'")
         return list(value)
+    if setting.kind == "table-of-text":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise bad("a table of name = \"advice\"")
+        return dict(value)
     if setting.kind == "table-of-codes":
         if not isinstance(value, dict) or not all(
             isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in value.values()

@@ -53,6 +53,7 @@ class FactCollector(cst.CSTVisitor):
         self._function_stack: List[FunctionInfo] = []
         self._class_stack: List[Optional[ClassInfo]] = []
         self._loop_depth: List[int] = [0]
+        self._comprehension_depth = 0
         self._awaited: set = set()
         self._lambda_count = 0
         self._imported: set = set()
@@ -201,10 +202,12 @@ class FactCollector(cst.CSTVisitor):
     def _visit_comprehension(self, node) -> None:
         self._push_scope("comprehension")
         self._loop_depth[-1] += 1
+        self._comprehension_depth += 1
 
     def _leave_comprehension(self, original_node) -> None:
         self._pop_scope()
         self._loop_depth[-1] -= 1
+        self._comprehension_depth -= 1
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _visit_comprehension
     leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
@@ -309,6 +312,21 @@ class FactCollector(cst.CSTVisitor):
         if node.name is not None and isinstance(node.name.name, cst.Name):
             self.scope.bind(node.name.name.value, VALUE)
 
+    def visit_Module(self, node: cst.Module) -> None:
+        """Find where autofix would add an import: before the first import, after docstring and __future__."""
+        anchor = None
+        for statement in node.body:
+            if isinstance(statement, cst.SimpleStatementLine) and statement.body:
+                small = statement.body[0]
+                if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)) and anchor is None:
+                    continue
+                if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) and small.module.value == "__future__":
+                    continue
+            anchor = statement
+            break
+        if anchor is not None:
+            self._positioned.append((_ImportAnchor(self.facts), anchor))
+
     # ---- calls ----------------------------------------------------------
     def visit_Await(self, node: cst.Await) -> None:
         self._awaited.add(id(node.expression))
@@ -322,10 +340,13 @@ class FactCollector(cst.CSTVisitor):
             function=self._current_function(),
             awaited=id(node) in self._awaited,
             in_loop=self._loop_depth[-1] > 0,
+            in_comprehension=self._comprehension_depth > 0,
             class_context=owner.qualname if owner else None,
         )
+        call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
         self.facts.calls.append(call)
         self._positioned.append((call, node))
+        self._positioned.append((_CalleeAnchor(call), node.func))
         self.pending.calls.append((call, self.scope, parts, node))
 
     # ---- finishing ------------------------------------------------------
@@ -334,9 +355,9 @@ class FactCollector(cst.CSTVisitor):
 
         pending = self.pending
         for binding, scope, parts in pending.types:
-            binding.value_type = resolve_dotted(scope, parts)
+            binding.value_type = self.resolve_type(scope, parts)
         for owner, attribute, scope, parts in pending.attribute_types:
-            resolved = resolve_dotted(scope, parts)
+            resolved = self.resolve_type(scope, parts)
             if resolved:
                 owner.attribute_types.setdefault(attribute, resolved)
         for info, scope, bases in pending.bases:
@@ -369,6 +390,16 @@ class FactCollector(cst.CSTVisitor):
             state.suspension_spans = [marker.span for marker in state.suspension_spans]
             state.locked_calls = [marker.span for marker in state.locked_calls]
         self._positioned.clear()
+
+    def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
+        """What a constructor or factory call builds: ``sqlite3.connect``, or a method of a
+        typed receiver (``conn.cursor()`` -> ``sqlite3.connect.cursor``)."""
+        resolved = resolve_dotted(scope, parts)
+        if resolved is None and len(parts) >= 2:
+            receiver = self.receiver_type(scope, parts[:-1])
+            if receiver:
+                return f"{receiver}.{parts[-1]}"
+        return resolved
 
     def position_later(self, fact: object, node: cst.CSTNode) -> None:
         self._positioned.append((fact, node))
@@ -433,6 +464,41 @@ class FactCollector(cst.CSTVisitor):
             cache = {id(node): info.qualname for info, node, _ in self.pending.bodies if isinstance(node, cst.Lambda)}
             self._lambda_cache = cache
         return cache
+
+
+class _CalleeAnchor:
+    """Receives the callee's span for its call (the autofix replaces just the callee)."""
+
+    def __init__(self, call: CallSite) -> None:
+        self.call = call
+
+    @property
+    def span(self):
+        return self.call.callee_span
+
+    @span.setter
+    def span(self, value) -> None:
+        self.call.callee_span = value
+
+
+class _ImportAnchor:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+
+    @property
+    def span(self):
+        return self.facts.import_insertion
+
+    @span.setter
+    def span(self, value) -> None:
+        self.facts.import_insertion = value
+
+
+def _keyword_text(arg: cst.Arg) -> str:
+    name = arg.keyword.value
+    if isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None"):
+        return f"{name}={arg.value.value}"
+    return name
 
 
 def _self_name(node) -> Optional[str]:

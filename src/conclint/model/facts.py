@@ -38,6 +38,9 @@ class CallSite:
     args: Tuple[Optional[Ref], ...] = ()  # positional arguments that name a function
     kwargs: Dict[str, Ref] = field(default_factory=dict)
     in_loop: bool = False  # inside a for/while loop or a comprehension of its function
+    in_comprehension: bool = False
+    callee_span: Span = NO_SPAN  # the callee expression alone (``time.sleep`` in ``time.sleep(1)``)
+    keywords: Tuple[str, ...] = ()  # keyword argument names, with ``=False`` literal values as ``name=False``
     class_context: Optional[str] = None  # the class of the enclosing method (for self.m() calls)
 
 
@@ -103,6 +106,7 @@ class FunctionState:
     suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
     schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here
+    thread_lock_withs: List[Access] = field(default_factory=list)  # ``with lock:`` on a threading lock
     local_sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # local -> keys it carried
 
 
@@ -117,6 +121,7 @@ class ModuleFacts:
     module_imports: Dict[str, str] = field(default_factory=dict)  # top-level name -> imported target
     global_types: Dict[str, str] = field(default_factory=dict)  # module variable -> constructor
     state: Dict[str, FunctionState] = field(default_factory=dict)
+    import_insertion: Span = NO_SPAN  # where a new top-level import goes (autofix)
     noqa: Dict[int, Optional[Tuple[str, ...]]] = field(default_factory=dict)
 
     def imports_any(self, *names: str) -> bool:

@@ -67,7 +67,7 @@ class _StateWalker:
             schedule = Schedule(None, tuple(tuple(sorted({r.key for r in reads})) for reads in arguments))
             self.collector.position_later(schedule, node)
             state.schedules.append(schedule)
-        if not (state.reads or state.writes or state.suspension_spans or state.locked_calls or state.schedules):
+        if not (state.reads or state.writes or state.suspension_spans or state.locked_calls or state.schedules or state.thread_lock_withs):
             return None
         return state
 
@@ -243,6 +243,8 @@ class _StateWalker:
                 self.bind_local(item.asname.name, reads)
         for kind, name in held:
             (self.locks if kind == "thread" else self.async_locks).append(name)
+            if kind == "thread" and not asynchronous:
+                self.state.thread_lock_withs.append(self._access(Access, "lock", name, node.items[0]))
         self.block(node.body)
         for kind, name in held:
             (self.locks if kind == "thread" else self.async_locks).remove(name)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Dict, Tuple, Type
 
 from conclint.rules.base import Rule
-from conclint.rules.blocking_sleep import BlockingSleepInAsync
+from conclint.rules.blocking import (
+    BlockingCallViaHelper,
+    BlockingConsoleInput,
+    BlockingDatabaseCall,
+    BlockingFileIO,
+    BlockingNetworkCall,
+    BlockingSleepInAsync,
+    BlockingSubprocess,
+    BlockingWait,
+    ConfiguredBlockingCall,
+)
 from conclint.rules.input_errors import SyntaxErrorRule, UnreadableFileRule
 from conclint.rules.loop_races import CheckThenActAcrossAwait, StaleReadAcrossAwait, StaleReadAcrossCallbacks
 from conclint.rules.thread_races import CheckThenAct, InconsistentLocking, UnsynchronizedReadModifyWrite
@@ -20,6 +30,14 @@ ALL_RULES: Tuple[Type[Rule], ...] = (
     CheckThenActAcrossAwait,
     StaleReadAcrossCallbacks,
     BlockingSleepInAsync,
+    BlockingNetworkCall,
+    BlockingSubprocess,
+    BlockingFileIO,
+    BlockingWait,
+    BlockingDatabaseCall,
+    BlockingConsoleInput,
+    ConfiguredBlockingCall,
+    BlockingCallViaHelper,
 )
 
 RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}

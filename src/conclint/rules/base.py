@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, ClassVar, Iterable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterable, Optional, Tuple
 
 from conclint.engine.findings import Finding
 
@@ -28,6 +28,7 @@ class Rule:
     bad: ClassVar[Tuple[str, ...]] = ()
     good: ClassVar[Tuple[str, ...]] = ()
     scenario: ClassVar[Optional[str]] = None  # the demo scenario that reproduces it
+    example_settings: ClassVar[Dict[str, Any]] = {}  # `[tool.conclint]` keys the examples need
 
     def check(self, project: "Project", facts: "ModuleFacts") -> Iterable[Finding]:
         """Findings located in one module; the project answers cross-module questions."""
@@ -44,6 +45,21 @@ class Rule:
         for title, examples in (("Example (hazard)", cls.bad), ("Instead", cls.good)):
             for example in examples:
                 parts += [f"## {title}", "", "```python", textwrap.dedent(example).strip(), "```", ""]
+        if cls.example_settings:
+            settings = "\n".join(f"{key} = {_toml(value)}" for key, value in cls.example_settings.items())
+            parts += ["## Settings used by the examples", "", "```toml", "[tool.conclint]", settings, "```", ""]
         if cls.scenario:
             parts += ["## See it happen", "", f"`conclint demo reproduce {cls.scenario}`", ""]
         return "\n".join(parts)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)

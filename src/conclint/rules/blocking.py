@@ -1,0 +1,508 @@
+"""CCL201-CCL210: blocking calls in event-loop code, direct and through helpers.
+
+One analysis per project finds every blocking call site (the catalogue's APIs, by
+qualified name or by the type of their receiver) in every function, then reports the
+ones in event-loop code (``async def`` bodies and loop callbacks) directly, and for each
+call from event-loop code into a synchronous project function that blocks somewhere
+down its call chain, the chain itself (CCL210).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from conclint.engine.findings import Edit, Finding, Fix, Related, Span
+from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
+from conclint.model.concurrency import LOOP
+from conclint.model.facts import CallSite, ModuleFacts
+from conclint.rules._paths import short_path
+from conclint.rules.base import Rule
+
+Site = Tuple[Span, str, BlockingApi, str]  # (where, what is called, the API, the module's path)
+
+
+def loop_library(facts: ModuleFacts) -> str:
+    """The event-loop library whose alternatives to suggest: trio or anyio when imported."""
+    if facts.imports_any("trio"):
+        return "trio"
+    if facts.imports_any("anyio"):
+        return "anyio"
+    return "asyncio"
+
+
+def _non_blocking_form(call: CallSite, method: str) -> bool:
+    """``q.get(block=False)``, ``q.get(False)``, ``lock.acquire(blocking=False)`` return at once."""
+    if method in ("get", "put", "acquire"):
+        if "block=False" in call.keywords or "blocking=False" in call.keywords:
+            return True
+        first = call.args[0] if call.args else None
+        return first is not None and first.text == "False" and method != "put"
+    return False
+
+
+class BlockingAnalysis:
+    def __init__(self, project) -> None:
+        settings = project.settings
+        self.model = project.model
+        self.catalogue = Catalogue(settings.blocking_calls, settings.allowed_blocking_calls)
+        self.direct: Dict[str, List[Site]] = {}
+        for facts in project.modules():
+            self._collect_direct(facts)
+        self._paths: Dict[str, Optional[List[str]]] = {}
+
+    def canonical(self, name: Optional[str]) -> Optional[str]:
+        """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
+        seen = 0
+        while name and seen < 8:
+            module, _, attribute = name.rpartition(".")
+            facts = self.model.modules.get(module)
+            if facts is None or attribute not in facts.module_imports:
+                return name
+            name = facts.module_imports[attribute]
+            seen += 1
+        return name
+
+    def _collect_direct(self, facts: ModuleFacts) -> None:
+        non_blocking_sockets = {c.text.rsplit(".", 1)[0] for c in facts.calls if c.text.endswith((".setblocking", ".settimeout"))}
+        for call in facts.calls:
+            if call.awaited:
+                continue
+            api = self.api_for(call, non_blocking_sockets)
+            if api is not None:
+                self.direct.setdefault(call.function, []).append((call.span, f"{call.text}()", api, facts.path))
+        for qualname, state in facts.state.items():
+            for access in state.thread_lock_withs:
+                api = BlockingApi("threading.Lock.acquire", "CCL205", self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives)
+                self.direct.setdefault(qualname, []).append((access.span, f"with {access.display}:", api, facts.path))
+
+    def api_for(self, call: CallSite, non_blocking_sockets) -> Optional[BlockingApi]:
+        api = self.catalogue.lookup_function(self.canonical(call.callee))
+        if api is not None:
+            return api
+        if call.receiver_type and call.text:
+            receiver, _, method = call.text.rpartition(".")
+            api = self.catalogue.lookup_method(self.canonical(call.receiver_type), method)
+            if api is None or _non_blocking_form(call, method):
+                return None
+            if call.receiver_type in SOCKET_TYPES and receiver in non_blocking_sockets:
+                return None
+            return api
+        return None
+
+    def is_loop_function(self, qualname: str) -> bool:
+        entry = self.model.functions.get(qualname)
+        if entry is None:
+            return False
+        if entry[0].is_async:
+            return True
+        return any(c.entry.function == qualname for c in self.model.contexts_of(qualname, LOOP))
+
+    def blocking_path(self, qualname: str, visiting=None) -> Optional[List[str]]:
+        """``[f, g, h]`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks directly; None if none does."""
+        if qualname in self._paths:
+            return self._paths[qualname]
+        visiting = visiting if visiting is not None else set()
+        if qualname in visiting:
+            return None  # a cycle: the other way round will find it
+        visiting.add(qualname)
+        path: Optional[List[str]] = None
+        if self.direct.get(qualname):
+            path = [qualname]
+        else:
+            for callee, call in self.model.callees.get(qualname, ()):
+                info = self.model.functions[callee][0]
+                if info.is_async or call.awaited:
+                    continue
+                below = self.blocking_path(callee, visiting)
+                if below is not None:
+                    path = [qualname, *below]
+                    break
+        visiting.discard(qualname)
+        if path is not None or not visiting:
+            self._paths[qualname] = path
+        return path
+
+    def findings(self, facts: ModuleFacts) -> List[Finding]:
+        found: List[Finding] = []
+        for qualname, info in facts.functions.items():
+            if not self.is_loop_function(qualname):
+                continue
+            where = f"`async def {info.name}()`" if info.is_async else f"loop callback `{info.name}()`"
+            library = loop_library(facts)
+            for span, text, api, path in self.direct.get(qualname, ()):
+                found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
+            for callee, call in self.model.callees.get(qualname, ()):
+                callee_info = self.model.functions[callee][0]
+                if call.awaited or callee_info.is_async:
+                    continue
+                path = self.blocking_path(callee)
+                if path is not None:
+                    found.append(self._helper_finding(facts, where, library, call, path))
+        return found
+
+    def _direct_finding(self, facts, qualname, info, where, library, span, text, api) -> Finding:
+        family = FAMILIES[api.code][1]
+        message = f"`{text}` blocks the event loop inside {where} ({family}): every other task waits; use {api.alternative(library)} instead"
+        fix = None
+        if api.code == "CCL201" and info.is_async:
+            fix = self._sleep_fix(facts, qualname, span, library)
+        return Finding(api.code, message, facts.path, span, (), fix)
+
+    def _sleep_fix(self, facts: ModuleFacts, qualname: str, span: Span, library: str) -> Optional[Fix]:
+        call = next((c for c in facts.calls if c.span == span and c.function == qualname), None)
+        if call is None or call.in_comprehension or call.callee_span.row == 0:
+            return None
+        edits = [Edit(f"await {library}.sleep", call.callee_span)]
+        if facts.module_imports.get(library) != library:
+            anchor = facts.import_insertion if facts.import_insertion.row else Span(1, 1, 1, 1)
+            edits.insert(0, Edit(f"import {library}\n", Span(anchor.row, 1, anchor.row, 1)))
+        return Fix(f"Replace with `await {library}.sleep(...)`", tuple(edits))
+
+    def _helper_finding(self, facts, where, library, call: CallSite, path: List[str]) -> Finding:
+        model = self.model
+        span, text, api, site_path = self.direct[path[-1]][0]
+        chain = " -> ".join(f"{model.display_name(q)}()" for q in path)
+        family = FAMILIES[api.code][1]
+        message = (
+            f"`{call.text}()` blocks the event loop inside {where}: {chain} -> `{text}` ({api.code}, {family}) "
+            f"at {short_path(site_path)}:{span.row}. Run it in a thread ({_offload(library)}) or make the chain async"
+        )
+        related = [Related(f"blocking call `{text}`", site_path, span)]
+        for qualname in path:
+            info, owner = model.functions[qualname]
+            related.append(Related(f"`{model.display_name(qualname)}()` defined here", owner.path, info.span))
+        return Finding("CCL210", message, facts.path, call.span, tuple(related))
+
+
+_LOCK_API = BlockingApi("threading.Lock.acquire", "CCL205", (("any", "an `asyncio.Lock` (`async with lock:`)"),))
+
+
+def _offload(library: str) -> str:
+    return {"asyncio": "`await asyncio.to_thread(...)`", "trio": "`await trio.to_thread.run_sync(...)`", "anyio": "`await anyio.to_thread.run_sync(...)`"}[library]
+
+
+def blocking_analysis(project) -> BlockingAnalysis:
+    cached = project.__dict__.get("_blocking_analysis")
+    if cached is None:
+        cached = project.__dict__["_blocking_analysis"] = BlockingAnalysis(project)
+    return cached
+
+
+class _BlockingRule(Rule):
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        analysis = blocking_analysis(project)
+        per_module = project.__dict__.setdefault("_blocking_by_path", {})
+        if facts.path not in per_module:
+            per_module[facts.path] = analysis.findings(facts)
+        return [f for f in per_module[facts.path] if f.code == self.code]
+
+
+_ALTERNATIVES_NOTE = "The catalogue (`docs/blocking-calls.md`) lists every API and its non-blocking alternative for asyncio, trio and anyio."
+_NOT_REPORTED = """
+        Not reported: calls handed to a thread rather than made (`await asyncio.to_thread(f, ...)`,
+        `loop.run_in_executor(None, f)`, `anyio.to_thread.run_sync(f)`, an executor's `submit`,
+        and lambdas or nested `def`s given to them), awaited calls, and methods of receivers
+        that are not the catalogue's types (a dict's `.get`, your own `Session` class).
+"""
+
+
+def _explanation(what: str, fix: str) -> str:
+    return f"""
+        {what}
+
+        An event loop runs one task at a time: while this call blocks, no other coroutine,
+        callback or connection makes progress. Reported in `async def` bodies and loop
+        callbacks; a synchronous helper that blocks is reported where event-loop code calls
+        it (CCL210). {_ALTERNATIVES_NOTE}
+        {_NOT_REPORTED}
+        Fix: {fix}
+    """
+
+
+class BlockingSleepInAsync(_BlockingRule):
+    code = "CCL201"
+    name = "blocking-sleep-in-async"
+    summary = "`time.sleep()` called inside an `async def` blocks the event loop."
+    explanation = _explanation(
+        "`time.sleep()` called in event-loop code; names are resolved through imports (`import time as t`, `from time import sleep as nap`).",
+        "`await asyncio.sleep(...)` (`trio.sleep`, `anyio.sleep` in trio or anyio code). `conclint check --fix` makes this change.",
+    )
+    bad = (
+        """
+        import time
+
+        async def poll():
+            time.sleep(1)
+        """,
+        """
+        from time import sleep as nap
+
+        async def poll():
+            nap(0.5)
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        async def poll():
+            await asyncio.sleep(1)
+        """,
+        """
+        import asyncio, time
+
+        async def poll():
+            await asyncio.to_thread(time.sleep, 1)
+        """,
+    )
+    scenario = "blocking-loop"
+
+
+class BlockingNetworkCall(_BlockingRule):
+    code = "CCL202"
+    name = "blocking-network-call-in-async"
+    summary = "A synchronous network call (requests, httpx.Client, urllib, sockets, smtplib...) in event-loop code."
+    explanation = _explanation(
+        "A synchronous HTTP client (`requests`, `httpx` module functions and `Client`, `urllib.request.urlopen`, `urllib3`, `http.client`), blocking `socket` calls and DNS look-ups, `smtplib`, `ftplib` or `xmlrpc.client` in event-loop code. Sockets set non-blocking (`setblocking(False)`) are not reported.",
+        "an async client (`httpx.AsyncClient`, `aiohttp`), `asyncio.open_connection`, or run the call in a thread.",
+    )
+    bad = (
+        """
+        import requests
+
+        async def fetch(url):
+            return requests.get(url).text
+        """,
+        """
+        import httpx
+
+        async def fetch(url):
+            client = httpx.Client()
+            return client.get(url)
+        """,
+    )
+    good = (
+        """
+        import httpx
+
+        async def fetch(url):
+            async with httpx.AsyncClient() as client:
+                return await client.get(url)
+        """,
+    )
+
+
+class BlockingSubprocess(_BlockingRule):
+    code = "CCL203"
+    name = "blocking-subprocess-in-async"
+    summary = "`subprocess`, `os.system`, `os.popen`, `os.spawn*` or `os.wait*` in event-loop code."
+    explanation = _explanation(
+        "Starting a process and waiting for it (`subprocess.run/call/check_call/check_output/getoutput/getstatusoutput/Popen`, `Popen.wait/communicate`, `os.system`, `os.popen`, `os.spawn*`, `os.posix_spawn*`, `os.wait*`) in event-loop code.",
+        "`await asyncio.create_subprocess_exec(...)` (`trio.run_process`, `anyio.run_process`).",
+    )
+    bad = (
+        """
+        import subprocess
+
+        async def build():
+            subprocess.run(["make"], check=True)
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        async def build():
+            process = await asyncio.create_subprocess_exec("make")
+            await process.wait()
+        """,
+    )
+
+
+class BlockingFileIO(_BlockingRule):
+    code = "CCL204"
+    name = "blocking-file-io-in-async"
+    summary = "File-system I/O (`open`, file methods, `pathlib.Path` I/O, `shutil`, `os.path` look-ups) in event-loop code."
+    explanation = _explanation(
+        "`open`, `io.open`, `os.fdopen` and the methods of the files they return, `pathlib.Path` I/O methods (`read_text`, `write_bytes`, `iterdir`, `glob`, `stat`, `exists`, `mkdir`, `unlink`, ...), `shutil` copies, moves and `rmtree`, and disk-touching `os.path`/`os` functions. Select away the family (`ignore = [\"CCL204\"]`) if your disks are fast enough for you; `allowed-blocking-calls` removes single APIs.",
+        "`aiofiles`, `anyio.Path`, `trio.Path`, or `await asyncio.to_thread(...)`.",
+    )
+    bad = (
+        """
+        async def load(path):
+            with open(path) as handle:
+                return handle.read()
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        def read(path):
+            with open(path) as handle:
+                return handle.read()
+
+        async def load(path):
+            return await asyncio.to_thread(read, path)
+        """,
+    )
+
+
+class BlockingWait(_BlockingRule):
+    code = "CCL205"
+    name = "blocking-wait-in-async"
+    summary = "Waiting on a thread or process primitive (lock, event, queue, future, join) in event-loop code."
+    explanation = _explanation(
+        "`threading` `Lock/RLock/Semaphore.acquire` (and `with` such a lock inside a coroutine), `Event.wait`, `Condition.wait`, `Thread.join`, blocking `queue.Queue.get/put/join`, `concurrent.futures.Future.result/exception`, `concurrent.futures.wait/as_completed`, `multiprocessing` `Process.join`, `Pool.map/apply`. Non-blocking forms (`get(block=False)`, `acquire(blocking=False)`, `get_nowait`) are not reported.",
+        "the event loop's own primitives (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), `await asyncio.wrap_future(future)`, or run the wait in a thread.",
+    )
+    bad = (
+        """
+        import queue
+
+        jobs = queue.Queue()
+
+        async def next_job():
+            return jobs.get()
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        jobs = asyncio.Queue()
+
+        async def next_job():
+            return await jobs.get()
+        """,
+    )
+
+
+class BlockingDatabaseCall(_BlockingRule):
+    code = "CCL206"
+    name = "blocking-database-call-in-async"
+    summary = "A synchronous database driver (sqlite3, psycopg2, pymysql, redis.Redis, pymongo, SQLAlchemy sync) in event-loop code."
+    explanation = _explanation(
+        "Connecting, executing and fetching with `sqlite3`, `psycopg2`/`psycopg` sync connections and cursors, `pymysql`, `MySQLdb`, the sync `redis.Redis` client, `pymongo`, or SQLAlchemy's sync `Engine`/`Connection`/`Session`, in event-loop code.",
+        "an async driver (`aiosqlite`, `asyncpg`, `psycopg.AsyncConnection`, `aiomysql`, `redis.asyncio`, `motor`, SQLAlchemy's `AsyncSession`), or run the query in a thread.",
+    )
+    bad = (
+        """
+        import sqlite3
+
+        async def count_users(path):
+            conn = sqlite3.connect(path)
+            return conn.execute("select count(*) from users").fetchone()
+        """,
+    )
+    good = (
+        """
+        import aiosqlite
+
+        async def count_users(path):
+            async with aiosqlite.connect(path) as conn:
+                cursor = await conn.execute("select count(*) from users")
+                return await cursor.fetchone()
+        """,
+    )
+
+
+class BlockingConsoleInput(_BlockingRule):
+    code = "CCL207"
+    name = "blocking-console-input-in-async"
+    summary = "`input()`, `sys.stdin.read/readline` or `getpass.getpass()` in event-loop code."
+    explanation = _explanation(
+        "Reading the console (`input`, `sys.stdin.read/readline/readlines`, `getpass.getpass`) in event-loop code: the loop stops until someone types.",
+        "read in a thread (`await asyncio.to_thread(input, prompt)`) or from an async stream connected to stdin.",
+    )
+    bad = (
+        """
+        async def ask():
+            return input("name? ")
+        """,
+    )
+    good = (
+        """
+        import asyncio
+
+        async def ask():
+            return await asyncio.to_thread(input, "name? ")
+        """,
+    )
+
+
+class ConfiguredBlockingCall(_BlockingRule):
+    code = "CCL209"
+    name = "configured-blocking-call"
+    summary = "A call listed in the project's `blocking-calls` setting, made in event-loop code."
+    explanation = """
+        Your project knows APIs that block which conclint's catalogue does not. List them in
+        `[tool.conclint]`, with the advice to show:
+
+        ```toml
+        [tool.conclint]
+        blocking-calls = { "mylib.fetch" = "use mylib.aio.fetch" }
+        ```
+
+        They are then reported like the catalogue's APIs, directly in event-loop code and
+        through helpers (CCL210). `allowed-blocking-calls` removes catalogue entries.
+    """
+    example_settings = {"blocking-calls": {"mylib.fetch": "use `await mylib.aio.fetch(...)`"}}
+    bad = (
+        """
+        import mylib
+
+        async def handler():
+            return mylib.fetch("report")
+        """,
+    )
+    good = (
+        """
+        import mylib.aio
+
+        async def handler():
+            return await mylib.aio.fetch("report")
+        """,
+    )
+
+
+class BlockingCallViaHelper(_BlockingRule):
+    code = "CCL210"
+    name = "blocking-call-via-helper"
+    summary = "Event-loop code calls a synchronous project function that blocks, directly or further down."
+    explanation = """
+        flake8-async and ruff see only calls written directly inside an `async def`. conclint
+        follows the call graph across the whole project: `handler -> load_config() ->
+        requests.get()` is reported at the call in `handler`, with the chain down to the
+        blocking call and its rule, across modules and through cycles in the call graph.
+
+        Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`),
+        awaited calls, and helpers that never block.
+
+        Fix: run the helper in a thread (`await asyncio.to_thread(helper, ...)`) or make the
+        chain async.
+    """
+    bad = (
+        """
+        import requests
+
+        def load_config(url):
+            return requests.get(url).json()
+
+        async def handler(url):
+            return load_config(url)
+        """,
+    )
+    good = (
+        """
+        import asyncio
+        import requests
+
+        def load_config(url):
+            return requests.get(url).json()
+
+        async def handler(url):
+            return await asyncio.to_thread(load_config, url)
+        """,
+    )
+    scenario = "blocking-loop"
