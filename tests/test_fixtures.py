@@ -7,16 +7,23 @@ from pathlib import Path
 import pytest
 
 from conclint.engine.run import run
-from conclint.engine.settings import Settings
+from conclint.engine.settings import Settings, load_settings
 
 from conftest import FIXTURES, expected_findings, fixture_cases
 
 CASES = list(fixture_cases())
 
 
+def _settings(case: Path) -> Settings:
+    """Defaults, or the case's own `[tool.conclint]` when a multi-module case carries a pyproject.toml."""
+    config = case / "pyproject.toml"
+    if case.is_dir() and config.is_file():
+        return load_settings(str(config))
+    return Settings(root=str(case if case.is_dir() else case.parent))
+
+
 def _actual(case: Path):
-    root = case if case.is_dir() else case.parent
-    settings = Settings(root=str(root))
+    settings = _settings(case)
     result = run([str(case)], settings)
     assert not result.internal_errors, result.internal_errors
     found = set()
