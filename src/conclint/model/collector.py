@@ -37,6 +37,7 @@ class _Pending:
         self.calls: List[Tuple[CallSite, Scope, Optional[List[str]], cst.Call]] = []
         self.types: List[Tuple[Binding, Scope, List[str]]] = []
         self.attribute_types: List[Tuple[ClassInfo, str, Scope, List[str]]] = []
+        self.attribute_name_types: List[Tuple[ClassInfo, str, Scope, str]] = []
         self.decorators: List[Tuple[FunctionInfo, Scope, List[cst.Decorator]]] = []
         self.bases: List[Tuple[ClassInfo, Scope, Sequence[cst.Arg]]] = []
         self.bodies: List[Tuple[FunctionInfo, cst.CSTNode, Scope]] = []
@@ -96,6 +97,8 @@ class FactCollector(cst.CSTVisitor):
                 parts = _constructor_parts(value)
                 if parts:
                     self.pending.attribute_types.append((owner, target.attr.value, self.scope, parts))
+                elif isinstance(value, cst.Name):  # ``self.gate = gate`` with ``gate: asyncio.Lock``
+                    self.pending.attribute_name_types.append((owner, target.attr.value, self.scope, value.value))
 
     def _is_self(self, name: str) -> bool:
         function = self._function_stack[-1] if self._function_stack else None
@@ -272,6 +275,7 @@ class FactCollector(cst.CSTVisitor):
         for target in node.targets:
             self._bind_target(target.target, node.value)
             self._class_attribute(target.target, node.value)
+            self._module_constant(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -287,6 +291,14 @@ class FactCollector(cst.CSTVisitor):
             owner = self._current_class()
             if owner is not None and isinstance(node.target.value, cst.Name) and self._is_self(node.target.value.value):
                 self.pending.attribute_types.append((owner, node.target.attr.value, self.scope, parts))
+
+    def _module_constant(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if self.scope is self.module_scope and isinstance(target, cst.Name):
+            literal = _literal(value)
+            if literal is not None:
+                self.facts.constants[target.value] = literal
+            else:
+                self.facts.constants.pop(target.value, None)
 
     def _class_attribute(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if self.scope.kind == "class" and isinstance(target, cst.Name) and self._class_stack and self._class_stack[-1] is not None:
@@ -314,6 +326,8 @@ class FactCollector(cst.CSTVisitor):
 
     def visit_Module(self, node: cst.Module) -> None:
         """Find where autofix would add an import: before the first import, after docstring and __future__."""
+        self._module_node = node
+        self._module_info = FunctionInfo(MODULE_SCOPE, MODULE_SCOPE, False, False, None, None)
         anchor = None
         for statement in node.body:
             if isinstance(statement, cst.SimpleStatementLine) and statement.body:
@@ -344,6 +358,8 @@ class FactCollector(cst.CSTVisitor):
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
+        if node.args and node.args[0].keyword is None and isinstance(node.args[0].value, cst.SimpleString):
+            call.literal = node.args[0].value.evaluated_value if isinstance(node.args[0].value.evaluated_value, str) else None
         self.facts.calls.append(call)
         self._positioned.append((call, node))
         self._positioned.append((_CalleeAnchor(call), node.func))
@@ -360,6 +376,10 @@ class FactCollector(cst.CSTVisitor):
             resolved = self.resolve_type(scope, parts)
             if resolved:
                 owner.attribute_types.setdefault(attribute, resolved)
+        for owner, attribute, scope, name in pending.attribute_name_types:
+            resolved = scope.value_type(name)
+            if resolved:
+                owner.attribute_types.setdefault(attribute, resolved)
         for info, scope, bases in pending.bases:
             info.bases = tuple(b for b in (resolve_dotted(scope, dotted_parts(arg.value) or []) for arg in bases if arg.keyword is None) if b)
         for info, scope, decorators in pending.decorators:
@@ -368,7 +388,11 @@ class FactCollector(cst.CSTVisitor):
                 expression = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
                 parts = dotted_parts(expression) or []
                 names.append(resolve_dotted(scope, parts) or ".".join(parts))
-                receivers.append(scope.value_type(parts[0]) if len(parts) == 2 else None)
+                # ``@app.route``: what ``app`` is, or (imported) which module variable it is
+                receiver = None
+                if len(parts) == 2:
+                    receiver = scope.value_type(parts[0]) or resolve_dotted(scope, parts[:1])
+                receivers.append(receiver)
             info.decorators = tuple(names)
             info.decorator_receivers = tuple(receivers)
         for name, bindings in self.module_scope.bindings.items():
@@ -378,7 +402,7 @@ class FactCollector(cst.CSTVisitor):
         for call, scope, parts, node in pending.calls:
             self._resolve_call(call, scope, parts, node)
         self.facts.imported_modules = frozenset(self._imported)
-        for info, node, scope in pending.bodies:
+        for info, node, scope in [(self._module_info, self._module_node, self.module_scope), *pending.bodies]:
             state = analyse_function_state(self, info, node, scope)
             if state is not None:
                 self.facts.state[info.qualname] = state
@@ -389,6 +413,8 @@ class FactCollector(cst.CSTVisitor):
         for state in self.facts.state.values():
             state.suspension_spans = [marker.span for marker in state.suspension_spans]
             state.locked_calls = [marker.span for marker in state.locked_calls]
+            state.child_calls = [marker.span for marker in state.child_calls]
+            state.forks_exec_at_once = [marker.span for marker in state.forks_exec_at_once]
         self._positioned.clear()
 
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
@@ -492,6 +518,16 @@ class _ImportAnchor:
     @span.setter
     def span(self, value) -> None:
         self.facts.import_insertion = value
+
+
+def _literal(value: cst.BaseExpression):
+    if isinstance(value, cst.Integer):
+        return value.evaluated_value
+    if isinstance(value, cst.SimpleString):
+        return value.evaluated_value
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return value.value == "True"
+    return None
 
 
 def _keyword_text(arg: cst.Arg) -> str:

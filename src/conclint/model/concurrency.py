@@ -39,6 +39,7 @@ class EntryPoint:
     path: str
     span: Span
     many: bool  # several instances can run at once (a pool, a server, a loop of starts)
+    shared_self: bool = True  # those instances share one ``self`` (False: a Thread subclass's run)
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,92 @@ class ConcurrencyModel:
                 return self.method_of(owner, parts[-1])
         return None
 
+    def object_type(self, name: Optional[str]) -> Optional[str]:
+        """A type name as it is, or the type a project module variable was built from."""
+        if not name:
+            return None
+        module, _, variable = name.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is None:
+            return name
+        if variable in facts.module_imports:
+            return self.object_type(facts.module_imports[variable])
+        built = facts.global_types.get(variable)
+        return self.object_type(built) if built and built != name else built
+
+    def split_module(self, dotted: str) -> Tuple[Optional[str], str]:
+        """("pkg.mod", "rest.of.it") for the longest project module prefix of ``dotted``."""
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                return module, ".".join(parts[cut:])
+        return None, dotted
+
+    def canonical_key(self, key: str, depth: int = 0) -> Optional[str]:
+        """One spelling per piece of state, whichever module or subclass names it.
+
+        ``global:pkg.store.totals`` seen through an import is the store module's own global;
+        a project class reached that way is a class attribute; anything else a project
+        module exports (functions, classes themselves, submodules) is not state (None).
+        ``self:Sub.x`` becomes ``self:Root.x`` for the root project class of the hierarchy.
+        """
+        kind, _, rest = key.partition(":")
+        if kind == "global":
+            module, path = self.split_module(rest)
+            if module is None:
+                return key  # another library's global (os.environ): shared all the same
+            variable, _, attributes = path.partition(".")
+            facts = self.modules[module]
+            if variable in facts.module_imports and depth < 8:
+                target = facts.module_imports[variable] + (f".{attributes}" if attributes else "")
+                return self.canonical_key(f"global:{target}", depth + 1)
+            qualified = f"{module}.{variable}"
+            if qualified in self.classes:
+                return f"class:{qualified}.{attributes}" if attributes else None
+            if qualified in self.functions:
+                return None
+            return key
+        if kind == "self":
+            owner, attribute = self._split_class(rest)
+            if owner is not None:
+                return f"self:{self.root_class(owner)}.{attribute}"
+        return key
+
+    def _split_class(self, dotted: str) -> Tuple[Optional[str], str]:
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            owner = ".".join(parts[:cut])
+            if owner in self.classes:
+                return owner, ".".join(parts[cut:])
+        return None, dotted
+
+    def root_class(self, qualname: str) -> str:
+        """The top project class above ``qualname`` along first bases."""
+        current = qualname
+        seen = {current}
+        while True:
+            info = self.classes[current][0]
+            parent = next((self.resolve_name(b) for b in info.bases if self.resolve_name(b) in self.classes), None)
+            if parent is None or parent in seen:
+                return current
+            seen.add(parent)
+            current = parent
+
+    def real_locks(self, held: Sequence[str]) -> Tuple[str, ...]:
+        """The locks really held: ``?pkg.locks.guard`` entries count when that object is a lock."""
+        from conclint.model.apis import LOCK_NAME_SUFFIXES, THREAD_LOCK_TYPES
+
+        real = []
+        for entry in held:
+            if entry.startswith("?"):
+                name = entry[1:].split("#", 1)[0]
+                if self.object_type(name) not in THREAD_LOCK_TYPES and not name.lower().endswith(LOCK_NAME_SUFFIXES):
+                    continue
+                entry = entry[1:]
+            real.append(entry)
+        return tuple(real)
+
     def short_name(self, qualname: str) -> str:
         return qualname.replace(".<locals>", "").rsplit(".", 2)[-1] if qualname.count(".") else qualname
 
@@ -176,9 +263,9 @@ class ConcurrencyModel:
                     self.instantiations.setdefault(resolved, []).append((call, facts))
 
     # ---- entry points -------------------------------------------------------
-    def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool) -> None:
+    def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool, shared_self: bool = True) -> None:
         if function is not None and function in self.functions:
-            self.entries.append(EntryPoint(context, function, reason, facts.path, span, many))
+            self.entries.append(EntryPoint(context, function, reason, facts.path, span, many, shared_self))
 
     def _spec_for(self, call: CallSite) -> List[EntrySpec]:
         specs = list(ENTRY_SPECS_BY_CALLEE.get(call.callee or "", ()))
@@ -212,6 +299,11 @@ class ConcurrencyModel:
                     self._add_entry(LOOP, qualname, "async def", facts, info.span, True)
             for qualname, info in facts.classes.items():
                 self._entries_from_class(qualname, info, facts)
+            for qualname, state in facts.state.items():
+                child_calls = set(state.child_calls)
+                for callee, call in self.callees.get(qualname, ()):
+                    if call.span in child_calls:
+                        self._add_entry(PROCESS, callee, "os.fork() child branch", facts, call.span, False)
 
     def _entry_from_call(self, spec: EntrySpec, call: CallSite, facts: ModuleFacts) -> None:
         ref = call.kwargs.get(spec.keyword) if spec.keyword else None
@@ -221,7 +313,10 @@ class ConcurrencyModel:
             self._handler_entries(spec, ref, call, facts)
             return
         target = self.resolve_ref(ref, call)
-        self._add_entry(spec.context, target, spec.reason, facts, call.span, spec.many or call.in_loop)
+        receiver = ref.text.split(".")[0] if ref is not None and "." in ref.text else None
+        # ``Thread(target=probe.run)`` for a ``probe`` made per start: each thread has its own object
+        shared_self = receiver in (None, "self", "cls") or receiver in facts.global_types
+        self._add_entry(spec.context, target, spec.reason, facts, call.span, spec.many or call.in_loop, shared_self)
         if target is not None and spec.context == THREAD and ref is not None and "." in ref.text:
             owner = self.functions[target][0].class_qualname if target in self.functions else None
             if owner:
@@ -232,6 +327,7 @@ class ConcurrencyModel:
         if handler not in self.classes:
             return
         self.handler_classes.add(handler)
+        self.handler_classes.update(b for b in self.class_bases(handler) if b in self.classes)
         for owner in [handler, *self.class_bases(handler)]:
             for qualname, (info, _) in self.functions.items():
                 if info.class_qualname == owner and info.name.startswith(HANDLER_METHOD_PREFIXES):
@@ -241,7 +337,7 @@ class ConcurrencyModel:
         for name, receiver in zip(info.decorators, info.decorator_receivers):
             if name in self._thread_entry_decorators:
                 self._add_entry(THREAD, info.qualname, f"@{name}", facts, info.span, True)
-            elif receiver in THREADED_ROUTE_RECEIVERS and name.rsplit(".", 1)[-1] in ROUTE_DECORATOR_METHODS:
+            elif self.object_type(receiver) in THREADED_ROUTE_RECEIVERS and name.rsplit(".", 1)[-1] in ROUTE_DECORATOR_METHODS:
                 self._add_entry(THREAD, info.qualname, f"Flask route @{name} (threaded server)", facts, info.span, True)
 
     def _entries_from_class(self, qualname: str, info: ClassInfo, facts: ModuleFacts) -> None:
@@ -249,10 +345,10 @@ class ConcurrencyModel:
         sites = self.instantiations.get(qualname, [])
         many = len(sites) > 1 or any(call.in_loop for call, _ in sites)
         if any(base in THREAD_CLASSES for base in bases):
-            self._add_entry(THREAD, self.method_of(qualname, "run"), f"threading.Thread subclass {info.name}.run", facts, info.span, many)
+            self._add_entry(THREAD, self.method_of(qualname, "run"), f"threading.Thread subclass {info.name}.run", facts, info.span, many, False)
             self.shared_classes.setdefault(qualname, "it is a Thread: its owner and its own thread both use it")
         if any(base in PROCESS_CLASSES for base in bases):
-            self._add_entry(PROCESS, self.method_of(qualname, "run"), f"multiprocessing.Process subclass {info.name}.run", facts, info.span, many)
+            self._add_entry(PROCESS, self.method_of(qualname, "run"), f"multiprocessing.Process subclass {info.name}.run", facts, info.span, many, False)
         if any(base in PROTOCOL_CLASSES for base in bases):
             for method, (function, _) in self.functions.items():
                 if function.class_qualname == qualname:

@@ -40,6 +40,7 @@ class CallSite:
     in_loop: bool = False  # inside a for/while loop or a comprehension of its function
     in_comprehension: bool = False
     callee_span: Span = NO_SPAN  # the callee expression alone (``time.sleep`` in ``time.sleep(1)``)
+    literal: Optional[str] = None  # the first positional argument, when a plain string literal
     keywords: Tuple[str, ...] = ()  # keyword argument names, with ``=False`` literal values as ``name=False``
     class_context: Optional[str] = None  # the class of the enclosing method (for self.m() calls)
 
@@ -54,7 +55,7 @@ class FunctionInfo:
     class_qualname: Optional[str]  # set for methods
     span: Span = NO_SPAN
     decorators: Tuple[str, ...] = ()  # resolved names of decorators (calls: of the callee)
-    decorator_receivers: Tuple[Optional[str], ...] = ()  # ``@app.route``: the type of ``app``
+    decorator_receivers: Tuple[Optional[str], ...] = ()  # ``@app.route``: the type of ``app``, or its qualified name
     is_generator: bool = False
     self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
     params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)
@@ -79,6 +80,7 @@ class Access:
     locks: Tuple[str, ...]  # thread locks held at this point, as written
     async_locks: Tuple[str, ...]  # event-loop locks held (async with)
     suspensions: int  # suspension points (await, async for/with) passed before this access
+    in_child: bool = False  # inside the child's branch after ``os.fork()``
 
 
 @dataclass
@@ -91,10 +93,12 @@ class Write(Access):
 
 @dataclass
 class Schedule:
-    """``loop.call_later(0.1, cb, value)``: which state each positional argument carries."""
+    """A call and the state each positional argument carries: ``loop.call_later(0.1, cb, value)``
+    (scheduled callbacks) or, inside a lambda, any call (``lambda: store(value)``)."""
 
     span: Span
     arg_sources: Tuple[Tuple[str, ...], ...]
+    partial_sources: Dict[int, Tuple[Tuple[str, ...], ...]] = field(default_factory=dict)  # arg -> partial's args
 
 
 @dataclass
@@ -106,7 +110,10 @@ class FunctionState:
     suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
     schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here
+    lambda_calls: List[Schedule] = field(default_factory=list)  # calls a lambda makes, with their arguments
     thread_lock_withs: List[Access] = field(default_factory=list)  # ``with lock:`` on a threading lock
+    child_calls: List[Span] = field(default_factory=list)  # calls made in an ``os.fork()`` child branch
+    forks_exec_at_once: List[Span] = field(default_factory=list)  # forks whose child runs exec*/_exit first
     local_sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # local -> keys it carried
 
 
@@ -122,6 +129,7 @@ class ModuleFacts:
     global_types: Dict[str, str] = field(default_factory=dict)  # module variable -> constructor
     state: Dict[str, FunctionState] = field(default_factory=dict)
     import_insertion: Span = NO_SPAN  # where a new top-level import goes (autofix)
+    constants: Dict[str, object] = field(default_factory=dict)  # module-level name = literal (int, str, bool)
     noqa: Dict[int, Optional[Tuple[str, ...]]] = field(default_factory=dict)
 
     def imports_any(self, *names: str) -> bool:

@@ -10,6 +10,7 @@ checked the same state. Locals are followed only as carriers of such reads.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -23,9 +24,17 @@ from conclint.model.apis import (
     THREAD_LOCK_TYPES,
 )
 from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
-from conclint.model.scopes import DEFINITION, VALUE, Scope, dotted_parts
+from conclint.model.scopes import DEFINITION, IMPORT, VALUE, Scope, dotted_parts, resolve_dotted
 
 Reads = List[Access]
+
+
+def lock_name(held: str) -> str:
+    """A held lock as written (``self._lock``), without its region number."""
+    return held.split("#", 1)[0]
+
+FORK_CALLS = frozenset({"os.fork", "os.forkpty"})
+EXEC_CALLS = frozenset({"os._exit", "os.execv", "os.execve", "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execvp", "os.execvpe"})
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
 
 
@@ -33,6 +42,9 @@ def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, sco
     walker = _StateWalker(collector, info, node, scope)
     if isinstance(node, cst.Lambda):
         walker.expr(node.body)
+    elif isinstance(node, cst.Module):
+        for statement in node.body:
+            walker.statement(statement)
     else:
         walker.block(node.body)
     return walker.finish()
@@ -46,15 +58,20 @@ class _StateWalker:
         self.scope = scope
         self.state = FunctionState()
         synchronized = any(d in SYNCHRONIZING_DECORATORS for d in info.decorators)
-        self.locks: List[str] = ["@synchronized"] if synchronized else []
+        self.locks: List[str] = ["@synchronized#0"] if synchronized else []
+        self.regions = 0
+        self.loop_replays = 0
         self.async_locks: List[str] = []
         self.taint: Dict[str, Reads] = {}
         self.checks: List[Reads] = []
         self.comprehension_names: List[set] = []
         self.is_classmethod = "classmethod" in info.decorators
-        self.schedule_markers: List[Tuple[cst.Call, List[Reads]]] = []
+        self.schedule_markers: List[Tuple[cst.Call, List[Reads], Dict[int, List[Reads]], bool]] = []
         self.params = set()
-        parameters = node.params
+        self.at_module = isinstance(node, cst.Module)
+        self.fork_vars: Dict[str, cst.Call] = {}
+        self.in_child = 0
+        parameters = node.params if not self.at_module else cst.Parameters()
         for param in [*parameters.posonly_params, *parameters.params, *parameters.kwonly_params]:
             name = param.name.value
             if name != info.self_name:
@@ -63,11 +80,11 @@ class _StateWalker:
 
     def finish(self) -> Optional[FunctionState]:
         state = self.state
-        for node, arguments in self.schedule_markers:
-            schedule = Schedule(None, tuple(tuple(sorted({r.key for r in reads})) for reads in arguments))
+        for node, arguments, partials, scheduled in self.schedule_markers:
+            schedule = Schedule(None, _keys_per_argument(arguments), {i: _keys_per_argument(p) for i, p in partials.items()})
             self.collector.position_later(schedule, node)
-            state.schedules.append(schedule)
-        if not (state.reads or state.writes or state.suspension_spans or state.locked_calls or state.schedules or state.thread_lock_withs):
+            (state.schedules if scheduled else state.lambda_calls).append(schedule)
+        if not any(getattr(state, f.name) for f in fields(state)):
             return None
         return state
 
@@ -93,14 +110,20 @@ class _StateWalker:
                 return f"class:{info.class_qualname}.{'.'.join(parts[1:])}", display
             if parts[1] == "__class__" and len(parts) >= 3:
                 return f"class:{info.class_qualname}.{'.'.join(parts[2:])}", display
+            if self._type_of(parts[:2]) in THREAD_LOCAL_TYPES:
+                return None
             return f"self:{info.class_qualname}.{'.'.join(parts[1:])}", display
         owner = self.scope.owner_of(head)
         if owner is self.scope and head in self.params and len(parts) >= 2:
             return f"param:{info.qualname}.{display}", display
-        if owner is None or owner is self.scope:
+        if owner is None or (owner is self.scope and not self.at_module):
             return None
         if owner.kind == "module":
             binding = owner._best(head)
+            if binding is not None and binding.kind == IMPORT and binding.target:
+                # another module's global (``from store import totals``, ``store.count``);
+                # the model keeps only those that are variables of a project module
+                return f"global:{binding.target}{display[len(head):]}", display
             if binding is None or binding.kind not in (VALUE, DEFINITION):
                 return None
             if binding.kind == DEFINITION:
@@ -134,6 +157,15 @@ class _StateWalker:
             return "async"
         if known is None and parts[-1].lower().endswith(LOCK_NAME_SUFFIXES):
             return "async" if asynchronous else "thread"
+        if known is None and not asynchronous and self._imported_object(parts):
+            return "imported"
+        return None
+
+    def _imported_object(self, parts: Sequence[str]) -> Optional[str]:
+        """The qualified name of an object imported from elsewhere, when ``parts`` names one."""
+        binding = self.scope.lookup(parts[0])
+        if binding is not None and binding.kind == IMPORT and binding.target:
+            return ".".join([binding.target, *parts[1:]])
         return None
 
     # ---- recording ------------------------------------------------------
@@ -145,6 +177,7 @@ class _StateWalker:
             locks=tuple(self.locks),
             async_locks=tuple(self.async_locks),
             suspensions=len(self.state.suspension_spans),
+            in_child=self.in_child > 0,
             **extra,
         )
         self.collector.position_later(access, node)
@@ -155,8 +188,9 @@ class _StateWalker:
         self.state.reads.append(access)
         return access
 
-    def write(self, key: str, display: str, node: cst.CSTNode, kind: str, derived: Reads) -> Write:
-        derived_from = next((r for r in reversed(derived) if r.key == key), None)
+    def write(self, key: str, display: str, node: cst.CSTNode, kind: str, derived: Reads, own_read: Optional[Access] = None) -> Write:
+        """``own_read``: an augmented assignment's load of its target, the read its value derives from."""
+        derived_from = own_read or next((r for r in reversed(derived) if r.key == key), None)
         checked_by = None
         for reads in reversed(self.checks):
             checked_by = next((r for r in reads if r.key == key), None)
@@ -166,6 +200,12 @@ class _StateWalker:
         write = self._access(Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources)
         self.state.writes.append(write)
         return write
+
+    def hold(self, held: List[str], name: str) -> None:
+        """Hold ``name`` in a new region: a read and a write under the same lock but in two
+        separate regions (released in between) are not protected together."""
+        self.regions += 1
+        held.append(f"{name}#{self.regions}")
 
     def suspend(self, node: cst.CSTNode) -> None:
         """Mark a suspension point; its span is filled in with the others' positions."""
@@ -179,8 +219,23 @@ class _StateWalker:
             for small in body.body:
                 self.small(small)
             return
+        guards = 0
         for statement in body.body:
             self.statement(statement)
+            if isinstance(statement, cst.If) and statement.orelse is None and _exits(statement.body):
+                # ``if x is not None: return x`` guards everything after it, like an else
+                self.checks.append(self._guard_reads(statement.test))
+                guards += 1
+        for _ in range(guards):
+            self.checks.pop()
+
+    def _guard_reads(self, test: cst.BaseExpression) -> Reads:
+        """The shared state a guard tested, without recording the reads a second time."""
+        reads = self.state.reads
+        before = len(reads)
+        found = self.expr(test)
+        del reads[before:]
+        return found
 
     def statement(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.SimpleStatementLine):
@@ -189,13 +244,18 @@ class _StateWalker:
         elif isinstance(node, cst.If):
             self.conditional(node.test, node.body, node.orelse)
         elif isinstance(node, cst.While):
-            self.conditional(node.test, node.body, node.orelse)
+            reads = self.expr(node.test)
+            self.checks.append(reads)
+            self.loop_body(node.body)
+            self.checks.pop()
+            if node.orelse is not None:
+                self.block(node.orelse.body)
         elif isinstance(node, cst.For):
             reads = self.expr(node.iter)
             self.bind_local(node.target, reads)
             if node.asynchronous is not None:
                 self.suspend(node)
-            self.block(node.body)
+            self.loop_body(node.body, node if node.asynchronous is not None else None)
             if node.orelse is not None:
                 self.block(node.orelse.body)
         elif isinstance(node, cst.With):
@@ -214,20 +274,98 @@ class _StateWalker:
                 self.block(case.body)
         # nested functions and classes are analysed on their own
 
+    def loop_body(self, body, next_iteration: Optional[cst.CSTNode] = None) -> None:
+        """Walk a loop body; in a coroutine whose loop suspends, walk it once more as the next
+        round would run, so a value read late in one round and written back after the next
+        round's await is seen (the second walk only completes what the first recorded)."""
+        first_writes = len(self.state.writes)
+        first_reads = len(self.state.reads)
+        suspended_before = len(self.state.suspension_spans)
+        self.block(body)
+        if not (self.info.is_async and self.loop_replays < 2 and len(self.state.suspension_spans) > suspended_before):
+            return
+        real = self.state
+        earlier = {id(read) for read in real.reads[first_reads:]}
+        writes = real.writes[first_writes:]
+        self.state = FunctionState(suspension_spans=list(real.suspension_spans))
+        markers = len(self.schedule_markers)
+        self.loop_replays += 1
+        if next_iteration is not None:
+            self.suspend(next_iteration)
+        self.block(body)
+        self.loop_replays -= 1
+        replay, self.state = self.state, real
+        del self.schedule_markers[markers:]
+        for first, again in zip(writes, replay.writes):
+            if first.derived_from is None and again.derived_from is not None and id(again.derived_from) in earlier:
+                first.derived_from = again.derived_from
+                first.suspensions = again.suspensions
+        real.suspension_spans.extend(replay.suspension_spans[len(real.suspension_spans):])
+
     def conditional(self, test, body, orelse) -> None:
         acquired = self._acquired_lock(test)
+        child_side, fork = self._fork_test(test)
         reads = self.expr(test)
         self.checks.append(reads)
         if acquired:
-            self.locks.append(acquired)
-        self.block(body)
+            self.hold(self.locks, acquired)
+        self._branch(body, child_side == "body", fork)
         if acquired:
-            self.locks.remove(acquired)
+            _release(self.locks, acquired)
         if isinstance(orelse, cst.If):
+            self.in_child += child_side == "orelse"
             self.conditional(orelse.test, orelse.body, orelse.orelse)
+            self.in_child -= child_side == "orelse"
         elif orelse is not None:
-            self.block(orelse.body)
+            self._branch(orelse.body, child_side == "orelse", fork)
         self.checks.pop()
+
+    def _branch(self, body, is_child: bool, fork: Optional[cst.Call]) -> None:
+        if is_child:
+            self.in_child += 1
+            if fork is not None and _starts_with_exec(body, self.scope):
+                marker = _SuspensionMarker()
+                self.collector.position_later(marker, fork)
+                self.state.forks_exec_at_once.append(marker)
+        self.block(body)
+        if is_child:
+            self.in_child -= 1
+
+    def _fork_test(self, test: cst.BaseExpression) -> Tuple[Optional[str], Optional[cst.Call]]:
+        """Which branch of ``if`` runs in the child after ``os.fork()``: "body", "orelse" or None."""
+        negated = False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        fork = None
+        compared_to_zero = None
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            target = test.comparisons[0]
+            left, right = test.left, target.comparator
+            if isinstance(right, cst.Integer) and right.value == "0":
+                subject = left
+            elif isinstance(left, cst.Integer) and left.value == "0":
+                subject = right
+            else:
+                return None, None
+            fork = self._fork_of(subject)
+            if isinstance(target.operator, cst.Equal):
+                compared_to_zero = True
+            elif isinstance(target.operator, (cst.NotEqual, cst.GreaterThan, cst.LessThan)):
+                compared_to_zero = False
+            else:
+                return None, None
+        else:
+            fork = self._fork_of(test)
+            compared_to_zero = False  # ``if pid:`` is true in the parent
+        if fork is None:
+            return None, None
+        child_in_body = compared_to_zero != negated
+        return ("body" if child_in_body else "orelse"), fork
+
+    def _fork_of(self, expression: cst.BaseExpression) -> Optional[cst.Call]:
+        if isinstance(expression, cst.Name):
+            return self.fork_vars.get(expression.value)
+        return self._fork_call(expression)
 
     def with_statement(self, node: cst.With) -> None:
         asynchronous = node.asynchronous is not None
@@ -235,19 +373,22 @@ class _StateWalker:
         for item in node.items:
             reads = self.expr(item.item)
             kind = self.lock_kind(item.item, asynchronous)
-            if kind is not None:
+            if kind == "imported":
+                # maybe a lock built in another module: the model decides ("?" + its qualified name)
+                held.append(("thread", "?" + self._imported_object(dotted_parts(item.item))))
+            elif kind is not None:
                 held.append((kind, ".".join(dotted_parts(item.item) or [])))
             if asynchronous:
                 self.suspend(item)
             if item.asname is not None:
                 self.bind_local(item.asname.name, reads)
         for kind, name in held:
-            (self.locks if kind == "thread" else self.async_locks).append(name)
-            if kind == "thread" and not asynchronous:
+            self.hold(self.locks if kind == "thread" else self.async_locks, name)
+            if kind == "thread" and not asynchronous and not name.startswith("?"):
                 self.state.thread_lock_withs.append(self._access(Access, "lock", name, node.items[0]))
         self.block(node.body)
         for kind, name in held:
-            (self.locks if kind == "thread" else self.async_locks).remove(name)
+            _release(self.locks if kind == "thread" else self.async_locks, name)
         if asynchronous:
             self.suspend(node)
 
@@ -255,7 +396,7 @@ class _StateWalker:
         if isinstance(node, cst.Assign):
             reads = self.expr(node.value)
             for target in node.targets:
-                self.assign_target(target.target, reads)
+                self.assign_target(target.target, reads, node.value)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
                 self.assign_target(node.target, self.expr(node.value))
@@ -276,17 +417,23 @@ class _StateWalker:
             self.expr(node.test)
 
     def _lock_call(self, value: cst.BaseExpression) -> bool:
-        """``lock.acquire()`` / ``lock.release()`` as a statement: track the lock held."""
-        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
+        """``lock.acquire()`` / ``await lock.acquire()`` / ``lock.release()`` as a statement."""
+        awaited = isinstance(value, cst.Await)
+        call = value.expression if awaited else value
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
             return False
-        method = value.func.attr.value
-        if method not in ("acquire", "release") or self.lock_kind(value.func.value, False) != "thread":
+        method = call.func.attr.value
+        kind = self.lock_kind(call.func.value, awaited)
+        if method not in ("acquire", "release") or kind not in ("thread", "async"):
             return False
-        name = ".".join(dotted_parts(value.func.value) or [])
+        held = self.locks if kind == "thread" else self.async_locks
+        name = ".".join(dotted_parts(call.func.value) or [])
         if method == "acquire":
-            self.locks.append(name)
-        elif name in self.locks:
-            self.locks.remove(name)
+            if awaited:
+                self.suspend(value)
+            self.hold(held, name)
+        else:
+            _release(held, name)
         return True
 
     def _acquired_lock(self, test: cst.BaseExpression) -> Optional[str]:
@@ -307,17 +454,17 @@ class _StateWalker:
                 self.set_taint(target.value, self.taint.get(target.value, []) + self.expr(node.value))
                 return
             before = self.read(*resolved, target)
-            self.write(*resolved, target, "rmw", [before, *self.expr(node.value)])
+            self.write(*resolved, target, "rmw", [before, *self.expr(node.value)], own_read=before)
             return
         if isinstance(target, cst.Attribute):
             parts = dotted_parts(target)
-            resolved = self.key_of(parts) if parts else None
+            resolved = self.key_of(parts) if parts else self._type_of_self_attribute(target)
             if resolved is None:
                 self.expr(target.value)
                 self.expr(node.value)
                 return
             before = self.read(*resolved, target)
-            self.write(*resolved, target, "rmw", [before, *self.expr(node.value)])
+            self.write(*resolved, target, "rmw", [before, *self.expr(node.value)], own_read=before)
             return
         if isinstance(target, cst.Subscript):
             container = self.expr(target.value)
@@ -329,8 +476,9 @@ class _StateWalker:
                 self.write(*resolved, target, "rmw", [*container, *values])
 
     def writable_name(self, name: str) -> Optional[Tuple[str, str]]:
-        """A plain name assigned here writes shared state only under ``global`` or ``nonlocal``."""
-        if name in self.scope.globals or name in self.scope.nonlocals:
+        """A plain name assigned here writes shared state only under ``global`` or ``nonlocal``
+        (or at module level, where every name is a global)."""
+        if self.at_module or name in self.scope.globals or name in self.scope.nonlocals:
             return self.key_of([name])
         return None
 
@@ -338,7 +486,19 @@ class _StateWalker:
         parts = dotted_parts(container)
         return self.key_of(parts) if parts else None
 
-    def assign_target(self, target: cst.BaseExpression, reads: Reads) -> None:
+    def _fork_call(self, value: cst.BaseExpression) -> Optional[cst.Call]:
+        if isinstance(value, cst.Call):
+            parts = dotted_parts(value.func)
+            if parts and resolve_dotted(self.scope, parts) in FORK_CALLS:
+                return value
+        return None
+
+    def assign_target(self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None) -> None:
+        fork = self._fork_call(value) if value is not None else None
+        if fork is not None:
+            first = target.elements[0].value if isinstance(target, cst.Tuple) and target.elements else target
+            if isinstance(first, cst.Name):
+                self.fork_vars[first.value] = fork
         if isinstance(target, cst.Name):
             resolved = self.writable_name(target.value)
             if resolved is None:
@@ -347,7 +507,7 @@ class _StateWalker:
                 self.write(*resolved, target, "assign", reads)
         elif isinstance(target, cst.Attribute):
             parts = dotted_parts(target)
-            resolved = self.key_of(parts) if parts else None
+            resolved = self.key_of(parts) if parts else self._type_of_self_attribute(target)
             if resolved is not None:
                 self.write(*resolved, target, "assign", reads)
             else:
@@ -455,6 +615,10 @@ class _StateWalker:
         return None
 
     def call(self, node: cst.Call) -> Reads:
+        if self.in_child:
+            marker = _SuspensionMarker()
+            self.collector.position_later(marker, node)
+            self.state.child_calls.append(marker)
         if self.locks:
             marker = _SuspensionMarker()
             self.collector.position_later(marker, node)
@@ -470,17 +634,30 @@ class _StateWalker:
                 receiver_key = self._type_of_self_attribute(func.value)
         else:
             reads.extend(self.expr(func))
-        arguments = []
+        arguments: List[Reads] = []
+        partials: Dict[int, List[Reads]] = {}
         for arg in node.args:
-            argument = self.expr(arg.value)
+            if arg.keyword is None and self._is_partial(arg.value):
+                inner = [self.expr(a.value) for a in arg.value.args]
+                partials[len(arguments)] = inner[1:]
+                argument = [r for reads_of_arg in inner for r in reads_of_arg]
+            else:
+                argument = self.expr(arg.value)
             reads.extend(argument)
             if arg.keyword is None:
                 arguments.append(argument)
-        if isinstance(func, cst.Attribute) and func.attr.value in SCHEDULING_METHODS:
-            self.schedule_markers.append((node, arguments))
+        scheduled = isinstance(func, cst.Attribute) and func.attr.value in SCHEDULING_METHODS
+        if scheduled or self.info.is_lambda:
+            self.schedule_markers.append((node, arguments, partials, scheduled))
         if receiver_key is not None and isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
             self.write(*receiver_key, node, "mutate", reads)
         return reads
+
+    def _is_partial(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.Call) and value.args:
+            parts = dotted_parts(value.func)
+            return bool(parts) and resolve_dotted(self.scope, parts) == "functools.partial"
+        return False
 
     def comprehension(self, node) -> Reads:
         reads: Reads = []
@@ -489,6 +666,8 @@ class _StateWalker:
         generator = node.for_in
         while generator is not None:
             reads.extend(self.expr(generator.iter))
+            if generator.asynchronous is not None:
+                self.suspend(generator)
             names.update(_target_names(generator.target))
             for condition in generator.ifs:
                 reads.extend(self.expr(condition.test))
@@ -500,6 +679,39 @@ class _StateWalker:
             reads.extend(self.expr(node.elt))
         self.comprehension_names.pop()
         return reads
+
+
+def _keys_per_argument(arguments: List[Reads]) -> Tuple[Tuple[str, ...], ...]:
+    return tuple(tuple(sorted({r.key for r in reads})) for reads in arguments)
+
+
+def _release(held: List[str], name: str) -> None:
+    """Forget the innermost hold of ``name``; a release already seen (in a ``finally``) is fine."""
+    for index in range(len(held) - 1, -1, -1):
+        if lock_name(held[index]) == name:
+            del held[index]
+            return
+
+
+def _exits(body) -> bool:
+    """The block always leaves (return, raise, continue, break) at its end."""
+    statements = getattr(body, "body", ())
+    last = statements[-1] if statements else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1]
+    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
+
+
+def _starts_with_exec(body, scope: Scope) -> bool:
+    """The child's first statement replaces or ends the process: no Python runs in it."""
+    statements = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+    first = statements[0] if statements else None
+    if isinstance(first, cst.SimpleStatementLine):
+        first = first.body[0]
+    if isinstance(first, cst.Expr) and isinstance(first.value, cst.Call):
+        parts = dotted_parts(first.value.func)
+        return bool(parts) and resolve_dotted(scope, parts) in EXEC_CALLS
+    return False
 
 
 class _SuspensionMarker:

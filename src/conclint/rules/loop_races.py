@@ -230,57 +230,72 @@ class StaleReadAcrossCallbacks(Rule):
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         model = project.model
         calls_by_span = {call.span: call for call in facts.calls}
-        for qualname, state in facts.state.items():
+        for scheduler, state in facts.state.items():
             for schedule in state.schedules:
                 call = calls_by_span.get(schedule.span)
-                if call is None:
-                    continue
-                method = call.text.rsplit(".", 1)[-1]
-                position = CALLBACK_POSITION.get(method)
+                position = CALLBACK_POSITION.get(call.text.rsplit(".", 1)[-1]) if call is not None else None
                 if position is None or position >= len(call.args):
                     continue
                 callback = model.resolve_ref(call.args[position], call)
                 if callback is None:
                     continue
-                yield from self._stale_writes(project, facts, qualname, state, schedule, position, callback)
+                # what each parameter of the callback receives: a partial's arguments first
+                passed = [*schedule.partial_sources.get(position, ()), *schedule.arg_sources[position + 1 :]]
+                yield from self._stale_writes(project, facts, scheduler, state, schedule, callback, passed)
 
-    def _stale_writes(self, project, facts, scheduler, state, schedule, position, callback) -> Iterable[Finding]:
+    def _stale_writes(self, project, facts, scheduler, state, schedule, callback, passed, depth=0) -> Iterable[Finding]:
+        """Writes in ``callback`` (or, for a lambda, in what it calls) from values read in ``scheduler``."""
         model = project.model
         info, callback_facts = model.functions[callback]
         callback_state = callback_facts.state.get(callback)
         if callback_state is None:
             return
         params = list(info.params[1:] if info.self_name else info.params)
+        received = {name: passed[i] for i, name in enumerate(params) if i < len(passed)}
         for write in callback_state.writes:
             if write.kind not in RMW_KINDS or write.derived_from is not None or not _tracked(write.key, project):
                 continue
-            if not self._carries_stale_read(write, params, schedule, position, state, scheduler):
+            key = model.canonical_key(write.key)
+            if key is None or not self._carries(key, write.sources, received, scheduler, state, model):
                 continue
-            read = next((r for r in state.reads if r.key == write.key), None)
+            read = next((r for r in state.reads if model.canonical_key(r.key) == key), None)
             if read is None:
                 continue
             message = (
                 f"`{write.display}` is written back in callback `{model.display_name(callback)}()` from a value read at "
-                f"line {read.span.row} in `{model.display_name(scheduler)}()`, which scheduled it: "
-                f"other callbacks run in between and their updates are lost. Fix: read `{write.display}` in the callback that writes it"
+                f"line {read.span.row} in `{model.display_name(scheduler)}()`, which scheduled it: other callbacks run "
+                f"in between and their updates are lost. Fix: read `{write.display}` in the callback that writes it"
             )
             related = (
                 Related(f"`{read.display}` read here", facts.path, read.span),
                 Related("callback scheduled here", facts.path, schedule.span),
             )
             yield Finding(self.code, message, callback_facts.path, write.span, related)
+        if info.is_lambda and depth == 0:
+            # ``call_later(0.1, lambda: store(value))``: follow the lambda into what it calls
+            calls_by_span = {call.span: call for call in callback_facts.calls}
+            for inner in callback_state.lambda_calls:
+                call = calls_by_span.get(inner.span)
+                target = model.resolve_call(call) if call is not None else None
+                if target is not None:
+                    yield from self._stale_writes(project, facts, scheduler, state, schedule, target, list(inner.arg_sources), 1)
 
     @staticmethod
-    def _carries_stale_read(write, params, schedule, position, state, scheduler) -> bool:
-        for source in write.sources:
+    def _carries(key, sources, received, scheduler, state, model) -> bool:
+        """Does a value built from ``sources`` carry the scheduler's read of ``key``?"""
+        for source in sources:
             if source.startswith("arg:"):
-                name = source[4:]
-                if name in params:
-                    index = position + 1 + params.index(name)
-                    if index < len(schedule.arg_sources) and write.key in schedule.arg_sources[index]:
-                        return True
-            elif source.startswith(f"cell:{scheduler}."):
-                local = source[len(f"cell:{scheduler}.") :]
-                if write.key in state.local_sources.get(local, ()):
+                carried = received.get(source[4:], ())
+                if any(model.canonical_key(k) == key for k in carried):
                     return True
+                # a lambda's argument that is one of the scheduler's locals
+                if any(k.startswith(f"cell:{scheduler}.") and key in _local_keys(k, scheduler, state, model) for k in carried):
+                    return True
+            elif source.startswith(f"cell:{scheduler}.") and key in _local_keys(source, scheduler, state, model):
+                return True
         return False
+
+
+def _local_keys(cell: str, scheduler: str, state, model) -> set:
+    local = cell[len(f"cell:{scheduler}.") :]
+    return {model.canonical_key(k) for k in state.local_sources.get(local, ())}

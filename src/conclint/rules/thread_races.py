@@ -11,7 +11,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related
 from conclint.model.concurrency import THREAD, ConcurrencyModel, ExecutionContext
-from conclint.model.facts import FunctionState, ModuleFacts, Write
+from conclint.model.facts import MODULE_SCOPE, ModuleFacts, Write
+from conclint.model.state import lock_name
 from conclint.rules._paths import short_path
 from conclint.rules.base import Rule
 
@@ -30,10 +31,12 @@ class ThreadRaceAnalysis:
         for facts in project.modules():
             for function, state in facts.state.items():
                 self.locked_call_spans[function] = set(state.locked_calls)
-                if self._is_constructor(function):
+                if self._is_initialisation(function):
                     continue
                 for write in state.writes:
-                    self.writers.setdefault(write.key, []).append((function, write, facts))
+                    key = self.model.canonical_key(write.key)
+                    if key is not None:
+                        self.writers.setdefault(key, []).append((function, write, facts))
         self._shared_through = self._classes_shared_through_subclasses()
         self._by_path: Dict[str, List[Finding]] = {}
         for facts in project.modules():
@@ -43,8 +46,12 @@ class ThreadRaceAnalysis:
         return [f for f in self._by_path.get(facts.path, ()) if f.code == code]
 
     # ---- facts about functions and state -----------------------------------
-    def _is_constructor(self, function: str) -> bool:
-        return function.rsplit(".", 1)[-1] in CONSTRUCTORS
+    def _is_initialisation(self, function: str) -> bool:
+        """Constructors and module-level code run before the object or module is shared."""
+        return function == MODULE_SCOPE or function.rsplit(".", 1)[-1] in CONSTRUCTORS
+
+    def locks(self, write) -> Tuple[str, ...]:
+        return self.model.real_locks(write.locks)
 
     def always_called_locked(self, function: str) -> bool:
         """A helper whose every call in the project is made with a lock held (or named ``*_locked``)."""
@@ -58,6 +65,7 @@ class ThreadRaceAnalysis:
         for owner, reason in self.model.shared_classes.items():
             for base in self.model.class_bases(owner):
                 shared.setdefault(base, reason)
+            shared.setdefault(self.model.root_class(owner), reason)
         return shared
 
     def shared_reason(self, key: str) -> Optional[str]:
@@ -70,24 +78,24 @@ class ThreadRaceAnalysis:
             owner = rest.rsplit(".", 1)[0]
             return f"a variable of `{self.model.display_name(owner)}()` that its closures share"
         if kind == "self":
-            for owner in sorted(self._shared_through, key=len, reverse=True):
-                if rest.startswith(owner + "."):
-                    attribute = rest[len(owner) + 1 :]
-                    if owner in self.model.handler_classes:
-                        if attribute.startswith("server."):
-                            return "an attribute of the server object, shared by every request thread"
-                        return None
-                    return f"an attribute of a `{owner.rsplit('.', 1)[-1]}` shared between threads ({self._shared_through[owner]})"
-            for handler in self.model.handler_classes:
-                if rest.startswith(handler + ".server."):
+            owner, attribute = self.model._split_class(rest)
+            if owner is None:
+                return None
+            family = {owner, *self.model.class_bases(owner)}
+            if family & self.model.handler_classes:
+                if attribute.startswith("server."):
                     return "an attribute of the server object, shared by every request thread"
+                return None  # one handler object per request
+            for member in family:
+                if member in self._shared_through:
+                    return f"an attribute of a `{owner.rsplit('.', 1)[-1]}` shared between threads ({self._shared_through[member]})"
         return None
 
     def lock_elsewhere(self, key: str) -> Optional[Tuple[str, WriteSite]]:
         for site in self.writers.get(key, ()):
-            write = site[1]
-            if write.locks:
-                return write.locks[-1], site
+            locks = self.locks(site[1])
+            if locks:
+                return lock_name(locks[-1]), site
         return None
 
     def other_writers(self, key: str, function: str) -> List[WriteSite]:
@@ -96,34 +104,42 @@ class ThreadRaceAnalysis:
     # ---- classification -----------------------------------------------------
     def _classify_module(self, facts: ModuleFacts) -> Iterable[Finding]:
         for function, state in facts.state.items():
-            if self._is_constructor(function):
+            if self._is_initialisation(function):
                 continue
             contexts = self.model.contexts_of(function, THREAD)
             locked_by_callers = self.always_called_locked(function)
             for write in state.writes:
-                if write.locks or locked_by_callers or write.key.startswith("param:"):
+                key = self.model.canonical_key(write.key)
+                if key is None or key.startswith("param:") or self.locks(write) or locked_by_callers:
                     continue
-                finding = self._classify(facts, function, write, contexts, state)
+                finding = self._classify(facts, function, write, key, contexts)
                 if finding is not None:
                     yield finding
 
-    def _classify(self, facts, function: str, write: Write, contexts: List[ExecutionContext], state: FunctionState):
-        reason = self.shared_reason(write.key)
-        elsewhere = self.lock_elsewhere(write.key)
-        if contexts and reason is not None and self._concurrent(write.key, function, contexts):
+    def _classify(self, facts, function: str, write: Write, key: str, contexts: List[ExecutionContext]):
+        reason = self.shared_reason(key)
+        elsewhere = self.lock_elsewhere(key)
+        if contexts and reason is not None and self._concurrent(key, function, contexts):
             context = max(contexts, key=lambda c: (c.entry.many, -len(c.chain)))
             if write.checked_by is not None and write.kind in (*RMW_KINDS, "mutate"):
                 return self._check_then_act(facts, function, write, context, reason, elsewhere)
             if write.kind in RMW_KINDS and (write.kind == "rmw" or write.derived_from is not None):
-                if not write.derived_from or not set(write.derived_from.locks) & set(write.locks):
-                    return self._read_modify_write(facts, function, write, context, reason, elsewhere)
+                read_locks = set(self.locks(write.derived_from)) if write.derived_from else set()
+                if not read_locks & set(self.locks(write)):
+                    return self._read_modify_write(facts, function, write, key, context, reason, elsewhere)
         if elsewhere is not None and write.kind in RMW_KINDS:
             return self._inconsistent(facts, function, write, elsewhere)
         return None
 
     def _concurrent(self, key: str, function: str, contexts: List[ExecutionContext]) -> bool:
-        """Two writers can overlap: many instances of the entry, two entries, or another writer."""
-        if any(c.entry.many for c in contexts) or len({c.entry for c in contexts}) > 1:
+        """Two writers can overlap: many instances of the entry, two entries, or another writer.
+
+        For attributes of ``self``, many instances of an entry overlap only when they share
+        one object (a pool running ``self.process``), not when each thread has its own.
+        """
+        per_object = key.startswith("self:") and ".server." not in key
+        entries = {c.entry for c in contexts if not per_object or c.entry.shared_self}
+        if any(entry.many for entry in entries) or len(entries) > 1:
             return True
         return bool(self.other_writers(key, function))
 
@@ -150,7 +166,7 @@ class ThreadRaceAnalysis:
         related = (Related(f"`{check.display}` checked here", facts.path, check.span), self._entry_related(context))
         return Finding("CCL102", message, facts.path, write.span, related)
 
-    def _read_modify_write(self, facts, function, write, context, reason, elsewhere) -> Finding:
+    def _read_modify_write(self, facts, function, write, key, context, reason, elsewhere) -> Finding:
         read = write.derived_from
         where = "" if read is None or read.span.row == write.span.row else f" (read at line {read.span.row})"
         fix = (
@@ -165,7 +181,7 @@ class ThreadRaceAnalysis:
         related = [self._entry_related(context)]
         if read is not None and read.span != write.span:
             related.insert(0, Related(f"`{read.display}` read here", facts.path, read.span))
-        for other_function, other, other_facts in self.other_writers(write.key, function)[:3]:
+        for other_function, other, other_facts in self.other_writers(key, function)[:3]:
             related.append(Related(f"also written in `{self.model.display_name(other_function)}()`", other_facts.path, other.span))
         return Finding("CCL101", message, facts.path, write.span, tuple(related))
 
