@@ -1,20 +1,24 @@
-"""The project: every analysed module's facts, and the concurrency model built over them once."""
+"""The project: every analysed module's facts, and what is built over them once, on first use."""
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Sequence
 
+from conclint.engine.deployment import GUNICORN_CONFIGS, ServerEvidence, find_server_evidence
 from conclint.engine.settings import Settings
 from conclint.model.concurrency import ConcurrencyModel
 from conclint.model.facts import ModuleFacts
 
 
 class Project:
-    def __init__(self, modules: List[ModuleFacts], settings: Optional[Settings] = None) -> None:
+    def __init__(self, modules: List[ModuleFacts], settings: Optional[Settings] = None, folders: Sequence[str] = ()) -> None:
         self._modules = modules
         self.settings = settings or Settings()
         self.by_path: Dict[str, ModuleFacts] = {m.path: m for m in modules}
+        # where deployment files (gunicorn.conf.py, Procfile, Dockerfile) may stand
+        self.folders = list(dict.fromkeys([os.path.abspath(self.settings.root), *map(os.path.abspath, folders)]))
 
     def modules(self) -> Iterator[ModuleFacts]:
         return iter(self._modules)
@@ -27,3 +31,18 @@ class Project:
             thread_entry_decorators=self.settings.thread_entry_decorators,
             thread_entry_calls=self.settings.thread_entry_calls,
         )
+
+    @cached_property
+    def server(self) -> Optional[ServerEvidence]:
+        """Evidence of a prefork server, from deployment files or settings; None without any."""
+        from conclint.engine.analysis import analyse_file
+
+        modules = list(self._modules)
+        for folder in self.folders:
+            for name in GUNICORN_CONFIGS:
+                path = os.path.join(folder, name)
+                if os.path.isfile(path) and path not in self.by_path:
+                    facts = analyse_file(path).facts
+                    if facts is not None:
+                        modules.append(facts)
+        return find_server_evidence(modules, self.folders, self.settings)

@@ -60,7 +60,8 @@ def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
     outcome = RunResult(files_checked=len(files))
     select = [*settings.select, *settings.extend_select]
     active_rules = [rule() for rule in ALL_RULES if rule.code in enabled_codes([rule.code], select, settings.ignore)]
-    project = Project([r.facts for r in results if r.facts is not None], settings)
+    folders = [path for path in (paths or ["."]) if os.path.isdir(path)]
+    project = Project([r.facts for r in results if r.facts is not None], settings, folders)
     raw: List[Finding] = []
     for result in results:
         raw.extend(result.findings)

@@ -42,6 +42,9 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("thread-entry-calls", "names", [], "Qualified names of calls that run their first argument in a thread (`myapp.spawn`)."),
     SettingDef("blocking-calls", "table-of-text", {}, "Extra blocking APIs for CCL209: qualified name = advice (`\"mylib.fetch\" = \"use mylib.aio.fetch\"`)."),
     SettingDef("allowed-blocking-calls", "names", [], "Catalogue entries never to report (`os.path.exists`, `requests.Session.get`)."),
+    SettingDef("server", "server", "", "How the app is served, when no gunicorn.conf.py, Procfile or Dockerfile says: `prefork`, `threaded` or `evented` (CCL303/CCL304)."),
+    SettingDef("workers", "int", 0, "Worker processes of a `prefork` server (CCL303 needs more than one)."),
+    SettingDef("preload-app", "bool", False, "The prefork server imports the app before forking (gunicorn `preload_app`; CCL304)."),
     SettingDef("await-parameter-attributes", "bool", False, "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson)."),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
@@ -59,6 +62,9 @@ class Settings:
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
     await_parameter_attributes: bool = False
+    server: str = ""
+    workers: int = 0
+    preload_app: bool = False
     blocking_calls: Dict[str, str] = field(default_factory=dict)
     allowed_blocking_calls: List[str] = field(default_factory=list)
     root: str = field(default_factory=os.getcwd)  # patterns are relative to this folder
@@ -129,6 +135,14 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
         if setting.kind == "codes":
             check_codes(value, f"{path}: '{setting.key}'")
         return list(value)
+    if setting.kind == "server":
+        if value not in ("prefork", "threaded", "evented", ""):
+            raise ConfigError(f"{path}: 'server' in [tool.conclint] must be \"prefork\", \"threaded\" or \"evented\", not {value!r}")
+        return value
+    if setting.kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise bad("a whole number")
+        return value
     if setting.kind == "table-of-text":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise bad("a table of name = \"advice\"")

@@ -97,3 +97,52 @@ HANDLER_METHOD_PREFIXES = ("handle", "do_", "setup", "finish")
 # Web frameworks whose default server runs each request in a thread of a pool.
 THREADED_ROUTE_RECEIVERS = frozenset({"flask.Flask", "flask.Blueprint"})
 ROUTE_DECORATOR_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete", "before_request", "after_request"})
+
+# ---- processes and fork ------------------------------------------------------
+START_METHOD_CALLS = frozenset({"multiprocessing.set_start_method", "multiprocessing.get_context"})
+# State that does cross the process boundary: writing it in a child is the point.
+CROSS_PROCESS_TYPE_PREFIXES = (
+    "multiprocessing.Value", "multiprocessing.Array", "multiprocessing.RawValue", "multiprocessing.RawArray",
+    "multiprocessing.Manager", "multiprocessing.managers", "multiprocessing.sharedctypes",
+    "multiprocessing.shared_memory", "multiprocessing.Queue", "multiprocessing.SimpleQueue",
+    "multiprocessing.JoinableQueue", "multiprocessing.Pipe", "multiprocessing.get_context.Value",
+    "multiprocessing.get_context.Array", "multiprocessing.get_context.Manager", "multiprocessing.get_context.Queue",
+)
+THREAD_STARTING_CONSTRUCTORS = frozenset(
+    {"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor", "_thread.start_new_thread", "multiprocessing.pool.ThreadPool"}
+)
+THREAD_TYPES = frozenset({"threading.Thread", "threading.Timer"})
+PROCESS_STARTING_CONSTRUCTORS = frozenset(
+    {
+        "multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.get_context.Pool",
+        "concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor",
+    }
+)
+PROCESS_TYPES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process", "multiprocessing.get_context.Process"})
+FORK_CALLS = frozenset({"os.fork", "os.forkpty"})
+POOL_INITIALIZER_CALLS = PROCESS_STARTING_CONSTRUCTORS | frozenset({"multiprocessing.pool.ThreadPool"})
+
+# Connections and clients that must not be shared by a parent and its forked children.
+INHERITED_RESOURCE_TYPES = frozenset(
+    {
+        "sqlite3.connect", "psycopg2.connect", "psycopg.connect", "pymysql.connect", "MySQLdb.connect",
+        "sqlalchemy.create_engine", "sqlalchemy.engine.create_engine", "redis.Redis", "redis.StrictRedis",
+        "redis.from_url", "redis.Redis.from_url", "requests.Session", "requests.session", "httpx.Client",
+        "socket.socket", "socket.create_connection", "grpc.insecure_channel", "grpc.secure_channel",
+        "pymongo.MongoClient", "urllib3.PoolManager",
+    }
+)
+
+# Request handlers of web frameworks (for per-worker state under a prefork server).
+ROUTE_RECEIVERS = {
+    "flask.Flask": "Flask route", "flask.Blueprint": "Flask route",
+    "fastapi.FastAPI": "FastAPI route", "fastapi.APIRouter": "FastAPI route",
+    "aiohttp.web.RouteTableDef": "aiohttp route", "aiohttp.web.Application": "aiohttp route",
+    "starlette.applications.Starlette": "Starlette route", "quart.Quart": "Quart route", "sanic.Sanic": "Sanic route",
+}
+WEB_ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view"})
+HANDLER_REGISTRATION_CALLS = {  # call -> position of the handler argument
+    "add_get": 1, "add_post": 1, "add_put": 1, "add_patch": 1, "add_delete": 1, "add_route": 2, "add_url_rule": 2,
+    "add_api_route": 1, "add_websocket_route": 1,
+}
+ENDPOINT_CONSTRUCTORS = {"starlette.routing.Route": 1, "starlette.routing.WebSocketRoute": 1, "django.urls.path": 1, "django.urls.re_path": 1}

@@ -358,6 +358,8 @@ class FactCollector(cst.CSTVisitor):
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
+        if isinstance(node.func, cst.Attribute):
+            call.method = node.func.attr.value
         if node.args and node.args[0].keyword is None and isinstance(node.args[0].value, cst.SimpleString):
             call.literal = node.args[0].value.evaluated_value if isinstance(node.args[0].value.evaluated_value, str) else None
         self.facts.calls.append(call)

@@ -8,11 +8,13 @@ the call chain from each entry down to the function, so messages can say
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from conclint.engine.findings import Span
+from conclint.engine.paths import short_path
 from conclint.model.apis import (
     ENTRY_SPECS_BY_CALLEE,
     HANDLER_METHOD_PREFIXES,
@@ -50,7 +52,7 @@ class ExecutionContext:
     def describe(self, short) -> str:
         """``helper() <- worker() <- threading.Thread(target=...) at jobs.py:40``."""
         names = " <- ".join(f"{short(q)}()" for q in reversed(self.chain))
-        return f"{names} <- {self.entry.reason} at {self.entry.path}:{self.entry.span.row}"
+        return f"{names} <- {self.entry.reason} at {short_path(self.entry.path)}:{self.entry.span.row}"
 
 
 class ConcurrencyModel:
@@ -70,6 +72,9 @@ class ConcurrencyModel:
         self.entries: List[EntryPoint] = []
         self.shared_classes: Dict[str, str] = {}  # class -> why its instances are shared
         self.handler_classes: Set[str] = set()
+        self.request_handlers: Dict[str, Tuple[str, str, Span]] = {}  # function -> (reason, path, span)
+        self.initializers: Set[str] = set()  # per-process set-up: pool initializers, after_in_child hooks
+        self.start_methods: List[Tuple[str, str, Span]] = []  # ("spawn", path, span) set in the code
         self._build_call_graph(modules)
         self._find_entries(modules)
         self.contexts: Dict[str, List[ExecutionContext]] = {}
@@ -284,6 +289,7 @@ class ConcurrencyModel:
             for call in facts.calls:
                 for spec in self._spec_for(call):
                     self._entry_from_call(spec, call, facts)
+                self._process_facts_from_call(call, facts)
                 if call.callee in self._thread_entry_calls:
                     ref = call.args[0] if call.args else next(iter(call.kwargs.values()), None)
                     self._add_entry(THREAD, self.resolve_ref(ref, call), f"{call.text}(...)", facts, call.span, True)
@@ -295,6 +301,7 @@ class ConcurrencyModel:
                     self.shared_classes.setdefault(resolved, "the server object is shared by every request thread")
             for qualname, info in facts.functions.items():
                 self._entries_from_decorators(info, facts)
+                self._request_handler_from_signature(info, facts)
                 if info.is_async:
                     self._add_entry(LOOP, qualname, "async def", facts, info.span, True)
             for qualname, info in facts.classes.items():
@@ -304,6 +311,49 @@ class ConcurrencyModel:
                 for callee, call in self.callees.get(qualname, ()):
                     if call.span in child_calls:
                         self._add_entry(PROCESS, callee, "os.fork() child branch", facts, call.span, False)
+
+    def _process_facts_from_call(self, call: CallSite, facts: ModuleFacts) -> None:
+        """Pool initializers, start methods and web handlers registered by a call."""
+        from conclint.model.apis import ENDPOINT_CONSTRUCTORS, HANDLER_REGISTRATION_CALLS, POOL_INITIALIZER_CALLS, START_METHOD_CALLS
+
+        callee = call.callee or ""
+        if callee in POOL_INITIALIZER_CALLS or (call.receiver_type or "").endswith("get_context") and call.text.endswith(".Pool"):
+            target = self.resolve_ref(call.kwargs.get("initializer"), call)
+            if target:
+                self.initializers.add(target)
+        if callee == "os.register_at_fork":
+            for keyword in ("after_in_child", "before", "after_in_parent"):
+                target = self.resolve_ref(call.kwargs.get(keyword), call)
+                if target:
+                    self.initializers.add(target)
+        if callee in START_METHOD_CALLS and call.literal:
+            self.start_methods.append((call.literal, facts.path, call.span))
+        method = call.text.rsplit(".", 1)[-1]
+        position = ENDPOINT_CONSTRUCTORS.get(callee)
+        if position is None and method in HANDLER_REGISTRATION_CALLS and "." in call.text:
+            position = HANDLER_REGISTRATION_CALLS[method]
+        if position is not None:
+            ref = call.args[position] if position < len(call.args) else call.kwargs.get("endpoint") or call.kwargs.get("view_func")
+            target = self.resolve_ref(ref, call)
+            if target:
+                self.request_handlers.setdefault(target, (f"request handler registered with {call.text}()", facts.path, call.span))
+
+    def _request_handler_from_signature(self, info: FunctionInfo, facts: ModuleFacts) -> None:
+        from conclint.model.apis import ROUTE_RECEIVERS, WEB_ROUTE_METHODS
+
+        for name, receiver in zip(info.decorators, info.decorator_receivers):
+            framework = ROUTE_RECEIVERS.get(self.object_type(receiver) or "")
+            if framework and name.rsplit(".", 1)[-1] in WEB_ROUTE_METHODS:
+                self.request_handlers.setdefault(info.qualname, (f"{framework} @{name}", facts.path, info.span))
+                return
+        params = info.params
+        if info.parent is None and info.class_qualname is None:
+            if params[:2] == ("environ", "start_response"):
+                self.request_handlers.setdefault(info.qualname, ("WSGI application", facts.path, info.span))
+            elif info.is_async and params[:3] == ("scope", "receive", "send"):
+                self.request_handlers.setdefault(info.qualname, ("ASGI application", facts.path, info.span))
+            elif params[:1] == ("request",) and os.path.basename(facts.path) == "views.py":
+                self.request_handlers.setdefault(info.qualname, ("Django view", facts.path, info.span))
 
     def _entry_from_call(self, spec: EntrySpec, call: CallSite, facts: ModuleFacts) -> None:
         ref = call.kwargs.get(spec.keyword) if spec.keyword else None
@@ -359,15 +409,22 @@ class ConcurrencyModel:
     # ---- propagation --------------------------------------------------------
     def _propagate(self) -> None:
         for entry in self.entries:
-            seen = {entry.function}
-            queue = deque([(entry.function, (entry.function,))])
-            while queue:
-                function, chain = queue.popleft()
+            for function, chain in self.reachable_from([entry.function]).items():
                 self.contexts.setdefault(function, []).append(ExecutionContext(entry, chain))
-                for callee, _call in self.callees.get(function, ()):
-                    if callee not in seen:
-                        seen.add(callee)
-                        queue.append((callee, chain + (callee,)))
+
+    def reachable_from(self, roots: Iterable[str]) -> Dict[str, Tuple[str, ...]]:
+        """Every function the roots call, transitively, with the chain from its root."""
+        chains: Dict[str, Tuple[str, ...]] = {}
+        queue = deque((root, (root,)) for root in roots)
+        while queue:
+            function, chain = queue.popleft()
+            if function in chains:
+                continue
+            chains[function] = chain
+            for callee, _call in self.callees.get(function, ()):
+                if callee not in chains:
+                    queue.append((callee, chain + (callee,)))
+        return chains
 
     def contexts_of(self, qualname: str, context: str) -> List[ExecutionContext]:
         return [c for c in self.contexts.get(qualname, ()) if c.entry.context == context]

@@ -39,6 +39,7 @@ class CallSite:
     kwargs: Dict[str, Ref] = field(default_factory=dict)
     in_loop: bool = False  # inside a for/while loop or a comprehension of its function
     in_comprehension: bool = False
+    method: str = ""  # for ``x.y(...)`` (any ``x``, even a call): ``y``
     callee_span: Span = NO_SPAN  # the callee expression alone (``time.sleep`` in ``time.sleep(1)``)
     literal: Optional[str] = None  # the first positional argument, when a plain string literal
     keywords: Tuple[str, ...] = ()  # keyword argument names, with ``=False`` literal values as ``name=False``

@@ -16,6 +16,7 @@ from conclint.rules.blocking import (
     BlockingWait,
     ConfiguredBlockingCall,
 )
+from conclint.rules.fork_hazards import ForkWithThreads, GlobalWriteInChildProcess, PerWorkerState, ResourceInheritedAcrossFork
 from conclint.rules.input_errors import SyntaxErrorRule, UnreadableFileRule
 from conclint.rules.loop_races import CheckThenActAcrossAwait, StaleReadAcrossAwait, StaleReadAcrossCallbacks
 from conclint.rules.thread_races import CheckThenAct, InconsistentLocking, UnsynchronizedReadModifyWrite
@@ -38,6 +39,10 @@ ALL_RULES: Tuple[Type[Rule], ...] = (
     BlockingConsoleInput,
     ConfiguredBlockingCall,
     BlockingCallViaHelper,
+    GlobalWriteInChildProcess,
+    ForkWithThreads,
+    PerWorkerState,
+    ResourceInheritedAcrossFork,
 )
 
 RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -15,7 +15,7 @@ from conclint.engine.findings import Edit, Finding, Fix, Related, Span
 from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
 from conclint.model.concurrency import LOOP
 from conclint.model.facts import CallSite, ModuleFacts
-from conclint.rules._paths import short_path
+from conclint.engine.paths import short_path
 from conclint.rules.base import Rule
 
 Site = Tuple[Span, str, BlockingApi, str]  # (where, what is called, the API, the module's path)

@@ -13,7 +13,7 @@ from conclint.engine.findings import Finding, Related
 from conclint.model.concurrency import THREAD, ConcurrencyModel, ExecutionContext
 from conclint.model.facts import MODULE_SCOPE, ModuleFacts, Write
 from conclint.model.state import lock_name
-from conclint.rules._paths import short_path
+from conclint.engine.paths import short_path
 from conclint.rules.base import Rule
 
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__")

@@ -1,0 +1,92 @@
+"""How the project is served: several worker processes or one, and whether the app is preloaded.
+
+Read from the deployment files people keep beside their code (a gunicorn config, a
+Procfile, a Dockerfile) or, failing those, from ``[tool.conclint] server``. Without
+such evidence, the prefork rules stay silent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Iterable, List, Optional
+
+from conclint.engine.findings import Span
+from conclint.model.facts import MODULE_SCOPE, ModuleFacts
+
+GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_config.py", "gunicorn_conf.py")
+COMMAND_FILES = ("Procfile", "Dockerfile")
+GUNICORN_COMMAND = re.compile(r"\bgunicorn\b(?P<rest>.*)")
+UVICORN_COMMAND = re.compile(r"\buvicorn\b(?P<rest>.*)")
+WORKERS_OPTION = re.compile(r"(?:-w|--workers)(?:\s+|=|\s*\"?,\s*\"?)(?P<n>\d+)")
+FORMULA = -1  # workers set by an expression (``cpu_count() * 2 + 1``): several, number unknown
+
+
+@dataclass(frozen=True)
+class ServerEvidence:
+    workers: int  # worker processes; FORMULA when computed at start-up
+    preload: bool
+    source: str  # where we read it: "gunicorn.conf.py:3", "Procfile:1", "[tool.conclint] server"
+    path: Optional[str] = None
+    row: int = 1
+
+    @property
+    def several_workers(self) -> bool:
+        return self.workers == FORMULA or self.workers > 1
+
+    def describe(self) -> str:
+        count = "several worker processes" if self.workers == FORMULA else f"{self.workers} worker processes"
+        return f"{count} ({self.source})"
+
+    @property
+    def span(self) -> Span:
+        return Span.point(self.row, 1)
+
+
+def _from_gunicorn_module(facts: ModuleFacts) -> Optional[ServerEvidence]:
+    module_state = facts.state.get(MODULE_SCOPE)
+    assigned = {w.display: w.span.row for w in module_state.writes} if module_state else {}
+    if "workers" not in assigned:
+        return None
+    value = facts.constants.get("workers")
+    workers = value if isinstance(value, int) and not isinstance(value, bool) else FORMULA
+    preload = facts.constants.get("preload_app") is True
+    name = os.path.basename(facts.path)
+    return ServerEvidence(workers, preload, f"{name}:{assigned['workers']}", facts.path, assigned["workers"])
+
+
+def _from_command_file(path: str) -> Optional[ServerEvidence]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    for row, line in enumerate(lines, start=1):
+        for pattern in (GUNICORN_COMMAND, UVICORN_COMMAND):
+            match = pattern.search(line)
+            if match is None:
+                continue
+            workers = WORKERS_OPTION.search(match.group("rest"))
+            if workers is not None:
+                preload = "--preload" in match.group("rest")
+                return ServerEvidence(int(workers.group("n")), preload, f"{os.path.basename(path)}:{row}", path, row)
+    return None
+
+
+def find_server_evidence(modules: Iterable[ModuleFacts], folders: List[str], settings) -> Optional[ServerEvidence]:
+    for facts in modules:
+        if os.path.basename(facts.path) in GUNICORN_CONFIGS:
+            evidence = _from_gunicorn_module(facts)
+            if evidence is not None:
+                return evidence
+    for folder in folders:
+        for name in COMMAND_FILES:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                evidence = _from_command_file(path)
+                if evidence is not None:
+                    return evidence
+    if settings.server == "prefork":
+        return ServerEvidence(settings.workers or FORMULA, settings.preload_app, "[tool.conclint] server = \"prefork\"")
+    return None

@@ -1,0 +1,485 @@
+"""CCL301-CCL304: state and resources that do not cross a process boundary.
+
+After ``fork()`` parent and child each have their own memory: a global the child
+changes is never seen by the parent or its siblings, locks other threads held stay
+locked in the child, and a connection made before the fork is shared by processes
+that each think they own it.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from conclint.engine.findings import Finding, Related, Span
+from conclint.model.apis import (
+    CROSS_PROCESS_TYPE_PREFIXES,
+    FORK_CALLS,
+    INHERITED_RESOURCE_TYPES,
+    PROCESS_CLASSES,
+    PROCESS_STARTING_CONSTRUCTORS,
+    PROCESS_TYPES,
+    THREAD_CLASSES,
+    THREAD_STARTING_CONSTRUCTORS,
+    THREAD_TYPES,
+)
+from conclint.model.concurrency import PROCESS, ConcurrencyModel
+from conclint.model.facts import MODULE_SCOPE, Access, CallSite, ModuleFacts, Write
+from conclint.engine.paths import short_path
+from conclint.rules.base import Rule
+
+STATE_KINDS = ("global", "class")
+
+
+class ForkAnalysis:
+    """Which code runs in child processes, what crosses the boundary, and how the start method is set."""
+
+    def __init__(self, project) -> None:
+        self.project = project
+        self.model: ConcurrencyModel = project.model
+        self.reads: Dict[str, List[Tuple[str, Access, ModuleFacts]]] = {}
+        self.writes: Dict[str, List[Tuple[str, Write, ModuleFacts]]] = {}
+        for facts in project.modules():
+            for function, state in facts.state.items():
+                for read in state.reads:
+                    key = self.model.canonical_key(read.key)
+                    if key:
+                        self.reads.setdefault(key, []).append((function, read, facts))
+                for write in state.writes:
+                    key = self.model.canonical_key(write.key)
+                    if key:
+                        self.writes.setdefault(key, []).append((function, write, facts))
+        explicit = {method for method, _, _ in self.model.start_methods}
+        self.start_method_note = self._start_method_note()
+        # multiprocessing forks unless the code asks for spawn or forkserver everywhere it sets one
+        self.multiprocessing_forks = not explicit or "fork" in explicit
+        self._thread_starters: Dict[str, bool] = {}
+
+    def _start_method_note(self) -> str:
+        if not self.model.start_methods:
+            return ""
+        method, path, span = self.model.start_methods[0]
+        return f" (start method {method!r} set at {short_path(path)}:{span.row})"
+
+    # ---- where code runs --------------------------------------------------
+    def in_child(self, function: str, access: Access) -> bool:
+        return access.in_child or bool(self.model.contexts_of(function, PROCESS))
+
+    def child_reason(self, function: str, access: Access, facts: ModuleFacts) -> Tuple[str, Optional[Related]]:
+        contexts = self.model.contexts_of(function, PROCESS)
+        if contexts:
+            context = min(contexts, key=lambda c: len(c.chain))
+            entry = context.entry
+            return context.describe(self.model.display_name), Related(f"child process starts: {entry.reason}", entry.path, entry.span)
+        return f"the child's branch after os.fork() in `{self.model.display_name(function)}()`", None
+
+    def crosses_processes(self, key: str) -> bool:
+        """Values, arrays, manager proxies and queues are made to be shared with children."""
+        kind, _, rest = key.partition(":")
+        module, path = self.model.split_module(rest)
+        if module is None:
+            return False
+        variable = path.split(".", 1)[0]
+        built = self.model.object_type(f"{module}.{variable}") or ""
+        return built.startswith(CROSS_PROCESS_TYPE_PREFIXES)
+
+    def parent_reads(self, key: str) -> List[Tuple[str, Access, ModuleFacts]]:
+        return [(f, r, m) for f, r, m in self.reads.get(key, ()) if not self.in_child(f, r) or f == MODULE_SCOPE and not r.in_child]
+
+    # ---- threads and forks, in order --------------------------------------
+    def starts_threads(self, function: str, seen=None) -> bool:
+        if function in self._thread_starters:
+            return self._thread_starters[function]
+        seen = seen if seen is not None else set()
+        seen.add(function)
+        entry = self.model.functions.get(function)
+        facts = entry[1] if entry else None
+        result = False
+        if facts is not None:
+            result = any(self.thread_start(call) for call in facts.calls if call.function == function)
+            if not result:
+                result = any(self.starts_threads(callee, seen) for callee, _ in self.model.callees.get(function, ()) if callee not in seen)
+        self._thread_starters[function] = result
+        return result
+
+    def _receiver_class(self, call: CallSite) -> Optional[str]:
+        owner = self.model.resolve_name(call.receiver_type)
+        return owner if owner in self.model.classes else None
+
+    def thread_start(self, call: CallSite) -> bool:
+        if call.callee in THREAD_STARTING_CONSTRUCTORS:
+            return True
+        if call.method == "start" and call.receiver_type:
+            owner = self._receiver_class(call)
+            return call.receiver_type in THREAD_TYPES or (owner is not None and self.model.is_subclass_of(owner, THREAD_CLASSES))
+        return False
+
+    def fork_start(self, call: CallSite) -> Optional[str]:
+        """How the call forks, or None: ``os.fork()``, a Process start, a process pool."""
+        if call.callee in FORK_CALLS:
+            return f"{call.callee}()"
+        if not self.multiprocessing_forks:
+            return None
+        if call.callee in PROCESS_STARTING_CONSTRUCTORS:
+            return f"{call.text or call.callee}() with the fork start method"
+        if call.method == "start" and call.receiver_type:
+            owner = self._receiver_class(call)
+            if call.receiver_type in PROCESS_TYPES or (owner is not None and self.model.is_subclass_of(owner, PROCESS_CLASSES)):
+                return f"{call.text or 'Process(...).start'}() with the fork start method"
+        return None
+
+
+def fork_analysis(project) -> ForkAnalysis:
+    cached = project.__dict__.get("_fork_analysis")
+    if cached is None:
+        cached = project.__dict__["_fork_analysis"] = ForkAnalysis(project)
+    return cached
+
+
+def _state_key(analysis: ForkAnalysis, raw: str) -> Optional[str]:
+    key = analysis.model.canonical_key(raw)
+    if key is None or key.partition(":")[0] not in STATE_KINDS or analysis.crosses_processes(key):
+        return None
+    return key
+
+
+class GlobalWriteInChildProcess(Rule):
+    code = "CCL301"
+    name = "global-write-in-child-process"
+    summary = "A module global or class attribute is changed in a child process; the parent never sees it."
+    explanation = """
+        After `fork()` (and with `spawn`, even more so) the child has its own copy of every
+        global. The child sets `winner = "Argentina"`, the parent still prints "The
+        Netherlands"; `RESULTS.append(x)` in pool workers leaves the parent's `RESULTS` empty.
+        conclint reports a write of a module global or class attribute in code that runs in
+        a child process (`multiprocessing.Process` targets and subclasses' `run`, `Pool` and
+        `ProcessPoolExecutor` tasks, `os.fork()` child branches, and what they call) when
+        code in the parent reads that state.
+
+        Not reported: a pool `initializer` or `os.register_at_fork` hook setting per-process
+        globals, writes to `multiprocessing.Value`/`Array` and manager proxies, state only
+        read back inside the child, values returned to the parent.
+
+        Fix: return the value to the parent (pool results, a `Queue`, a `Pipe`), or keep it
+        in storage every process shares (`multiprocessing.Value`, a `Manager`, a file, a
+        database).
+    """
+    bad = (
+        """
+        from multiprocessing import Process
+
+        winner = "The Netherlands"
+
+        def final():
+            global winner
+            winner = "Argentina"
+
+        if __name__ == "__main__":
+            child = Process(target=final)
+            child.start()
+            child.join()
+            print(winner)
+        """,
+    )
+    good = (
+        """
+        from multiprocessing import Pool
+
+        def final(team):
+            return team
+
+        if __name__ == "__main__":
+            with Pool(2) as pool:
+                winner = pool.apply(final, ("Argentina",))
+            print(winner)
+        """,
+    )
+    scenario = "winner"
+
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        analysis = fork_analysis(project)
+        for function, state in facts.state.items():
+            if function in analysis.model.initializers:
+                continue
+            for write in state.writes:
+                if not analysis.in_child(function, write):
+                    continue
+                key = _state_key(analysis, write.key)
+                if key is None:
+                    continue
+                parent = analysis.parent_reads(key)
+                if not parent:
+                    continue
+                why, entry = analysis.child_reason(function, write, facts)
+                _, read, read_facts = parent[0]
+                message = (
+                    f"`{write.display}` is changed in a child process ({why}){analysis.start_method_note}: the parent and the "
+                    f"other workers keep their own copy, and the parent reads it at {short_path(read_facts.path)}:{read.span.row}. "
+                    f"Fix: return the value to the parent (pool results, a Queue, a Pipe) or keep it in shared storage "
+                    f"(multiprocessing.Value, a Manager, a file, a database)"
+                )
+                related = [Related(f"the parent reads `{read.display}` here", read_facts.path, read.span)]
+                if entry is not None:
+                    related.append(entry)
+                yield Finding(self.code, message, facts.path, write.span, tuple(related))
+
+
+class ForkWithThreads(Rule):
+    code = "CCL302"
+    name = "fork-with-threads"
+    summary = "A process forks after starting threads: locks those threads hold stay locked in the child."
+    explanation = """
+        `fork()` copies only the calling thread. Any lock another thread held at that moment
+        (logging's handler locks, the import lock, your own) is copied locked, with no
+        thread left to release it: the child hangs the first time it takes it. CPython 3.12+
+        warns about forking a multi-threaded process at run time.
+
+        conclint reports `os.fork()`, and starting a `multiprocessing` process or pool with
+        the fork start method (the default on Linux before Python 3.14), after a
+        `Thread.start()`, a `ThreadPoolExecutor` or a `threading.Timer` earlier in the same
+        function (directly or through the functions it calls) or at module import, when the
+        child then runs Python code (a child that calls `exec*` or `_exit` at once is fine).
+
+        Fix: fork before starting threads, use the `spawn` or `forkserver` start method, or
+        reset what the child needs with `os.register_at_fork(after_in_child=...)`.
+    """
+    bad = (
+        """
+        import os
+        import threading
+
+        def serve(work):
+            threading.Thread(target=work, daemon=True).start()
+            pid = os.fork()
+            if pid == 0:
+                work()
+                os._exit(0)
+        """,
+    )
+    good = (
+        """
+        import os
+        import threading
+
+        def serve(work):
+            pid = os.fork()
+            if pid == 0:
+                work()
+                os._exit(0)
+            threading.Thread(target=work, daemon=True).start()
+        """,
+    )
+    scenario = "fork-with-threads"
+
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        analysis = fork_analysis(project)
+        at_import = self._threads_at_import(project, analysis)
+        exec_at_once = {span for state in facts.state.values() for span in state.forks_exec_at_once}
+        by_scope: Dict[str, List[CallSite]] = {}
+        for call in facts.calls:
+            by_scope.setdefault(call.function, []).append(call)
+        for scope, calls in by_scope.items():
+            calls.sort(key=lambda c: (c.span.row, c.span.col))
+            started: Optional[Tuple[CallSite, str]] = None
+            if scope != MODULE_SCOPE and at_import is not None:
+                started = at_import
+            for call in calls:
+                how = analysis.fork_start(call)
+                if how is not None and started is not None and call.span not in exec_at_once:
+                    thread_call, where = started
+                    message = (
+                        f"{how} runs after threads were started ({thread_call.text or 'Thread(...).start'}() at {short_path(where)}:{thread_call.span.row})"
+                        f"{analysis.start_method_note}: locks those threads hold (logging's among them) are copied locked "
+                        f"into the child, which hangs when it takes one. Fix: fork before starting threads, use the "
+                        f"'spawn' or 'forkserver' start method, or re-create what the child needs after fork"
+                    )
+                    related = (Related("threads started here", where, thread_call.span),)
+                    yield Finding(self.code, message, facts.path, call.span, related)
+                if started is None and (analysis.thread_start(call) or self._calls_thread_starter(analysis, call)):
+                    started = (call, facts.path)
+
+    @staticmethod
+    def _calls_thread_starter(analysis: ForkAnalysis, call: CallSite) -> bool:
+        target = analysis.model.resolve_call(call)
+        return target is not None and analysis.starts_threads(target)
+
+    def _threads_at_import(self, project, analysis: ForkAnalysis):
+        cached = project.__dict__.get("_threads_at_import", False)
+        if cached is not False:
+            return cached
+        found = None
+        for module in project.modules():
+            call = next((c for c in module.calls if c.function == MODULE_SCOPE and analysis.thread_start(c)), None)
+            if call is not None:
+                found = (call, module.path)
+                break
+        project.__dict__["_threads_at_import"] = found
+        return found
+
+
+class PerWorkerState(Rule):
+    code = "CCL303"
+    name = "per-worker-state"
+    summary = "A request handler changes module-level state of an app served by several worker processes."
+    explanation = """
+        A prefork server (gunicorn's sync or gthread workers, `uvicorn --workers N`) runs N
+        copies of the app, one per process. A hit counter, a cache or a rate limit kept in a
+        module global is N independent values: requests spread over the workers see
+        different counts that add up to nothing.
+
+        conclint looks for evidence of several worker processes (a `gunicorn.conf.py` or
+        `gunicorn_config.py` setting `workers` above 1, a `Procfile` or `Dockerfile` command
+        running `gunicorn -w N` or `uvicorn --workers N`, or `server = "prefork"` with
+        `workers` in `[tool.conclint]`) and reports writes of module-level state in request
+        handlers (Flask, FastAPI, aiohttp, Starlette, Django views, WSGI and ASGI callables)
+        and what they call. Without such evidence it stays silent (the thread rules still
+        apply to threaded servers).
+
+        Fix: keep shared state outside process memory (Redis, a database, a file), or
+        accept it as per-worker (and name it so).
+    """
+    example_settings = {"server": "prefork", "workers": 4}
+    bad = (
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        hits = {}
+
+        @app.route("/hit/<page>")
+        def hit(page):
+            hits[page] = hits.get(page, 0) + 1
+            return str(hits[page])
+        """,
+    )
+    good = (
+        """
+        import redis
+        from flask import Flask
+
+        app = Flask(__name__)
+        store = redis.Redis()
+
+        @app.route("/hit/<page>")
+        def hit(page):
+            return str(store.incr(f"hits:{page}"))
+        """,
+    )
+    scenario = "per-worker-state"
+
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        server = project.server
+        if server is None or not server.several_workers:
+            return
+        analysis = fork_analysis(project)
+        model = analysis.model
+        chains = model.reachable_from(model.request_handlers)
+        for function, state in facts.state.items():
+            chain = chains.get(function)
+            if chain is None:
+                continue
+            reason, path, span = model.request_handlers[chain[0]]
+            for write in state.writes:
+                key = _state_key(analysis, write.key)
+                if key is None:
+                    continue
+                route = " <- ".join(f"{model.display_name(q)}()" for q in reversed(chain))
+                message = (
+                    f"`{write.display}` is module-level state changed by a request handler ({route}, {reason}), but the app "
+                    f"runs in {server.describe()}: each worker changes its own copy, so the values diverge between workers. "
+                    f"Fix: keep it in shared storage (Redis, a database, a file)"
+                )
+                related = [Related(f"request handler: {reason}", path, span)]
+                if server.path:
+                    related.append(Related(f"several workers: {server.source}", server.path, server.span))
+                yield Finding(self.code, message, facts.path, write.span, tuple(related))
+
+
+class ResourceInheritedAcrossFork(Rule):
+    code = "CCL304"
+    name = "resource-inherited-across-fork"
+    summary = "A connection or client created before a fork is used in the child processes."
+    explanation = """
+        A database connection, an engine's pool, a Redis client, a `requests.Session`, a
+        socket or a gRPC channel made before `fork()` is copied into every child with the
+        same socket underneath: the processes interleave their bytes on one connection,
+        read each other's replies, or close it under each other.
+
+        conclint reports such a resource when it is created at module level of an app that
+        gunicorn preloads (`preload_app = True`, `--preload`) and used by request handlers,
+        or created in the parent before a `multiprocessing` process or pool starts (with the
+        fork start method) or before `os.fork()`, and used by child code.
+
+        Fix: create it in the child (gunicorn's `post_fork`, a pool `initializer`, lazily per
+        pid), or call `engine.dispose()` after the fork.
+    """
+    bad = (
+        """
+        import sqlite3
+        from multiprocessing import Process
+
+        conn = sqlite3.connect("app.db")
+
+        def work():
+            conn.execute("insert into log values (1)")
+
+        if __name__ == "__main__":
+            Process(target=work).start()
+        """,
+    )
+    good = (
+        """
+        import sqlite3
+        from multiprocessing import Process
+
+        def work():
+            conn = sqlite3.connect("app.db")
+            conn.execute("insert into log values (1)")
+
+        if __name__ == "__main__":
+            Process(target=work).start()
+        """,
+    )
+
+    def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
+        analysis = fork_analysis(project)
+        model = analysis.model
+        server = project.server
+        preloaded = server is not None and server.preload and server.several_workers
+        handler_code = model.reachable_from(model.request_handlers) if preloaded else {}
+        for variable, built in facts.global_types.items():
+            if model.object_type(built) not in INHERITED_RESOURCE_TYPES:
+                continue
+            key = f"global:{facts.module}.{variable}" if facts.module else f"global:{variable}"
+            creation = self._creation(analysis, key, facts)
+            if creation is None:
+                continue
+            use = self._child_use(analysis, key, handler_code)
+            if use is None:
+                continue
+            function, read, read_facts, why = use
+            message = (
+                f"`{variable}` ({built}) is created before the fork and used in {why}{analysis.start_method_note}: "
+                f"parent and children share one connection underneath. Fix: create it in the child "
+                f"(post_fork, a pool initializer, lazily per pid) or dispose of it after the fork"
+            )
+            related = (Related(f"used in the child by `{model.display_name(function)}()`", read_facts.path, read.span),)
+            yield Finding(self.code, message, facts.path, creation.span, related)
+
+    @staticmethod
+    def _creation(analysis: ForkAnalysis, key: str, facts: ModuleFacts) -> Optional[Write]:
+        writes = [w for f, w, m in analysis.writes.get(key, ()) if m is facts and not analysis.in_child(f, w)]
+        return writes[0] if writes else None
+
+    @staticmethod
+    def _child_use(analysis: ForkAnalysis, key: str, handler_code) -> Optional[Tuple[str, Access, ModuleFacts, str]]:
+        model = analysis.model
+        for function, read, facts in analysis.reads.get(key, ()):
+            if function in handler_code:
+                return function, read, facts, "request handlers of a preloaded app served by several workers"
+            if read.in_child and function != MODULE_SCOPE:
+                return function, read, facts, "the child's branch after os.fork()"
+            if model.contexts_of(function, PROCESS) and (analysis.multiprocessing_forks or any(
+                c.entry.reason == "os.fork() child branch" for c in model.contexts_of(function, PROCESS)
+            )):
+                return function, read, facts, f"child process code ({model.display_name(function)}())"
+        return None
