@@ -21,7 +21,18 @@ ASYNC_LOCK_TYPES = frozenset(
         "anyio.Lock", "anyio.Semaphore", "anyio.Condition", "anyio.CapacityLimiter",
     }
 )
-LOCK_NAME_SUFFIXES = ("lock", "mutex", "_cv")
+def looks_like_lock(name: str) -> bool:
+    """The fallback when a lock's type is unknown: ``lock``, ``_lock``, ``cache_lock``, ``dbLock``,
+    ``mutex``, ``cond_cv`` — but not ``clock`` or ``block``."""
+    lowered = name.lower()
+    if lowered in ("lock", "rlock", "mutex", "cv"):
+        return True
+    if lowered.endswith(("_lock", "_rlock", "_mutex", "_cv", "-lock")):
+        return True
+    return name.endswith(("Lock", "Mutex")) and not name.endswith(("Block", "Clock"))
+# Calls that run the function they are given right away, in the caller (``key=lambda ...``).
+INLINE_CALLERS = frozenset({"sorted", "min", "max", "map", "filter", "functools.reduce", "itertools.starmap", "itertools.groupby", "itertools.filterfalse", "itertools.takewhile", "itertools.dropwhile", "itertools.accumulate"})
+INLINE_METHODS = frozenset({"sort"})
 SYNCHRONIZING_DECORATORS = frozenset({"wrapt.synchronized", "synchronized"})
 THREAD_LOCAL_TYPES = frozenset({"threading.local", "_threading_local.local", "contextvars.ContextVar"})
 

@@ -67,10 +67,18 @@ def _methods(code: str, alternatives, types: Iterable[str], methods: Iterable[st
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _PATH_TYPES = ("pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.Path.home", "pathlib.Path.cwd")
 _FILE_TYPES = ("open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "pathlib.Path.open", "codecs.open")
-_SQLITE = ("sqlite3.connect",)
-_PSYCOPG = ("psycopg2.connect", "psycopg.connect", "psycopg.Connection.connect", "pymysql.connect", "MySQLdb.connect", "pymysql.connections.Connection")
+_SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
+_PSYCOPG = (
+    "psycopg2.connect", "psycopg.connect", "psycopg.Connection.connect", "pymysql.connect", "MySQLdb.connect",
+    "pymysql.connections.Connection", "psycopg2.extensions.connection", "psycopg.Connection",
+)
+_CURSORS = (
+    "sqlite3.Cursor", "psycopg2.extensions.cursor", "psycopg.Cursor", "pymysql.cursors.Cursor",
+    *(f"{connection}.{method}" for connection in ("sqlite3.connect", "sqlite3.Connection") for method in ("execute", "executemany", "executescript")),
+)
 _CONNECTION_METHODS = ("execute", "executemany", "executescript", "commit", "rollback", "backup", "close")
 _CURSOR_METHODS = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall", "callproc", "copy_expert", "copy_from", "copy_to")
+_REDIS = ("redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.client.Redis")
 _QUEUE_TYPES = ("queue.Queue", "queue.LifoQueue", "queue.PriorityQueue", "queue.SimpleQueue", "multiprocessing.Queue", "multiprocessing.JoinableQueue")
 _LOCK_TYPES = ("threading.Lock", "threading.RLock", "threading.Semaphore", "threading.BoundedSemaphore", "threading.Condition", "multiprocessing.Lock", "multiprocessing.RLock", "multiprocessing.Semaphore")
 _FUTURE_TYPES = tuple(
@@ -78,7 +86,17 @@ _FUTURE_TYPES = tuple(
     for executor in ("concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor")
 ) + ("concurrent.futures.Future",)
 _POOL_TYPES = ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool")
-_SQLALCHEMY_ENGINES = ("sqlalchemy.create_engine", "sqlalchemy.engine.create_engine")
+_SQLALCHEMY_ENGINES = ("sqlalchemy.create_engine", "sqlalchemy.engine.create_engine", "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine")
+_SQLALCHEMY_CONNECTIONS = (
+    "sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection",
+    *(f"{e}.{m}" for e in _SQLALCHEMY_ENGINES for m in ("connect", "begin")),
+)
+_MONGO_COLLECTIONS = ("pymongo.collection.Collection", "pymongo.database.Database")
+_MONGO_METHODS = (
+    "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one", "delete_many",
+    "count_documents", "estimated_document_count", "aggregate", "distinct", "find_one_and_update",
+    "find_one_and_replace", "find_one_and_delete", "bulk_write", "create_index", "drop", "command", "list_collection_names",
+)
 
 CATALOGUE: Tuple[BlockingApi, ...] = tuple(
     [
@@ -123,11 +141,13 @@ CATALOGUE: Tuple[BlockingApi, ...] = tuple(
         # synchronous database drivers
         *_functions("CCL206", DATABASE, [*_SQLITE, *_PSYCOPG[:4], "pymysql.connect", "MySQLdb.connect"]),
         *_methods("CCL206", DATABASE, [*_SQLITE, *_PSYCOPG], _CONNECTION_METHODS),
-        *_methods("CCL206", DATABASE, [f"{t}.cursor" for t in (*_SQLITE, *_PSYCOPG)], _CURSOR_METHODS),
-        *_methods("CCL206", DATABASE, ["redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.client.Redis"], ("*",)),
-        *_methods("CCL206", DATABASE, ["pymongo.MongoClient"], ("list_database_names", "server_info", "drop_database", "start_session")),
+        *_methods("CCL206", DATABASE, [*(f"{t}.cursor" for t in (*_SQLITE, *_PSYCOPG)), *_CURSORS], _CURSOR_METHODS),
+        *_methods("CCL206", DATABASE, _REDIS, ("*",)),
+        *_methods("CCL206", DATABASE, [f"{r}.pipeline" for r in _REDIS], ("execute",)),
+        *_methods("CCL206", DATABASE, ["pymongo.MongoClient", "pymongo.mongo_client.MongoClient"], ("list_database_names", "server_info", "drop_database", "start_session")),
+        *_methods("CCL206", DATABASE, _MONGO_COLLECTIONS, _MONGO_METHODS),
         *_methods("CCL206", DATABASE, _SQLALCHEMY_ENGINES, ("connect", "begin", "execute")),
-        *_methods("CCL206", DATABASE, [f"{e}.{m}" for e in _SQLALCHEMY_ENGINES for m in ("connect", "begin")], ("execute", "commit", "scalar", "scalars", "exec_driver_sql")),
+        *_methods("CCL206", DATABASE, _SQLALCHEMY_CONNECTIONS, ("execute", "commit", "scalar", "scalars", "exec_driver_sql")),
         *_methods("CCL206", DATABASE, ["sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session"], ("execute", "commit", "flush", "get", "scalar", "scalars", "refresh", "rollback", "merge", "query")),
         # console input
         *_functions("CCL207", CONSOLE, ["input", "builtins.input", "getpass.getpass", "sys.stdin.read", "sys.stdin.readline", "sys.stdin.readlines"]),

@@ -360,8 +360,8 @@ class FactCollector(cst.CSTVisitor):
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
         if isinstance(node.func, cst.Attribute):
             call.method = node.func.attr.value
-        if node.args and node.args[0].keyword is None and isinstance(node.args[0].value, cst.SimpleString):
-            call.literal = node.args[0].value.evaluated_value if isinstance(node.args[0].value.evaluated_value, str) else None
+        if node.args and node.args[0].keyword is None and not node.args[0].star:
+            call.literal = _literal(node.args[0].value)
         self.facts.calls.append(call)
         self._positioned.append((call, node))
         self._positioned.append((_CalleeAnchor(call), node.func))
@@ -450,6 +450,10 @@ class FactCollector(cst.CSTVisitor):
         call.callee = resolve_dotted(scope, parts) if parts else None
         if parts and len(parts) >= 2:
             call.receiver_type = self.receiver_type(scope, parts[:-1])
+            if call.receiver_type is None:
+                head = scope.lookup(parts[0])
+                if head is not None and head.kind == IMPORT:
+                    call.receiver_object = resolve_dotted(scope, parts[:-1])
         elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
             # ThreadPoolExecutor().submit(...), asyncio.get_event_loop().call_soon(...)
             inner = dotted_parts(node.func.value.func)
@@ -523,10 +527,11 @@ class _ImportAnchor:
 
 
 def _literal(value: cst.BaseExpression):
-    if isinstance(value, cst.Integer):
+    if isinstance(value, (cst.Integer, cst.Float)):
         return value.evaluated_value
     if isinstance(value, cst.SimpleString):
-        return value.evaluated_value
+        evaluated = value.evaluated_value
+        return evaluated if isinstance(evaluated, str) else None
     if isinstance(value, cst.Name) and value.value in ("True", "False"):
         return value.value == "True"
     return None

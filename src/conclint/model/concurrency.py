@@ -75,6 +75,7 @@ class ConcurrencyModel:
         self.request_handlers: Dict[str, Tuple[str, str, Span]] = {}  # function -> (reason, path, span)
         self.initializers: Set[str] = set()  # per-process set-up: pool initializers, after_in_child hooks
         self.start_methods: List[Tuple[str, str, Span]] = []  # ("spawn", path, span) set in the code
+        self._type_imported_receivers(modules)
         self._build_call_graph(modules)
         self._find_entries(modules)
         self.contexts: Dict[str, List[ExecutionContext]] = {}
@@ -231,13 +232,13 @@ class ConcurrencyModel:
 
     def real_locks(self, held: Sequence[str]) -> Tuple[str, ...]:
         """The locks really held: ``?pkg.locks.guard`` entries count when that object is a lock."""
-        from conclint.model.apis import LOCK_NAME_SUFFIXES, THREAD_LOCK_TYPES
+        from conclint.model.apis import THREAD_LOCK_TYPES, looks_like_lock
 
         real = []
         for entry in held:
             if entry.startswith("?"):
                 name = entry[1:].split("#", 1)[0]
-                if self.object_type(name) not in THREAD_LOCK_TYPES and not name.lower().endswith(LOCK_NAME_SUFFIXES):
+                if self.object_type(name) not in THREAD_LOCK_TYPES and not looks_like_lock(name.rsplit(".", 1)[-1]):
                     continue
                 entry = entry[1:]
             real.append(entry)
@@ -252,9 +253,20 @@ class ConcurrencyModel:
         if entry is None:
             return qualname
         info = entry[0]
+        if info.is_lambda:
+            return f"lambda at line {info.span.row}"
         if info.class_qualname:
             return f"{info.class_qualname.rsplit('.', 1)[-1]}.{info.name}"
         return info.name
+
+    def _type_imported_receivers(self, modules: Sequence[ModuleFacts]) -> None:
+        """``from .clients import session; session.get()``: what the other module built it from."""
+        for facts in modules:
+            for call in facts.calls:
+                if call.receiver_type is None and call.receiver_object:
+                    built = self.object_type(call.receiver_object)
+                    if built != call.receiver_object:
+                        call.receiver_type = built
 
     # ---- call graph ---------------------------------------------------------
     def _build_call_graph(self, modules: Sequence[ModuleFacts]) -> None:
@@ -274,8 +286,8 @@ class ConcurrencyModel:
 
     def _spec_for(self, call: CallSite) -> List[EntrySpec]:
         specs = list(ENTRY_SPECS_BY_CALLEE.get(call.callee or "", ()))
-        if call.receiver_type and call.text:
-            specs += ENTRY_SPECS_BY_CALLEE.get(f"{call.receiver_type}.{call.text.rsplit('.', 1)[-1]}", ())
+        if call.receiver_type and call.method:
+            specs += ENTRY_SPECS_BY_CALLEE.get(f"{call.receiver_type}.{call.method}", ())
         return specs
 
     def _find_entries(self, modules: Sequence[ModuleFacts]) -> None:
@@ -326,7 +338,7 @@ class ConcurrencyModel:
                 target = self.resolve_ref(call.kwargs.get(keyword), call)
                 if target:
                     self.initializers.add(target)
-        if callee in START_METHOD_CALLS and call.literal:
+        if callee in START_METHOD_CALLS and isinstance(call.literal, str):
             self.start_methods.append((call.literal, facts.path, call.span))
         method = call.text.rsplit(".", 1)[-1]
         position = ENDPOINT_CONSTRUCTORS.get(callee)

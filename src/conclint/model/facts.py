@@ -40,8 +40,9 @@ class CallSite:
     in_loop: bool = False  # inside a for/while loop or a comprehension of its function
     in_comprehension: bool = False
     method: str = ""  # for ``x.y(...)`` (any ``x``, even a call): ``y``
+    receiver_object: Optional[str] = None  # ``clients.session.get()``: the imported object, to type across modules
     callee_span: Span = NO_SPAN  # the callee expression alone (``time.sleep`` in ``time.sleep(1)``)
-    literal: Optional[str] = None  # the first positional argument, when a plain string literal
+    literal: Optional[object] = None  # the first positional argument, when a literal (str, int, float, bool)
     keywords: Tuple[str, ...] = ()  # keyword argument names, with ``=False`` literal values as ``name=False``
     class_context: Optional[str] = None  # the class of the enclosing method (for self.m() calls)
 

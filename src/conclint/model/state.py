@@ -17,7 +17,7 @@ import libcst as cst
 
 from conclint.model.apis import (
     ASYNC_LOCK_TYPES,
-    LOCK_NAME_SUFFIXES,
+    looks_like_lock,
     MUTATING_METHODS,
     SYNCHRONIZING_DECORATORS,
     THREAD_LOCAL_TYPES,
@@ -155,7 +155,7 @@ class _StateWalker:
             return "thread"
         if known in ASYNC_LOCK_TYPES:
             return "async"
-        if known is None and parts[-1].lower().endswith(LOCK_NAME_SUFFIXES):
+        if known is None and looks_like_lock(parts[-1]):
             return "async" if asynchronous else "thread"
         if known is None and not asynchronous and self._imported_object(parts):
             return "imported"

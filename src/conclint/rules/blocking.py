@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
+from conclint.model.apis import INLINE_CALLERS, INLINE_METHODS
 from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
 from conclint.model.concurrency import LOOP
 from conclint.model.facts import CallSite, ModuleFacts
@@ -35,8 +36,39 @@ def _non_blocking_form(call: CallSite, method: str) -> bool:
     if method in ("get", "put", "acquire"):
         if "block=False" in call.keywords or "blocking=False" in call.keywords:
             return True
-        first = call.args[0] if call.args else None
-        return first is not None and first.text == "False" and method != "put"
+        flag = call.args[1 if method == "put" else 0] if len(call.args) > (1 if method == "put" else 0) else None
+        return flag is not None and flag.text == "False"
+    return False
+
+
+def _blocking_switches(facts: ModuleFacts) -> Dict[Tuple[str, str], List[Tuple[Span, bool]]]:
+    """(function, socket as written) -> where it was switched, and whether to non-blocking.
+
+    ``setblocking(False)`` and ``settimeout(0)`` make a socket non-blocking; ``setblocking(True)``
+    and any other timeout make it block again (for up to the timeout).
+    """
+    switches: Dict[Tuple[str, str], List[Tuple[Span, bool]]] = {}
+    for call in facts.calls:
+        if call.method not in ("setblocking", "settimeout") or "." not in call.text:
+            continue
+        receiver = call.text.rsplit(".", 1)[0]
+        value = call.literal if call.literal is not None else (call.args[0].text if call.args and call.args[0] else None)
+        non_blocking = value in (False, "False", 0) if call.method == "setblocking" else value in (0, 0.0)
+        switches.setdefault((call.function, receiver), []).append((call.span, non_blocking))
+    return switches
+
+
+def _socket_non_blocking(call: CallSite, switches, model) -> bool:
+    """Was this socket last switched to non-blocking before the call, in this function or,
+    for ``self.sock``, in the class's ``__init__``?"""
+    receiver = call.text.rsplit(".", 1)[0]
+    earlier = [(span, flag) for span, flag in switches.get((call.function, receiver), ()) if span < call.span]
+    if earlier:
+        return max(earlier)[1]
+    if receiver.startswith("self.") and call.class_context:
+        init = model.method_of(call.class_context, "__init__")
+        set_up = switches.get((init, receiver), ()) if init else ()
+        return bool(set_up) and max(set_up)[1]
     return False
 
 
@@ -63,11 +95,11 @@ class BlockingAnalysis:
         return name
 
     def _collect_direct(self, facts: ModuleFacts) -> None:
-        non_blocking_sockets = {c.text.rsplit(".", 1)[0] for c in facts.calls if c.text.endswith((".setblocking", ".settimeout"))}
+        switches = _blocking_switches(facts)
         for call in facts.calls:
             if call.awaited:
                 continue
-            api = self.api_for(call, non_blocking_sockets)
+            api = self.api_for(call, switches)
             if api is not None:
                 self.direct.setdefault(call.function, []).append((call.span, f"{call.text}()", api, facts.path))
         for qualname, state in facts.state.items():
@@ -75,16 +107,15 @@ class BlockingAnalysis:
                 api = BlockingApi("threading.Lock.acquire", "CCL205", self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives)
                 self.direct.setdefault(qualname, []).append((access.span, f"with {access.display}:", api, facts.path))
 
-    def api_for(self, call: CallSite, non_blocking_sockets) -> Optional[BlockingApi]:
+    def api_for(self, call: CallSite, switches) -> Optional[BlockingApi]:
         api = self.catalogue.lookup_function(self.canonical(call.callee))
         if api is not None:
             return api
-        if call.receiver_type and call.text:
-            receiver, _, method = call.text.rpartition(".")
-            api = self.catalogue.lookup_method(self.canonical(call.receiver_type), method)
-            if api is None or _non_blocking_form(call, method):
+        if call.receiver_type and call.method:
+            api = self.catalogue.lookup_method(self.canonical(call.receiver_type), call.method)
+            if api is None or _non_blocking_form(call, call.method):
                 return None
-            if call.receiver_type in SOCKET_TYPES and receiver in non_blocking_sockets:
+            if call.receiver_type in SOCKET_TYPES and _socket_non_blocking(call, switches, self.model):
                 return None
             return api
         return None
@@ -127,9 +158,9 @@ class BlockingAnalysis:
         for qualname, info in facts.functions.items():
             if not self.is_loop_function(qualname):
                 continue
-            where = f"`async def {info.name}()`" if info.is_async else f"loop callback `{info.name}()`"
+            where = f"`async def {info.name}()`" if info.is_async else f"loop callback `{self.model.display_name(qualname)}`"
             library = loop_library(facts)
-            for span, text, api, path in self.direct.get(qualname, ()):
+            for span, text, api, path in self._sites_running_in(qualname, facts):
                 found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
             for callee, call in self.model.callees.get(qualname, ()):
                 callee_info = self.model.functions[callee][0]
@@ -139,6 +170,19 @@ class BlockingAnalysis:
                 if path is not None:
                     found.append(self._helper_finding(facts, where, library, call, path))
         return found
+
+    def _sites_running_in(self, qualname: str, facts: ModuleFacts) -> List[Site]:
+        """Blocking sites of the function, and of lambdas it hands to ``sorted``/``map``/... to run at once."""
+        sites = list(self.direct.get(qualname, ()))
+        for call in facts.calls:
+            if call.function != qualname or not (call.callee in INLINE_CALLERS or call.method in INLINE_METHODS):
+                continue
+            for ref in (*call.args, *call.kwargs.values()):
+                target = ref.target if ref is not None else None
+                entry = self.model.functions.get(target) if target else None
+                if entry is not None and entry[0].is_lambda:
+                    sites.extend(self.direct.get(target, ()))
+        return sites
 
     def _direct_finding(self, facts, qualname, info, where, library, span, text, api) -> Finding:
         family = FAMILIES[api.code][1]
