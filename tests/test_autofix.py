@@ -1,0 +1,531 @@
+"""`conclint check --fix` / `--diff` for CCL201, run through the installed CLI on copies in tmp_path.
+
+Every test compares the whole file (or the whole diff) with the exact expected text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project root of its own: its `[tool.conclint]` table and `.git` stop the searches upwards."""
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
+    return root
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8")
+
+
+def fix(root: Path, name: str, text: str, *extra: str):
+    path = write(root, name, text)
+    result = run_cli("check", "--fix", *extra, name, cwd=root)
+    return read(path), result
+
+
+# ---- what --fix writes ---------------------------------------------------------
+
+
+def test_sleep_becomes_awaited_asyncio_sleep_and_import_is_added(project):
+    after, result = fix(
+        project,
+        "poll.py",
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    time.sleep(x)\n",
+    )
+    assert after == (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    await asyncio.sleep(x)\n"
+    )
+    assert "CCL201" not in result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_goes_after_docstring_and_future_imports(project):
+    after, _ = fix(
+        project,
+        "poll.py",
+        '"""Polls the device."""\n'
+        "from __future__ import annotations\n"
+        "\n"
+        "import time\n"
+        "from typing import Optional\n"
+        "\n"
+        "\n"
+        "async def poll(x: Optional[float]):\n"
+        "    time.sleep(x or 1)\n",
+    )
+    assert after == (
+        '"""Polls the device."""\n'
+        "from __future__ import annotations\n"
+        "\n"
+        "import asyncio\n"
+        "import time\n"
+        "from typing import Optional\n"
+        "\n"
+        "\n"
+        "async def poll(x: Optional[float]):\n"
+        "    await asyncio.sleep(x or 1)\n"
+    )
+
+
+def test_import_goes_after_a_comment_header_docstring_and_several_future_imports(project):
+    after, _ = fix(
+        project,
+        "poll.py",
+        "#!/usr/bin/env python\n"
+        "# Copyright header.\n"
+        '"""Polls the device."""\n'
+        "\n"
+        "from __future__ import annotations\n"
+        "from __future__ import division\n"
+        "\n"
+        "# third-party imports follow\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    time.sleep(x)\n",
+    )
+    assert after == (
+        "#!/usr/bin/env python\n"
+        "# Copyright header.\n"
+        '"""Polls the device."""\n'
+        "\n"
+        "from __future__ import annotations\n"
+        "from __future__ import division\n"
+        "\n"
+        "# third-party imports follow\n"
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    await asyncio.sleep(x)\n"
+    )
+
+
+def test_existing_asyncio_import_is_reused_and_every_sleep_is_fixed(project):
+    source = (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    time.sleep(x)\n"
+        "    await asyncio.sleep(0)\n"
+        "    time.sleep(2 * x)\n"
+        "\n"
+        "\n"
+        "class Poller:\n"
+        "    async def poll(self):\n"
+        "        time.sleep(0.5)\n"
+    )
+    after, result = fix(project, "poll.py", source)
+    assert after == (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    await asyncio.sleep(x)\n"
+        "    await asyncio.sleep(0)\n"
+        "    await asyncio.sleep(2 * x)\n"
+        "\n"
+        "\n"
+        "class Poller:\n"
+        "    async def poll(self):\n"
+        "        await asyncio.sleep(0.5)\n"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_import_for_many_sleeps(project):
+    after, _ = fix(
+        project,
+        "poll.py",
+        "import time\n"
+        "\n"
+        "\n"
+        "async def first():\n"
+        "    time.sleep(1)\n"
+        "\n"
+        "\n"
+        "async def second():\n"
+        "    time.sleep(2)\n",
+    )
+    assert after == (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def first():\n"
+        "    await asyncio.sleep(1)\n"
+        "\n"
+        "\n"
+        "async def second():\n"
+        "    await asyncio.sleep(2)\n"
+    )
+
+
+def test_trio_module_gets_trio_sleep(project):
+    after, _ = fix(
+        project,
+        "poll.py",
+        "import time\n"
+        "\n"
+        "import trio\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    time.sleep(x)\n",
+    )
+    assert after == (
+        "import time\n"
+        "\n"
+        "import trio\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    await trio.sleep(x)\n"
+    )
+
+
+def test_anyio_module_gets_anyio_sleep(project):
+    after, _ = fix(
+        project,
+        "poll.py",
+        "import time\n"
+        "\n"
+        "import anyio\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    time.sleep(x)\n",
+    )
+    assert after == (
+        "import time\n"
+        "\n"
+        "import anyio\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    await anyio.sleep(x)\n"
+    )
+
+
+def test_trio_used_through_from_import_gets_import_trio(project):
+    after, _ = fix(
+        project,
+        "poll.py",
+        "import time\n"
+        "\n"
+        "from trio import open_nursery\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    async with open_nursery():\n"
+        "        time.sleep(x)\n",
+    )
+    assert after == (
+        "import trio\n"
+        "import time\n"
+        "\n"
+        "from trio import open_nursery\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    async with open_nursery():\n"
+        "        await trio.sleep(x)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "imports, call",
+    [
+        ("from time import sleep as nap\n", "nap(x)"),
+        ("from time import sleep\n", "sleep(x)"),
+        ("import time as t\n", "t.sleep(x)"),
+    ],
+    ids=["from-import-alias", "from-import", "module-alias"],
+)
+def test_aliases_are_rewritten_to_the_loop_library_sleep(project, imports, call):
+    after, _ = fix(project, "poll.py", f"{imports}\n\nasync def poll(x):\n    {call}\n")
+    assert after == f"import asyncio\n{imports}\n\nasync def poll(x):\n    await asyncio.sleep(x)\n"
+
+
+def test_sleep_in_an_expression_keeps_the_rest_of_the_line(project):
+    after, _ = fix(
+        project,
+        "poll.py",
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(delays):\n"
+        "    result = time.sleep(\n"
+        "        delays[0],\n"
+        "    )\n"
+        "    return result or time.sleep(delays[1])\n",
+    )
+    assert after == (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(delays):\n"
+        "    result = await asyncio.sleep(\n"
+        "        delays[0],\n"
+        "    )\n"
+        "    return result or await asyncio.sleep(delays[1])\n"
+    )
+
+
+def test_import_before_a_decorated_first_statement_keeps_the_decorator_on_its_def(project):
+    # no import at all: `import asyncio` goes before the first statement, decorator included
+    after, _ = fix(
+        project,
+        "poll.py",
+        '"""Registered pollers."""\n'
+        "@register\n"
+        "async def poll(x):\n"
+        "    time.sleep(x)\n",
+    )
+    assert after == (
+        '"""Registered pollers."""\n'
+        "import asyncio\n"
+        "@register\n"
+        "async def poll(x):\n"
+        "    await asyncio.sleep(x)\n"
+    )
+    compile(after, "poll.py", "exec")
+
+
+# ---- what --fix leaves alone -----------------------------------------------------
+
+UNFIXABLE = {
+    "lambda": (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll():\n"
+        "    await asyncio.to_thread(lambda: time.sleep(1))\n"
+    ),
+    "nested-sync-def": (
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll():\n"
+        "    def wait():\n"
+        "        time.sleep(1)\n"
+        "\n"
+        "    wait()\n"
+    ),
+    "comprehension": (
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(delays):\n"
+        "    return [time.sleep(d) for d in delays]\n"
+    ),
+    "sync-function": (
+        "import time\n"
+        "\n"
+        "\n"
+        "def poll(x):\n"
+        "    time.sleep(x)\n"
+    ),
+    "loop-callback": (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "\n"
+        "def tick():\n"
+        "    time.sleep(0.1)\n"
+        "\n"
+        "\n"
+        "def start(loop: asyncio.AbstractEventLoop):\n"
+        "    loop.call_soon(tick)\n"
+    ),
+    "noqa": (
+        "import time\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    time.sleep(x)  # noqa: CCL201\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNFIXABLE))
+def test_no_change_where_await_cannot_go(project, name):
+    source = UNFIXABLE[name]
+    after, result = fix(project, "poll.py", source)
+    assert after == source
+    assert result.returncode in (0, 1), result.stderr
+
+
+def test_unfixable_findings_are_still_reported_after_fix(project):
+    _, result = fix(project, "poll.py", UNFIXABLE["comprehension"])
+    assert result.returncode == 1
+    assert "poll.py:5:13: CCL201" in result.stdout
+    _, result = fix(project, "nested.py", UNFIXABLE["nested-sync-def"])
+    assert result.returncode == 1
+    assert "nested.py:8:5: CCL210" in result.stdout
+
+
+def test_fix_then_reports_the_remaining_findings(project):
+    source = (
+        "import time\n"
+        "\n"
+        "import requests\n"
+        "\n"
+        "\n"
+        "async def poll(url):\n"
+        "    time.sleep(1)\n"
+        "    return requests.get(url)\n"
+    )
+    after, result = fix(project, "poll.py", source)
+    assert after == (
+        "import asyncio\n"
+        "import time\n"
+        "\n"
+        "import requests\n"
+        "\n"
+        "\n"
+        "async def poll(url):\n"
+        "    await asyncio.sleep(1)\n"
+        "    return requests.get(url)\n"
+    )
+    assert result.returncode == 1
+    assert "CCL201" not in result.stdout
+    # the remaining finding, on its row in the fixed file
+    assert "poll.py:9:12: CCL202" in result.stdout
+
+
+def test_fix_is_idempotent(project):
+    first, _ = fix(project, "poll.py", "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n")
+    result = run_cli("check", "--fix", "poll.py", cwd=project)
+    assert read(project / "poll.py") == first
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---- --diff --------------------------------------------------------------------------
+
+
+def test_diff_prints_a_unified_diff_and_writes_nothing(project):
+    source = "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n"
+    path = write(project, "poll.py", source)
+    result = run_cli("check", "--diff", "poll.py", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == (
+        "--- a/poll.py\n"
+        "+++ b/poll.py\n"
+        "@@ -1,5 +1,6 @@\n"
+        "+import asyncio\n"
+        " import time\n"
+        " \n"
+        " \n"
+        " async def poll(x):\n"
+        "-    time.sleep(x)\n"
+        "+    await asyncio.sleep(x)\n"
+    )
+    assert read(path) == source
+
+
+def test_diff_in_a_subfolder_names_the_file_from_the_working_directory(project):
+    (project / "pkg").mkdir()
+    source = "import asyncio\nimport time\n\n\nasync def poll(x):\n    time.sleep(x)\n"
+    path = write(project, "pkg/poll.py", source)
+    result = run_cli("check", "--diff", ".", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == (
+        "--- a/pkg/poll.py\n"
+        "+++ b/pkg/poll.py\n"
+        "@@ -3,4 +3,4 @@\n"
+        " \n"
+        " \n"
+        " async def poll(x):\n"
+        "-    time.sleep(x)\n"
+        "+    await asyncio.sleep(x)\n"
+    )
+    assert read(path) == source
+
+
+@pytest.mark.parametrize("name", ["clean", "comprehension", "sync-function"])
+def test_diff_exits_zero_when_there_is_nothing_to_fix(project, name):
+    source = UNFIXABLE.get(name, "import asyncio\n\n\nasync def poll(x):\n    await asyncio.sleep(x)\n")
+    path = write(project, "poll.py", source)
+    result = run_cli("check", "--diff", "poll.py", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert read(path) == source
+
+
+# ---- the fix in JSON -----------------------------------------------------------------
+
+
+def test_json_output_carries_the_fix(project):
+    write(project, "poll.py", "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n    return [time.sleep(d) for d in x]\n")
+    result = run_cli("check", "--output-format", "json", "poll.py", cwd=project)
+    assert result.returncode == 1, result.stderr
+    items = sorted(json.loads(result.stdout), key=lambda item: item["location"]["row"])
+    assert [(i["code"], i["location"]["row"]) for i in items] == [("CCL201", 5), ("CCL201", 6)]
+    fixable, unfixable = items
+    assert fixable["fix"] == {
+        "applicability": "safe",
+        "message": "Replace with `await asyncio.sleep(...)`",
+        "edits": [
+            {
+                "content": "import asyncio\n",
+                "location": {"row": 1, "column": 1},
+                "end_location": {"row": 1, "column": 1},
+            },
+            {
+                "content": "await asyncio.sleep",
+                "location": {"row": 5, "column": 5},
+                "end_location": {"row": 5, "column": 15},
+            },
+        ],
+    }
+    assert unfixable["fix"] is None
+
+
+def test_json_fix_for_trio_has_no_import_edit(project):
+    write(project, "poll.py", "import time\nimport trio\n\n\nasync def poll(x):\n    time.sleep(x)\n")
+    result = run_cli("check", "--output-format", "json", "poll.py", cwd=project)
+    (item,) = json.loads(result.stdout)
+    assert item["fix"] == {
+        "applicability": "safe",
+        "message": "Replace with `await trio.sleep(...)`",
+        "edits": [
+            {
+                "content": "await trio.sleep",
+                "location": {"row": 6, "column": 5},
+                "end_location": {"row": 6, "column": 15},
+            }
+        ],
+    }
