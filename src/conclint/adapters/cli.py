@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -12,6 +13,7 @@ from conclint.adapters.output import FORMATTERS, format_statistics
 from conclint.engine.fixes import apply_edits, edits_by_path, unified_diff
 from conclint.engine.run import run
 from conclint.engine.settings import ConfigError, check_codes, load_settings
+from conclint.engine.source import SourceError, SourceText, read_source
 from conclint.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -72,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # A file name that is not valid UTF-8 reaches us with surrogate escapes: print it
+    # escaped, as stderr already does, rather than die writing the report.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -149,26 +155,27 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
+def _fixed_texts(findings) -> Dict[str, Tuple[SourceText, str]]:
+    """path -> (source, text after the fixes) for every file a safe fix changes.
 
-
-def _fixed_texts(findings) -> Dict[str, Tuple[str, str]]:
-    """path -> (before, after) for every file a safe fix changes."""
+    Read as the analysis read it (coding cookie, BOM), so that the fixes' positions line
+    up and the file is written back in its own encoding.
+    """
     changed = {}
     for path, edits in edits_by_path(findings).items():
-        before = _read_text(path)
-        after = apply_edits(before, edits)
-        if after != before:
-            changed[path] = (before, after)
+        source = read_source(path)
+        if isinstance(source, SourceError):
+            continue  # it changed after the analysis read it
+        after = apply_edits(source.text, edits)
+        if after != source.text:
+            changed[path] = (source, after)
     return changed
 
 
 def _apply_fixes(findings) -> bool:
     changed = _fixed_texts(findings)
-    for path, (_, after) in changed.items():
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+    for path, (source, after) in changed.items():
+        with open(path, "w", encoding=source.encoding, newline="") as handle:
             handle.write(after)
     if changed:
         print(f"Fixed {len(changed)} file{'s' if len(changed) != 1 else ''}.", file=sys.stderr)
@@ -179,8 +186,8 @@ def _print_diff(findings, cwd: str) -> int:
     from conclint.adapters.output import display_path
 
     changed = _fixed_texts(findings)
-    for path, (before, after) in sorted(changed.items()):
-        sys.stdout.write(unified_diff(display_path(path, cwd), before, after))
+    for path, (source, after) in sorted(changed.items()):
+        sys.stdout.write(unified_diff(display_path(path, cwd), source.text, after))
     return EXIT_FINDINGS if changed else EXIT_CLEAN
 
 
@@ -189,7 +196,7 @@ def _write(report: str, output_file: Optional[str]) -> None:
         sys.stdout.write(report)
         return
     try:
-        with open(output_file, "w", encoding="utf-8") as handle:
+        with open(output_file, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(report)
     except OSError as exc:
         raise UsageError(f"cannot write --output-file {output_file}: {exc.strerror or exc}") from None

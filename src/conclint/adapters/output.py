@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import urllib.parse
 from collections import Counter
 from typing import Callable, Dict, List, Sequence
 
 from conclint import __version__
+from conclint.engine.discovery import relative_below
 from conclint.engine.findings import Finding, Span
 from conclint.rules import ALL_RULES, RULES_BY_CODE
 
@@ -17,11 +20,8 @@ INPUT_ERROR_CODES = ("CCL001", "CCL002")
 
 def display_path(path: str, cwd: str) -> str:
     """Relative to the working directory when below it, as given otherwise."""
-    try:
-        relative = os.path.relpath(path, cwd)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
+    relative = relative_below(path, cwd)
+    return path if relative is None else relative
 
 
 def _plural(count: int, word: str) -> str:
@@ -89,8 +89,12 @@ def format_json(findings: Sequence[Finding], cwd: str) -> str:
     return json.dumps(items, indent=2) + "\n"
 
 
-def _sarif_uri(path: str, cwd: str) -> str:
-    return display_path(path, cwd).replace(os.sep, "/")
+def _sarif_artifact(path: str, cwd: str) -> Dict[str, str]:
+    """SARIF wants a URI reference: percent-encoded, relative to %SRCROOT% below the cwd, file:// elsewhere."""
+    relative = relative_below(path, cwd)
+    if relative is None:
+        return {"uri": pathlib.Path(os.path.abspath(path)).as_uri()}
+    return {"uri": urllib.parse.quote(relative.replace(os.sep, "/"), errors="surrogateescape"), "uriBaseId": "%SRCROOT%"}
 
 
 def _sarif_region(span: Span) -> Dict[str, int]:
@@ -127,7 +131,7 @@ def format_sarif(findings: Sequence[Finding], cwd: str) -> str:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": _sarif_uri(f.path, cwd), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": _sarif_artifact(f.path, cwd),
                             "region": _sarif_region(f.span),
                         }
                     }
@@ -137,7 +141,7 @@ def format_sarif(findings: Sequence[Finding], cwd: str) -> str:
                         "id": i,
                         "message": {"text": r.message},
                         "physicalLocation": {
-                            "artifactLocation": {"uri": _sarif_uri(r.path, cwd), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": _sarif_artifact(r.path, cwd),
                             "region": _sarif_region(r.span),
                         },
                     }

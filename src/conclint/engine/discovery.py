@@ -24,8 +24,8 @@ class _Ignores:
         suffix = "/" if is_dir else ""
         if self.exclude.match_file(name + suffix):
             return True
-        relative = os.path.relpath(path, self.root).replace(os.sep, "/")
-        if not relative.startswith("..") and self.exclude.match_file(relative + suffix):
+        relative = relative_below(path, self.root)
+        if relative is not None and self.exclude.match_file(relative.replace(os.sep, "/") + suffix):
             return True
         return self.respect_gitignore and self._gitignored(path, suffix)
 
@@ -54,6 +54,20 @@ class _Ignores:
                 pass
             self._gitignores[directory] = spec
         return self._gitignores[directory]
+
+
+def relative_below(path: str, folder: str) -> Optional[str]:
+    """``path`` relative to ``folder`` when it lies below it, else None.
+
+    Only a ``..`` component climbs out: ``..cache/x.py`` is below the folder.
+    """
+    try:
+        relative = os.path.relpath(path, folder)
+    except ValueError:  # another drive (Windows)
+        return None
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return None
+    return relative
 
 
 def discover(paths: Iterable[str], settings: Settings) -> List[str]:

@@ -8,6 +8,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import pathspec
 
+from conclint.engine.source import python_lines
+
 # flake8's inline pattern, so `# noqa`, `# NOQA:CCL201`, `# noqa: CCL201,CCL101` behave alike.
 NOQA_PATTERN = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 CODE_PATTERN = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
@@ -41,7 +43,7 @@ def parse_noqa(text: str) -> NoqaMap:
     found: NoqaMap = {}
     if "noqa" not in text.lower():
         return found
-    for row, line in enumerate(text.splitlines(), start=1):
+    for row, line in enumerate(python_lines(text), start=1):
         if "noqa" not in line.lower():
             continue
         match = NOQA_PATTERN.search(line)

@@ -86,9 +86,15 @@ def find_pyproject(start: str) -> Optional[str]:
 
 def _has_conclint_table(path: str) -> bool:
     try:
-        return "conclint" in _read_toml(path).get("tool", {})
+        return _conclint_table(_read_toml(path)) is not None
     except ConfigError:
         return True  # report the broken file rather than skipping past it
+
+
+def _conclint_table(data: Dict[str, Any]) -> Any:
+    """The `[tool.conclint]` value, None when absent; `tool` itself may be any TOML value."""
+    tool = data.get("tool")
+    return tool.get("conclint") if isinstance(tool, dict) else None
 
 
 def _read_toml(path: str) -> Dict[str, Any]:
@@ -107,9 +113,11 @@ def load_settings(config_path: Optional[str], cwd: Optional[str] = None) -> Sett
     if path is None:
         return Settings(root=cwd)
     data = _read_toml(path)
-    table = data.get("tool", {}).get("conclint", {})
+    table = _conclint_table(data)
     if config_path is not None and not path.endswith("pyproject.toml") and "tool" not in data:
         table = data  # a dedicated conclint.toml holds the keys at top level
+    if table is None:
+        table = {}
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.conclint] must be a table")
     settings = Settings(root=os.path.dirname(os.path.abspath(path)), config_path=path)

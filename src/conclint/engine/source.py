@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from dataclasses import dataclass
-from typing import Union
+from typing import List, Union
+
+# Python ends a line only at LF, CRLF or CR; str.splitlines() also splits at form feeds,
+# U+2028, U+0085 and more, so rows counted with it drift from the parser's.
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True)
 class SourceText:
     path: str
     text: str
+    encoding: str = "utf-8"  # as detected: "utf-8-sig" when the file starts with a BOM
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,17 @@ def decode_source(path: str, data: bytes) -> Union[SourceText, SourceError]:
         return SourceError(path, f"cannot be decoded: {exc.msg if hasattr(exc, 'msg') else exc}")
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    except (UnicodeError, LookupError) as exc:  # UnicodeError: codecs like `undefined` that refuse all input
         row, col = _offset_position(data, getattr(exc, "start", 0))
         return SourceError(path, f"cannot be decoded as {encoding}: {_short(exc)}", row, col)
     if text.startswith("\ufeff"):
         text = text[1:]
-    return SourceText(path, text)
+    return SourceText(path, text, encoding)
+
+
+def python_lines(text: str) -> List[str]:
+    """The lines of ``text`` as the parser numbers them (row N is item N-1), without line ends."""
+    return _LINE_END.split(text)
 
 
 def _offset_position(data: bytes, offset: int):
