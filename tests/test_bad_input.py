@@ -388,7 +388,6 @@ def test_fix_keeps_each_files_encoding(tree):
     assert (again.returncode, again.stdout) == (0, "All checks passed.\n")
 
 
-@pytest.mark.xfail(strict=True, reason="engine/fixes.py numbers rows with str.splitlines(), which also splits at form feeds")
 def test_fix_lands_on_the_reported_row_after_a_form_feed(tree):
     write(tree, "a.py", "import time\n\x0c\n\nasync def handler():\n    time.sleep(1)\n")
     result = run_cli("check", "--diff", cwd=tree)

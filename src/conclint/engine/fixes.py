@@ -6,6 +6,7 @@ import difflib
 from typing import Dict, Iterable, List, Tuple
 
 from conclint.engine.findings import Edit, Finding
+from conclint.engine.source import LINE_END
 
 
 def edits_by_path(findings: Iterable[Finding]) -> Dict[str, List[Edit]]:
@@ -19,18 +20,26 @@ def edits_by_path(findings: Iterable[Finding]) -> Dict[str, List[Edit]]:
     return grouped
 
 
-def _offset(lines: List[str], row: int, col: int) -> int:
-    return sum(len(line) for line in lines[: row - 1]) + col - 1
+def _line_starts(text: str) -> List[int]:
+    """Offset where each row begins, rows numbered as the parser numbers them."""
+    starts = [0]
+    for line in LINE_END.finditer(text):
+        starts.append(line.end())
+    return starts
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits, last first, so earlier offsets stay valid."""
-    lines = text.splitlines(keepends=True)
+    """Apply non-overlapping edits, last first, so earlier offsets stay valid.
+
+    Inserted line ends follow the file's own (``\r\n`` files stay ``\r\n``).
+    """
+    starts = _line_starts(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
     ranges: List[Tuple[int, int, str]] = []
     for edit in edits:
-        start = _offset(lines, edit.span.row, edit.span.col)
-        end = _offset(lines, edit.span.end_row, edit.span.end_col)
-        ranges.append((start, end, edit.content))
+        start = starts[edit.span.row - 1] + edit.span.col - 1
+        end = starts[edit.span.end_row - 1] + edit.span.end_col - 1
+        ranges.append((start, end, edit.content.replace("\n", newline)))
     ranges.sort(reverse=True)
     last_start = len(text) + 1
     for start, end, content in ranges:

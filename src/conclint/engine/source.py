@@ -10,7 +10,7 @@ from typing import List, Union
 
 # Python ends a line only at LF, CRLF or CR; str.splitlines() also splits at form feeds,
 # U+2028, U+0085 and more, so rows counted with it drift from the parser's.
-_LINE_END = re.compile(r"\r\n?|\n")
+LINE_END = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def decode_source(path: str, data: bytes) -> Union[SourceText, SourceError]:
 
 def python_lines(text: str) -> List[str]:
     """The lines of ``text`` as the parser numbers them (row N is item N-1), without line ends."""
-    return _LINE_END.split(text)
+    return LINE_END.split(text)
 
 
 def _offset_position(data: bytes, offset: int):

@@ -88,8 +88,9 @@ ENTRY_SPECS: Tuple[EntrySpec, ...] = (
       for m, pos in (("call_soon", 0), ("call_soon_threadsafe", 0), ("call_later", 1), ("call_at", 1), ("add_reader", 1), ("add_writer", 1))),
     # child processes
     _spec("multiprocessing.Process", "process", 1, "target", False, "multiprocessing.Process(target=...)"),
+    _spec("multiprocessing.get_context.Process", "process", 1, "target", False, "get_context(...).Process(target=...)"),
     _spec("os.register_at_fork", "process", None, "after_in_child", False, "os.register_at_fork(after_in_child=...)"),
-    *(_spec(f"{t}.{m}", "process", 0, "func", True, f"Pool.{m}(...)") for t in ("multiprocessing.Pool", "multiprocessing.pool.Pool")
+    *(_spec(f"{t}.{m}", "process", 0, "func", True, f"Pool.{m}(...)") for t in ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.get_context.Pool")
       for m in ("map", "imap", "imap_unordered", "starmap", "apply", "apply_async", "map_async", "starmap_async")),
     *(_spec(f"{t}.{m}", "process", 0, "fn", True, f"ProcessPoolExecutor.{m}(...)") for t in ("concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor")
       for m in ("submit", "map")),

@@ -21,6 +21,7 @@ from conclint.model.scopes import (
     VALUE,
     Binding,
     Scope,
+    block_ends_with,
     dotted_name_of,
     dotted_parts,
     import_module_name,
@@ -55,6 +56,10 @@ class FactCollector(cst.CSTVisitor):
         self._class_stack: List[Optional[ClassInfo]] = []
         self._loop_depth: List[int] = [0]
         self._comprehension_depth = 0
+        self._main_guard_depth = 0
+        self._main_guards: set = set()
+        self._exit_blocks: Dict[int, int] = {}  # id of an if-body that ends in return/raise -> its number
+        self._exit_stack: List[int] = []
         self._awaited: set = set()
         self._lambda_count = 0
         self._imported: set = set()
@@ -237,6 +242,27 @@ class FactCollector(cst.CSTVisitor):
         if self._function_stack:
             self._function_stack[-1].is_generator = True
 
+    # ---- control flow the fork rule needs ----------------------------------
+    def visit_If(self, node: cst.If) -> None:
+        if self.scope is self.module_scope and _is_main_guard(node.test):
+            self._main_guard_depth += 1
+            self._main_guards.add(id(node))
+        for branch in (node.body, node.orelse.body if isinstance(node.orelse, cst.Else) else None):
+            if branch is not None and block_ends_with(branch, (cst.Return, cst.Raise)):
+                self._exit_blocks[id(branch)] = len(self._exit_blocks) + 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if id(original_node) in self._main_guards:
+            self._main_guard_depth -= 1
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if id(node) in self._exit_blocks:
+            self._exit_stack.append(self._exit_blocks[id(node)])
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        if id(original_node) in self._exit_blocks:
+            self._exit_stack.pop()
+
     # ---- bindings -------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -339,7 +365,8 @@ class FactCollector(cst.CSTVisitor):
             anchor = statement
             break
         if anchor is not None:
-            self._positioned.append((_ImportAnchor(self.facts), anchor))
+            decorators = getattr(anchor, "decorators", ())
+            self._positioned.append((_ImportAnchor(self.facts), decorators[0] if decorators else anchor))
 
     # ---- calls ----------------------------------------------------------
     def visit_Await(self, node: cst.Await) -> None:
@@ -355,6 +382,8 @@ class FactCollector(cst.CSTVisitor):
             awaited=id(node) in self._awaited,
             in_loop=self._loop_depth[-1] > 0,
             in_comprehension=self._comprehension_depth > 0,
+            in_main_guard=self._main_guard_depth > 0,
+            exit_branch=self._exit_stack[-1] if self._exit_stack else None,
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
@@ -524,6 +553,16 @@ class _ImportAnchor:
     @span.setter
     def span(self, value) -> None:
         self.facts.import_insertion = value
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """``if __name__ == "__main__":``"""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        sides = [test.left, test.comparisons[0].comparator]
+        names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+        strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+        return bool(names and strings)
+    return False
 
 
 def _literal(value: cst.BaseExpression):

@@ -74,7 +74,7 @@ class ConcurrencyModel:
         self.handler_classes: Set[str] = set()
         self.request_handlers: Dict[str, Tuple[str, str, Span]] = {}  # function -> (reason, path, span)
         self.initializers: Set[str] = set()  # per-process set-up: pool initializers, after_in_child hooks
-        self.start_methods: List[Tuple[str, str, Span]] = []  # ("spawn", path, span) set in the code
+        self.start_methods: List[Tuple[str, str, str, Span]] = []  # (call, "spawn", path, span) set in the code
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
         self._find_entries(modules)
@@ -192,7 +192,7 @@ class ConcurrencyModel:
         if kind == "global":
             module, path = self.split_module(rest)
             if module is None:
-                return key  # another library's global (os.environ): shared all the same
+                return None  # another library's object (flask.session, flask.g): not our state
             variable, _, attributes = path.partition(".")
             facts = self.modules[module]
             if variable in facts.module_imports and depth < 8:
@@ -339,7 +339,7 @@ class ConcurrencyModel:
                 if target:
                     self.initializers.add(target)
         if callee in START_METHOD_CALLS and isinstance(call.literal, str):
-            self.start_methods.append((call.literal, facts.path, call.span))
+            self.start_methods.append((callee.rsplit(".", 1)[-1], call.literal, facts.path, call.span))
         method = call.text.rsplit(".", 1)[-1]
         position = ENDPOINT_CONSTRUCTORS.get(callee)
         if position is None and method in HANDLER_REGISTRATION_CALLS and "." in call.text:

@@ -41,6 +41,8 @@ class CallSite:
     in_comprehension: bool = False
     method: str = ""  # for ``x.y(...)`` (any ``x``, even a call): ``y``
     receiver_object: Optional[str] = None  # ``clients.session.get()``: the imported object, to type across modules
+    in_main_guard: bool = False  # module-level code under ``if __name__ == "__main__":``
+    exit_branch: Optional[int] = None  # inside an ``if`` branch that ends in return/raise: its number
     callee_span: Span = NO_SPAN  # the callee expression alone (``time.sleep`` in ``time.sleep(1)``)
     literal: Optional[object] = None  # the first positional argument, when a literal (str, int, float, bool)
     keywords: Tuple[str, ...] = ()  # keyword argument names, with ``=False`` literal values as ``name=False``
@@ -91,6 +93,7 @@ class Write(Access):
     derived_from: Optional[Access] = None  # the earlier read this value is computed from
     checked_by: Optional[Access] = None  # the enclosing condition that read the same state
     sources: Tuple[str, ...] = ()  # every key the value derives from ("arg:p" for parameter p)
+    built: Optional[str] = None  # the value is a call of this (``sqlite3.connect``), resolved
 
 
 @dataclass

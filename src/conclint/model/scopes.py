@@ -148,3 +148,12 @@ def import_module_name(node: cst.ImportFrom, current_module: str, is_package: bo
 def dotted_name_of(node: cst.BaseExpression) -> str:
     parts = dotted_parts(node)
     return ".".join(parts) if parts else ""
+
+
+def block_ends_with(block, kinds) -> bool:
+    """The block's last statement is one of ``kinds`` (``cst.Return``, ``cst.Raise``, ...)."""
+    statements = getattr(block, "body", ())
+    last = statements[-1] if statements else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1]
+    return isinstance(last, kinds)

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from conclint.model.apis import (
+    FORK_CALLS,
     ASYNC_LOCK_TYPES,
     looks_like_lock,
     MUTATING_METHODS,
@@ -24,7 +25,7 @@ from conclint.model.apis import (
     THREAD_LOCK_TYPES,
 )
 from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
-from conclint.model.scopes import DEFINITION, IMPORT, VALUE, Scope, dotted_parts, resolve_dotted
+from conclint.model.scopes import DEFINITION, IMPORT, VALUE, Scope, block_ends_with, dotted_parts, resolve_dotted
 
 Reads = List[Access]
 
@@ -33,7 +34,7 @@ def lock_name(held: str) -> str:
     """A held lock as written (``self._lock``), without its region number."""
     return held.split("#", 1)[0]
 
-FORK_CALLS = frozenset({"os.fork", "os.forkpty"})
+EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 EXEC_CALLS = frozenset({"os._exit", "os.execv", "os.execve", "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execvp", "os.execvpe"})
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
 
@@ -61,6 +62,7 @@ class _StateWalker:
         self.locks: List[str] = ["@synchronized#0"] if synchronized else []
         self.regions = 0
         self.loop_replays = 0
+        self.building: Optional[str] = None  # what the value being assigned constructs
         self.async_locks: List[str] = []
         self.taint: Dict[str, Reads] = {}
         self.checks: List[Reads] = []
@@ -197,7 +199,10 @@ class _StateWalker:
             if checked_by is not None:
                 break
         sources = tuple(sorted({r.key for r in derived}))
-        write = self._access(Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources)
+        write = self._access(
+            Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources,
+            built=self.building if kind == "assign" else None,
+        )
         self.state.writes.append(write)
         return write
 
@@ -222,7 +227,7 @@ class _StateWalker:
         guards = 0
         for statement in body.body:
             self.statement(statement)
-            if isinstance(statement, cst.If) and statement.orelse is None and _exits(statement.body):
+            if isinstance(statement, cst.If) and statement.orelse is None and block_ends_with(statement.body, EXITS):
                 # ``if x is not None: return x`` guards everything after it, like an else
                 self.checks.append(self._guard_reads(statement.test))
                 guards += 1
@@ -384,8 +389,9 @@ class _StateWalker:
                 self.bind_local(item.asname.name, reads)
         for kind, name in held:
             self.hold(self.locks if kind == "thread" else self.async_locks, name)
-            if kind == "thread" and not asynchronous and not name.startswith("?"):
-                self.state.thread_lock_withs.append(self._access(Access, "lock", name, node.items[0]))
+            if kind == "thread" and not asynchronous:
+                # key: the lock as held ("?pkg.locks.guard" when only the model can tell it is one)
+                self.state.thread_lock_withs.append(self._access(Access, name, name.lstrip("?").rsplit(".", 1)[-1] if name.startswith("?") else name, node.items[0]))
         self.block(node.body)
         for kind, name in held:
             _release(self.locks if kind == "thread" else self.async_locks, name)
@@ -397,6 +403,7 @@ class _StateWalker:
             reads = self.expr(node.value)
             for target in node.targets:
                 self.assign_target(target.target, reads, node.value)
+            self.building = None
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
                 self.assign_target(node.target, self.expr(node.value))
@@ -495,6 +502,8 @@ class _StateWalker:
 
     def assign_target(self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None) -> None:
         fork = self._fork_call(value) if value is not None else None
+        if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute)):
+            self.building = self.collector.resolve_type(self.scope, dotted_parts(value.func) or [])
         if fork is not None:
             first = target.elements[0].value if isinstance(target, cst.Tuple) and target.elements else target
             if isinstance(first, cst.Name):
@@ -691,15 +700,6 @@ def _release(held: List[str], name: str) -> None:
         if lock_name(held[index]) == name:
             del held[index]
             return
-
-
-def _exits(body) -> bool:
-    """The block always leaves (return, raise, continue, break) at its end."""
-    statements = getattr(body, "body", ())
-    last = statements[-1] if statements else None
-    if isinstance(last, cst.SimpleStatementLine):
-        last = last.body[-1]
-    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
 
 
 def _starts_with_exec(body, scope: Scope) -> bool:

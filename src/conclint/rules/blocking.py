@@ -104,6 +104,8 @@ class BlockingAnalysis:
                 self.direct.setdefault(call.function, []).append((call.span, f"{call.text}()", api, facts.path))
         for qualname, state in facts.state.items():
             for access in state.thread_lock_withs:
+                if not self.model.real_locks((access.key,)):
+                    continue  # an imported context manager that is not a lock after all
                 api = BlockingApi("threading.Lock.acquire", "CCL205", self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives)
                 self.direct.setdefault(qualname, []).append((access.span, f"with {access.display}:", api, facts.path))
 
@@ -160,9 +162,12 @@ class BlockingAnalysis:
                 continue
             where = f"`async def {info.name}()`" if info.is_async else f"loop callback `{self.model.display_name(qualname)}`"
             library = loop_library(facts)
-            for span, text, api, path in self._sites_running_in(qualname, facts):
-                found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
-            for callee, call in self.model.callees.get(qualname, ()):
+            inline_lambdas, inline_functions = self._run_inline(qualname, facts)
+            for function in (qualname, *inline_lambdas):
+                for span, text, api, path in self.direct.get(function, ()):
+                    found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
+            edges = [edge for function in (qualname, *inline_lambdas) for edge in self.model.callees.get(function, ())]
+            for callee, call in [*edges, *inline_functions]:
                 callee_info = self.model.functions[callee][0]
                 if call.awaited or callee_info.is_async:
                     continue
@@ -171,18 +176,23 @@ class BlockingAnalysis:
                     found.append(self._helper_finding(facts, where, library, call, path))
         return found
 
-    def _sites_running_in(self, qualname: str, facts: ModuleFacts) -> List[Site]:
-        """Blocking sites of the function, and of lambdas it hands to ``sorted``/``map``/... to run at once."""
-        sites = list(self.direct.get(qualname, ()))
+    def _run_inline(self, qualname: str, facts: ModuleFacts) -> Tuple[List[str], List[Tuple[str, CallSite]]]:
+        """Functions ``qualname`` hands to ``sorted``/``map``/``max``... which call them right away:
+        lambdas (their calls count as the caller's) and named functions (with the handing call)."""
+        lambdas: List[str] = []
+        named: List[Tuple[str, CallSite]] = []
         for call in facts.calls:
             if call.function != qualname or not (call.callee in INLINE_CALLERS or call.method in INLINE_METHODS):
                 continue
             for ref in (*call.args, *call.kwargs.values()):
-                target = ref.target if ref is not None else None
-                entry = self.model.functions.get(target) if target else None
-                if entry is not None and entry[0].is_lambda:
-                    sites.extend(self.direct.get(target, ()))
-        return sites
+                target = self.model.resolve_ref(ref, call) if ref is not None else None
+                if target is None:
+                    continue
+                if self.model.functions[target][0].is_lambda:
+                    lambdas.append(target)
+                else:
+                    named.append((target, call))
+        return lambdas, named
 
     def _direct_finding(self, facts, qualname, info, where, library, span, text, api) -> Finding:
         family = FAMILIES[api.code][1]

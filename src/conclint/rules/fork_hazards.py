@@ -48,16 +48,20 @@ class ForkAnalysis:
                     key = self.model.canonical_key(write.key)
                     if key:
                         self.writes.setdefault(key, []).append((function, write, facts))
-        explicit = {method for method, _, _ in self.model.start_methods}
         self.start_method_note = self._start_method_note()
-        # multiprocessing forks unless the code asks for spawn or forkserver everywhere it sets one
-        self.multiprocessing_forks = not explicit or "fork" in explicit
+        set_globally = [method for call, method, _, _ in self.model.start_methods if call == "set_start_method"]
+        # the default start method: fork on Linux before Python 3.14, unless the code sets another
+        self.default_forks = not set_globally or "fork" in set_globally
+        self.context_methods: Dict[str, set] = {}
+        for call, method, path, _ in self.model.start_methods:
+            if call == "get_context":
+                self.context_methods.setdefault(path, set()).add(method)
         self._thread_starters: Dict[str, bool] = {}
 
     def _start_method_note(self) -> str:
         if not self.model.start_methods:
             return ""
-        method, path, span = self.model.start_methods[0]
+        _, method, path, span = self.model.start_methods[0]
         return f" (start method {method!r} set at {short_path(path)}:{span.row})"
 
     # ---- where code runs --------------------------------------------------
@@ -113,13 +117,22 @@ class ForkAnalysis:
             return call.receiver_type in THREAD_TYPES or (owner is not None and self.model.is_subclass_of(owner, THREAD_CLASSES))
         return False
 
-    def fork_start(self, call: CallSite) -> Optional[str]:
+    def forks_with(self, call: CallSite, path: str) -> bool:
+        """Does this multiprocessing start use the fork method? A ``get_context(...)`` object
+        forks when its module asks for "fork"; the default context unless set otherwise."""
+        built_from = call.receiver_type if call.method == "start" else (call.callee or call.receiver_type or "")
+        if built_from and built_from.startswith("multiprocessing.get_context") or "mp_context" in call.keywords:
+            methods = self.context_methods.get(path)
+            return "fork" in methods if methods else self.default_forks
+        return self.default_forks
+
+    def fork_start(self, call: CallSite, path: str) -> Optional[str]:
         """How the call forks, or None: ``os.fork()``, a Process start, a process pool."""
         if call.callee in FORK_CALLS:
             return f"{call.callee}()"
-        if not self.multiprocessing_forks:
+        if not self.forks_with(call, path):
             return None
-        if call.callee in PROCESS_STARTING_CONSTRUCTORS:
+        if call.callee in PROCESS_STARTING_CONSTRUCTORS or (call.receiver_type or "").startswith("multiprocessing.get_context") and call.method == "Pool":
             return f"{call.text or call.callee}() with the fork start method"
         if call.method == "start" and call.receiver_type:
             owner = self._receiver_class(call)
@@ -283,8 +296,8 @@ class ForkWithThreads(Rule):
             if scope != MODULE_SCOPE and at_import is not None:
                 started = at_import
             for call in calls:
-                how = analysis.fork_start(call)
-                if how is not None and started is not None and call.span not in exec_at_once:
+                how = analysis.fork_start(call, facts.path)
+                if how is not None and started is not None and call.span not in exec_at_once and _follows(started[0], call):
                     thread_call, where = started
                     message = (
                         f"{how} runs after threads were started ({thread_call.text or 'Thread(...).start'}() at {short_path(where)}:{thread_call.span.row})"
@@ -308,12 +321,17 @@ class ForkWithThreads(Rule):
             return cached
         found = None
         for module in project.modules():
-            call = next((c for c in module.calls if c.function == MODULE_SCOPE and analysis.thread_start(c)), None)
+            call = next((c for c in module.calls if c.function == MODULE_SCOPE and not c.in_main_guard and analysis.thread_start(c)), None)
             if call is not None:
                 found = (call, module.path)
                 break
         project.__dict__["_threads_at_import"] = found
         return found
+
+
+def _follows(thread_call: CallSite, fork_call: CallSite) -> bool:
+    """A thread started in a branch that returns does not precede code after that branch."""
+    return thread_call.exit_branch is None or thread_call.exit_branch == fork_call.exit_branch
 
 
 class PerWorkerState(Rule):
@@ -446,29 +464,25 @@ class ResourceInheritedAcrossFork(Rule):
         server = project.server
         preloaded = server is not None and server.preload and server.several_workers
         handler_code = model.reachable_from(model.request_handlers) if preloaded else {}
-        for variable, built in facts.global_types.items():
-            if model.object_type(built) not in INHERITED_RESOURCE_TYPES:
+        for function, state in facts.state.items():
+            if function in model.initializers:
                 continue
-            key = f"global:{facts.module}.{variable}" if facts.module else f"global:{variable}"
-            creation = self._creation(analysis, key, facts)
-            if creation is None:
-                continue
-            use = self._child_use(analysis, key, handler_code)
-            if use is None:
-                continue
-            function, read, read_facts, why = use
-            message = (
-                f"`{variable}` ({built}) is created before the fork and used in {why}{analysis.start_method_note}: "
-                f"parent and children share one connection underneath. Fix: create it in the child "
-                f"(post_fork, a pool initializer, lazily per pid) or dispose of it after the fork"
-            )
-            related = (Related(f"used in the child by `{model.display_name(function)}()`", read_facts.path, read.span),)
-            yield Finding(self.code, message, facts.path, creation.span, related)
-
-    @staticmethod
-    def _creation(analysis: ForkAnalysis, key: str, facts: ModuleFacts) -> Optional[Write]:
-        writes = [w for f, w, m in analysis.writes.get(key, ()) if m is facts and not analysis.in_child(f, w)]
-        return writes[0] if writes else None
+            for creation in state.writes:
+                built = model.object_type(creation.built) if creation.built else None
+                if built not in INHERITED_RESOURCE_TYPES or analysis.in_child(function, creation):
+                    continue
+                key = model.canonical_key(creation.key)
+                use = self._child_use(analysis, key, handler_code) if key and key.startswith("global:") else None
+                if use is None:
+                    continue
+                user, read, read_facts, why = use
+                message = (
+                    f"`{creation.display}` ({built}) is created before the fork and used in {why}{analysis.start_method_note}: "
+                    f"parent and children share one connection underneath. Fix: create it in the child "
+                    f"(post_fork, a pool initializer, lazily per pid) or dispose of it after the fork"
+                )
+                related = (Related(f"used in the child by `{model.display_name(user)}()`", read_facts.path, read.span),)
+                yield Finding(self.code, message, facts.path, creation.span, related)
 
     @staticmethod
     def _child_use(analysis: ForkAnalysis, key: str, handler_code) -> Optional[Tuple[str, Access, ModuleFacts, str]]:
@@ -478,8 +492,7 @@ class ResourceInheritedAcrossFork(Rule):
                 return function, read, facts, "request handlers of a preloaded app served by several workers"
             if read.in_child and function != MODULE_SCOPE:
                 return function, read, facts, "the child's branch after os.fork()"
-            if model.contexts_of(function, PROCESS) and (analysis.multiprocessing_forks or any(
-                c.entry.reason == "os.fork() child branch" for c in model.contexts_of(function, PROCESS)
-            )):
+            contexts = model.contexts_of(function, PROCESS)
+            if any(c.entry.reason == "os.fork() child branch" or analysis.default_forks for c in contexts):
                 return function, read, facts, f"child process code ({model.display_name(function)}())"
         return None

@@ -20,7 +20,9 @@ LOOP_STATE_KINDS = ("global", "class", "self", "cell")
 
 def _tracked(key: str, project) -> bool:
     kind = key.partition(":")[0]
-    return kind in LOOP_STATE_KINDS or (kind == "param" and project.settings.await_parameter_attributes)
+    if kind == "param":
+        return project.settings.await_parameter_attributes
+    return kind in LOOP_STATE_KINDS and project.model.canonical_key(key) is not None
 
 
 def _common_async_lock(first, second) -> bool:
