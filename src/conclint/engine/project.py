@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from conclint.engine.deployment import GUNICORN_CONFIGS, ServerEvidence, find_server_evidence
 from conclint.engine.settings import Settings
 from conclint.model.concurrency import ConcurrencyModel
 from conclint.model.facts import ModuleFacts
+
+T = TypeVar("T")
 
 
 class Project:
@@ -17,11 +19,28 @@ class Project:
         self._modules = modules
         self.settings = settings or Settings()
         self.by_path: Dict[str, ModuleFacts] = {m.path: m for m in modules}
+        self._shared: Dict[str, Tuple[bool, object]] = {}
         # where deployment files (gunicorn.conf.py, Procfile, Dockerfile) may stand
         self.folders = list(dict.fromkeys([os.path.abspath(self.settings.root), *map(os.path.abspath, folders)]))
 
     def modules(self) -> Iterator[ModuleFacts]:
         return iter(self._modules)
+
+    def shared(self, name: str, build: Callable[[], T]) -> T:
+        """A project-wide analysis several rules (or modules) share, built once.
+
+        A build that fails is remembered too and raised again at once: the failure is
+        reported for every module that needs it, without paying for it each time.
+        """
+        if name not in self._shared:
+            try:
+                self._shared[name] = (True, build())
+            except Exception as exc:
+                self._shared[name] = (False, exc)
+        ok, value = self._shared[name]
+        if not ok:
+            raise value
+        return value
 
     @cached_property
     def model(self) -> ConcurrencyModel:

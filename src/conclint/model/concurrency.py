@@ -158,18 +158,18 @@ class ConcurrencyModel:
                 return self.method_of(owner, parts[-1])
         return None
 
-    def object_type(self, name: Optional[str]) -> Optional[str]:
+    def object_type(self, name: Optional[str], depth: int = 0) -> Optional[str]:
         """A type name as it is, or the type a project module variable was built from."""
-        if not name:
+        if not name or depth > 8:  # re-exports can form cycles
             return None
         module, _, variable = name.rpartition(".")
         facts = self.modules.get(module)
         if facts is None:
             return name
         if variable in facts.module_imports:
-            return self.object_type(facts.module_imports[variable])
+            return self.object_type(facts.module_imports[variable], depth + 1)
         built = facts.global_types.get(variable)
-        return self.object_type(built) if built and built != name else built
+        return self.object_type(built, depth + 1) if built and built != name else built
 
     def split_module(self, dotted: str) -> Tuple[Optional[str], str]:
         """("pkg.mod", "rest.of.it") for the longest project module prefix of ``dotted``."""

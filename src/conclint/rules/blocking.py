@@ -236,19 +236,14 @@ def _offload(library: str) -> str:
 
 
 def blocking_analysis(project) -> BlockingAnalysis:
-    cached = project.__dict__.get("_blocking_analysis")
-    if cached is None:
-        cached = project.__dict__["_blocking_analysis"] = BlockingAnalysis(project)
-    return cached
+    return project.shared("blocking", lambda: BlockingAnalysis(project))
 
 
 class _BlockingRule(Rule):
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         analysis = blocking_analysis(project)
-        per_module = project.__dict__.setdefault("_blocking_by_path", {})
-        if facts.path not in per_module:
-            per_module[facts.path] = analysis.findings(facts)
-        return [f for f in per_module[facts.path] if f.code == self.code]
+        found = project.shared(f"blocking:{facts.path}", lambda: analysis.findings(facts))
+        return [f for f in found if f.code == self.code]
 
 
 _ALTERNATIVES_NOTE = "The catalogue (`docs/blocking-calls.md`) lists every API and its non-blocking alternative for asyncio, trio and anyio."

@@ -142,10 +142,7 @@ class ForkAnalysis:
 
 
 def fork_analysis(project) -> ForkAnalysis:
-    cached = project.__dict__.get("_fork_analysis")
-    if cached is None:
-        cached = project.__dict__["_fork_analysis"] = ForkAnalysis(project)
-    return cached
+    return project.shared("fork", lambda: ForkAnalysis(project))
 
 
 def _state_key(analysis: ForkAnalysis, raw: str) -> Optional[str]:
@@ -316,17 +313,16 @@ class ForkWithThreads(Rule):
         return target is not None and analysis.starts_threads(target)
 
     def _threads_at_import(self, project, analysis: ForkAnalysis):
-        cached = project.__dict__.get("_threads_at_import", False)
-        if cached is not False:
-            return cached
-        found = None
-        for module in project.modules():
-            call = next((c for c in module.calls if c.function == MODULE_SCOPE and not c.in_main_guard and analysis.thread_start(c)), None)
-            if call is not None:
-                found = (call, module.path)
-                break
-        project.__dict__["_threads_at_import"] = found
-        return found
+        """The first thread started by module-level code outside a ``__main__`` block, if any."""
+
+        def find():
+            for module in project.modules():
+                for call in module.calls:
+                    if call.function == MODULE_SCOPE and not call.in_main_guard and analysis.thread_start(call):
+                        return call, module.path
+            return None
+
+        return project.shared("threads-at-import", find)
 
 
 def _follows(thread_call: CallSite, fork_call: CallSite) -> bool:

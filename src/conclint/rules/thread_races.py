@@ -197,10 +197,7 @@ class ThreadRaceAnalysis:
 
 
 def thread_race_analysis(project) -> ThreadRaceAnalysis:
-    cached = project.__dict__.get("_thread_race_analysis")
-    if cached is None:
-        cached = project.__dict__["_thread_race_analysis"] = ThreadRaceAnalysis(project)
-    return cached
+    return project.shared("thread-races", lambda: ThreadRaceAnalysis(project))
 
 
 class _ThreadRaceRule(Rule):
