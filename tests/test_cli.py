@@ -296,6 +296,15 @@ def test_default_excludes_are_skipped_when_walking(tree):
     assert {f[0] for f in findings(named.stdout)} == {os.path.join("build", "m.py"), os.path.join("nested", "venv", "m.py")}
 
 
+def test_a_folder_named_explicitly_is_walked_though_an_exclude_names_it(tree):
+    write(tree, "build/gen/m.py", SLEEP)
+    write(tree, "build/gen/__pycache__/stale.py", SLEEP)  # still skipped below it
+    write(tree, "build/venv/m.py", SLEEP)
+    result = run_cli("check", "build", cwd=tree)
+    assert {f[0] for f in findings(result.stdout)} == {os.path.join("build", "gen", "m.py")}
+    assert {f[0] for f in findings(run_cli("check", cwd=tree).stdout)} == set()
+
+
 def test_gitignore_is_respected_unless_told_otherwise(tree):
     write(tree, ".gitignore", "generated/\n*_gen.py\n")
     write(tree, "pkg/.gitignore", "local.py\n")

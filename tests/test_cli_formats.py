@@ -243,8 +243,16 @@ def test_github_without_findings_prints_nothing(tree):
     assert (result.returncode, result.stdout) == (0, "")
 
 
-@pytest.mark.parametrize("output_format", ["json", "sarif", "github"])
+@pytest.mark.parametrize("output_format", ["sarif", "github"])
 def test_statistics_and_quiet_do_not_corrupt_machine_formats(tree, output_format):
     write(tree, "a.py", SLEEP)
     plain = run_cli("check", "--output-format", output_format, cwd=tree)
     assert run_cli("check", "--output-format", output_format, "--quiet", "--statistics", cwd=tree).stdout == plain.stdout
+
+
+def test_statistics_in_json_are_counts_per_code_like_ruff(tree):
+    write(tree, "a.py", SLEEP)
+    write(tree, "b.py", SLEEP)
+    result = run_cli("check", "--output-format", "json", "--statistics", cwd=tree)
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == [{"code": "CCL201", "name": "blocking-sleep-in-async", "count": 2}]

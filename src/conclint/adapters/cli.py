@@ -139,8 +139,9 @@ def _check(args: argparse.Namespace) -> int:
     report = FORMATTERS[args.output_format](result.findings, cwd)
     if args.output_format == "text" and args.quiet:
         report = "".join(line + "\n" for line in report.splitlines()[:-1])
-    if args.statistics:
-        report = format_statistics(result.findings) if args.output_format == "text" else report
+    if args.statistics and args.output_format in ("text", "json"):
+        # like ruff: the count table, or JSON counts; SARIF and annotations stay whole for their readers
+        report = format_statistics(result.findings, args.output_format)
     _write(report, args.output_file)
 
     for path, error in sorted(result.internal_errors.items()):

@@ -38,11 +38,15 @@ def format_text(findings: Sequence[Finding], cwd: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_statistics(findings: Sequence[Finding]) -> str:
+def format_statistics(findings: Sequence[Finding], output_format: str = "text") -> str:
+    """Counts per code: tab-separated lines, or (``json``) a list of objects as ruff prints them."""
     counts = Counter(f.code for f in findings)
+    if output_format == "json":
+        rows = [{"code": code, "name": RULES_BY_CODE[code].name, "count": counts[code]} for code in sorted(counts)]
+        return json.dumps(rows, indent=2) + "\n"
     width = max((len(str(n)) for n in counts.values()), default=1)
-    rows = [f"{counts[code]:>{width}}\t{code}\t{RULES_BY_CODE[code].name}" for code in sorted(counts)]
-    return "\n".join(rows) + ("\n" if rows else "")
+    lines = [f"{counts[code]:>{width}}\t{code}\t{RULES_BY_CODE[code].name}" for code in sorted(counts)]
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def _location(row: int, col: int) -> Dict[str, int]:

@@ -19,12 +19,14 @@ class _Ignores:
         self.respect_gitignore = settings.respect_gitignore
         self._gitignores: Dict[str, Optional[pathspec.PathSpec]] = {}
 
-    def excluded(self, path: str, is_dir: bool) -> bool:
+    def excluded(self, path: str, is_dir: bool, below: Optional[str] = None) -> bool:
+        """Is ``path`` excluded? With ``below`` (a folder named on the command line that the
+        excludes would skip), only the part of the path under that folder is matched."""
         name = os.path.basename(path)
         suffix = "/" if is_dir else ""
         if self.exclude.match_file(name + suffix):
             return True
-        relative = relative_below(path, self.root)
+        relative = relative_below(path, below or self.root)
         if relative is not None and self.exclude.match_file(relative.replace(os.sep, "/") + suffix):
             return True
         return self.respect_gitignore and self._gitignored(path, suffix)
@@ -73,7 +75,8 @@ def relative_below(path: str, folder: str) -> Optional[str]:
 def discover(paths: Iterable[str], settings: Settings) -> List[str]:
     """Absolute paths of the files to check, sorted and without duplicates.
 
-    A path named explicitly is always checked, whatever the excludes say; a
+    A path named explicitly is always checked, whatever the excludes say (a folder
+    named explicitly is walked even if an exclude names it, as ruff does); a
     directory is walked for ``*.py`` without following symlinked directories,
     so a symlink loop cannot trap the walk.
     """
@@ -84,11 +87,12 @@ def discover(paths: Iterable[str], settings: Settings) -> List[str]:
         if not os.path.isdir(path):
             found.add(path)
             continue
+        below = path if ignores.excluded(path, True) else None
         for directory, subdirs, files in os.walk(path):
-            subdirs[:] = sorted(d for d in subdirs if not ignores.excluded(os.path.join(directory, d), True))
+            subdirs[:] = sorted(d for d in subdirs if not ignores.excluded(os.path.join(directory, d), True, below))
             for name in files:
                 if name.endswith(".py"):
                     full = os.path.join(directory, name)
-                    if not ignores.excluded(full, False):
+                    if not ignores.excluded(full, False, below):
                         found.add(full)
     return sorted(found)
