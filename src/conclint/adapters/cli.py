@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     check.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="processes to analyse files with")
+    check.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not record")
+
+    demo = commands.add_parser("demo", help="run the demo servers that reproduce each hazard")
+    _demo_cli().add_arguments(demo)
 
     commands.add_parser("rules", help="list every rule")
     rule = commands.add_parser("rule", help="print a rule's documentation")
@@ -88,6 +93,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _list_rules()
         if args.command == "rule":
             return _show_rule(args.code)
+        if args.command == "demo":
+            return _demo_cli().run(args)
         return _check(args)
     except UsageError as exc:
         print(f"conclint: error: {exc}", file=sys.stderr)
@@ -98,6 +105,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("conclint: interrupted", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _demo_cli():
+    """The demo's own command line (imported only when asked for)."""
+    from conclint.demo import cli as demo_cli
+
+    return demo_cli
 
 
 def _list_rules() -> int:
@@ -136,6 +150,16 @@ def _check(args: argparse.Namespace) -> int:
         return _print_diff(result.findings, cwd)
     if args.fix and _apply_fixes(result.findings):
         result = run(args.paths, settings, jobs=args.jobs)
+    if args.write_baseline:
+        from conclint.engine.baseline import write_baseline
+
+        write_baseline(result.findings, args.write_baseline)
+        print(f"Recorded {len(result.findings)} findings in {args.write_baseline}.", file=sys.stderr)
+        return EXIT_CLEAN
+    if args.baseline:
+        from conclint.engine.baseline import filter_baseline
+
+        result.findings = filter_baseline(result.findings, args.baseline)
     report = FORMATTERS[args.output_format](result.findings, cwd)
     if args.output_format == "text" and args.quiet:
         report = "".join(line + "\n" for line in report.splitlines()[:-1])
