@@ -54,13 +54,14 @@ def _apply_rules(project: Project, rules: Sequence[Rule], outcome: RunResult) ->
     return found
 
 
-def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
-    files = discover(paths or ["."], settings)
-    results = analyse_files(files, jobs)
-    outcome = RunResult(files_checked=len(files))
+def raw_findings(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], outcome: RunResult) -> List[Finding]:
+    """Every finding of the enabled rules over these analysed files, before per-file ignores and `# noqa`.
+
+    Shared by `run()` and the flake8 plugin, which leaves what is shown to flake8.
+    Internal errors land in ``outcome``.
+    """
     select = [*settings.select, *settings.extend_select]
     active_rules = [rule() for rule in ALL_RULES if rule.code in enabled_codes([rule.code], select, settings.ignore)]
-    folders = [path for path in (paths or ["."]) if os.path.isdir(path)]
     project = Project([r.facts for r in results if r.facts is not None], settings, folders)
     raw: List[Finding] = []
     for result in results:
@@ -68,6 +69,16 @@ def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
         if result.internal_error:
             outcome.internal_errors[result.path] = result.internal_error
     raw.extend(run_with_deep_stack(lambda: _apply_rules(project, active_rules, outcome)))
+    return raw
+
+
+def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
+    files = discover(paths or ["."], settings)
+    results = analyse_files(files, jobs)
+    outcome = RunResult(files_checked=len(files))
+    select = [*settings.select, *settings.extend_select]
+    folders = [path for path in (paths or ["."]) if os.path.isdir(path)]
+    raw = raw_findings(results, settings, folders, outcome)
     noqa_by_path = {r.path: r.noqa for r in results}
     per_file = PerFileIgnores(settings.per_file_ignores, settings.root)
     ignored_by_path: Dict[str, List[str]] = {}

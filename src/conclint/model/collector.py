@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from conclint.engine.findings import Span
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
+from conclint.model.positions import node_positions
+from conclint.model.walk import NodeWalker
 from conclint.model.scopes import (
     DEFINITION,
     IMPORT,
@@ -44,7 +45,7 @@ class _Pending:
         self.bodies: List[Tuple[FunctionInfo, cst.CSTNode, Scope]] = []
 
 
-class FactCollector(cst.CSTVisitor):
+class FactCollector(NodeWalker):
     def __init__(self, facts: ModuleFacts, is_package: bool) -> None:
         super().__init__()
         self.facts = facts
@@ -157,9 +158,9 @@ class FactCollector(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.scope.bind(node.name.value, DEFINITION, self._qualname(node.name.value))
         for decorator in node.decorators:
-            decorator.visit(self)
+            self.walk(decorator)
         for default in _param_defaults(node.params):
-            default.visit(self)
+            self.walk(default)
         info = self._enter_function(node, node.name, node.name.value, node.asynchronous is not None, False)
         self.pending.decorators.append((info, self.scope, list(node.decorators)))
         self._class_stack.append(None)
@@ -167,7 +168,7 @@ class FactCollector(cst.CSTVisitor):
         self.scope.function = info
         self._bind_params(node.params)
         self.pending.bodies.append((info, node, self.scope))
-        node.body.visit(self)
+        self.walk(node.body)
         return False
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -178,13 +179,13 @@ class FactCollector(cst.CSTVisitor):
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         self._lambda_count += 1
         for default in _param_defaults(node.params):
-            default.visit(self)
+            self.walk(default)
         info = self._enter_function(node, node, f"<lambda{self._lambda_count}>", False, True)
         self._push_scope("lambda")
         self.scope.function = info
         self._bind_params(node.params)
         self.pending.bodies.append((info, node, self.scope))
-        node.body.visit(self)
+        self.walk(node.body)
         return False
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
@@ -397,7 +398,7 @@ class FactCollector(cst.CSTVisitor):
         self.pending.calls.append((call, self.scope, parts, node))
 
     # ---- finishing ------------------------------------------------------
-    def finish(self, wrapper: MetadataWrapper) -> None:
+    def finish(self, module: cst.Module) -> None:
         from conclint.model.state import analyse_function_state
 
         pending = self.pending
@@ -438,7 +439,7 @@ class FactCollector(cst.CSTVisitor):
             if state is not None:
                 self.facts.state[info.qualname] = state
         if self._positioned:
-            positions = wrapper.resolve(PositionProvider)
+            positions = node_positions(module)
             for fact, node in self._positioned:
                 fact.span = _span(positions[node])
         for state in self.facts.state.values():
@@ -605,14 +606,14 @@ def _param_defaults(params: cst.Parameters) -> Sequence[cst.CSTNode]:
     return [p.default for p in [*params.posonly_params, *params.params, *params.kwonly_params] if p.default is not None]
 
 
-def _span(code_range) -> Span:
-    return Span(code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1)
+def _span(position) -> Span:
+    (row, col), (end_row, end_col) = position
+    return Span(row, col + 1, end_row, end_col + 1)
 
 
 def collect_facts(module: cst.Module, path: str, module_name: str, is_package: bool) -> ModuleFacts:
     facts = ModuleFacts(path=path, module=module_name)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     collector = FactCollector(facts, is_package)
-    wrapper.module.visit(collector)
-    collector.finish(wrapper)
+    collector.walk(module)
+    collector.finish(module)
     return facts
