@@ -24,10 +24,10 @@ ASYNC_LOCK_TYPES = frozenset(
 def looks_like_lock(name: str) -> bool:
     """The fallback when a lock's type is unknown: ``lock``, ``_lock``, ``cache_lock``, ``dbLock``,
     ``mutex``, ``cond_cv`` — but not ``clock`` or ``block``."""
-    lowered = name.lower()
-    if lowered in ("lock", "rlock", "mutex", "cv"):
+    lowered = name.lower().lstrip("_")
+    if lowered in ("lock", "rlock", "mutex", "cv", "cond", "condition"):
         return True
-    if lowered.endswith(("_lock", "_rlock", "_mutex", "_cv", "-lock")):
+    if lowered.endswith(("_lock", "_rlock", "_mutex", "_cv", "_cond", "_condition")):
         return True
     return name.endswith(("Lock", "Mutex")) and not name.endswith(("Block", "Clock"))
 # Calls that run the function they are given right away, in the caller (``key=lambda ...``).

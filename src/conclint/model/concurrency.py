@@ -238,11 +238,24 @@ class ConcurrencyModel:
         for entry in held:
             if entry.startswith("?"):
                 name = entry[1:].split("#", 1)[0]
-                if self.object_type(name) not in THREAD_LOCK_TYPES and not looks_like_lock(name.rsplit(".", 1)[-1]):
+                if name.startswith("self:"):
+                    owner, attribute = name[5:].rsplit(".", 1)
+                    built = self.attribute_type(owner, attribute)
+                else:
+                    built = self.object_type(name)
+                if built not in THREAD_LOCK_TYPES and not looks_like_lock(name.rsplit(".", 1)[-1]):
                     continue
                 entry = entry[1:]
             real.append(entry)
         return tuple(real)
+
+    def attribute_type(self, class_qualname: str, attribute: str) -> Optional[str]:
+        """What ``self.<attribute>`` was built from, in the class or the project classes it inherits."""
+        for owner in [class_qualname, *self.class_bases(class_qualname)]:
+            entry = self.classes.get(owner)
+            if entry is not None and attribute in entry[0].attribute_types:
+                return entry[0].attribute_types[attribute]
+        return None
 
     def short_name(self, qualname: str) -> str:
         return qualname.replace(".<locals>", "").rsplit(".", 2)[-1] if qualname.count(".") else qualname

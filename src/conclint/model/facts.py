@@ -83,8 +83,9 @@ class Access:
     span: Span
     locks: Tuple[str, ...]  # thread locks held at this point, as written
     async_locks: Tuple[str, ...]  # event-loop locks held (async with)
-    suspensions: int  # suspension points (await, async for/with) passed before this access
+    suspensions: int  # suspension points (await, async for/with) on the path before this access
     in_child: bool = False  # inside the child's branch after ``os.fork()``
+    suspended_at: int = -1  # index (in suspension_spans) of the last suspension point before it
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Write(Access):
     checked_by: Optional[Access] = None  # the enclosing condition that read the same state
     sources: Tuple[str, ...] = ()  # every key the value derives from ("arg:p" for parameter p)
     built: Optional[str] = None  # the value is a call of this (``sqlite3.connect``), resolved
+    literal: Optional[str] = None  # the value is a constant (``True``, ``None``, ``0``, ``State.DONE``), as written
 
 
 @dataclass

@@ -35,6 +35,8 @@ def lock_name(held: str) -> str:
     return held.split("#", 1)[0]
 
 EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+PURE_BUILTINS = frozenset({"len", "int", "float", "str", "bool", "abs", "min", "max", "sum", "round", "list", "tuple",
+                           "dict", "set", "frozenset", "sorted", "reversed", "divmod", "pow", "bytes", "repr", "hash"})
 EXEC_CALLS = frozenset({"os._exit", "os.execv", "os.execve", "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execvp", "os.execvpe"})
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
 
@@ -62,6 +64,9 @@ class _StateWalker:
         self.locks: List[str] = ["@synchronized#0"] if synchronized else []
         self.regions = 0
         self.loop_replays = 0
+        self.path_suspensions = 0
+        self.last_suspension = -1
+        self.literal_value: Optional[str] = None  # the constant being assigned, as written
         self.building: Optional[str] = None  # what the value being assigned constructs
         self.async_locks: List[str] = []
         self.taint: Dict[str, Reads] = {}
@@ -161,6 +166,8 @@ class _StateWalker:
             return "async" if asynchronous else "thread"
         if known is None and not asynchronous and self._imported_object(parts):
             return "imported"
+        if known is None and not asynchronous and len(parts) == 2 and parts[0] == self.info.self_name and self.info.class_qualname:
+            return "inherited"  # ``with self._cond:`` set up in a base class: the model looks it up
         return None
 
     def _imported_object(self, parts: Sequence[str]) -> Optional[str]:
@@ -178,7 +185,8 @@ class _StateWalker:
             span=None,
             locks=tuple(self.locks),
             async_locks=tuple(self.async_locks),
-            suspensions=len(self.state.suspension_spans),
+            suspensions=self.path_suspensions,
+            suspended_at=self.last_suspension,
             in_child=self.in_child > 0,
             **extra,
         )
@@ -195,13 +203,14 @@ class _StateWalker:
         derived_from = own_read or next((r for r in reversed(derived) if r.key == key), None)
         checked_by = None
         for reads in reversed(self.checks):
-            checked_by = next((r for r in reads if r.key == key), None)
+            checked_by = next((r for r in reversed(reads) if r.key == key), None)
             if checked_by is not None:
                 break
         sources = tuple(sorted({r.key for r in derived}))
         write = self._access(
             Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources,
             built=self.building if kind == "assign" else None,
+            literal=self.literal_value if kind in ("assign", "item") else None,
         )
         self.state.writes.append(write)
         return write
@@ -217,6 +226,17 @@ class _StateWalker:
         marker = _SuspensionMarker()
         self.collector.position_later(marker, node)
         self.state.suspension_spans.append(marker)
+        self.path_suspensions += 1
+        self.last_suspension = len(self.state.suspension_spans) - 1
+
+    def path_mark(self) -> Tuple[int, int, Tuple[str, ...]]:
+        return self.path_suspensions, self.last_suspension, tuple(self.locks)
+
+    def rejoin(self, mark: Tuple[int, int, Tuple[str, ...]]) -> None:
+        """After a branch that always leaves (return, raise...), what it did is not on the
+        path of the code that follows: its suspension points and the locks it took."""
+        self.path_suspensions, self.last_suspension, locks = mark
+        self.locks[:] = list(locks)
 
     # ---- statements -----------------------------------------------------
     def block(self, body) -> None:
@@ -294,6 +314,7 @@ class _StateWalker:
         writes = real.writes[first_writes:]
         self.state = FunctionState(suspension_spans=list(real.suspension_spans))
         markers = len(self.schedule_markers)
+        after_first = self.path_mark()
         self.loop_replays += 1
         if next_iteration is not None:
             self.suspend(next_iteration)
@@ -305,24 +326,32 @@ class _StateWalker:
             if first.derived_from is None and again.derived_from is not None and id(again.derived_from) in earlier:
                 first.derived_from = again.derived_from
                 first.suspensions = again.suspensions
+                first.suspended_at = again.suspended_at
         real.suspension_spans.extend(replay.suspension_spans[len(real.suspension_spans):])
+        self.path_suspensions, self.last_suspension = after_first[0], after_first[1]
 
     def conditional(self, test, body, orelse) -> None:
         acquired = self._acquired_lock(test)
         child_side, fork = self._fork_test(test)
         reads = self.expr(test)
         self.checks.append(reads)
+        before = self.path_mark()
         if acquired:
             self.hold(self.locks, acquired)
         self._branch(body, child_side == "body", fork)
         if acquired:
             _release(self.locks, acquired)
+        after_body = before if block_ends_with(body, EXITS) else self.path_mark()
+        self.rejoin(before)  # the else branch starts where the body started
         if isinstance(orelse, cst.If):
             self.in_child += child_side == "orelse"
             self.conditional(orelse.test, orelse.body, orelse.orelse)
             self.in_child -= child_side == "orelse"
         elif orelse is not None:
             self._branch(orelse.body, child_side == "orelse", fork)
+        after_else = before if orelse is not None and not isinstance(orelse, cst.If) and block_ends_with(orelse.body, EXITS) else self.path_mark()
+        # the code after the if follows whichever branch did not leave (the longer path if both went on)
+        self.rejoin(max(after_body, after_else, key=lambda mark: mark[0]))
         self.checks.pop()
 
     def _branch(self, body, is_child: bool, fork: Optional[cst.Call]) -> None:
@@ -381,6 +410,8 @@ class _StateWalker:
             if kind == "imported":
                 # maybe a lock built in another module: the model decides ("?" + its qualified name)
                 held.append(("thread", "?" + self._imported_object(dotted_parts(item.item))))
+            elif kind == "inherited":
+                held.append(("thread", f"?self:{self.info.class_qualname}.{dotted_parts(item.item)[1]}"))
             elif kind is not None:
                 held.append((kind, ".".join(dotted_parts(item.item) or [])))
             if asynchronous:
@@ -403,7 +434,7 @@ class _StateWalker:
             reads = self.expr(node.value)
             for target in node.targets:
                 self.assign_target(target.target, reads, node.value)
-            self.building = None
+            self.building = self.literal_value = None
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
                 self.assign_target(node.target, self.expr(node.value))
@@ -430,9 +461,10 @@ class _StateWalker:
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
             return False
         method = call.func.attr.value
-        kind = self.lock_kind(call.func.value, awaited)
-        if method not in ("acquire", "release") or kind not in ("thread", "async"):
+        if method not in ("acquire", "release") or not dotted_parts(call.func.value):
             return False
+        # acquire()/release() statements are lock vocabulary whatever the receiver is called
+        kind = "async" if awaited or self.lock_kind(call.func.value, awaited) == "async" else "thread"
         held = self.locks if kind == "thread" else self.async_locks
         name = ".".join(dotted_parts(call.func.value) or [])
         if method == "acquire":
@@ -504,6 +536,7 @@ class _StateWalker:
         fork = self._fork_call(value) if value is not None else None
         if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute)):
             self.building = self.collector.resolve_type(self.scope, dotted_parts(value.func) or [])
+        self.literal_value = _constant_text(value) if value is not None else None
         if fork is not None:
             first = target.elements[0].value if isinstance(target, cst.Tuple) and target.elements else target
             if isinstance(first, cst.Name):
@@ -635,8 +668,10 @@ class _StateWalker:
         reads: Reads = []
         receiver_key = None
         func = node.func
+        receiver_reads: Reads = []
         if isinstance(func, cst.Attribute):
-            reads.extend(self.expr(func.value))
+            receiver_reads = self.expr(func.value)
+            reads.extend(receiver_reads)
             parts = dotted_parts(func.value)
             receiver_key = self.key_of(parts) if parts else None
             if receiver_key is None and isinstance(func.value, cst.Attribute):
@@ -660,7 +695,14 @@ class _StateWalker:
             self.schedule_markers.append((node, arguments, partials, scheduled))
         if receiver_key is not None and isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
             self.write(*receiver_key, node, "mutate", reads)
-        return reads
+        # What the call returns derives from its receiver (``self.items.get(k)``) and, for pure
+        # builtins (``len(x)``, ``int(x)``), from its arguments; an arbitrary function's result
+        # is not "the value read" (``port = sock.getsockname()[1]``).
+        callee = dotted_parts(func) if not isinstance(func, cst.Attribute) else None
+        if isinstance(func, cst.Attribute) or (callee and callee[0] in PURE_BUILTINS and len(callee) == 1):
+            return reads
+        kept = {id(r) for r in receiver_reads}
+        return [r for r in reads if id(r) in kept]
 
     def _is_partial(self, value: cst.BaseExpression) -> bool:
         if isinstance(value, cst.Call) and value.args:
@@ -688,6 +730,20 @@ class _StateWalker:
             reads.extend(self.expr(node.elt))
         self.comprehension_names.pop()
         return reads
+
+
+def _constant_text(value: cst.BaseExpression) -> Optional[str]:
+    """``True``, ``None``, ``3``, ``"done"``, ``State.CLOSED``: a value every writer writes alike."""
+    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+        return value.value
+    if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
+        return value.value
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float)):
+        return "-" + value.expression.value
+    parts = dotted_parts(value)
+    if parts and len(parts) >= 2 and parts[-1].isupper():
+        return ".".join(parts)
+    return None
 
 
 def _keys_per_argument(arguments: List[Reads]) -> Tuple[Tuple[str, ...], ...]:

@@ -29,9 +29,10 @@ def _common_async_lock(first, second) -> bool:
     return bool(set(first.async_locks) & set(second.async_locks))
 
 
-def _suspension_after(state: FunctionState, access) -> Optional[Span]:
-    index = access.suspensions
-    return state.suspension_spans[index] if index < len(state.suspension_spans) else None
+def _suspension_before(state: FunctionState, write) -> Optional[Span]:
+    """The last suspension point on the path to ``write`` (the one other tasks ran at)."""
+    index = write.suspended_at
+    return state.suspension_spans[index] if 0 <= index < len(state.suspension_spans) else None
 
 
 def _async_functions(facts: ModuleFacts):
@@ -41,14 +42,17 @@ def _async_functions(facts: ModuleFacts):
             yield qualname, info, state
 
 
-def _check_across_await(write: Write) -> bool:
+def _check_across_await(write: Write, state: FunctionState) -> bool:
+    """A check, a suspension point, then the act; not a one-way flag (``self.closed = True``:
+    every task writes the same constant, nothing is lost) and not a claim (the task marks the
+    state itself before its first await, so others see the claim)."""
     check = write.checked_by
-    return (
-        check is not None
-        and write.kind in (*RMW_KINDS, "mutate")
-        and check.suspensions < write.suspensions
-        and not _common_async_lock(check, write)
-    )
+    if check is None or write.kind not in (*RMW_KINDS, "mutate") or (write.kind == "assign" and write.literal is not None):
+        return False
+    if check.suspensions >= write.suspensions or _common_async_lock(check, write):
+        return False
+    claimed = any(w.key == write.key and w is not write and w.suspensions == check.suspensions for w in state.writes if w.checked_by is check)
+    return not claimed
 
 
 class StaleReadAcrossAwait(Rule):
@@ -110,9 +114,9 @@ class StaleReadAcrossAwait(Rule):
                 read = write.derived_from
                 if not _tracked(write.key, project) or write.kind not in RMW_KINDS or read is None:
                     continue
-                if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write):
+                if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write, state):
                     continue
-                suspension = _suspension_after(state, read)
+                suspension = _suspension_before(state, write)
                 where = f"line {suspension.row}" if suspension else "a later line"
                 message = (
                     f"`{write.display}` is written from a value read at line {read.span.row}, before the suspension point "
@@ -170,10 +174,10 @@ class CheckThenActAcrossAwait(Rule):
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         for qualname, info, state in _async_functions(facts):
             for write in state.writes:
-                if not _tracked(write.key, project) or not _check_across_await(write):
+                if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
-                suspension = _suspension_after(state, check)
+                suspension = _suspension_before(state, write)
                 where = f"line {suspension.row}" if suspension else "a later line"
                 message = (
                     f"`{write.display}` is checked at line {check.span.row}, then written here after the suspension point "

@@ -1,0 +1,252 @@
+"""The flake8 plugin: conclint's findings as flake8 `CCL` errors.
+
+flake8 hands a plugin one file at a time, but conclint's hazards often span modules:
+a thread started in ``runner.py`` runs a function of ``jobs.py``; a coroutine in
+``handlers.py`` calls a helper in ``storage.py`` that blocks. So each file is analysed
+together with the modules linked to it by imports: the project modules it imports
+(found from its package root or flake8's working directory), and, within its own
+top-level package (or, outside a package, its folder), the modules that import it.
+Only the findings located in the file are yielded; flake8 applies --select, --ignore and
+`# noqa` itself. Analyses are cached per process, so a flake8 run analyses each module,
+and each group of linked modules, once. docs/integrations.md says what can differ from
+`conclint check`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import re
+import sys
+from collections import defaultdict
+from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
+
+from conclint import __version__
+from conclint.engine.analysis import FileResult, analyse_file, module_name_for
+from conclint.engine.deployment import GUNICORN_CONFIGS
+from conclint.engine.discovery import discover
+from conclint.engine.findings import Finding
+from conclint.engine.parsing import ParseFailure, parse_source, run_with_deep_stack
+from conclint.engine.run import RunResult, raw_findings
+from conclint.engine.settings import SETTINGS, ConfigError, SettingDef, Settings, load_settings
+from conclint.model.collector import collect_facts
+
+# Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude).
+NOT_OPTIONS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "respect-gitignore"}
+RULE_SETTINGS: Tuple[SettingDef, ...] = tuple(s for s in SETTINGS if s.key not in NOT_OPTIONS)
+
+
+def _option(setting: SettingDef) -> str:
+    return f"--conclint-{setting.key}"
+
+
+def _dest(setting: SettingDef) -> str:
+    return "conclint_" + setting.key.replace("-", "_")
+
+
+class ConclintChecker:
+    name = "conclint"
+    version = __version__
+    settings: Settings = Settings()
+    reads_stdin = False
+
+    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager) -> None:
+        for setting in RULE_SETTINGS:
+            extra: dict = {}
+            if setting.kind == "names":
+                extra = {"comma_separated_list": True, "metavar": "NAMES"}
+            elif setting.kind == "bool":
+                extra = {"action": "store_true"}
+            elif setting.kind == "int":
+                extra = {"type": int, "metavar": "N"}
+            elif setting.kind == "server":
+                extra = {"metavar": "{prefork,threaded,evented}"}
+            elif setting.kind == "table-of-text":
+                extra = {"metavar": "'NAME = ADVICE; ...'"}
+            help_text = setting.doc.replace("%", "%%") + " Overrides [tool.conclint]."
+            manager.add_option(_option(setting), default=None, parse_from_config=True, help=help_text, **extra)
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        """[tool.conclint] as `conclint check` run here reads it, then flake8's options on top."""
+        try:
+            settings = load_settings(None)
+            for setting in RULE_SETTINGS:
+                value = getattr(options, _dest(setting), None)
+                if value is not None:
+                    setattr(settings, setting.key.replace("-", "_"), _converted(setting, value))
+        except ConfigError as exc:
+            print(f"flake8: conclint: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        settings.select, settings.extend_select, settings.ignore = ["CCL"], [], []
+        cls.settings = settings
+        cls.reads_stdin = "-" in (getattr(options, "filenames", None) or ())
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        path = os.path.abspath(self.filename)
+        text = "".join(self.lines) if self.reads_stdin else None
+        for finding in _analyses(self.settings).findings_in(path, text):
+            # conclint columns are 1-based, flake8 wants a 0-based offset
+            yield finding.span.row, finding.span.col - 1, f"{finding.code} {finding.message}", type(self)
+
+
+def _converted(setting: SettingDef, value):
+    """A flake8 option value (command line or [flake8] config) as the setting's type."""
+    if setting.kind == "names":
+        return list(value)
+    if setting.kind == "bool":
+        return bool(value)
+    if setting.kind == "int":
+        if value < 0:
+            raise ConfigError(f"{_option(setting)} must be a whole number, not {value}")
+        return value
+    if setting.kind == "server":
+        if value not in ("prefork", "threaded", "evented"):
+            raise ConfigError(f"{_option(setting)} must be prefork, threaded or evented, not {value!r}")
+        return value
+    if setting.kind == "table-of-text":
+        table = {}
+        for item in re.split(r"[;\n]", value):
+            name, equals, advice = item.partition("=")
+            if item.strip() and (not equals or not name.strip()):
+                raise ConfigError(f"{_option(setting)}: expected 'name = advice', not {item.strip()!r}")
+            if item.strip():
+                table[name.strip()] = advice.strip()
+        return table
+    raise AssertionError(setting.kind)
+
+
+_CACHES: Dict[str, "_Analyses"] = {}
+
+
+def _analyses(settings: Settings) -> "_Analyses":
+    """One cache per process and settings (flake8 gives every file of a run the same settings)."""
+    key = repr(settings)
+    if key not in _CACHES:
+        _CACHES[key] = _Analyses(settings)
+    return _CACHES[key]
+
+
+class _Analyses:
+    """Each module analysed once; each group of linked modules checked once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.results: Dict[str, FileResult] = {}
+        self.imported: Dict[str, List[str]] = {}
+        self.checked: Dict[Tuple[FrozenSet[str], str], Tuple[Dict[str, List[Finding]], Dict[str, str]]] = {}
+
+    def findings_in(self, path: str, text: Optional[str] = None) -> List[Finding]:
+        if text is not None:  # the editor's buffer, read from stdin: it wins over the saved file
+            self.results[path] = _analyse_text(path, text)
+            self.imported.pop(path, None)
+        root, top = _package_root(path)
+        folder = top or os.path.dirname(path)
+        unit = self._unit(path, self._neighbours(path, top))
+        key = (frozenset(unit), folder)
+        if key not in self.checked:
+            outcome = RunResult()
+            by_path: Dict[str, List[Finding]] = defaultdict(list)
+            results = [self._result(p) for p in sorted(unit)]
+            for finding in raw_findings(results, self.settings, [folder], outcome):
+                by_path[finding.path].append(finding)
+            self.checked[key] = (by_path, outcome.internal_errors)
+        by_path, errors = self.checked[key]
+        if path in errors:
+            raise RuntimeError(f"conclint internal error in {path}: {errors[path]}")
+        return sorted(by_path.get(path, []), key=Finding.sort_key)
+
+    def _result(self, path: str) -> FileResult:
+        if path not in self.results:
+            self.results[path] = run_with_deep_stack(lambda: analyse_file(path))
+        return self.results[path]
+
+    def _imports(self, path: str) -> List[str]:
+        """The project files ``path`` imports: the modules and the packages above them."""
+        if path not in self.imported:
+            facts = self._result(path).facts
+            root, _ = _package_root(path)
+            bases = list(dict.fromkeys([root, os.getcwd()]))
+            found: Set[str] = set()
+            for name in sorted(facts.imported_modules if facts else ()):
+                found.update(_resolve(name, bases))
+            found.discard(path)
+            self.imported[path] = sorted(found)
+        return self.imported[path]
+
+    def _neighbours(self, path: str, top: Optional[str]) -> List[str]:
+        """The modules that may import ``path``: its top-level package, or its folder outside a package."""
+        if top is not None:
+            found = discover([top], self.settings)
+        else:
+            folder = os.path.dirname(path)
+            found = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".py")]
+        return sorted({path, *(p for p in found if os.path.isfile(p))})
+
+    def _unit(self, path: str, neighbours: List[str]) -> Set[str]:
+        """``path`` and every module linked to it by imports: forward anywhere, backward among ``neighbours``.
+
+        Gunicorn configs come along too: they are prefork evidence without importing anything.
+        """
+        importers: Dict[str, Set[str]] = defaultdict(set)
+        for module in neighbours:
+            for target in self._imports(module):
+                importers[target].add(module)
+        unit = {path, *(p for p in neighbours if os.path.basename(p) in GUNICORN_CONFIGS)}
+        todo = list(unit)
+        while todo:
+            module = todo.pop()
+            for other in [*self._imports(module), *sorted(importers.get(module, ()))]:
+                if other not in unit:
+                    unit.add(other)
+                    todo.append(other)
+        return unit
+
+
+def _package_root(path: str) -> Tuple[str, Optional[str]]:
+    """(the folder its absolute imports resolve from, its top-level package folder or None)."""
+    name, is_package = module_name_for(path)
+    parts = name.split(".")
+    depth = len(parts) if is_package else len(parts) - 1  # package folders holding the file
+    folder = os.path.dirname(path)
+    for _ in range(depth):
+        folder = os.path.dirname(folder)
+    return folder, (os.path.join(folder, parts[0]) if depth else None)
+
+
+def _resolve(name: str, bases: Sequence[str]) -> List[str]:
+    """The files of the longest importable prefix of ``name`` (``pkg.mod.func`` -> pkg/mod.py), with
+    the ``__init__.py`` of each package above it (Python runs them; they may re-export)."""
+    parts = name.split(".")
+    for base in bases:
+        for n in range(len(parts), 0, -1):
+            stem = os.path.join(base, *parts[:n])
+            for candidate in (os.path.join(stem, "__init__.py"), stem + ".py"):
+                if os.path.isfile(candidate) and module_name_for(candidate)[0] == ".".join(parts[:n]):
+                    inits = [os.path.join(base, *parts[:i], "__init__.py") for i in range(1, n)]
+                    return [os.path.abspath(candidate), *map(os.path.abspath, inits)]
+    return []
+
+
+def _analyse_text(path: str, text: str) -> FileResult:
+    """Analyse source text flake8 read from stdin (an editor's unsaved buffer) as if saved at ``path``.
+
+    A parse failure yields nothing: flake8 reports it as E999 itself.
+    """
+    result = FileResult(path)
+    try:
+        module = run_with_deep_stack(lambda: parse_source(text))
+        if not isinstance(module, ParseFailure):
+            name, is_package = module_name_for(path)
+            result.facts = run_with_deep_stack(lambda: collect_facts(module, path, name, is_package))
+    except RecursionError:
+        pass  # too deeply nested: `conclint check` says CCL001, flake8 has no line to pin it on
+    except Exception as exc:
+        result.internal_error = f"{type(exc).__name__}: {exc}"
+    return result
