@@ -30,6 +30,7 @@ from conclint.model.scopes import (
 )
 
 FUNCTION_NODES = (cst.FunctionDef, cst.Lambda)
+METHOD_RESULT = "@method:"  # a type still to be read from a method's ``returns`` (see ConcurrencyModel.realize)
 
 
 class _Pending:
@@ -454,6 +455,9 @@ class FactCollector(NodeWalker):
         typed receiver (``conn.cursor()`` -> ``sqlite3.connect.cursor``)."""
         resolved = resolve_dotted(scope, parts)
         if resolved is None and len(parts) >= 2:
+            function = scope.enclosing_function()
+            if len(parts) == 2 and function is not None and function.self_name == parts[0] and function.class_qualname:
+                return f"{METHOD_RESULT}{function.class_qualname}.{parts[1]}"  # ``self.make_pool()``: the model knows
             receiver = self.receiver_type(scope, parts[:-1])
             if receiver:
                 return f"{receiver}.{parts[-1]}"

@@ -42,6 +42,7 @@ class EntryPoint:
     span: Span
     many: bool  # several instances can run at once (a pool, a server, a loop of starts)
     shared_self: bool = True  # those instances share one ``self`` (False: a Thread subclass's run)
+    starter: Optional[str] = None  # the function whose call starts it (MODULE_SCOPE at top level)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ConcurrencyModel:
         self._thread_entry_decorators = set(thread_entry_decorators)
         self._thread_entry_calls = set(thread_entry_calls)
         self.callees: Dict[str, List[Tuple[str, CallSite]]] = {}
+        self.callers: Dict[str, List[Tuple[str, CallSite]]] = {}  # function -> (caller or MODULE_SCOPE, call)
         self.instantiations: Dict[str, List[Tuple[CallSite, ModuleFacts]]] = {}
         self.entries: List[EntryPoint] = []
         self.shared_classes: Dict[str, str] = {}  # class -> why its instances are shared
@@ -75,6 +77,7 @@ class ConcurrencyModel:
         self.request_handlers: Dict[str, Tuple[str, str, Span]] = {}  # function -> (reason, path, span)
         self.initializers: Set[str] = set()  # per-process set-up: pool initializers, after_in_child hooks
         self.start_methods: List[Tuple[str, str, str, Span]] = []  # (call, "spawn", path, span) set in the code
+        self._attributes_by_class: Optional[Dict[str, Set[str]]] = None
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
         self._find_entries(modules)
@@ -207,8 +210,33 @@ class ConcurrencyModel:
         if kind == "self":
             owner, attribute = self._split_class(rest)
             if owner is not None:
-                return f"self:{self.root_class(owner)}.{attribute}"
+                return f"self:{self.defining_class(owner, attribute.split('.', 1)[0])}.{attribute}"
         return key
+
+    def defining_class(self, qualname: str, attribute: str) -> str:
+        """The highest class above ``qualname`` (first bases) whose own methods use ``self.<attribute>``:
+        a subclass and the base that sets the attribute share it, two siblings do not."""
+        if self._attributes_by_class is None:
+            self._attributes_by_class = {}
+            for facts in self.modules.values():
+                for function, state in facts.state.items():
+                    owner = self.functions.get(function, (None,))[0]
+                    if owner is not None and owner.class_qualname:
+                        used = self._attributes_by_class.setdefault(owner.class_qualname, set())
+                        for access in (*state.reads, *state.writes):
+                            if access.key.startswith("self:"):
+                                used.add(access.key[5 + len(owner.class_qualname) + 1 :].split(".", 1)[0])
+        best = current = qualname
+        seen = {current}
+        while True:
+            info = self.classes[current][0]
+            parent = next((self.resolve_name(b) for b in info.bases if self.resolve_name(b) in self.classes), None)
+            if parent is None or parent in seen:
+                return best
+            seen.add(parent)
+            if attribute in self._attributes_by_class.get(parent, ()):
+                best = parent
+            current = parent
 
     def _split_class(self, dotted: str) -> Tuple[Optional[str], str]:
         parts = dotted.split(".")
@@ -217,18 +245,6 @@ class ConcurrencyModel:
             if owner in self.classes:
                 return owner, ".".join(parts[cut:])
         return None, dotted
-
-    def root_class(self, qualname: str) -> str:
-        """The top project class above ``qualname`` along first bases."""
-        current = qualname
-        seen = {current}
-        while True:
-            info = self.classes[current][0]
-            parent = next((self.resolve_name(b) for b in info.bases if self.resolve_name(b) in self.classes), None)
-            if parent is None or parent in seen:
-                return current
-            seen.add(parent)
-            current = parent
 
     def real_locks(self, held: Sequence[str]) -> Tuple[str, ...]:
         """The locks really held: ``?pkg.locks.guard`` entries count when that object is a lock."""
@@ -273,19 +289,43 @@ class ConcurrencyModel:
         return info.name
 
     def _type_imported_receivers(self, modules: Sequence[ModuleFacts]) -> None:
-        """``from .clients import session; session.get()``: what the other module built it from."""
+        """Types one module could not know alone: ``from .clients import session; session.get()``
+        (what the other module built it from) and factories (``self.pool = self.make_pool()``)."""
         for facts in modules:
+            for info in facts.classes.values():
+                for attribute, built in list(info.attribute_types.items()):
+                    info.attribute_types[attribute] = self.realize(built)
+            for name, built in list(facts.global_types.items()):
+                facts.global_types[name] = self.realize(built)
             for call in facts.calls:
                 if call.receiver_type is None and call.receiver_object:
                     built = self.object_type(call.receiver_object)
                     if built != call.receiver_object:
                         call.receiver_type = built
+                elif call.receiver_type:
+                    call.receiver_type = self.realize(call.receiver_type)
+
+    def realize(self, built: Optional[str], depth: int = 0) -> Optional[str]:
+        """What a factory returns, for a type recorded as the factory (a project function, or a
+        method still to be found: ``@method:pkg.Worker.make_pool``)."""
+        if not built or depth > 8:
+            return built
+        if built.startswith("@method:"):
+            owner, _, name = built[len("@method:"):].rpartition(".")
+            target = self.method_of(owner, name) if owner in self.classes else None
+            return self.realize(self.functions[target][0].returns, depth + 1) if target else None
+        target = self.resolve_name(built)
+        if target in self.functions:
+            return self.realize(self.functions[target][0].returns, depth + 1)
+        return built
 
     # ---- call graph ---------------------------------------------------------
     def _build_call_graph(self, modules: Sequence[ModuleFacts]) -> None:
         for facts in modules:
             for call in facts.calls:
                 target = self.resolve_call(call)
+                if target is not None:
+                    self.callers.setdefault(target, []).append((call.function, call))
                 if target is not None and call.function != MODULE_SCOPE:
                     self.callees.setdefault(call.function, []).append((target, call))
                 resolved = self.resolve_name(call.callee)
@@ -293,9 +333,9 @@ class ConcurrencyModel:
                     self.instantiations.setdefault(resolved, []).append((call, facts))
 
     # ---- entry points -------------------------------------------------------
-    def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool, shared_self: bool = True) -> None:
+    def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool, shared_self: bool = True, starter: Optional[str] = None) -> None:
         if function is not None and function in self.functions:
-            self.entries.append(EntryPoint(context, function, reason, facts.path, span, many, shared_self))
+            self.entries.append(EntryPoint(context, function, reason, facts.path, span, many, shared_self, starter))
 
     def _spec_for(self, call: CallSite) -> List[EntrySpec]:
         specs = list(ENTRY_SPECS_BY_CALLEE.get(call.callee or "", ()))
@@ -335,7 +375,7 @@ class ConcurrencyModel:
                 child_calls = set(state.child_calls)
                 for callee, call in self.callees.get(qualname, ()):
                     if call.span in child_calls:
-                        self._add_entry(PROCESS, callee, "os.fork() child branch", facts, call.span, False)
+                        self._add_entry(PROCESS, callee, "os.fork() child branch", facts, call.span, False, starter=qualname)
 
     def _process_facts_from_call(self, call: CallSite, facts: ModuleFacts) -> None:
         """Pool initializers, start methods and web handlers registered by a call."""
@@ -344,6 +384,10 @@ class ConcurrencyModel:
         callee = call.callee or ""
         if callee in POOL_INITIALIZER_CALLS or (call.receiver_type or "").endswith("get_context") and call.text.endswith(".Pool"):
             target = self.resolve_ref(call.kwargs.get("initializer"), call)
+            if target:
+                self.initializers.add(target)
+        if callee == "multiprocessing.util.register_after_fork" and len(call.args) > 1:
+            target = self.resolve_ref(call.args[1], call)
             if target:
                 self.initializers.add(target)
         if callee == "os.register_at_fork":
@@ -391,7 +435,7 @@ class ConcurrencyModel:
         receiver = ref.text.split(".")[0] if ref is not None and "." in ref.text else None
         # ``Thread(target=probe.run)`` for a ``probe`` made per start: each thread has its own object
         shared_self = receiver in (None, "self", "cls") or receiver in facts.global_types
-        self._add_entry(spec.context, target, spec.reason, facts, call.span, spec.many or call.in_loop, shared_self)
+        self._add_entry(spec.context, target, spec.reason, facts, call.span, spec.many or call.in_loop, shared_self, call.function)
         if target is not None and spec.context == THREAD and ref is not None and "." in ref.text:
             owner = self.functions[target][0].class_qualname if target in self.functions else None
             if owner:

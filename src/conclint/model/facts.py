@@ -63,6 +63,7 @@ class FunctionInfo:
     is_generator: bool = False
     self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
     params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)
+    returns: Optional[str] = None  # ``return Pool(...)``: what the function builds and returns (a factory)
 
 
 @dataclass

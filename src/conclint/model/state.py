@@ -446,6 +446,8 @@ class _StateWalker:
         elif isinstance(node, cst.Return):
             if node.value is not None:
                 self.expr(node.value)
+                if isinstance(node.value, cst.Call) and self.info.returns is None:
+                    self.info.returns = self.collector.resolve_type(self.scope, dotted_parts(node.value.func) or [])
         elif isinstance(node, cst.Del):
             self.delete(node.target)
         elif isinstance(node, cst.Raise):

@@ -48,7 +48,6 @@ class ForkAnalysis:
                     key = self.model.canonical_key(write.key)
                     if key:
                         self.writes.setdefault(key, []).append((function, write, facts))
-        self.start_method_note = self._start_method_note()
         set_globally = [method for call, method, _, _ in self.model.start_methods if call == "set_start_method"]
         # the default start method: fork on Linux before Python 3.14, unless the code sets another
         self.default_forks = not set_globally or "fork" in set_globally
@@ -58,11 +57,12 @@ class ForkAnalysis:
                 self.context_methods.setdefault(path, set()).add(method)
         self._thread_starters: Dict[str, bool] = {}
 
-    def _start_method_note(self) -> str:
-        if not self.model.start_methods:
-            return ""
-        _, method, path, span = self.model.start_methods[0]
-        return f" (start method {method!r} set at {short_path(path)}:{span.row})"
+    def start_method_note(self, *paths: str) -> str:
+        """Where the code sets the start method, in the modules concerned (the message says so)."""
+        for _, method, path, span in self.model.start_methods:
+            if path in paths:
+                return f" (start method {method!r} set at {short_path(path)}:{span.row})"
+        return ""
 
     # ---- where code runs --------------------------------------------------
     def in_child(self, function: str, access: Access) -> bool:
@@ -86,8 +86,15 @@ class ForkAnalysis:
         built = self.model.object_type(f"{module}.{variable}") or ""
         return built.startswith(CROSS_PROCESS_TYPE_PREFIXES)
 
-    def parent_reads(self, key: str) -> List[Tuple[str, Access, ModuleFacts]]:
-        return [(f, r, m) for f, r, m in self.reads.get(key, ()) if not self.in_child(f, r) or f == MODULE_SCOPE and not r.in_child]
+    def parent_reads(self, key: str, paths: Iterable[str]) -> List[Tuple[str, Access, ModuleFacts]]:
+        """Reads of ``key`` by the parent: outside child code, in the modules that start the
+        children or hold the write (another program that happens to import the module is not
+        this program's parent)."""
+        paths = set(paths)
+        return [(f, r, m) for f, r, m in self.reads.get(key, ()) if m.path in paths and not self.in_child(f, r)]
+
+    def child_entries(self, function: str):
+        return [c.entry for c in self.model.contexts_of(function, PROCESS)]
 
     # ---- threads and forks, in order --------------------------------------
     def starts_threads(self, function: str, seen=None) -> bool:
@@ -207,22 +214,25 @@ class GlobalWriteInChildProcess(Rule):
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         analysis = fork_analysis(project)
+        initializers = analysis.model.initializers
         for function, state in facts.state.items():
-            if function in analysis.model.initializers:
-                continue
+            entries = analysis.child_entries(function)
+            if function in initializers or entries and all(e.function in initializers for e in entries):
+                continue  # per-process set-up (a pool initializer, an after-fork hook, and what they call)
             for write in state.writes:
                 if not analysis.in_child(function, write):
                     continue
                 key = _state_key(analysis, write.key)
                 if key is None:
                     continue
-                parent = analysis.parent_reads(key)
+                paths = {facts.path, *(e.path for e in entries)}
+                parent = analysis.parent_reads(key, paths)
                 if not parent:
                     continue
                 why, entry = analysis.child_reason(function, write, facts)
                 _, read, read_facts = parent[0]
                 message = (
-                    f"`{write.display}` is changed in a child process ({why}){analysis.start_method_note}: the parent and the "
+                    f"`{write.display}` is changed in a child process ({why}){analysis.start_method_note(*paths)}: the parent and the "
                     f"other workers keep their own copy, and the parent reads it at {short_path(read_facts.path)}:{read.span.row}. "
                     f"Fix: return the value to the parent (pool results, a Queue, a Pipe) or keep it in shared storage "
                     f"(multiprocessing.Value, a Manager, a file, a database)"
@@ -298,7 +308,7 @@ class ForkWithThreads(Rule):
                     thread_call, where = started
                     message = (
                         f"{how} runs after threads were started ({thread_call.text or 'Thread(...).start'}() at {short_path(where)}:{thread_call.span.row})"
-                        f"{analysis.start_method_note}: locks those threads hold (logging's among them) are copied locked "
+                        f"{analysis.start_method_note(facts.path)}: locks those threads hold (logging's among them) are copied locked "
                         f"into the child, which hangs when it takes one. Fix: fork before starting threads, use the "
                         f"'spawn' or 'forkserver' start method, or re-create what the child needs after fork"
                     )
@@ -473,7 +483,7 @@ class ResourceInheritedAcrossFork(Rule):
                     continue
                 user, read, read_facts, why = use
                 message = (
-                    f"`{creation.display}` ({built}) is created before the fork and used in {why}{analysis.start_method_note}: "
+                    f"`{creation.display}` ({built}) is created before the fork and used in {why}{analysis.start_method_note(facts.path, read_facts.path)}: "
                     f"parent and children share one connection underneath. Fix: create it in the child "
                     f"(post_fork, a pool initializer, lazily per pid) or dispose of it after the fork"
                 )

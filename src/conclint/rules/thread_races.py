@@ -7,6 +7,7 @@ of them (check-then-act before read-modify-write before inconsistent locking).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related
@@ -16,7 +17,7 @@ from conclint.model.state import lock_name
 from conclint.engine.paths import short_path
 from conclint.rules.base import Rule
 
-CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__")
+CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
 RMW_KINDS = ("rmw", "assign", "item")
 WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
 
@@ -28,9 +29,13 @@ class ThreadRaceAnalysis:
         self.model: ConcurrencyModel = project.model
         self.writers: Dict[str, List[WriteSite]] = {}
         self.locked_call_spans: Dict[str, set] = {}
+        self._initialisation: Dict[str, bool] = {}
+        self._locked_by_callers: Dict[str, bool] = {}
         for facts in project.modules():
             for function, state in facts.state.items():
                 self.locked_call_spans[function] = set(state.locked_calls)
+        for facts in project.modules():
+            for function, state in facts.state.items():
                 if self._is_initialisation(function):
                     continue
                 for write in state.writes:
@@ -47,25 +52,48 @@ class ThreadRaceAnalysis:
 
     # ---- facts about functions and state -----------------------------------
     def _is_initialisation(self, function: str) -> bool:
-        """Constructors and module-level code run before the object or module is shared."""
-        return function == MODULE_SCOPE or function.rsplit(".", 1)[-1] in CONSTRUCTORS
+        """Code that runs before the object, module or process is shared: module level,
+        constructors, per-process set-up hooks, and helpers only they call."""
+        if function == MODULE_SCOPE or function.rsplit(".", 1)[-1] in CONSTRUCTORS or function in self.model.initializers:
+            return True
+        return self._all_callers(function, self._initialisation, self._is_initialisation_direct)
+
+    def _is_initialisation_direct(self, caller: str, call) -> bool:
+        # a call from module-level code may run after threads started (a script's main code)
+        return caller != MODULE_SCOPE and self._is_initialisation(caller)
+
+    def _all_callers(self, function: str, memo: Dict[str, bool], holds) -> bool:
+        """True when ``function`` has callers and ``holds(caller, call)`` for every one of them
+        (a cycle counts as not holding, so recursion cannot prove anything)."""
+        if function in memo:
+            return memo[function]
+        memo[function] = False
+        callers = self.model.callers.get(function, ())
+        memo[function] = bool(callers) and all(holds(caller, call) for caller, call in callers)
+        return memo[function]
 
     def locks(self, write) -> Tuple[str, ...]:
         return self.model.real_locks(write.locks)
 
     def always_called_locked(self, function: str) -> bool:
-        """A helper whose every call in the project is made with a lock held (or named ``*_locked``)."""
+        """A helper whose every call in the project is made with a lock held, directly or by
+        callers that are themselves always called so (or named ``*_locked``)."""
         if function.endswith("_locked"):
             return True
-        callers = [(caller, call) for caller, edges in self.model.callees.items() for callee, call in edges if callee == function]
-        return bool(callers) and all(call.span in self.locked_call_spans.get(caller, ()) for caller, call in callers)
+        return self._all_callers(function, self._locked_by_callers, self._call_holds_lock)
+
+    def _call_holds_lock(self, caller: str, call) -> bool:
+        return (
+            call.span in self.locked_call_spans.get(caller, ())
+            or self._is_initialisation_direct(caller, call)
+            or self.always_called_locked(caller)
+        )
 
     def _classes_shared_through_subclasses(self) -> Dict[str, str]:
         shared = dict(self.model.shared_classes)
         for owner, reason in self.model.shared_classes.items():
             for base in self.model.class_bases(owner):
                 shared.setdefault(base, reason)
-            shared.setdefault(self.model.root_class(owner), reason)
         return shared
 
     def shared_reason(self, key: str) -> Optional[str]:
@@ -108,13 +136,33 @@ class ThreadRaceAnalysis:
                 continue
             contexts = self.model.contexts_of(function, THREAD)
             locked_by_callers = self.always_called_locked(function)
+            acts: Dict[Tuple, List[Finding]] = {}  # one check-then-act finding per check
             for write in state.writes:
                 key = self.model.canonical_key(write.key)
                 if key is None or key.startswith("param:") or self.locks(write) or locked_by_callers:
                     continue
-                finding = self._classify(facts, function, write, key, contexts)
-                if finding is not None:
+                finding = self._classify(facts, function, write, key, self._sharing_contexts(key, contexts))
+                if finding is None:
+                    continue
+                if finding.code == "CCL102":
+                    acts.setdefault((write.checked_by.span, key), []).append(finding)
+                else:
                     yield finding
+            for group in acts.values():
+                first = group[0]
+                if len(group) > 1:
+                    more = f" ({len(group) - 1} more write{'s' if len(group) > 2 else ''} under the same check)"
+                    first = replace(first, message=first.message + more, related=first.related + tuple(
+                        Related("also written under the same check", f.path, f.span) for f in group[1:]))
+                yield first
+
+    def _sharing_contexts(self, key: str, contexts: List[ExecutionContext]) -> List[ExecutionContext]:
+        """The thread contexts in which the state is shared: a closure's variable is fresh for
+        each call of the function that owns it, so only threads started inside one call share it."""
+        if not key.startswith("cell:"):
+            return contexts
+        owner = key[5:].rsplit(".", 1)[0]
+        return [c for c in contexts if owner not in c.chain]
 
     def _classify(self, facts, function: str, write: Write, key: str, contexts: List[ExecutionContext]):
         reason = self.shared_reason(key)
@@ -127,9 +175,13 @@ class ThreadRaceAnalysis:
                 read_locks = set(self.locks(write.derived_from)) if write.derived_from else set()
                 if not read_locks & set(self.locks(write)):
                     return self._read_modify_write(facts, function, write, key, context, reason, elsewhere)
-        if elsewhere is not None and write.kind in RMW_KINDS:
+        if elsewhere is not None and write.kind in RMW_KINDS and not self._same_constant(key, write):
             return self._inconsistent(facts, function, write, elsewhere)
         return None
+
+    def _same_constant(self, key: str, write: Write) -> bool:
+        """Every write stores the same constant (``self.closed = True``): the order cannot matter."""
+        return write.literal is not None and all(w.literal == write.literal for _, w, _ in self.writers.get(key, ()))
 
     def _concurrent(self, key: str, function: str, contexts: List[ExecutionContext]) -> bool:
         """Two writers can overlap: many instances of the entry, two entries, or another writer.
@@ -141,7 +193,12 @@ class ThreadRaceAnalysis:
         entries = {c.entry for c in contexts if not per_object or c.entry.shared_self}
         if any(entry.many for entry in entries) or len(entries) > 1:
             return True
-        return bool(self.other_writers(key, function))
+        mine = {c.entry for c in contexts}
+        for other, _write, _facts in self.other_writers(key, function):
+            theirs = {c.entry for c in self.model.contexts_of(other, THREAD)}
+            if not theirs or theirs - mine:  # the main thread, or another thread
+                return True
+        return False
 
     # ---- messages -----------------------------------------------------------
     def _why_concurrent(self, function: str, context: ExecutionContext) -> str:
