@@ -203,8 +203,9 @@ class _StateWalker:
         derived_from = own_read or next((r for r in reversed(derived) if r.key == key), None)
         checked_by = None
         for reads in reversed(self.checks):
-            checked_by = next((r for r in reversed(reads) if r.key == key), None)
-            if checked_by is not None:
+            matching = [r for r in reads if r.key == key]
+            if matching:  # the freshest read decides (a re-check after an await wins over a snapshot)
+                checked_by = max(matching, key=lambda r: r.suspensions)
                 break
         sources = tuple(sorted({r.key for r in derived}))
         write = self._access(

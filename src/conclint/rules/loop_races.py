@@ -116,6 +116,9 @@ class StaleReadAcrossAwait(Rule):
                     continue
                 if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write, state):
                     continue
+                recheck = write.checked_by
+                if recheck is not None and recheck.suspensions == write.suspensions:
+                    continue  # compared with the fresh value after the await (compare-and-set)
                 suspension = _suspension_before(state, write)
                 where = f"line {suspension.row}" if suspension else "a later line"
                 message = (

@@ -1,0 +1,279 @@
+"""The flake8 plugin, run as users run it: `flake8` in a subprocess, compared with `conclint check`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Set, Tuple
+
+import pytest
+
+from conclint.adapters.flake8_plugin import RULE_SETTINGS, _analyses
+from conclint.engine.settings import SETTINGS, load_settings
+
+from conftest import FIXTURES, fixture_cases, run_cli
+
+LINE = re.compile(r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) ")
+Found = Set[Tuple[str, int, int, str]]
+CASES = list(fixture_cases())
+
+
+def flake8(*args: str, cwd, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CONCLINT_TEST_FAIL_ON"}
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", *args], cwd=str(cwd), input=stdin, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def found(stdout: str) -> Found:
+    """(path, row, col, code) of every report line, paths normalised (`./a.py` is `a.py`)."""
+    return {
+        (os.path.normpath(m["path"]), int(m["row"]), int(m["col"]), m["code"])
+        for m in map(LINE.match, stdout.splitlines())
+        if m
+    }
+
+
+def write(root: Path, files: Dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A root whose own `[tool.conclint]` table ends conclint's search for settings."""
+    (tmp_path / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
+    return tmp_path
+
+
+# ---- the same findings as `conclint check` on every fixture ---------------------------------
+
+
+def _runs() -> List[Tuple[Path, List[str]]]:
+    """(cwd, paths): each package case alone, in its own folder (so its pyproject.toml applies);
+    the single-file cases of a group together (none imports another)."""
+    runs = [(case, ["."]) for case in CASES if case.is_dir()]
+    groups: Dict[Path, List[str]] = {}
+    for case in CASES:
+        if case.is_file():
+            groups.setdefault(case.parent, []).append(case.name)
+    return runs + sorted(groups.items())
+
+
+@pytest.fixture(scope="module")
+def both_tools() -> Dict[Path, Tuple[Found, Found]]:
+    """cwd -> (flake8's findings, conclint check's), the runs made side by side to save time."""
+
+    def one(run):
+        cwd, paths = run
+        by_flake8 = flake8("--isolated", "--select", "CCL,E999", *paths, cwd=cwd)
+        by_check = run_cli("check", "-q", *paths, cwd=cwd)
+        assert by_flake8.stderr == "" and by_check.stderr == "", (by_flake8.stderr, by_check.stderr)
+        return cwd, (found(by_flake8.stdout), found(by_check.stdout))
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        return dict(pool.map(one, _runs()))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.relative_to(FIXTURES).as_posix() for c in CASES])
+def test_flake8_reports_what_conclint_check_reports(case: Path, both_tools):
+    by_flake8, by_check = both_tools[case if case.is_dir() else case.parent]
+    if case.is_file():
+        by_flake8 = {f for f in by_flake8 if f[0] == case.name}
+        by_check = {f for f in by_check if f[0] == case.name}
+    # flake8 does not run plugins on a file that does not parse: it says E999, we say CCL001
+    by_flake8 = {f for f in by_flake8 if f[3] != "E999"}
+    by_check = {f for f in by_check if f[3] != "CCL001"}
+    assert by_flake8 == by_check, f"flake8 only: {sorted(by_flake8 - by_check)}\ncheck only: {sorted(by_check - by_flake8)}"
+    if case.is_dir():
+        assert by_check, "a package case without findings compares nothing"
+
+
+def test_a_syntax_error_is_flake8s_E999_on_the_row_of_our_CCL001(both_tools):
+    case = FIXTURES / "input" / "syntax_error.py"
+    by_flake8, by_check = both_tools[case.parent]
+    assert {(row, code) for path, row, _, code in by_flake8 if path == case.name} == {(1, "E999")}
+    assert {(row, code) for path, row, _, code in by_check if path == case.name} == {(1, "CCL001")}
+
+
+# ---- one file at a time: the modules linked to it by imports are analysed too -------------------
+
+
+@pytest.mark.parametrize(
+    "case, module",
+    [
+        ("threads/jobq", "jobq/stats.py"),  # the threads start in runner.py, which imports jobs.py, which imports stats.py
+        ("threads/jobq", "jobq/store.py"),
+        ("blocking/blobstore", "blobstore/handlers.py"),  # the blocking calls sit in helpers it imports
+    ],
+)
+def test_one_module_of_a_package_gets_the_findings_of_a_check_of_the_whole_package(case, module):
+    folder = FIXTURES / case
+    alone = found(flake8("--isolated", "--select", "CCL", module, cwd=folder.parent).stdout)
+    whole = {f for f in found(run_cli("check", "-q", case.split("/")[1], cwd=folder.parent).stdout) if f[0] == module}
+    assert whole and alone == whole
+    # `conclint check` of the one file alone sees no other module, hence less
+    assert found(run_cli("check", "-q", module, cwd=folder.parent).stdout) < whole
+
+
+def test_every_module_of_a_package_shares_one_analysis_per_flake8_process(monkeypatch):
+    folder = FIXTURES / "threads" / "jobq"
+    monkeypatch.chdir(folder.parent)
+    settings = load_settings(None)
+    settings.root = str(folder)  # a cache of its own, not one an earlier test filled
+    analyses = _analyses(settings)
+    modules = sorted(str(p) for p in folder.glob("*.py"))
+    for module in modules:
+        analyses.findings_in(module)
+    assert sorted(analyses.results) == modules  # each module analysed once
+    assert len(analyses.checked) == 1  # and the rules run once for the linked group
+
+
+def test_stdin_is_analysed_as_the_buffer_at_its_display_name(project):
+    write(project, {
+        "svc/__init__.py": "",
+        "svc/runner.py": "import threading\n\nfrom svc.jobs import work\n\nthreading.Thread(target=work).start()\nthreading.Thread(target=work).start()\n",
+        "svc/jobs.py": "done = 0\n\n\ndef work():\n    global done\n    done += 1\n",
+    })
+    on_disk = found(flake8("--select", "CCL", "svc/jobs.py", cwd=project).stdout)
+    assert on_disk == {("svc/jobs.py", 6, 5, "CCL101")}
+    buffer = '"""Unsaved: two lines more than on disk."""\n\n' + (project / "svc/jobs.py").read_text()
+    from_stdin = flake8("--select", "CCL", "--stdin-display-name", "svc/jobs.py", "-", cwd=project, stdin=buffer)
+    assert found(from_stdin.stdout) == {("svc/jobs.py", 8, 5, "CCL101")}, from_stdin.stderr
+
+
+# ---- flake8's selection and noqa apply -------------------------------------------------------
+
+SLEEPS = "import time\n\n\nasync def a():\n    time.sleep(1)\n\n\nasync def b():\n    time.sleep(1)  # noqa: CCL201\n\n\nasync def c():\n    time.sleep(1)  # noqa\n"
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--select", "CCL"], {("m.py", 5, 5, "CCL201")}),
+        (["--select", "CCL", "--disable-noqa"], {("m.py", 5, 5, "CCL201"), ("m.py", 9, 5, "CCL201"), ("m.py", 13, 5, "CCL201")}),
+        (["--select", "CCL2"], {("m.py", 5, 5, "CCL201")}),
+        (["--select", "CCL1"], set()),
+        (["--select", "CCL", "--extend-ignore", "CCL201"], set()),
+        (["--select", "CCL", "--per-file-ignores", "m.py:CCL201"], set()),
+    ],
+)
+def test_flake8_selects_and_honours_noqa(project, args, expected):
+    write(project, {"m.py": SLEEPS})
+    assert found(flake8(*args, "m.py", cwd=project).stdout) == expected
+
+
+# ---- rule settings: flake8 options, [flake8] config, [tool.conclint] -------------------------
+
+ROUTE = 'from flask import Flask\n\napp = Flask(__name__)\nhits = {}\n\n\n@app.route("/<page>")\ndef hit(page):\n    hits[page] = hits.get(page, 0) + 1\n'
+PRELOADED = 'import redis\nfrom flask import Flask\n\napp = Flask(__name__)\ncache = redis.Redis()\n\n\n@app.route("/<key>")\ndef get(key):\n    return cache.get(key)\n'
+# setting -> (source, command-line options, [flake8] config lines, the code they bring (+) or silence (-))
+OPTION_CASES = {
+    "thread-entry-decorators": (
+        "from myapp.tasks import background\n\ncount = 0\n\n\n@background\ndef bump():\n    global count\n    count += 1\n",
+        ["--conclint-thread-entry-decorators", "other.deco,myapp.tasks.background"],
+        ["conclint-thread-entry-decorators =", "    other.deco", "    myapp.tasks.background"],
+        "+CCL101",
+    ),
+    "thread-entry-calls": (
+        "from myapp import spawn\n\ncount = 0\n\n\ndef bump():\n    global count\n    count += 1\n\n\nspawn(bump)\n",
+        ["--conclint-thread-entry-calls=myapp.spawn"],
+        ["conclint-thread-entry-calls = myapp.spawn"],
+        "+CCL101",
+    ),
+    "blocking-calls": (
+        "import mylib\n\n\nasync def handler():\n    return mylib.fetch()\n",
+        ["--conclint-blocking-calls", "mylib.fetch = use mylib.aio.fetch, awaited; mylib.other = no"],
+        ["conclint-blocking-calls =", "    mylib.fetch = use mylib.aio.fetch, awaited", "    mylib.other = no"],
+        "+CCL209",
+    ),
+    "allowed-blocking-calls": (
+        "import os.path\n\n\nasync def handler():\n    return os.path.exists('x')\n",
+        ["--conclint-allowed-blocking-calls", "os.path.exists"],
+        ["conclint-allowed-blocking-calls = os.path.exists, os.path.isdir"],
+        "-CCL204",
+    ),
+    "server": (ROUTE, ["--conclint-server", "prefork"], ["conclint-server = prefork"], "+CCL303"),
+    "workers": (ROUTE, ["--conclint-server", "prefork", "--conclint-workers", "1"], ["conclint-server = prefork", "conclint-workers = 1"], "-CCL303"),
+    "preload-app": (
+        PRELOADED,
+        ["--conclint-server=prefork", "--conclint-workers=2", "--conclint-preload-app"],
+        ["conclint-server = prefork", "conclint-workers = 2", "conclint-preload-app = true"],
+        "+CCL304",
+    ),
+    "await-parameter-attributes": (
+        "import asyncio\n\n\nasync def withdraw(account, amount):\n    balance = account.balance\n    await asyncio.sleep(0)\n    account.balance = balance - amount\n",
+        ["--conclint-await-parameter-attributes"],
+        ["conclint-await-parameter-attributes = True"],
+        "+CCL111",
+    ),
+}
+CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")
+
+
+def test_every_rule_setting_is_a_flake8_option_with_a_test():
+    skipped = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "respect-gitignore"}
+    assert {s.key for s in RULE_SETTINGS} == {s.key for s in SETTINGS} - skipped == set(OPTION_CASES)
+    help_text = flake8("--help", cwd=".").stdout
+    for setting in RULE_SETTINGS:
+        assert f"--conclint-{setting.key}" in help_text
+
+
+@pytest.mark.parametrize("key", sorted(OPTION_CASES))
+def test_a_rule_setting_works_from_the_command_line_and_from_flake8_config(project, key):
+    source, options, config_lines, effect = OPTION_CASES[key]
+    write(project, {"m.py": source})
+    codes = lambda result: {code for *_, code in found(result.stdout)}  # noqa: E731
+    without = codes(flake8("--select", "CCL", "m.py", cwd=project))
+    on_command_line = codes(flake8("--select", "CCL", *options, "m.py", cwd=project))
+    config = CONFIG_FILES[sorted(OPTION_CASES).index(key) % len(CONFIG_FILES)]
+    write(project, {config: "[flake8]\n" + "\n".join(config_lines) + "\n"})
+    from_config = codes(flake8("--select", "CCL", "m.py", cwd=project))
+    code = effect[1:]
+    assert (code in without, code in on_command_line) == ((False, True) if effect[0] == "+" else (True, False))
+    assert from_config == on_command_line, config
+
+
+def test_tool_conclint_applies_and_flake8_options_override_it(project):
+    write(project, {"pyproject.toml": '[tool.conclint]\nserver = "prefork"\nworkers = 4\n', "m.py": ROUTE})
+    codes = lambda *args: {code for *_, code in found(flake8("--select", "CCL", *args, "m.py", cwd=project).stdout)}  # noqa: E731
+    assert codes() == {"CCL101", "CCL303"}
+    assert codes("--conclint-workers", "1") == {"CCL101"}
+    write(project, {"tox.ini": "[flake8]\nconclint-server = threaded\n"})
+    assert codes() == {"CCL101"}
+
+
+def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_path):
+    """blocking/configured keeps its settings in [tool.conclint]; the same in [flake8] gives the same."""
+    case = FIXTURES / "blocking" / "configured"
+    expected = found(run_cli("check", "-q", ".", cwd=case).stdout)
+    copy = write(tmp_path, {p.name: p.read_text(encoding="utf-8") for p in case.glob("*.py")})
+    bare = found(flake8("--select", "CCL", ".", cwd=copy).stdout)
+    write(copy, {".flake8": (
+        "[flake8]\n"
+        "conclint-blocking-calls =\n    mylib.fetch = use mylib.aio.fetch\n    mylib.Client.download = use mylib.aio.Client.download\n"
+        "conclint-allowed-blocking-calls = os.path.exists, pathlib.Path.exists, requests.Session.get\n"
+    )})
+    assert bare != expected
+    assert found(flake8("--select", "CCL", ".", cwd=copy).stdout) == expected
+
+
+@pytest.mark.parametrize(
+    "args, config, message",
+    [
+        (["--conclint-server", "forking"], "", "--conclint-server must be prefork, threaded or evented, not 'forking'"),
+        ([], "[flake8]\nconclint-blocking-calls = mylib.fetch\n", "--conclint-blocking-calls: expected 'name = advice', not 'mylib.fetch'"),
+        ([], "[tool.conclint]\nworkers = \"four\"\n", "'workers' in [tool.conclint] must be a whole number"),
+    ],
+)
+def test_a_bad_setting_is_a_one_line_error(project, args, config, message):
+    write(project, {"m.py": "x = 1\n", "setup.cfg" if config.startswith("[flake8]") else "pyproject.toml": config or "[tool.conclint]\n"})
+    result = flake8("--select", "CCL", *args, "m.py", cwd=project)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
