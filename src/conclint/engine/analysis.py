@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import traceback
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional, Pattern
 
+from conclint.engine.demand import wanted
 from conclint.engine.findings import Finding, Span
-from conclint.engine.parsing import ParseFailure, parse_source
+from conclint.engine.modules import module_name_for
+from conclint.engine.parsing import ParseFailure, parse_source, syntax_failure
 from conclint.engine.selection import NoqaMap, parse_noqa
 from conclint.engine.source import SourceError, read_source
 from conclint.model.collector import collect_facts
@@ -25,28 +27,18 @@ class FileResult:
     findings: List[Finding] = field(default_factory=list)  # CCL001/CCL002
     noqa: NoqaMap = field(default_factory=dict)
     internal_error: Optional[str] = None
+    light: bool = False  # only syntax-checked: nothing in it asked for a full analysis (yet)
 
 
-def module_name_for(path: str) -> Tuple[str, bool]:
-    """Dotted module name from the package folders (those with ``__init__.py``) above ``path``."""
-    directory, filename = os.path.split(os.path.abspath(path))
-    stem = filename[:-3] if filename.endswith(".py") else filename
-    is_package = stem == "__init__"
-    parts = [] if is_package else [stem]
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
-        directory, package = os.path.split(directory)
-        parts.append(package)
-        if not package:
-            break
-    parts.reverse()
-    return ".".join(p for p in parts if p), is_package
+def analyse_file(path: str, triggers: Optional[Pattern[str]] = None) -> FileResult:
+    """Never raises: every failure becomes a finding or an internal error for this file.
 
-
-def analyse_file(path: str) -> FileResult:
-    """Never raises: every failure becomes a finding or an internal error for this file."""
+    With ``triggers``, a file whose text has none of them is only checked for syntax
+    (``FileResult.light``): the run analyses it in full later if other code reaches it.
+    """
     result = FileResult(path)
     try:
-        _analyse_into(result)
+        _analyse_into(result, triggers)
     except RecursionError:
         result.facts = None
         result.findings.append(Finding("CCL001", "too deeply nested to analyse", path, Span.point(1, 1)))
@@ -57,7 +49,7 @@ def analyse_file(path: str) -> FileResult:
     return result
 
 
-def _analyse_into(result: FileResult) -> None:
+def _analyse_into(result: FileResult, triggers: Optional[Pattern[str]]) -> None:
     path = result.path
     source = read_source(path)
     if isinstance(source, SourceError):
@@ -67,6 +59,12 @@ def _analyse_into(result: FileResult) -> None:
     fail_on = os.environ.get(FAIL_ON_ENV)
     if fail_on and fail_on in path:
         raise RuntimeError(f"{FAIL_ON_ENV} asked this file to fail")
+    if not wanted(path, source.text, triggers):
+        failure = syntax_failure(source.text)
+        result.light = failure is None
+        if failure is not None:
+            result.findings.append(Finding("CCL001", failure.message, path, Span.point(failure.row, failure.col)))
+        return
     module = parse_source(source.text)
     if isinstance(module, ParseFailure):
         result.findings.append(Finding("CCL001", module.message, path, Span.point(module.row, module.col)))

@@ -51,6 +51,16 @@ def parse_source(text: str) -> Union[cst.Module, ParseFailure]:
         return ParseFailure(f"libcst cannot parse this file: {type(exc).__name__}: {exc}", 1, 1)
 
 
+def syntax_failure(text: str) -> Optional[ParseFailure]:
+    """Only the syntax check, for a file not analysed in full: CPython's verdict, with
+    libcst asked only when CPython rejects the file (it may be newer syntax than ours)."""
+    refused, error = _cpython_verdict(text)
+    if refused is not None or error is None:
+        return refused
+    parsed = parse_source(text)
+    return parsed if isinstance(parsed, ParseFailure) else None
+
+
 def _cpython_verdict(text: str) -> Tuple[Optional[ParseFailure], Optional[ParseFailure]]:
     """(refusal, syntax error) from CPython's parser.
 

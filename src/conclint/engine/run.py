@@ -6,10 +6,12 @@ import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Pattern, Sequence
 
 from conclint.engine.analysis import FileResult, analyse_file
+from conclint.engine.demand import reached_paths, trigger_pattern
 from conclint.engine.discovery import discover
+from conclint.engine.modules import ModuleIndex
 from conclint.engine.findings import Finding
 from conclint.engine.parsing import run_with_deep_stack
 from conclint.engine.project import Project
@@ -26,19 +28,34 @@ class RunResult:
     internal_errors: Dict[str, str] = field(default_factory=dict)  # path -> one-line description
 
 
-def _analyse_batch(paths: Sequence[str]) -> List[FileResult]:
-    return run_with_deep_stack(lambda: [analyse_file(path) for path in paths])
+def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None) -> List[FileResult]:
+    return run_with_deep_stack(lambda: [analyse_file(path, triggers) for path in paths])
 
 
-def analyse_files(paths: Sequence[str], jobs: int = 1) -> List[FileResult]:
+def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None) -> List[FileResult]:
     """Per-file results in the order of ``paths``, whatever ``jobs`` is."""
     if jobs <= 1 or len(paths) < 2:
-        return _analyse_batch(paths)
+        return _analyse_batch(paths, triggers)
     chunks = [paths[i::jobs] for i in range(jobs)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        batches = list(pool.map(_analyse_batch, chunks))
+        batches = list(pool.map(_analyse_batch, chunks, [triggers] * len(chunks)))
     by_path = {result.path: result for batch in batches for result in batch}
     return [by_path[path] for path in paths]
+
+
+def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1) -> List[FileResult]:
+    """Analyse what can matter (see engine/demand.py): the files that hold entry points or
+    hazards, then, round by round, the files their facts reach."""
+    results = {r.path: r for r in analyse_files(files, jobs, trigger_pattern(settings))}
+    index = ModuleIndex(files)
+    while True:
+        done = {path for path, result in results.items() if not result.light}
+        analysed = [r.facts for r in results.values() if r.facts is not None]
+        pending = [path for path in reached_paths(analysed, index, done) if path in results]
+        if not pending:
+            return [results[path] for path in files]
+        for result in analyse_files(pending, jobs):
+            results[result.path] = result
 
 
 def _apply_rules(project: Project, rules: Sequence[Rule], outcome: RunResult) -> List[Finding]:
@@ -74,7 +91,7 @@ def raw_findings(results: Sequence[FileResult], settings: Settings, folders: Seq
 
 def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
     files = discover(paths or ["."], settings)
-    results = analyse_files(files, jobs)
+    results = analyse_project(files, settings, jobs)
     outcome = RunResult(files_checked=len(files))
     select = [*settings.select, *settings.extend_select]
     folders = [path for path in (paths or ["."]) if os.path.isdir(path)]

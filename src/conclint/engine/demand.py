@@ -1,0 +1,77 @@
+"""Demand-driven analysis: parse in full only the files that can matter.
+
+A cheap text scan finds the files that can hold an entry point or a hazard (async
+code, threads, executors, processes, fork, loop callbacks, locks, web handlers); those
+are analysed in full. Other files only get a syntax check, unless the facts already
+gathered reach into them (a helper a coroutine calls, a base class, an imported
+global): then they are analysed too, until nothing new is reached.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterator, List, Optional, Pattern, Sequence, Set
+
+from conclint.engine.deployment import GUNICORN_CONFIGS
+from conclint.engine.modules import ModuleIndex
+from conclint.model.facts import ModuleFacts
+
+_TRIGGERS = (
+    r"async|await|Thread|thread|Timer|Executor|Pool|Process|fork|call_soon|call_later|call_at|add_reader|add_writer"
+    r"|add_done_callback|Protocol|[Ll]ock|[Mm]utex|Semaphore|Condition|_cv\b|_cond\b|synchronized|acquire"
+    r"|route|start_response|environ|FastAPI|APIRouter|add_get|add_post|add_route|Route\(|RouteTableDef|socketserver"
+)
+ALWAYS_ANALYSED = frozenset({"views.py", *GUNICORN_CONFIGS})
+
+
+def trigger_pattern(settings) -> Pattern[str]:
+    """The words that make a file worth a full analysis, with the project's own entry names."""
+    extra = [re.escape(name.rsplit(".", 1)[-1]) for name in (*settings.thread_entry_decorators, *settings.thread_entry_calls)]
+    return re.compile("|".join([_TRIGGERS, *extra]))
+
+
+def wanted(path: str, text: str, triggers: Optional[Pattern[str]]) -> bool:
+    return triggers is None or os.path.basename(path) in ALWAYS_ANALYSED or triggers.search(text) is not None
+
+
+def referenced_names(facts: ModuleFacts) -> Iterator[str]:
+    """Every qualified name through which this module's code can reach another module."""
+    for call in facts.calls:
+        yield from (n for n in (call.callee, call.receiver_type, call.receiver_object) if n)
+        for ref in (*call.args, *call.kwargs.values()):
+            if ref is not None:
+                yield from (n for n in (ref.target, ref.receiver_type) if n)
+    for info in facts.classes.values():
+        yield from info.bases
+        yield from info.attribute_types.values()
+    for info in facts.functions.values():
+        yield from (n for n in info.decorator_receivers if n)
+    yield from facts.global_types.values()
+    for state in facts.state.values():
+        for access in (*state.reads, *state.writes):
+            if access.key.startswith("global:"):
+                yield access.key[len("global:"):]
+
+
+def reached_paths(analysed: Sequence[ModuleFacts], index: ModuleIndex, done: Set[str]) -> List[str]:
+    """Files not analysed yet that the analysed modules reach, following re-exports
+    (``from .storage import read_blob`` in an analysed ``__init__``) a few hops."""
+    by_module = {facts.module: facts for facts in analysed}
+    found: Set[str] = set()
+    for facts in analysed:
+        for name in set(referenced_names(facts)):
+            for _ in range(8):
+                module, rest = index.split(name)
+                if module is None:
+                    break
+                path = index.path_of[module]
+                if path not in done:
+                    found.add(path)
+                    break
+                head, _, tail = rest.partition(".")
+                target = by_module.get(module)
+                if target is None or head not in target.module_imports:
+                    break
+                name = target.module_imports[head] + (f".{tail}" if tail else "")
+    return sorted(found)
