@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -12,6 +14,7 @@ from typing import Dict, List, Set, Tuple
 
 import pytest
 
+from conclint.adapters import cli
 from conclint.adapters.flake8_plugin import RULE_SETTINGS, _analyses
 from conclint.engine.settings import SETTINGS, load_settings
 
@@ -55,51 +58,71 @@ def project(tmp_path: Path) -> Path:
 # ---- the same findings as `conclint check` on every fixture ---------------------------------
 
 
-def _runs() -> List[Tuple[Path, List[str]]]:
-    """(cwd, paths): each package case alone, in its own folder (so its pyproject.toml applies);
-    the single-file cases of a group together (none imports another)."""
-    runs = [(case, ["."]) for case in CASES if case.is_dir()]
-    groups: Dict[Path, List[str]] = {}
-    for case in CASES:
-        if case.is_file():
-            groups.setdefault(case.parent, []).append(case.name)
-    return runs + sorted(groups.items())
+def _where(case: Path) -> Tuple[Path, str]:
+    """Run in the case's own folder (so a pyproject.toml there applies), a package as `.`."""
+    return (case, ".") if case.is_dir() else (case.parent, case.name)
+
+
+def check_in_process(path: str, cwd: Path) -> Found:
+    """`conclint check -q PATH` run in ``cwd`` through the CLI's own `main()`, without a process
+    start per case (the other tests run the console script)."""
+    out, err, before = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            cli.main(["check", "-q", path])
+    finally:
+        os.chdir(before)
+    assert err.getvalue() == "", err.getvalue()
+    return found(out.getvalue())
 
 
 @pytest.fixture(scope="module")
 def both_tools() -> Dict[Path, Tuple[Found, Found]]:
-    """cwd -> (flake8's findings, conclint check's), the runs made side by side to save time."""
+    """case -> (flake8's findings, conclint check's).
 
-    def one(run):
+    `conclint check` runs on each case alone: given several unrelated files it analyses them
+    as one program. flake8 runs once per package case and once per group of single-file cases
+    (the plugin analyses each file with the modules linked to it by imports, and these import
+    none of each other), in subprocesses side by side while the checks run here.
+    """
+    groups: Dict[Path, List[str]] = {}
+    for case in CASES:
+        if case.is_file():
+            groups.setdefault(case.parent, []).append(case.name)
+    flake8_runs = [(case, ["."]) for case in CASES if case.is_dir()] + sorted(groups.items())
+
+    def by_flake8(run):
         cwd, paths = run
-        by_flake8 = flake8("--isolated", "--select", "CCL,E999", *paths, cwd=cwd)
-        by_check = run_cli("check", "-q", *paths, cwd=cwd)
-        assert by_flake8.stderr == "" and by_check.stderr == "", (by_flake8.stderr, by_check.stderr)
-        return cwd, (found(by_flake8.stdout), found(by_check.stdout))
+        result = flake8("--isolated", "--select", "CCL,E999", *paths, cwd=cwd)
+        assert result.stderr == "", result.stderr
+        return cwd, found(result.stdout)
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return dict(pool.map(one, _runs()))
+        pending = pool.map(by_flake8, flake8_runs)
+        check_found = {case: check_in_process(_where(case)[1], _where(case)[0]) for case in CASES}
+        flake8_found = dict(pending)
+    outcome = {}
+    for case in CASES:
+        cwd, path = _where(case)
+        mine = (lambda f: True) if case.is_dir() else (lambda f: f[0] == path)  # noqa: E731
+        outcome[case] = ({f for f in flake8_found[cwd] if mine(f)}, check_found[case])
+    return outcome
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.relative_to(FIXTURES).as_posix() for c in CASES])
 def test_flake8_reports_what_conclint_check_reports(case: Path, both_tools):
-    by_flake8, by_check = both_tools[case if case.is_dir() else case.parent]
-    if case.is_file():
-        by_flake8 = {f for f in by_flake8 if f[0] == case.name}
-        by_check = {f for f in by_check if f[0] == case.name}
+    by_flake8, by_check = both_tools[case]
     # flake8 does not run plugins on a file that does not parse: it says E999, we say CCL001
     by_flake8 = {f for f in by_flake8 if f[3] != "E999"}
     by_check = {f for f in by_check if f[3] != "CCL001"}
     assert by_flake8 == by_check, f"flake8 only: {sorted(by_flake8 - by_check)}\ncheck only: {sorted(by_check - by_flake8)}"
-    if case.is_dir():
-        assert by_check, "a package case without findings compares nothing"
 
 
 def test_a_syntax_error_is_flake8s_E999_on_the_row_of_our_CCL001(both_tools):
-    case = FIXTURES / "input" / "syntax_error.py"
-    by_flake8, by_check = both_tools[case.parent]
-    assert {(row, code) for path, row, _, code in by_flake8 if path == case.name} == {(1, "E999")}
-    assert {(row, code) for path, row, _, code in by_check if path == case.name} == {(1, "CCL001")}
+    by_flake8, by_check = both_tools[FIXTURES / "input" / "syntax_error.py"]
+    assert {(row, code) for _, row, _, code in by_flake8} == {(1, "E999")}
+    assert {(row, code) for _, row, _, code in by_check} == {(1, "CCL001")}
 
 
 # ---- one file at a time: the modules linked to it by imports are analysed too -------------------
@@ -173,7 +196,8 @@ def test_flake8_selects_and_honours_noqa(project, args, expected):
 
 ROUTE = 'from flask import Flask\n\napp = Flask(__name__)\nhits = {}\n\n\n@app.route("/<page>")\ndef hit(page):\n    hits[page] = hits.get(page, 0) + 1\n'
 PRELOADED = 'import redis\nfrom flask import Flask\n\napp = Flask(__name__)\ncache = redis.Redis()\n\n\n@app.route("/<key>")\ndef get(key):\n    return cache.get(key)\n'
-# setting -> (source, command-line options, [flake8] config lines, the code they bring (+) or silence (-))
+# setting -> (source, command-line options, [flake8] config lines, the code they bring (+) or silence (-));
+# options before "|" are given in every run
 OPTION_CASES = {
     "thread-entry-decorators": (
         "from myapp.tasks import background\n\ncount = 0\n\n\n@background\ndef bump():\n    global count\n    count += 1\n",
@@ -200,7 +224,7 @@ OPTION_CASES = {
         "-CCL204",
     ),
     "server": (ROUTE, ["--conclint-server", "prefork"], ["conclint-server = prefork"], "+CCL303"),
-    "workers": (ROUTE, ["--conclint-server", "prefork", "--conclint-workers", "1"], ["conclint-server = prefork", "conclint-workers = 1"], "-CCL303"),
+    "workers": (ROUTE, ["--conclint-server=prefork", "|", "--conclint-workers", "1"], ["conclint-workers = 1"], "-CCL303"),
     "preload-app": (
         PRELOADED,
         ["--conclint-server=prefork", "--conclint-workers=2", "--conclint-preload-app"],
@@ -228,13 +252,14 @@ def test_every_rule_setting_is_a_flake8_option_with_a_test():
 @pytest.mark.parametrize("key", sorted(OPTION_CASES))
 def test_a_rule_setting_works_from_the_command_line_and_from_flake8_config(project, key):
     source, options, config_lines, effect = OPTION_CASES[key]
+    base, options = (options[: options.index("|")], options[options.index("|") + 1 :]) if "|" in options else ([], options)
     write(project, {"m.py": source})
     codes = lambda result: {code for *_, code in found(result.stdout)}  # noqa: E731
-    without = codes(flake8("--select", "CCL", "m.py", cwd=project))
-    on_command_line = codes(flake8("--select", "CCL", *options, "m.py", cwd=project))
+    without = codes(flake8("--select", "CCL", *base, "m.py", cwd=project))
+    on_command_line = codes(flake8("--select", "CCL", *base, *options, "m.py", cwd=project))
     config = CONFIG_FILES[sorted(OPTION_CASES).index(key) % len(CONFIG_FILES)]
     write(project, {config: "[flake8]\n" + "\n".join(config_lines) + "\n"})
-    from_config = codes(flake8("--select", "CCL", "m.py", cwd=project))
+    from_config = codes(flake8("--select", "CCL", *base, "m.py", cwd=project))
     code = effect[1:]
     assert (code in without, code in on_command_line) == ((False, True) if effect[0] == "+" else (True, False))
     assert from_config == on_command_line, config
