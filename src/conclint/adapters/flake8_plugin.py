@@ -23,10 +23,11 @@ from collections import defaultdict
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from conclint import __version__
-from conclint.engine.analysis import FileResult, analyse_file, module_name_for
+from conclint.engine.analysis import FileResult, analyse_file
 from conclint.engine.deployment import GUNICORN_CONFIGS
 from conclint.engine.discovery import discover
 from conclint.engine.findings import Finding
+from conclint.engine.modules import module_name_for
 from conclint.engine.parsing import ParseFailure, parse_source, run_with_deep_stack
 from conclint.engine.run import RunResult, raw_findings
 from conclint.engine.settings import SETTINGS, ConfigError, SettingDef, Settings, load_settings
