@@ -33,8 +33,9 @@ from conclint.engine.run import RunResult, raw_findings
 from conclint.engine.settings import SETTINGS, ConfigError, SettingDef, Settings, load_settings
 from conclint.model.collector import collect_facts
 
-# Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude).
-NOT_OPTIONS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "respect-gitignore"}
+# Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
+# the cache is `conclint check`'s (the plugin keeps its analyses in memory for one flake8 run).
+NOT_OPTIONS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "respect-gitignore", "cache-dir"}
 RULE_SETTINGS: Tuple[SettingDef, ...] = tuple(s for s in SETTINGS if s.key not in NOT_OPTIONS)
 
 
