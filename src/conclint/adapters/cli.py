@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from conclint import __version__
 from conclint.adapters.output import FORMATTERS, format_statistics
+from conclint.engine.cache import CACHE_DIR_NAME
 from conclint.engine.fixes import apply_edits, edits_by_path, unified_diff
 from conclint.engine.run import run
 from conclint.engine.settings import ConfigError, check_codes, load_settings
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", metavar="PATH", help="a pyproject.toml (or conclint TOML) to read settings from")
     check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    check.add_argument("--cache-dir", metavar="PATH", help="where to keep the cache (default: .conclint_cache beside the configuration)")
     check.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="processes to analyse files with")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not record")
@@ -144,12 +146,13 @@ def _check(args: argparse.Namespace) -> int:
     if args.no_respect_gitignore:
         settings.respect_gitignore = False
 
-    result = run(args.paths, settings, jobs=args.jobs)
+    cache_dir = None if args.no_cache else (args.cache_dir or settings.cache_dir or os.path.join(settings.root, CACHE_DIR_NAME))
+    result = run(args.paths, settings, jobs=args.jobs, cache_dir=cache_dir)
     cwd = os.getcwd()
     if args.diff:
         return _print_diff(result.findings, cwd)
     if args.fix and _apply_fixes(result.findings):
-        result = run(args.paths, settings, jobs=args.jobs)
+        result = run(args.paths, settings, jobs=args.jobs, cache_dir=cache_dir)
     if args.write_baseline:
         from conclint.engine.baseline import write_baseline
 

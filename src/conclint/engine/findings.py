@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    """A source range: 1-based rows and 1-based columns, end exclusive (as ruff reports them)."""
+class Span(NamedTuple):
+    """A source range: 1-based rows and 1-based columns, end exclusive (as ruff reports them).
+
+    A tuple: facts hold hundreds of thousands of them, and tuples pickle (and cache) fast.
+    """
 
     row: int
     col: int

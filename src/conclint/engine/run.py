@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Pattern, Sequence
 
-from conclint.engine.analysis import FileResult, analyse_file
+from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file
+from conclint.engine.cache import Cache, digest
+from conclint.engine.deployment import COMMAND_FILES, GUNICORN_CONFIGS
 from conclint.engine.demand import reached_paths, trigger_pattern
 from conclint.engine.discovery import discover
 from conclint.engine.modules import ModuleIndex
@@ -43,10 +46,26 @@ def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Patter
     return [by_path[path] for path in paths]
 
 
-def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1) -> List[FileResult]:
+def _cached_analysis(paths: Sequence[str], jobs: int, triggers, cache: Optional[Cache], contents) -> List[FileResult]:
+    """analyse_files(), reusing the cached result of every file whose bytes did not change."""
+    if cache is None:
+        return analyse_files(paths, jobs, triggers)
+    pattern = triggers.pattern if triggers is not None else None
+    keys = {path: digest(path, pattern, contents[path]) for path in paths if contents.get(path) is not None}
+    found = {path: cache.load("files", key) for path, key in keys.items()}
+    missing = [path for path in paths if found.get(path) is None]
+    for result in analyse_files(missing, jobs, triggers) if missing else ():
+        found[result.path] = result
+        if result.path in keys and result.internal_error is None:
+            cache.store("files", keys[result.path], result)
+    return [found[path] for path in paths]
+
+
+def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None) -> List[FileResult]:
     """Analyse what can matter (see engine/demand.py): the files that hold entry points or
     hazards, then, round by round, the files their facts reach."""
-    results = {r.path: r for r in analyse_files(files, jobs, trigger_pattern(settings))}
+    contents = contents if contents is not None else {}
+    results = {r.path: r for r in _cached_analysis(files, jobs, trigger_pattern(settings), cache, contents)}
     index = ModuleIndex(files)
     while True:
         done = {path for path, result in results.items() if not result.light}
@@ -54,8 +73,28 @@ def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1) -> 
         pending = [path for path in reached_paths(analysed, index, done) if path in results]
         if not pending:
             return [results[path] for path in files]
-        for result in analyse_files(pending, jobs):
+        for result in _cached_analysis(pending, jobs, None, cache, contents):
             results[result.path] = result
+
+
+def _read_bytes(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _run_key(paths: Sequence[str], files: Sequence[str], contents, settings: Settings, folders: Sequence[str]) -> str:
+    """Everything a run's findings depend on: the files and their bytes, the settings, the
+    deployment files beside them (prefork evidence), the working directory (messages)."""
+    deployment = []
+    for folder in {os.path.abspath(settings.root), *map(os.path.abspath, folders)}:
+        for name in (*GUNICORN_CONFIGS, *COMMAND_FILES):
+            candidate = os.path.join(folder, name)
+            deployment.append((candidate, _read_bytes(candidate)))
+    files_digest = digest(*[(path, hashlib.sha256(contents[path] or b"").hexdigest()) for path in files])
+    return digest(os.getcwd(), list(paths), files_digest, repr(settings), sorted(deployment, key=lambda d: d[0]))
 
 
 def _apply_rules(project: Project, rules: Sequence[Rule], outcome: RunResult) -> List[Finding]:
@@ -89,12 +128,28 @@ def raw_findings(results: Sequence[FileResult], settings: Settings, folders: Seq
     return raw
 
 
-def run(paths: Sequence[str], settings: Settings, jobs: int = 1) -> RunResult:
+def run(paths: Sequence[str], settings: Settings, jobs: int = 1, cache_dir: Optional[str] = None) -> RunResult:
+    """Check ``paths``. With ``cache_dir``, reuse what earlier runs computed (see engine/cache.py)."""
     files = discover(paths or ["."], settings)
-    results = analyse_project(files, settings, jobs)
-    outcome = RunResult(files_checked=len(files))
-    select = [*settings.select, *settings.extend_select]
     folders = [path for path in (paths or ["."]) if os.path.isdir(path)]
+    cache = Cache(cache_dir) if cache_dir and not os.environ.get(FAIL_ON_ENV) else None
+    contents = {path: _read_bytes(path) for path in files} if cache else {}
+    run_key = _run_key(paths, files, contents, settings, folders) if cache else None
+    if cache is not None:
+        previous = cache.load("runs", run_key)
+        if isinstance(previous, RunResult):
+            return previous
+    results = analyse_project(files, settings, jobs, cache, contents)
+    outcome = run_rules(results, settings, folders, len(files))
+    if cache is not None and not outcome.internal_errors:
+        cache.store("runs", run_key, outcome)
+    return outcome
+
+
+def run_rules(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], files_checked: int) -> RunResult:
+    """The rules over analysed files, then selection, per-file ignores and ``# noqa``."""
+    outcome = RunResult(files_checked=files_checked)
+    select = [*settings.select, *settings.extend_select]
     raw = raw_findings(results, settings, folders, outcome)
     noqa_by_path = {r.path: r.noqa for r in results}
     per_file = PerFileIgnores(settings.per_file_ignores, settings.root)

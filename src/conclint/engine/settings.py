@@ -38,6 +38,7 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("extend-exclude", "globs", [], "Patterns excluded on top of `exclude`."),
     SettingDef("per-file-ignores", "table-of-codes", {}, "A table of pattern = [codes] ignored in matching files."),
     SettingDef("respect-gitignore", "bool", True, "Skip files that `.gitignore` files ignore."),
+    SettingDef("cache-dir", "path", "", "Where to keep the cache (default: `.conclint_cache` beside the configuration); `--no-cache` turns it off."),
     SettingDef("thread-entry-decorators", "names", [], "Qualified names of decorators whose function runs in a thread (`myapp.tasks.background`)."),
     SettingDef("thread-entry-calls", "names", [], "Qualified names of calls that run their first argument in a thread (`myapp.spawn`)."),
     SettingDef("blocking-calls", "table-of-text", {}, "Extra blocking APIs for CCL209: qualified name = advice (`\"mylib.fetch\" = \"use mylib.aio.fetch\"`)."),
@@ -59,6 +60,7 @@ class Settings:
     extend_exclude: List[str] = field(default_factory=list)
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     respect_gitignore: bool = True
+    cache_dir: str = ""
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
     await_parameter_attributes: bool = False
@@ -143,6 +145,10 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
         if setting.kind == "codes":
             check_codes(value, f"{path}: '{setting.key}'")
         return list(value)
+    if setting.kind == "path":
+        if not isinstance(value, str):
+            raise bad("a path")
+        return os.path.join(os.path.dirname(os.path.abspath(path)), value) if value else value
     if setting.kind == "server":
         if value not in ("prefork", "threaded", "evented", ""):
             raise ConfigError(f"{path}: 'server' in [tool.conclint] must be \"prefork\", \"threaded\" or \"evented\", not {value!r}")
