@@ -105,8 +105,8 @@ def both_tools() -> Dict[Path, Tuple[Found, Found]]:
     outcome = {}
     for case in CASES:
         cwd, path = _where(case)
-        mine = (lambda f: True) if case.is_dir() else (lambda f: f[0] == path)  # noqa: E731
-        outcome[case] = ({f for f in flake8_found[cwd] if mine(f)}, check_found[case])
+        by_flake8 = flake8_found[cwd] if case.is_dir() else {f for f in flake8_found[cwd] if f[0] == path}
+        outcome[case] = (by_flake8, check_found[case])
     return outcome
 
 
@@ -196,8 +196,7 @@ def test_flake8_selects_and_honours_noqa(project, args, expected):
 
 ROUTE = 'from flask import Flask\n\napp = Flask(__name__)\nhits = {}\n\n\n@app.route("/<page>")\ndef hit(page):\n    hits[page] = hits.get(page, 0) + 1\n'
 PRELOADED = 'import redis\nfrom flask import Flask\n\napp = Flask(__name__)\ncache = redis.Redis()\n\n\n@app.route("/<key>")\ndef get(key):\n    return cache.get(key)\n'
-# setting -> (source, command-line options, [flake8] config lines, the code they bring (+) or silence (-));
-# options before "|" are given in every run
+# setting -> (source, command-line options, [flake8] config lines, the code they bring (+) or silence (-))
 OPTION_CASES = {
     "thread-entry-decorators": (
         "from myapp.tasks import background\n\ncount = 0\n\n\n@background\ndef bump():\n    global count\n    count += 1\n",
@@ -224,7 +223,7 @@ OPTION_CASES = {
         "-CCL204",
     ),
     "server": (ROUTE, ["--conclint-server", "prefork"], ["conclint-server = prefork"], "+CCL303"),
-    "workers": (ROUTE, ["--conclint-server=prefork", "|", "--conclint-workers", "1"], ["conclint-workers = 1"], "-CCL303"),
+    "workers": (ROUTE, ["--conclint-workers", "1"], ["conclint-workers = 1"], "-CCL303"),
     "preload-app": (
         PRELOADED,
         ["--conclint-server=prefork", "--conclint-workers=2", "--conclint-preload-app"],
@@ -238,6 +237,7 @@ OPTION_CASES = {
         "+CCL111",
     ),
 }
+BASE_OPTIONS = {"workers": ["--conclint-server=prefork"]}  # given in every run of that case
 CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")
 
 
@@ -252,14 +252,17 @@ def test_every_rule_setting_is_a_flake8_option_with_a_test():
 @pytest.mark.parametrize("key", sorted(OPTION_CASES))
 def test_a_rule_setting_works_from_the_command_line_and_from_flake8_config(project, key):
     source, options, config_lines, effect = OPTION_CASES[key]
-    base, options = (options[: options.index("|")], options[options.index("|") + 1 :]) if "|" in options else ([], options)
+    base = BASE_OPTIONS.get(key, [])
     write(project, {"m.py": source})
-    codes = lambda result: {code for *_, code in found(result.stdout)}  # noqa: E731
-    without = codes(flake8("--select", "CCL", *base, "m.py", cwd=project))
-    on_command_line = codes(flake8("--select", "CCL", *base, *options, "m.py", cwd=project))
+
+    def codes(*args: str) -> Set[str]:
+        return {code for *_, code in found(flake8("--select", "CCL", *base, *args, "m.py", cwd=project).stdout)}
+
+    without = codes()
+    on_command_line = codes(*options)
     config = CONFIG_FILES[sorted(OPTION_CASES).index(key) % len(CONFIG_FILES)]
     write(project, {config: "[flake8]\n" + "\n".join(config_lines) + "\n"})
-    from_config = codes(flake8("--select", "CCL", *base, "m.py", cwd=project))
+    from_config = codes()
     code = effect[1:]
     assert (code in without, code in on_command_line) == ((False, True) if effect[0] == "+" else (True, False))
     assert from_config == on_command_line, config
@@ -267,7 +270,10 @@ def test_a_rule_setting_works_from_the_command_line_and_from_flake8_config(proje
 
 def test_tool_conclint_applies_and_flake8_options_override_it(project):
     write(project, {"pyproject.toml": '[tool.conclint]\nserver = "prefork"\nworkers = 4\n', "m.py": ROUTE})
-    codes = lambda *args: {code for *_, code in found(flake8("--select", "CCL", *args, "m.py", cwd=project).stdout)}  # noqa: E731
+
+    def codes(*args: str) -> Set[str]:
+        return {code for *_, code in found(flake8("--select", "CCL", *args, "m.py", cwd=project).stdout)}
+
     assert codes() == {"CCL101", "CCL303"}
     assert codes("--conclint-workers", "1") == {"CCL101"}
     write(project, {"tox.ini": "[flake8]\nconclint-server = threaded\n"})

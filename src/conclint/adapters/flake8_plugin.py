@@ -136,21 +136,22 @@ def _analyses(settings: Settings) -> "_Analyses":
 
 
 class _Analyses:
-    """Each module analysed once; each group of linked modules checked once."""
+    """Each module analysed once, each package's importers found once, each group of linked modules checked once."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.results: Dict[str, FileResult] = {}
         self.imported: Dict[str, List[str]] = {}
+        self.neighbourhoods: Dict[str, Tuple[List[str], Dict[str, Set[str]]]] = {}
         self.checked: Dict[Tuple[FrozenSet[str], str], Tuple[Dict[str, List[Finding]], Dict[str, str]]] = {}
 
     def findings_in(self, path: str, text: Optional[str] = None) -> List[Finding]:
         if text is not None:  # the editor's buffer, read from stdin: it wins over the saved file
             self.results[path] = _analyse_text(path, text)
             self.imported.pop(path, None)
-        root, top = _package_root(path)
+        _, top = _package_root(path)
         folder = top or os.path.dirname(path)
-        unit = self._unit(path, self._neighbours(path, top))
+        unit = self._unit(path, folder, top is not None)
         key = (frozenset(unit), folder)
         if key not in self.checked:
             outcome = RunResult()
@@ -182,25 +183,30 @@ class _Analyses:
             self.imported[path] = sorted(found)
         return self.imported[path]
 
-    def _neighbours(self, path: str, top: Optional[str]) -> List[str]:
-        """The modules that may import ``path``: its top-level package, or its folder outside a package."""
-        if top is not None:
-            found = discover([top], self.settings)
-        else:
-            folder = os.path.dirname(path)
-            found = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".py")]
-        return sorted({path, *(p for p in found if os.path.isfile(p))})
+    def _neighbourhood(self, folder: str, is_package: bool) -> Tuple[List[str], Dict[str, Set[str]]]:
+        """(the modules that may import a file: its top-level package, or its folder outside a
+        package; module -> those of them that import it)."""
+        if folder not in self.neighbourhoods:
+            if is_package:
+                modules = discover([folder], self.settings)
+            else:
+                modules = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".py")]
+            modules = [m for m in modules if os.path.isfile(m)]
+            importers: Dict[str, Set[str]] = defaultdict(set)
+            for module in modules:
+                for target in self._imports(module):
+                    importers[target].add(module)
+            self.neighbourhoods[folder] = (modules, importers)
+        return self.neighbourhoods[folder]
 
-    def _unit(self, path: str, neighbours: List[str]) -> Set[str]:
-        """``path`` and every module linked to it by imports: forward anywhere, backward among ``neighbours``.
+    def _unit(self, path: str, folder: str, is_package: bool) -> Set[str]:
+        """``path`` and every module linked to it by imports: imported ones anywhere, importing
+        ones in its neighbourhood.
 
         Gunicorn configs come along too: they are prefork evidence without importing anything.
         """
-        importers: Dict[str, Set[str]] = defaultdict(set)
-        for module in neighbours:
-            for target in self._imports(module):
-                importers[target].add(module)
-        unit = {path, *(p for p in neighbours if os.path.basename(p) in GUNICORN_CONFIGS)}
+        modules, importers = self._neighbourhood(folder, is_package)
+        unit = {path, *(m for m in modules if os.path.basename(m) in GUNICORN_CONFIGS)}
         todo = list(unit)
         while todo:
             module = todo.pop()
