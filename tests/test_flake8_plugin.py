@@ -25,8 +25,10 @@ Found = Set[Tuple[str, int, int, str]]
 CASES = list(fixture_cases())
 
 
-def flake8(*args: str, cwd, stdin: str = "") -> subprocess.CompletedProcess:
+def flake8(*args: str, cwd, stdin: str = "", fail_on: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "CONCLINT_TEST_FAIL_ON"}
+    if fail_on:  # the engine's own switch to make the analysis of a file fail
+        env["CONCLINT_TEST_FAIL_ON"] = fail_on
     return subprocess.run(
         [sys.executable, "-m", "flake8", *args], cwd=str(cwd), input=stdin, capture_output=True, text=True, timeout=120, env=env
     )
@@ -308,3 +310,12 @@ def test_a_bad_setting_is_a_one_line_error(project, args, config, message):
     result = flake8("--select", "CCL", *args, "m.py", cwd=project)
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_an_internal_error_is_flake8s_plugin_failure_report_not_a_traceback(project):
+    write(project, {"m.py": SLEEPS})
+    result = flake8("--select", "CCL", "m.py", cwd=project, fail_on="m.py")
+    report = result.stdout + result.stderr  # flake8 prints it on stdout
+    assert result.returncode == 1
+    assert "failed during execution" in report and "conclint internal error in" in report, report
+    assert "Traceback" not in report, report

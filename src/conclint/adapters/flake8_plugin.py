@@ -54,8 +54,10 @@ class ConclintChecker:
     reads_stdin = False
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
-        self.filename = filename
-        self.lines = lines
+        # analysed here, not in run(): flake8 turns an exception raised here into its
+        # one-paragraph "plugin failed" report, but lets one from run() end in a traceback
+        text = "".join(lines) if self.reads_stdin else None
+        self.findings = _analyses(self.settings).findings_in(os.path.abspath(filename), text)
 
     @classmethod
     def add_options(cls, manager) -> None:
@@ -91,9 +93,7 @@ class ConclintChecker:
         cls.reads_stdin = "-" in (getattr(options, "filenames", None) or ())
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        path = os.path.abspath(self.filename)
-        text = "".join(self.lines) if self.reads_stdin else None
-        for finding in _analyses(self.settings).findings_in(path, text):
+        for finding in self.findings:
             # conclint columns are 1-based, flake8 wants a 0-based offset
             yield finding.span.row, finding.span.col - 1, f"{finding.code} {finding.message}", type(self)
 
