@@ -17,10 +17,14 @@ from conclint.engine.deployment import GUNICORN_CONFIGS
 from conclint.engine.modules import ModuleIndex
 from conclint.model.facts import ModuleFacts
 
+# What code that starts threads, tasks or processes, takes locks or serves requests
+# cannot be written without (imports, calls, keywords), rather than words a docstring uses.
 _TRIGGERS = (
-    r"async|await|Thread|thread|Timer|Executor|Pool|Process|fork|call_soon|call_later|call_at|add_reader|add_writer"
-    r"|add_done_callback|Protocol|[Ll]ock|[Mm]utex|Semaphore|Condition|_cv\b|_cond\b|synchronized|acquire"
-    r"|route|start_response|environ|FastAPI|APIRouter|add_get|add_post|add_route|Route\(|RouteTableDef|socketserver"
+    r"async\s+def|\bawait\b|threading|_thread\b|concurrent\.futures|Executor|to_thread|run_in_executor|socketserver"
+    r"|Threading|multiprocessing|\bfork\b|forkpty|register_at_fork|call_soon|call_later|call_at\(|add_reader|add_writer"
+    r"|add_done_callback|asyncio|\btrio\b|\banyio\b|Lock\(|Condition\(|Semaphore\(|\.acquire\(|synchronized"
+    r"|Protocol\)|\.route\(|start_response|FastAPI|APIRouter|add_get|add_post|add_route|Route\(|RouteTableDef"
+    r"|[Ff]lask|gunicorn|django|uvicorn|starlette|aiohttp"
 )
 ALWAYS_ANALYSED = frozenset({"views.py", *GUNICORN_CONFIGS})
 
@@ -35,32 +39,36 @@ def wanted(path: str, text: str, triggers: Optional[Pattern[str]]) -> bool:
     return triggers is None or os.path.basename(path) in ALWAYS_ANALYSED or triggers.search(text) is not None
 
 
-def referenced_names(facts: ModuleFacts) -> Iterator[str]:
-    """Every qualified name through which this module's code can reach another module."""
+def referenced_names(facts: ModuleFacts, running: Set[str]) -> Iterator[str]:
+    """The qualified names through which this module's code can reach code or state in
+    another module that matters: what functions running in a thread, the loop or a child
+    (``running``) call and touch, the bases of every class (a Thread subclass's base lives
+    elsewhere), and the objects decorators and globals are built from."""
     for call in facts.calls:
-        yield from (n for n in (call.callee, call.receiver_type, call.receiver_object) if n)
+        if call.function in running:
+            yield from (n for n in (call.callee, call.receiver_type, call.receiver_object) if n)
         for ref in (*call.args, *call.kwargs.values()):
             if ref is not None:
                 yield from (n for n in (ref.target, ref.receiver_type) if n)
     for info in facts.classes.values():
-        yield from info.bases
-        yield from info.attribute_types.values()
+        yield from (n for n in info.bases if n)
     for info in facts.functions.values():
         yield from (n for n in info.decorator_receivers if n)
-    yield from facts.global_types.values()
-    for state in facts.state.values():
-        for access in (*state.reads, *state.writes):
-            if access.key.startswith("global:"):
-                yield access.key[len("global:"):]
+    yield from (n for n in facts.global_types.values() if n)
+    for function, state in facts.state.items():
+        if function in running:
+            for access in (*state.reads, *state.writes):
+                if access.key.startswith("global:"):
+                    yield access.key[len("global:"):]
 
 
-def reached_paths(analysed: Sequence[ModuleFacts], index: ModuleIndex, done: Set[str]) -> List[str]:
+def reached_paths(analysed: Sequence[ModuleFacts], index: ModuleIndex, done: Set[str], running: Set[str]) -> List[str]:
     """Files not analysed yet that the analysed modules reach, following re-exports
     (``from .storage import read_blob`` in an analysed ``__init__``) a few hops."""
     by_module = {facts.module: facts for facts in analysed}
     found: Set[str] = set()
     for facts in analysed:
-        for name in set(referenced_names(facts)):
+        for name in set(referenced_names(facts, running)):
             for _ in range(8):
                 module, rest = index.split(name)
                 if module is None:

@@ -20,6 +20,7 @@ from conclint.engine.parsing import run_with_deep_stack
 from conclint.engine.project import Project
 from conclint.engine.selection import PerFileIgnores, enabled_codes, is_enabled, suppressed_by_noqa
 from conclint.engine.settings import Settings
+from conclint.model.concurrency import ConcurrencyModel
 from conclint.rules import ALL_RULES
 from conclint.rules.base import Rule
 
@@ -70,7 +71,10 @@ def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cac
     while True:
         done = {path for path, result in results.items() if not result.light}
         analysed = [r.facts for r in results.values() if r.facts is not None]
-        pending = [path for path in reached_paths(analysed, index, done) if path in results]
+        # the model types receivers in place, the same way every time: building it twice is safe
+        model = ConcurrencyModel(analysed, settings.thread_entry_decorators, settings.thread_entry_calls)
+        running = set(model.contexts) | set(model.reachable_from(model.request_handlers))
+        pending = [path for path in reached_paths(analysed, index, done, running) if path in results]
         if not pending:
             return [results[path] for path in files]
         for result in _cached_analysis(pending, jobs, None, cache, contents):

@@ -565,17 +565,25 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         sides = [test.left, test.comparisons[0].comparator]
         names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
-        strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+        strings = [s for s in sides if isinstance(s, cst.SimpleString) and _string_value(s) == "__main__"]
         return bool(names and strings)
     return False
+
+
+def _string_value(node: cst.SimpleString) -> Optional[str]:
+    """A plain string literal's value. ``evaluated_value`` runs ``ast.literal_eval`` (a
+    compile) on every call; strings without escapes need no more than their quotes removed."""
+    if "\\" not in node.value and "b" not in node.prefix.lower():
+        return node.raw_value
+    evaluated = node.evaluated_value
+    return evaluated if isinstance(evaluated, str) else None
 
 
 def _literal(value: cst.BaseExpression):
     if isinstance(value, (cst.Integer, cst.Float)):
         return value.evaluated_value
     if isinstance(value, cst.SimpleString):
-        evaluated = value.evaluated_value
-        return evaluated if isinstance(evaluated, str) else None
+        return _string_value(value)
     if isinstance(value, cst.Name) and value.value in ("True", "False"):
         return value.value == "True"
     return None
