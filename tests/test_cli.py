@@ -472,3 +472,23 @@ def test_noqa_rows_count_lines_as_python_does(tree):
         write(tree, f"{name}.py", separator.join(lines))
     result = run_cli("check", cwd=tree)
     assert findings(result.stdout) == sorted((f"{name}.py", 6, 5, "CCL201") for name, _, _ in LINE_CASES)
+
+
+def test_a_file_over_the_time_limit_is_a_finding_not_a_hang(tree):
+    # thousands of nodes, and a limit too small for them: the analysis stops and says why
+    write(tree, "big.py", "import threading\n" + "".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(3000)))
+    write(tree, "small.py", SLEEP)
+    config(tree, "file-timeout = 0.000001\n")
+    result = run_cli("check", "--no-cache", cwd=tree)
+    assert result.returncode == 1
+    assert ("big.py", 1, 1, "CCL001") in findings(result.stdout)
+    assert "file-timeout" in result.stdout
+    assert not result.stderr
+
+
+def test_file_timeout_must_be_a_number(tree):
+    write(tree, "a.py", SLEEP)
+    config(tree, 'file-timeout = "soon"\n')
+    result = run_cli("check", cwd=tree)
+    assert result.returncode == 2
+    assert "'file-timeout'" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--server", choices=SERVERS, default="builtin", help="run under gunicorn or uvicorn when installed")
+    serve.add_argument("--scenario", metavar="SCENARIO", help="serve one scenario's handlers at / (as `reproduce` does)")
+    serve.add_argument("--events", action="store_true", help=argparse.SUPPRESS)  # JSON lifecycle lines on stdout
     reproduce = commands.add_parser("reproduce", help="start servers, drive them, and show each hazard and its fix")
     reproduce.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario names (default: all)")
     reproduce.add_argument("--json", action="store_true", help="print a JSON list of results")
@@ -26,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if args.demo_command == "serve":
         from conclint.demo.serve import serve
 
-        return serve(args.model, workers=args.workers, host=args.host, port=args.port, server=args.server)
+        return serve(args.model, workers=args.workers, host=args.host, port=args.port, server=args.server,
+                     scenario=args.scenario, events=args.events)
     from conclint.demo.reproduce import reproduce
 
     return reproduce(args.scenarios, as_json=args.json)

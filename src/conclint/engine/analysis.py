@@ -7,6 +7,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import List, Optional, Pattern
 
+from conclint.engine.deadline import DEFAULT_SECONDS, AnalysisTimeout, deadline
 from conclint.engine.demand import wanted
 from conclint.engine.findings import Finding, Span
 from conclint.engine.modules import module_name_for
@@ -30,15 +31,19 @@ class FileResult:
     light: bool = False  # only syntax-checked: nothing in it asked for a full analysis (yet)
 
 
-def analyse_file(path: str, triggers: Optional[Pattern[str]] = None) -> FileResult:
+def analyse_file(path: str, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = DEFAULT_SECONDS) -> FileResult:
     """Never raises: every failure becomes a finding or an internal error for this file.
 
     With ``triggers``, a file whose text has none of them is only checked for syntax
     (``FileResult.light``): the run analyses it in full later if other code reaches it.
     """
     result = FileResult(path)
+    deadline.start(timeout)
     try:
         _analyse_into(result, triggers)
+    except AnalysisTimeout as exc:
+        result.facts = None
+        result.findings.append(Finding("CCL001", str(exc), path, Span.point(1, 1)))
     except RecursionError:
         result.facts = None
         result.findings.append(Finding("CCL001", "too deeply nested to analyse", path, Span.point(1, 1)))
@@ -46,6 +51,8 @@ def analyse_file(path: str, triggers: Optional[Pattern[str]] = None) -> FileResu
         result.facts = None
         last = traceback.extract_tb(exc.__traceback__)[-1]
         result.internal_error = f"{type(exc).__name__}: {exc} (at {os.path.basename(last.filename)}:{last.lineno})"
+    finally:
+        deadline.stop()
     return result
 
 

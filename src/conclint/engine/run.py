@@ -32,30 +32,30 @@ class RunResult:
     internal_errors: Dict[str, str] = field(default_factory=dict)  # path -> one-line description
 
 
-def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None) -> List[FileResult]:
-    return run_with_deep_stack(lambda: [analyse_file(path, triggers) for path in paths])
+def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
+    return run_with_deep_stack(lambda: [analyse_file(path, triggers, timeout) for path in paths])
 
 
-def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None) -> List[FileResult]:
+def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
     """Per-file results in the order of ``paths``, whatever ``jobs`` is."""
     if jobs <= 1 or len(paths) < 2:
-        return _analyse_batch(paths, triggers)
+        return _analyse_batch(paths, triggers, timeout)
     chunks = [paths[i::jobs] for i in range(jobs)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        batches = list(pool.map(_analyse_batch, chunks, [triggers] * len(chunks)))
+        batches = list(pool.map(_analyse_batch, chunks, [triggers] * len(chunks), [timeout] * len(chunks)))
     by_path = {result.path: result for batch in batches for result in batch}
     return [by_path[path] for path in paths]
 
 
-def _cached_analysis(paths: Sequence[str], jobs: int, triggers, cache: Optional[Cache], contents) -> List[FileResult]:
+def _cached_analysis(paths: Sequence[str], jobs: int, triggers, cache: Optional[Cache], contents, timeout: Optional[float]) -> List[FileResult]:
     """analyse_files(), reusing the cached result of every file whose bytes did not change."""
     if cache is None:
-        return analyse_files(paths, jobs, triggers)
+        return analyse_files(paths, jobs, triggers, timeout)
     pattern = triggers.pattern if triggers is not None else None
-    keys = {path: digest(path, pattern, contents[path]) for path in paths if contents.get(path) is not None}
+    keys = {path: digest(path, pattern, timeout, contents[path]) for path in paths if contents.get(path) is not None}
     found = {path: cache.load("files", key) for path, key in keys.items()}
     missing = [path for path in paths if found.get(path) is None]
-    for result in analyse_files(missing, jobs, triggers) if missing else ():
+    for result in analyse_files(missing, jobs, triggers, timeout) if missing else ():
         found[result.path] = result
         if result.path in keys and result.internal_error is None:
             cache.store("files", keys[result.path], result)
@@ -66,7 +66,8 @@ def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cac
     """Analyse what can matter (see engine/demand.py): the files that hold entry points or
     hazards, then, round by round, the files their facts reach."""
     contents = contents if contents is not None else {}
-    results = {r.path: r for r in _cached_analysis(files, jobs, trigger_pattern(settings), cache, contents)}
+    timeout = settings.file_timeout or None
+    results = {r.path: r for r in _cached_analysis(files, jobs, trigger_pattern(settings), cache, contents, timeout)}
     index = ModuleIndex(files)
     while True:
         done = {path for path, result in results.items() if not result.light}
@@ -77,7 +78,7 @@ def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cac
         pending = [path for path in reached_paths(analysed, index, done, running) if path in results]
         if not pending:
             return [results[path] for path in files]
-        for result in _cached_analysis(pending, jobs, None, cache, contents):
+        for result in _cached_analysis(pending, jobs, None, cache, contents, timeout):
             results[result.path] = result
 
 

@@ -38,6 +38,7 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("extend-exclude", "globs", [], "Patterns excluded on top of `exclude`."),
     SettingDef("per-file-ignores", "table-of-codes", {}, "A table of pattern = [codes] ignored in matching files."),
     SettingDef("respect-gitignore", "bool", True, "Skip files that `.gitignore` files ignore."),
+    SettingDef("file-timeout", "number", 60, "Seconds one file may take to analyse before it is reported as CCL001 instead (0: no limit)."),
     SettingDef("cache-dir", "path", "", "Where to keep the cache (default: `.conclint_cache` beside the configuration); `--no-cache` turns it off."),
     SettingDef("thread-entry-decorators", "names", [], "Qualified names of decorators whose function runs in a thread (`myapp.tasks.background`)."),
     SettingDef("thread-entry-calls", "names", [], "Qualified names of calls that run their first argument in a thread (`myapp.spawn`)."),
@@ -61,6 +62,7 @@ class Settings:
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     respect_gitignore: bool = True
     cache_dir: str = ""
+    file_timeout: float = 60
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
     await_parameter_attributes: bool = False
@@ -152,6 +154,10 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
     if setting.kind == "server":
         if value not in ("prefork", "threaded", "evented", ""):
             raise ConfigError(f"{path}: 'server' in [tool.conclint] must be \"prefork\", \"threaded\" or \"evented\", not {value!r}")
+        return value
+    if setting.kind == "number":
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise bad("a number of seconds (0 or more)")
         return value
     if setting.kind == "int":
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -16,6 +16,8 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from conclint.engine.deadline import deadline
+
 Point = Tuple[int, int]  # (line 1-based, column 0-based)
 Range = Tuple[Point, Point]
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -67,6 +69,7 @@ class _PositionState(CodegenState):
         pass  # only the generated text loses it; positions were already recorded
 
     def before_codegen(self, node) -> None:
+        deadline.tick()
         self._stack.append((self.line, self.column))
 
     def after_codegen(self, node) -> None:

@@ -24,6 +24,7 @@ from conclint.model.apis import (
     THREAD_LOCAL_TYPES,
     THREAD_LOCK_TYPES,
 )
+from conclint.engine.deadline import deadline
 from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
 from conclint.model.scopes import DEFINITION, IMPORT, VALUE, Scope, block_ends_with, dotted_parts, resolve_dotted
 
@@ -264,6 +265,7 @@ class _StateWalker:
         return found
 
     def statement(self, node: cst.CSTNode) -> None:
+        deadline.tick()
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 self.small(small)

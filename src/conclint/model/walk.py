@@ -13,6 +13,8 @@ from typing import Callable, Dict, Optional, Tuple, Type
 
 import libcst as cst
 
+from conclint.engine.deadline import deadline
+
 # Fields that hold only layout (whitespace, punctuation): nothing there for an analysis.
 _LAYOUT = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
            "header", "footer", "newline", "equal", "colon", "dot", "default_indent", "default_newline")
@@ -42,6 +44,7 @@ class NodeWalker:
         return self._visit[node_type], self._leave[node_type]
 
     def walk(self, node: cst.CSTNode) -> None:
+        deadline.tick()
         node_type = type(node)
         visit, leave = self._handlers(node_type)
         if visit is None or visit(node) is not False:

@@ -1,0 +1,1 @@
+"""The three server models the demo compares: prefork, threaded and evented."""
