@@ -66,7 +66,10 @@ def _methods(code: str, alternatives, types: Iterable[str], methods: Iterable[st
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _PATH_TYPES = ("pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.Path.home", "pathlib.Path.cwd")
-_FILE_TYPES = ("open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "pathlib.Path.open", "codecs.open")
+_FILE_TYPES = (
+    "open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "pathlib.Path.open", "codecs.open",
+    "io.TextIOWrapper", "io.BufferedReader", "io.BufferedWriter", "io.BufferedRandom", "io.FileIO", "typing.TextIO", "typing.BinaryIO",
+)
 _SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
 _PSYCOPG = (
     "psycopg2.connect", "psycopg.connect", "psycopg.Connection.connect", "pymysql.connect", "MySQLdb.connect",
@@ -104,10 +107,15 @@ CATALOGUE: Tuple[BlockingApi, ...] = tuple(
         # network
         *_functions("CCL202", HTTP, [f"requests.{v}" for v in _HTTP_VERBS]),
         *_methods("CCL202", HTTP, ["requests.Session", "requests.session", "requests.sessions.Session"], (*_HTTP_VERBS, "send")),
-        *_functions("CCL202", HTTP, [f"httpx.{v}" for v in (*_HTTP_VERBS, "stream")]),
-        *_methods("CCL202", HTTP, ["httpx.Client"], (*_HTTP_VERBS, "send", "stream")),
+        *_functions("CCL202", HTTP, [f"{lib}.{v}" for lib in ("httpx", "httpx2") for v in (*_HTTP_VERBS, "stream")]),
+        *_methods("CCL202", HTTP, ["httpx.Client", "httpx2.Client"], (*_HTTP_VERBS, "send", "stream")),
         *_functions("CCL202", HTTP, ["urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"]),
-        *_methods("CCL202", HTTP, ["urllib3.PoolManager", "urllib3.HTTPConnectionPool", "urllib3.HTTPSConnectionPool", "urllib3.connection_from_url"], ("request", "urlopen", "request_encode_url", "request_encode_body")),
+        *_methods("CCL202", HTTP, [
+            "urllib3.PoolManager", "urllib3.ProxyManager", "urllib3.HTTPConnectionPool", "urllib3.HTTPSConnectionPool",
+            "urllib3.connection_from_url", "urllib3.poolmanager.PoolManager", "urllib3.poolmanager.ProxyManager",
+            "urllib3.connectionpool.HTTPConnectionPool", "urllib3.connectionpool.HTTPSConnectionPool",
+            "urllib3.connectionpool.connection_from_url",
+        ], ("request", "urlopen", "request_encode_url", "request_encode_body")),
         *_methods("CCL202", HTTP, ["http.client.HTTPConnection", "http.client.HTTPSConnection"], ("request", "getresponse", "connect", "send", "endheaders")),
         *_functions("CCL202", SOCKET, ["socket.create_connection"]),
         *_functions("CCL202", DNS, ["socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.gethostbyaddr", "socket.getfqdn"]),

@@ -41,6 +41,7 @@ class _Pending:
         self.types: List[Tuple[Binding, Scope, List[str]]] = []
         self.attribute_types: List[Tuple[ClassInfo, str, Scope, List[str]]] = []
         self.attribute_name_types: List[Tuple[ClassInfo, str, Scope, str]] = []
+        self.copies: List[Tuple[Binding, Scope, str]] = []
         self.decorators: List[Tuple[FunctionInfo, Scope, List[cst.Decorator]]] = []
         self.bases: List[Tuple[ClassInfo, Scope, Sequence[cst.Arg]]] = []
         self.bodies: List[Tuple[FunctionInfo, cst.CSTNode, Scope]] = []
@@ -60,6 +61,7 @@ class FactCollector(NodeWalker):
         self._comprehension_depth = 0
         self._main_guard_depth = 0
         self._main_guards: set = set()
+        self._catching: List[Tuple[str, ...]] = []
         self._exit_blocks: Dict[int, int] = {}  # id of an if-body that ends in return/raise -> its number
         self._exit_stack: List[int] = []
         self._awaited: set = set()
@@ -117,12 +119,14 @@ class FactCollector(NodeWalker):
         parts = _constructor_parts(value)
         if parts:
             self.pending.types.append((binding, self.scope, parts))
+        elif isinstance(value, cst.Name):  # ``f = opened``: the copy has the original's type
+            self.pending.copies.append((binding, self.scope, value.value))
 
     def _bind_params(self, params: cst.Parameters) -> None:
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
             binding = self.scope.bind(param.name.value, VALUE)
             if param.annotation is not None:
-                parts = dotted_parts(param.annotation.annotation)
+                parts = annotation_parts(param.annotation.annotation)
                 if parts:
                     self.pending.types.append((binding, self.scope, parts))
         for star in (params.star_arg, params.star_kwarg):
@@ -257,6 +261,24 @@ class FactCollector(NodeWalker):
         if id(original_node) in self._main_guards:
             self._main_guard_depth -= 1
 
+    def visit_Try(self, node: cst.Try) -> bool:
+        """Calls in the ``try`` body know what is caught around them (a non-blocking socket's
+        ``BlockingIOError``)."""
+        caught = []
+        for handler in node.handlers:
+            kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type] if handler.type else []
+            for kind in kinds:
+                parts = dotted_parts(kind.value if isinstance(kind, cst.Element) else kind)
+                if parts:
+                    caught.append(parts[-1])
+        self._catching.append(tuple(caught))
+        self.walk(node.body)
+        self._catching.pop()
+        for part in (*node.handlers, node.orelse, node.finalbody):
+            if part is not None:
+                self.walk(part)
+        return False
+
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if id(node) in self._exit_blocks:
             self._exit_stack.append(self._exit_blocks[id(node)])
@@ -309,7 +331,7 @@ class FactCollector(NodeWalker):
         if node.value is not None:
             self._bind_target(node.target, node.value)
             self._class_attribute(node.target, node.value)
-        parts = dotted_parts(node.annotation.annotation)
+        parts = annotation_parts(node.annotation.annotation)
         if parts and isinstance(node.target, cst.Name):
             binding = self.scope.bind(node.target.value, VALUE)
             self.pending.types.append((binding, self.scope, parts))
@@ -386,6 +408,7 @@ class FactCollector(NodeWalker):
             in_comprehension=self._comprehension_depth > 0,
             in_main_guard=self._main_guard_depth > 0,
             exit_branch=self._exit_stack[-1] if self._exit_stack else None,
+            catches=tuple(name for caught in self._catching for name in caught),
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
@@ -405,6 +428,8 @@ class FactCollector(NodeWalker):
         pending = self.pending
         for binding, scope, parts in pending.types:
             binding.value_type = self.resolve_type(scope, parts)
+        for binding, scope, name in pending.copies:
+            binding.value_type = binding.value_type or scope.value_type(name)
         for owner, attribute, scope, parts in pending.attribute_types:
             resolved = self.resolve_type(scope, parts)
             if resolved:
@@ -568,6 +593,29 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
         strings = [s for s in sides if isinstance(s, cst.SimpleString) and _string_value(s) == "__main__"]
         return bool(names and strings)
     return False
+
+
+def annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
+    """The type an annotation names: ``Lock``, ``Optional[Lock]``, ``Lock | None``, ``"Lock"``."""
+    if isinstance(annotation, cst.SimpleString):
+        text = _string_value(annotation)
+        if text and all(part.isidentifier() for part in text.split(".")):
+            return text.split(".")
+        try:  # a forward reference written as an expression: "Session | None"
+            return annotation_parts(cst.parse_expression(text)) if text and len(text) < 200 else None
+        except Exception:
+            return None
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [annotation.left, annotation.right]
+        kept = [side for side in sides if not (isinstance(side, cst.Name) and side.value == "None")]
+        return annotation_parts(kept[0]) if len(kept) == 1 else None
+    if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 1:
+        wrapper = dotted_parts(annotation.value)
+        inner = annotation.slice[0].slice
+        if wrapper and wrapper[-1] == "Optional" and isinstance(inner, cst.Index):
+            return annotation_parts(inner.value)
+        return wrapper if wrapper and wrapper[-1] not in ("Union", "Optional") else None
+    return dotted_parts(annotation)
 
 
 def _string_value(node: cst.SimpleString) -> Optional[str]:

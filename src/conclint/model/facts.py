@@ -43,6 +43,7 @@ class CallSite:
     receiver_object: Optional[str] = None  # ``clients.session.get()``: the imported object, to type across modules
     in_main_guard: bool = False  # module-level code under ``if __name__ == "__main__":``
     exit_branch: Optional[int] = None  # inside an ``if`` branch that ends in return/raise: its number
+    catches: Tuple[str, ...] = ()  # exceptions an enclosing ``try`` catches (last name part: "BlockingIOError")
     callee_span: Span = NO_SPAN  # the callee expression alone (``time.sleep`` in ``time.sleep(1)``)
     literal: Optional[object] = None  # the first positional argument, when a literal (str, int, float, bool)
     keywords: Tuple[str, ...] = ()  # keyword argument names, with ``=False`` literal values as ``name=False``

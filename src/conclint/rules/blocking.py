@@ -117,8 +117,10 @@ class BlockingAnalysis:
             api = self.catalogue.lookup_method(self.canonical(call.receiver_type), call.method)
             if api is None or _non_blocking_form(call, call.method):
                 return None
-            if call.receiver_type in SOCKET_TYPES and _socket_non_blocking(call, switches, self.model):
-                return None
+            if call.receiver_type in SOCKET_TYPES and (
+                _socket_non_blocking(call, switches, self.model) or "BlockingIOError" in call.catches
+            ):
+                return None  # set non-blocking, or written for a non-blocking socket (it catches BlockingIOError)
             return api
         return None
 
