@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     check.add_argument("--cache-dir", metavar="PATH", help="where to keep the cache (default: .conclint_cache beside the configuration)")
-    check.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="processes to analyse files with")
+    check.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="processes to analyse files with (default: the CPU count); the output is the same for every N")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not record")
 
