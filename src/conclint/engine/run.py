@@ -25,6 +25,9 @@ from conclint.rules import ALL_RULES
 from conclint.rules.base import Rule
 
 
+MIN_FILES_PER_POOL = 16
+
+
 @dataclass
 class RunResult:
     findings: List[Finding] = field(default_factory=list)
@@ -37,8 +40,9 @@ def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None
 
 
 def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
-    """Per-file results in the order of ``paths``, whatever ``jobs`` is."""
-    if jobs <= 1 or len(paths) < 2:
+    """Per-file results in the order of ``paths``, whatever ``jobs`` is (a handful of files
+    is analysed in-process: starting a pool would cost more than it saves)."""
+    if jobs <= 1 or len(paths) < MIN_FILES_PER_POOL:
         return _analyse_batch(paths, triggers, timeout)
     chunks = [paths[i::jobs] for i in range(jobs)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
