@@ -108,14 +108,14 @@ CATALOGUE: Tuple[BlockingApi, ...] = tuple(
         *_functions("CCL202", HTTP, [f"requests.{v}" for v in _HTTP_VERBS]),
         *_methods("CCL202", HTTP, ["requests.Session", "requests.session", "requests.sessions.Session"], (*_HTTP_VERBS, "send")),
         *_functions("CCL202", HTTP, [f"{lib}.{v}" for lib in ("httpx", "httpx2") for v in (*_HTTP_VERBS, "stream")]),
-        *_methods("CCL202", HTTP, ["httpx.Client", "httpx2.Client"], (*_HTTP_VERBS, "send", "stream")),
+        *_methods("CCL202", HTTP, ["httpx.Client", "httpx2.Client"], (*_HTTP_VERBS, "send", "stream", "close")),
         *_functions("CCL202", HTTP, ["urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"]),
         *_methods("CCL202", HTTP, [
             "urllib3.PoolManager", "urllib3.ProxyManager", "urllib3.HTTPConnectionPool", "urllib3.HTTPSConnectionPool",
             "urllib3.connection_from_url", "urllib3.poolmanager.PoolManager", "urllib3.poolmanager.ProxyManager",
             "urllib3.connectionpool.HTTPConnectionPool", "urllib3.connectionpool.HTTPSConnectionPool",
-            "urllib3.connectionpool.connection_from_url",
-        ], ("request", "urlopen", "request_encode_url", "request_encode_body")),
+            "urllib3.connectionpool.connection_from_url", "urllib3.connectionpool.ConnectionPool", "urllib3.request.RequestMethods",
+        ], ("*",)),  # a pool's methods all talk to (or tear down) connections
         *_methods("CCL202", HTTP, ["http.client.HTTPConnection", "http.client.HTTPSConnection"], ("request", "getresponse", "connect", "send", "endheaders")),
         *_functions("CCL202", SOCKET, ["socket.create_connection"]),
         *_functions("CCL202", DNS, ["socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.gethostbyaddr", "socket.getfqdn"]),
@@ -131,7 +131,7 @@ CATALOGUE: Tuple[BlockingApi, ...] = tuple(
         *_functions("CCL203", PROCESS, [f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")]),
         # file system
         *_functions("CCL204", FILES, ["open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "codecs.open"]),
-        *_methods("CCL204", FILES, _FILE_TYPES, ("read", "readline", "readlines", "write", "writelines", "flush", "truncate", "seek")),
+        *_methods("CCL204", FILES, _FILE_TYPES, ("*",)),  # every method of a file object may touch the disk
         *_methods("CCL204", FILES, _PATH_TYPES, ("read_text", "read_bytes", "write_text", "write_bytes", "open", "iterdir", "glob", "rglob", "stat", "lstat", "exists", "is_dir", "is_file", "is_symlink", "mkdir", "rmdir", "unlink", "rename", "replace", "touch", "chmod", "samefile", "readlink", "symlink_to", "hardlink_to", "owner", "group", "walk")),
         *_functions("CCL204", FILES, [f"shutil.{f}" for f in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "copymode", "copystat", "move", "rmtree", "make_archive", "unpack_archive", "disk_usage", "chown")]),
         *_functions("CCL204", FILES, [f"os.path.{f}" for f in ("exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime", "getatime", "getctime", "samefile", "realpath")]),

@@ -37,7 +37,7 @@ class _Pending:
     """Work that waits for the module's bindings to be complete."""
 
     def __init__(self) -> None:
-        self.calls: List[Tuple[CallSite, Scope, Optional[List[str]], cst.Call]] = []
+        self.calls: List[Tuple[CallSite, Scope, Optional[List[str]], cst.Call, int]] = []  # with bindings seen
         self.types: List[Tuple[Binding, Scope, List[str]]] = []
         self.attribute_types: List[Tuple[ClassInfo, str, Scope, List[str]]] = []
         self.attribute_name_types: List[Tuple[ClassInfo, str, Scope, str]] = []
@@ -419,7 +419,8 @@ class FactCollector(NodeWalker):
         self.facts.calls.append(call)
         self._positioned.append((call, node))
         self._positioned.append((_CalleeAnchor(call), node.func))
-        self.pending.calls.append((call, self.scope, parts, node))
+        seen = len(self.scope.bindings.get(parts[0], ())) if parts else 0
+        self.pending.calls.append((call, self.scope, parts, node, seen))
 
     # ---- finishing ------------------------------------------------------
     def finish(self, module: cst.Module) -> None:
@@ -457,8 +458,8 @@ class FactCollector(NodeWalker):
             types = {b.value_type for b in bindings if b.value_type}
             if len(types) == 1:
                 self.facts.global_types[name] = types.pop()
-        for call, scope, parts, node in pending.calls:
-            self._resolve_call(call, scope, parts, node)
+        for call, scope, parts, node, seen in pending.calls:
+            self._resolve_call(call, scope, parts, node, seen)
         self.facts.imported_modules = frozenset(self._imported)
         for info, node, scope in [(self._module_info, self._module_node, self.module_scope), *pending.bodies]:
             state = analyse_function_state(self, info, node, scope)
@@ -491,12 +492,12 @@ class FactCollector(NodeWalker):
     def position_later(self, fact: object, node: cst.CSTNode) -> None:
         self._positioned.append((fact, node))
 
-    def receiver_type(self, scope: Scope, receiver: Optional[List[str]]) -> Optional[str]:
+    def receiver_type(self, scope: Scope, receiver: Optional[List[str]], seen: Optional[int] = None) -> Optional[str]:
         """The type a dotted receiver was built from: a variable, ``self.attr`` or a constructor."""
         if not receiver:
             return None
         if len(receiver) == 1:
-            return scope.value_type(receiver[0])
+            return scope.value_type(receiver[0], seen)
         if len(receiver) == 2:
             function = scope.enclosing_function()
             if function is not None and function.self_name == receiver[0] and function.class_qualname:
@@ -505,10 +506,10 @@ class FactCollector(NodeWalker):
                     return owner.attribute_types.get(receiver[1])
         return None
 
-    def _resolve_call(self, call: CallSite, scope: Scope, parts: Optional[List[str]], node: cst.Call) -> None:
+    def _resolve_call(self, call: CallSite, scope: Scope, parts: Optional[List[str]], node: cst.Call, seen: int) -> None:
         call.callee = resolve_dotted(scope, parts) if parts else None
         if parts and len(parts) >= 2:
-            call.receiver_type = self.receiver_type(scope, parts[:-1])
+            call.receiver_type = self.receiver_type(scope, parts[:-1], seen)
             if call.receiver_type is None:
                 head = scope.lookup(parts[0])
                 if head is not None and head.kind == IMPORT:

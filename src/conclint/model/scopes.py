@@ -59,12 +59,20 @@ class Scope:
             scope = scope.parent
         return None
 
-    def value_type(self, name: str) -> Optional[str]:
-        """The constructor a variable was built from, when every binding agrees or only one says."""
+    def value_type(self, name: str, seen: Optional[int] = None) -> Optional[str]:
+        """The constructor a variable was built from, when every binding agrees or only one says.
+
+        ``seen``: how many of this scope's bindings of ``name`` came before the use; when
+        the variable is rebound with other types, the last binding before the use decides
+        (``c: PoolManager = ...; c.request(); c: Other = ...``).
+        """
         owner = self.owner_of(name)
         if owner is None:
             return None
-        types = {b.value_type for b in owner.bindings.get(name, ()) if b.value_type}
+        bindings = owner.bindings.get(name, ())
+        types = {b.value_type for b in bindings if b.value_type}
+        if len(types) > 1 and owner is self and seen:
+            return bindings[seen - 1].value_type
         return types.pop() if len(types) == 1 else None
 
     def enclosing_function(self) -> Optional[object]:
