@@ -26,7 +26,8 @@ from conclint import __version__
 from conclint.engine.analysis import FileResult, analyse_file
 from conclint.engine.deployment import GUNICORN_CONFIGS
 from conclint.engine.discovery import discover
-from conclint.engine.findings import Finding
+from conclint.engine.deadline import AnalysisTimeout, deadline
+from conclint.engine.findings import Finding, Span
 from conclint.engine.modules import module_name_for
 from conclint.engine.parsing import ParseFailure, parse_source, run_with_deep_stack
 from conclint.engine.run import RunResult, raw_findings
@@ -69,6 +70,8 @@ class ConclintChecker:
                 extra = {"action": "store_true"}
             elif setting.kind == "int":
                 extra = {"type": int, "metavar": "N"}
+            elif setting.kind == "number":
+                extra = {"metavar": "SECONDS"}
             elif setting.kind == "server":
                 extra = {"metavar": "{prefork,threaded,evented}"}
             elif setting.kind == "table-of-text":
@@ -108,6 +111,14 @@ def _converted(setting: SettingDef, value):
         if value < 0:
             raise ConfigError(f"{_option(setting)} must be a whole number, not {value}")
         return value
+    if setting.kind == "number":  # a string from [flake8] (flake8 converts only int and bool options)
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not number >= 0:
+            raise ConfigError(f"{_option(setting)} must be a number of seconds (0 or more), not {value!r}")
+        return number
     if setting.kind == "server":
         if value not in ("prefork", "threaded", "evented"):
             raise ConfigError(f"{_option(setting)} must be prefork, threaded or evented, not {value!r}")
@@ -147,7 +158,7 @@ class _Analyses:
 
     def findings_in(self, path: str, text: Optional[str] = None) -> List[Finding]:
         if text is not None:  # the editor's buffer, read from stdin: it wins over the saved file
-            self.results[path] = _analyse_text(path, text)
+            self.results[path] = _analyse_text(path, text, self.settings.file_timeout or None)
             self.imported.pop(path, None)
         _, top = _package_root(path)
         folder = top or os.path.dirname(path)
@@ -167,7 +178,8 @@ class _Analyses:
 
     def _result(self, path: str) -> FileResult:
         if path not in self.results:
-            self.results[path] = run_with_deep_stack(lambda: analyse_file(path))
+            timeout = self.settings.file_timeout or None
+            self.results[path] = run_with_deep_stack(lambda: analyse_file(path, timeout=timeout))
         return self.results[path]
 
     def _imports(self, path: str) -> List[str]:
@@ -242,19 +254,22 @@ def _resolve(name: str, bases: Sequence[str]) -> List[str]:
     return []
 
 
-def _analyse_text(path: str, text: str) -> FileResult:
-    """Analyse source text flake8 read from stdin (an editor's unsaved buffer) as if saved at ``path``.
-
-    A parse failure yields nothing: flake8 reports it as E999 itself.
-    """
+def _analyse_text(path: str, text: str, timeout: Optional[float]) -> FileResult:
+    """Analyse source text flake8 read from stdin (an editor's unsaved buffer) as if saved at ``path``:
+    `analyse_file()` without the reading. A parse failure yields nothing: flake8 reports E999 itself."""
     result = FileResult(path)
+    deadline.start(timeout)
     try:
         module = run_with_deep_stack(lambda: parse_source(text))
         if not isinstance(module, ParseFailure):
             name, is_package = module_name_for(path)
             result.facts = run_with_deep_stack(lambda: collect_facts(module, path, name, is_package))
+    except AnalysisTimeout as exc:
+        result.findings.append(Finding("CCL001", str(exc), path, Span.point(1, 1)))
     except RecursionError:
         pass  # too deeply nested: `conclint check` says CCL001, flake8 has no line to pin it on
     except Exception as exc:
         result.internal_error = f"{type(exc).__name__}: {exc}"
+    finally:
+        deadline.stop()
     return result

@@ -35,6 +35,17 @@ def _suspension_before(state: FunctionState, write) -> Optional[Span]:
     return state.suspension_spans[index] if 0 <= index < len(state.suspension_spans) else None
 
 
+def _across_await(code: str, facts: ModuleFacts, state: FunctionState, write: Write, earlier, verb: str, what: str, fix: str) -> Finding:
+    """A finding at ``write``: ``earlier`` (the read or the check) and the suspension point between them."""
+    suspension = _suspension_before(state, write)
+    where = f"line {suspension.row}" if suspension else "a later line"
+    message = f"`{write.display}` {what.format(where=where)}. Fix: {fix}"
+    related = [Related(f"`{earlier.display}` {verb} here", facts.path, earlier.span)]
+    if suspension:
+        related.append(Related("other tasks run here", facts.path, suspension))
+    return Finding(code, message, facts.path, write.span, tuple(related))
+
+
 def _async_functions(facts: ModuleFacts):
     for qualname, state in facts.state.items():
         info = facts.functions.get(qualname)
@@ -119,17 +130,12 @@ class StaleReadAcrossAwait(Rule):
                 recheck = write.checked_by
                 if recheck is not None and recheck.suspensions == write.suspensions:
                     continue  # compared with the fresh value after the await (compare-and-set)
-                suspension = _suspension_before(state, write)
-                where = f"line {suspension.row}" if suspension else "a later line"
-                message = (
-                    f"`{write.display}` is written from a value read at line {read.span.row}, before the suspension point "
-                    f"at {where} in `async def {info.name}()`: other tasks that changed it meanwhile are overwritten. "
-                    f"Fix: re-read it after the await, or hold an `asyncio.Lock` across the read and the write"
+                yield _across_await(
+                    self.code, facts, state, write, read, "read",
+                    f"is written from a value read at line {read.span.row}, before the suspension point at {{where}} in "
+                    f"`async def {info.name}()`: other tasks that changed it meanwhile are overwritten",
+                    "re-read it after the await, or hold an `asyncio.Lock` across the read and the write",
                 )
-                related = [Related(f"`{read.display}` read here", facts.path, read.span)]
-                if suspension:
-                    related.append(Related("other tasks run here", facts.path, suspension))
-                yield Finding(self.code, message, facts.path, write.span, tuple(related))
 
 
 class CheckThenActAcrossAwait(Rule):
@@ -180,17 +186,12 @@ class CheckThenActAcrossAwait(Rule):
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
-                suspension = _suspension_before(state, write)
-                where = f"line {suspension.row}" if suspension else "a later line"
-                message = (
-                    f"`{write.display}` is checked at line {check.span.row}, then written here after the suspension point "
-                    f"at {where} in `async def {info.name}()`: other tasks pass the same check meanwhile. "
-                    f"Fix: share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check and act"
+                yield _across_await(
+                    self.code, facts, state, write, check, "checked",
+                    f"is checked at line {check.span.row}, then written here after the suspension point at {{where}} in "
+                    f"`async def {info.name}()`: other tasks pass the same check meanwhile",
+                    "share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check and act",
                 )
-                related = [Related(f"`{check.display}` checked here", facts.path, check.span)]
-                if suspension:
-                    related.append(Related("other tasks run here", facts.path, suspension))
-                yield Finding(self.code, message, facts.path, write.span, tuple(related))
 
 
 class StaleReadAcrossCallbacks(Rule):
