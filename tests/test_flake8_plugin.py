@@ -238,6 +238,12 @@ OPTION_CASES = {
         ["conclint-await-parameter-attributes = True"],
         "+CCL111",
     ),
+    "file-timeout": (
+        "".join(f"value_{i} = {i} + {i}\n" for i in range(3000)),  # enough nodes for the deadline to look at the clock
+        ["--conclint-file-timeout", "0.000001"],
+        ["conclint-file-timeout = 0.000001"],
+        "+CCL001",
+    ),
 }
 BASE_OPTIONS = {"workers": ["--conclint-server=prefork"]}  # given in every run of that case
 CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")
@@ -301,6 +307,7 @@ def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_pat
     "args, config, message",
     [
         (["--conclint-server", "forking"], "", "--conclint-server must be prefork, threaded or evented, not 'forking'"),
+        ([], "[flake8]\nconclint-file-timeout = soon\n", "--conclint-file-timeout must be a number of seconds (0 or more), not 'soon'"),
         ([], "[flake8]\nconclint-blocking-calls = mylib.fetch\n", "--conclint-blocking-calls: expected 'name = advice', not 'mylib.fetch'"),
         ([], "[tool.conclint]\nworkers = \"four\"\n", "'workers' in [tool.conclint] must be a whole number"),
     ],
