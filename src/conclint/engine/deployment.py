@@ -20,6 +20,8 @@ COMMAND_FILES = ("Procfile", "Dockerfile")
 GUNICORN_COMMAND = re.compile(r"\bgunicorn\b(?P<rest>.*)")
 UVICORN_COMMAND = re.compile(r"\buvicorn\b(?P<rest>.*)")
 WORKERS_OPTION = re.compile(r"(?:-w|--workers)(?:\s+|=|\s*\"?,\s*\"?)(?P<n>\d+)")
+THREADS_OPTION = re.compile(r"--threads(?:\s+|=|\s*\"?,\s*\"?)(?P<n>\d+)")
+GTHREAD_OPTION = re.compile(r"(?:-k|--worker-class)(?:\s+|=|\s*\"?,\s*\"?)\"?gthread")
 FORMULA = -1  # workers set by an expression (``cpu_count() * 2 + 1``): several, number unknown
 
 
@@ -30,6 +32,7 @@ class ServerEvidence:
     source: str  # where we read it: "gunicorn.conf.py:3", "Procfile:1", "[tool.conclint] server"
     path: Optional[str] = None
     row: int = 1
+    threads: bool = False  # each worker serves requests from several threads (gunicorn gthread)
 
     @property
     def several_workers(self) -> bool:
@@ -47,13 +50,17 @@ class ServerEvidence:
 def _from_gunicorn_module(facts: ModuleFacts) -> Optional[ServerEvidence]:
     module_state = facts.state.get(MODULE_SCOPE)
     assigned = {w.display: w.span.row for w in module_state.writes} if module_state else {}
-    if "workers" not in assigned:
+    threads_value = facts.constants.get("threads")
+    threads = facts.constants.get("worker_class") == "gthread" or (
+        "threads" in assigned and not (isinstance(threads_value, int) and threads_value <= 1)
+    )
+    if "workers" not in assigned and not threads:
         return None
-    value = facts.constants.get("workers")
+    value = facts.constants.get("workers") if "workers" in assigned else 1
     workers = value if isinstance(value, int) and not isinstance(value, bool) else FORMULA
     preload = facts.constants.get("preload_app") is True
-    name = os.path.basename(facts.path)
-    return ServerEvidence(workers, preload, f"{name}:{assigned['workers']}", facts.path, assigned["workers"])
+    row = assigned.get("workers") or assigned.get("threads") or assigned.get("worker_class") or 1
+    return ServerEvidence(workers, preload, f"{os.path.basename(facts.path)}:{row}", facts.path, row, threads)
 
 
 def _from_command_file(path: str) -> Optional[ServerEvidence]:
@@ -67,10 +74,14 @@ def _from_command_file(path: str) -> Optional[ServerEvidence]:
             match = pattern.search(line)
             if match is None:
                 continue
-            workers = WORKERS_OPTION.search(match.group("rest"))
-            if workers is not None:
-                preload = "--preload" in match.group("rest")
-                return ServerEvidence(int(workers.group("n")), preload, f"{os.path.basename(path)}:{row}", path, row)
+            rest = match.group("rest")
+            workers = WORKERS_OPTION.search(rest)
+            thread_count = THREADS_OPTION.search(rest)
+            threads = bool(GTHREAD_OPTION.search(rest)) or (thread_count is not None and int(thread_count.group("n")) > 1)
+            if workers is not None or threads:
+                preload = "--preload" in rest
+                count = int(workers.group("n")) if workers is not None else 1
+                return ServerEvidence(count, preload, f"{os.path.basename(path)}:{row}", path, row, threads)
     return None
 
 
@@ -89,4 +100,6 @@ def find_server_evidence(modules: Iterable[ModuleFacts], folders: List[str], set
                     return evidence
     if settings.server == "prefork":
         return ServerEvidence(settings.workers or FORMULA, settings.preload_app, "[tool.conclint] server = \"prefork\"")
+    if settings.server == "threaded":
+        return ServerEvidence(1, False, "[tool.conclint] server = \"threaded\"", threads=True)
     return None

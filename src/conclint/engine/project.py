@@ -45,10 +45,12 @@ class Project:
     @cached_property
     def model(self) -> ConcurrencyModel:
         """Built on first use, so a run whose rules never ask for it does not pay for it."""
+        server = self.server
         return ConcurrencyModel(
             self._modules,
             thread_entry_decorators=self.settings.thread_entry_decorators,
             thread_entry_calls=self.settings.thread_entry_calls,
+            threaded_server=server.source if server is not None and server.threads else None,
         )
 
     @cached_property

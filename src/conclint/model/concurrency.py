@@ -57,7 +57,13 @@ class ExecutionContext:
 
 
 class ConcurrencyModel:
-    def __init__(self, modules: Sequence[ModuleFacts], thread_entry_decorators: Iterable[str] = (), thread_entry_calls: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        modules: Sequence[ModuleFacts],
+        thread_entry_decorators: Iterable[str] = (),
+        thread_entry_calls: Iterable[str] = (),
+        threaded_server: Optional[str] = None,  # where we read that requests run in threads
+    ) -> None:
         self.modules = {m.module: m for m in modules}
         self.functions: Dict[str, Tuple[FunctionInfo, ModuleFacts]] = {}
         self.classes: Dict[str, Tuple[ClassInfo, ModuleFacts]] = {}
@@ -77,10 +83,15 @@ class ConcurrencyModel:
         self.request_handlers: Dict[str, Tuple[str, str, Span]] = {}  # function -> (reason, path, span)
         self.initializers: Set[str] = set()  # per-process set-up: pool initializers, after_in_child hooks
         self.start_methods: List[Tuple[str, str, str, Span]] = []  # (call, "spawn", path, span) set in the code
+        self.fork_hooks: List[Tuple[str, Span]] = []  # os.register_at_fork(after_in_child=...) calls
         self._attributes_by_class: Optional[Dict[str, Set[str]]] = None
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
         self._find_entries(modules)
+        if threaded_server:
+            for handler, (reason, path, span) in self.request_handlers.items():
+                facts = self.functions[handler][1]
+                self._add_entry(THREAD, handler, f"{reason} on a threaded server ({threaded_server})", facts, span, True)
         self.contexts: Dict[str, List[ExecutionContext]] = {}
         self._propagate()
 
@@ -390,6 +401,8 @@ class ConcurrencyModel:
             target = self.resolve_ref(call.args[1], call)
             if target:
                 self.initializers.add(target)
+        if callee == "os.register_at_fork" and "after_in_child" in call.kwargs:
+            self.fork_hooks.append((facts.path, call.span))
         if callee == "os.register_at_fork":
             for keyword in ("after_in_child", "before", "after_in_parent"):
                 target = self.resolve_ref(call.kwargs.get(keyword), call)

@@ -292,6 +292,8 @@ class ForkWithThreads(Rule):
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         analysis = fork_analysis(project)
+        if any(path == facts.path for path, _ in analysis.model.fork_hooks):
+            return  # the module re-creates what the child needs after fork (register_at_fork)
         at_import = self._threads_at_import(project, analysis)
         exec_at_once = {span for state in facts.state.values() for span in state.forks_exec_at_once}
         by_scope: Dict[str, List[CallSite]] = {}
