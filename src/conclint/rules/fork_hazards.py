@@ -294,7 +294,7 @@ class ForkWithThreads(Rule):
         analysis = fork_analysis(project)
         if any(path == facts.path for path, _ in analysis.model.fork_hooks):
             return  # the module re-creates what the child needs after fork (register_at_fork)
-        at_import = self._threads_at_import(project, analysis)
+        at_import = self._threads_at_import(project, analysis, facts)
         exec_at_once = {span for state in facts.state.values() for span in state.forks_exec_at_once}
         by_scope: Dict[str, List[CallSite]] = {}
         for call in facts.calls:
@@ -324,17 +324,31 @@ class ForkWithThreads(Rule):
         target = analysis.model.resolve_call(call)
         return target is not None and analysis.starts_threads(target)
 
-    def _threads_at_import(self, project, analysis: ForkAnalysis):
-        """The first thread started by module-level code outside a ``__main__`` block, if any."""
+    def _threads_at_import(self, project, analysis: ForkAnalysis, facts: ModuleFacts):
+        """The first thread started at import (module-level code outside a ``__main__`` block)
+        by this module or the project modules it imports, directly or not: another script in
+        the same folder is another program."""
+        starters = project.shared("threads-at-import", lambda: self._import_time_starts(project, analysis))
+        modules = analysis.model.modules
+        seen, pending = set(), [facts.module]
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in modules:
+                continue
+            seen.add(name)
+            if name in starters:
+                return starters[name]
+            pending.extend(m for m in modules[name].imported_modules if m in modules)
+        return None
 
-        def find():
-            for module in project.modules():
-                for call in module.calls:
-                    if call.function == MODULE_SCOPE and not call.in_main_guard and analysis.thread_start(call):
-                        return call, module.path
-            return None
-
-        return project.shared("threads-at-import", find)
+    @staticmethod
+    def _import_time_starts(project, analysis: ForkAnalysis):
+        starts = {}
+        for module in project.modules():
+            for call in module.calls:
+                if call.function == MODULE_SCOPE and not call.in_main_guard and analysis.thread_start(call):
+                    starts.setdefault(module.module, (call, module.path))
+        return starts
 
 
 def _follows(thread_call: CallSite, fork_call: CallSite) -> bool:
