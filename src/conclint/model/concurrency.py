@@ -85,6 +85,7 @@ class ConcurrencyModel:
         self.start_methods: List[Tuple[str, str, str, Span]] = []  # (call, "spawn", path, span) set in the code
         self.fork_hooks: List[Tuple[str, Span]] = []  # os.register_at_fork(after_in_child=...) calls
         self._attributes_by_class: Optional[Dict[str, Set[str]]] = None
+        self._subclasses: Optional[Dict[str, List[str]]] = None
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
         self._find_entries(modules)
@@ -335,13 +336,25 @@ class ConcurrencyModel:
         for facts in modules:
             for call in facts.calls:
                 target = self.resolve_call(call)
-                if target is not None:
-                    self.callers.setdefault(target, []).append((call.function, call))
-                if target is not None and call.function != MODULE_SCOPE:
-                    self.callees.setdefault(call.function, []).append((target, call))
+                for callee in [target, *self._overrides(call, target)] if target is not None else ():
+                    self.callers.setdefault(callee, []).append((call.function, call))
+                    if call.function != MODULE_SCOPE:
+                        self.callees.setdefault(call.function, []).append((callee, call))
                 resolved = self.resolve_name(call.callee)
                 if resolved in self.classes:
                     self.instantiations.setdefault(resolved, []).append((call, facts))
+
+    def _overrides(self, call: CallSite, target: str) -> List[str]:
+        """``self.emit()`` in a base class also runs a subclass's ``emit``: dynamic dispatch."""
+        parts = call.text.split(".") if call.text else []
+        if not (len(parts) == 2 and parts[0] in ("self", "cls") and call.class_context):
+            return []
+        if self._subclasses is None:
+            self._subclasses = {}
+            for qualname in self.classes:
+                for base in self.class_bases(qualname):
+                    self._subclasses.setdefault(base, []).append(qualname)
+        return [f"{sub}.{parts[1]}" for sub in self._subclasses.get(call.class_context, ()) if f"{sub}.{parts[1]}" in self.functions and f"{sub}.{parts[1]}" != target]
 
     # ---- entry points -------------------------------------------------------
     def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool, shared_self: bool = True, starter: Optional[str] = None) -> None:

@@ -434,6 +434,8 @@ class _StateWalker:
 
     def small(self, node: cst.BaseSmallStatement) -> None:
         if isinstance(node, cst.Assign):
+            if self._holding_result(node.value):
+                return
             reads = self.expr(node.value)
             for target in node.targets:
                 self.assign_target(target.target, reads, node.value)
@@ -479,6 +481,14 @@ class _StateWalker:
         else:
             _release(held, name)
         return True
+
+    def _holding_result(self, value: cst.BaseExpression) -> bool:
+        """``rc = lock.acquire(blocking, timeout)``: what follows runs with the lock (when ``rc``
+        is true, which the code then checks); count it as held until ``release()``."""
+        call = value.expression if isinstance(value, cst.Await) else value
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "acquire"):
+            return False
+        return self._lock_call(value)
 
     def _acquired_lock(self, test: cst.BaseExpression) -> Optional[str]:
         if (

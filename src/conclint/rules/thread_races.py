@@ -175,9 +175,24 @@ class ThreadRaceAnalysis:
                 read_locks = set(self.locks(write.derived_from)) if write.derived_from else set()
                 if not read_locks & set(self.locks(write)):
                     return self._read_modify_write(facts, function, write, key, context, reason, elsewhere)
-        if elsewhere is not None and write.kind in RMW_KINDS and not self._same_constant(key, write):
+        blind_item_store = write.kind == "item" and write.derived_from is None  # d[k] = v: atomic
+        if (
+            elsewhere is not None
+            and write.kind in RMW_KINDS
+            and not blind_item_store
+            and not self._same_constant(key, write)
+            and not self._inside_a_lock_class(function)
+        ):
             return self._inconsistent(facts, function, write, elsewhere)
         return None
+
+    def _inside_a_lock_class(self, function: str) -> bool:
+        """Methods of a class that is itself a lock (it defines ``acquire`` and ``release``,
+        like ``threading.RLock`` or a logging ``Handler``): its bookkeeping follows the lock's
+        own protocol (only the owner touches it), which a lock-usage check cannot judge."""
+        info = self.model.functions.get(function, (None,))[0]
+        owner = info.class_qualname if info is not None else None
+        return owner is not None and all(self.model.method_of(owner, name) for name in ("acquire", "release"))
 
     def _same_constant(self, key: str, write: Write) -> bool:
         """Every write stores the same constant (``self.closed = True``): the order cannot matter."""
