@@ -163,7 +163,8 @@ class _StateWalker:
             return "thread"
         if known in ASYNC_LOCK_TYPES:
             return "async"
-        if known is None and looks_like_lock(parts[-1]):
+        if looks_like_lock(parts[-1]) and (known is None or not _known_non_lock(known)):
+            # the name says lock and the type (``trio._sync.Lock``, a project class) does not deny it
             return "async" if asynchronous else "thread"
         if known is None and not asynchronous and self._imported_object(parts):
             return "imported"
@@ -253,6 +254,12 @@ class _StateWalker:
                 # ``if x is not None: return x`` guards everything after it, like an else
                 self.checks.append(self._guard_reads(statement.test))
                 guards += 1
+                # ``if not lock.acquire(False): return``: the rest of the block holds the lock
+                test = statement.test
+                if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                    acquired = self._acquired_lock(test.expression)
+                    if acquired:
+                        self.hold(self.locks, acquired)
         for _ in range(guards):
             self.checks.pop()
 
@@ -759,6 +766,13 @@ def _constant_text(value: cst.BaseExpression) -> Optional[str]:
     if parts and len(parts) >= 2 and parts[-1].isupper():
         return ".".join(parts)
     return None
+
+
+def _known_non_lock(type_name: str) -> bool:
+    """Types that are certainly not locks, whatever the variable is called."""
+    return type_name.startswith(("builtins.", "dict", "list", "set", "collections.")) or type_name in (
+        "threading.Event", "asyncio.Event", "threading.Thread", "queue.Queue", "asyncio.Queue",
+    )
 
 
 def _keys_per_argument(arguments: List[Reads]) -> Tuple[Tuple[str, ...], ...]:

@@ -22,7 +22,7 @@ from conclint.model.apis import (
     THREAD_STARTING_CONSTRUCTORS,
     THREAD_TYPES,
 )
-from conclint.model.concurrency import PROCESS, ConcurrencyModel
+from conclint.model.concurrency import PROCESS, THREAD, ConcurrencyModel
 from conclint.model.facts import MODULE_SCOPE, Access, CallSite, ModuleFacts, Write
 from conclint.engine.paths import short_path
 from conclint.rules.base import Rule
@@ -86,12 +86,23 @@ class ForkAnalysis:
         built = self.model.object_type(f"{module}.{variable}") or ""
         return built.startswith(CROSS_PROCESS_TYPE_PREFIXES)
 
-    def parent_reads(self, key: str, paths: Iterable[str]) -> List[Tuple[str, Access, ModuleFacts]]:
+    def parent_reads(self, key: str, paths: Iterable[str], starters: Iterable[str]) -> List[Tuple[str, Access, ModuleFacts]]:
         """Reads of ``key`` by the parent: outside child code, in the modules that start the
         children or hold the write (another program that happens to import the module is not
-        this program's parent)."""
+        this program's parent) and, when we know the function that starts the child, in what
+        that function runs (module-level code when it starts at the top level)."""
         paths = set(paths)
-        return [(f, r, m) for f, r, m in self.reads.get(key, ()) if m.path in paths and not self.in_child(f, r)]
+        starters = [s for s in starters if s]
+        parent_code = set(self.model.reachable_from([s for s in starters if s != MODULE_SCOPE]))
+        if MODULE_SCOPE in starters or not starters:
+            parent_code.add(MODULE_SCOPE)
+        # threads running in the parent (a flusher started at import) read it too
+        parent_code |= {f for f, contexts in self.model.contexts.items() if any(c.entry.context == THREAD for c in contexts)}
+        return [
+            (f, r, m)
+            for f, r, m in self.reads.get(key, ())
+            if m.path in paths and not self.in_child(f, r) and (not starters or f in parent_code)
+        ]
 
     def child_entries(self, function: str):
         return [c.entry for c in self.model.contexts_of(function, PROCESS)]
@@ -220,13 +231,14 @@ class GlobalWriteInChildProcess(Rule):
             if function in initializers or entries and all(e.function in initializers for e in entries):
                 continue  # per-process set-up (a pool initializer, an after-fork hook, and what they call)
             for write in state.writes:
-                if not analysis.in_child(function, write):
-                    continue
+                if not analysis.in_child(function, write) or write.checked_by is not None:
+                    continue  # (a write under a check of the same state is a per-process memo)
                 key = _state_key(analysis, write.key)
                 if key is None:
                     continue
                 paths = {facts.path, *(e.path for e in entries)}
-                parent = analysis.parent_reads(key, paths)
+                starters = [function] if write.in_child else [e.starter for e in entries]
+                parent = analysis.parent_reads(key, paths, starters)
                 if not parent:
                     continue
                 why, entry = analysis.child_reason(function, write, facts)

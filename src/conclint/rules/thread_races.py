@@ -211,7 +211,22 @@ class ThreadRaceAnalysis:
         mine = {c.entry for c in contexts}
         for other, _write, _facts in self.other_writers(key, function):
             theirs = {c.entry for c in self.model.contexts_of(other, THREAD)}
-            if not theirs or theirs - mine:  # the main thread, or another thread
+            if theirs - mine:  # another thread
+                return True
+            if not theirs and self._runs_beside(other, mine):  # the thread that started ours
+                return True
+        return False
+
+    def _runs_beside(self, other: str, entries) -> bool:
+        """Can ``other`` (code outside any thread) run while one of these threads runs? When
+        we know the function that started the thread, only what that function goes on to run
+        (a ``mt_interact()`` loop that only writes) does; a thread started at module level, or
+        by a class, leaves the whole program beside it."""
+        for entry in entries:
+            starter = entry.starter
+            if starter is None or starter == MODULE_SCOPE:
+                return True
+            if other in self.model.reachable_from([starter]):
                 return True
         return False
 
