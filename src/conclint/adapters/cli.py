@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     check.add_argument("--statistics", action="store_true", help="print the count of findings per code")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
-    check.add_argument("--output-format", choices=sorted(FORMATTERS), default="text")
+    check.add_argument("--output-format", choices=sorted(FORMATTERS), default="text", help="text lines, ruff-compatible JSON, SARIF 2.1.0, or GitHub annotations")
     check.add_argument("-o", "--output-file", metavar="PATH", help="write the report to this file")
     check.add_argument("--config", metavar="PATH", help="a pyproject.toml (or conclint TOML) to read settings from")
     check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")

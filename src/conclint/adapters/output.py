@@ -13,6 +13,7 @@ from conclint import __version__
 from conclint.engine.discovery import relative_below
 from conclint.engine.findings import Finding, Span
 from conclint.rules import ALL_RULES, RULES_BY_CODE
+from conclint.rules.base import DOCS_BASE_URL
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INPUT_ERROR_CODES = ("CCL001", "CCL002")
@@ -163,7 +164,7 @@ def format_sarif(findings: Sequence[Finding], cwd: str) -> str:
                         "name": "conclint",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": "https://conclint.readthedocs.io/",
+                        "informationUri": DOCS_BASE_URL.rsplit("rules/", 1)[0],
                         "rules": rules,
                     }
                 },

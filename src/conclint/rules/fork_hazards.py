@@ -378,8 +378,8 @@ class PerWorkerState(Rule):
         module global is N independent values: requests spread over the workers see
         different counts that add up to nothing.
 
-        conclint looks for evidence of several worker processes (a `gunicorn.conf.py` or
-        `gunicorn_config.py` setting `workers` above 1, a `Procfile` or `Dockerfile` command
+        conclint looks for evidence of several worker processes (a `gunicorn.conf.py`,
+        `gunicorn_config.py` or `gunicorn_conf.py` setting `workers` above 1, a `Procfile` or `Dockerfile` command
         running `gunicorn -w N` or `uvicorn --workers N`, or `server = "prefork"` with
         `workers` in `[tool.conclint]`) and reports writes of module-level state in request
         handlers (Flask, FastAPI, aiohttp, Starlette, Django views, WSGI and ASGI callables)

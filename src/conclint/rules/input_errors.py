@@ -6,11 +6,12 @@ from conclint.rules.base import Rule
 class SyntaxErrorRule(Rule):
     code = "CCL001"
     name = "syntax-error"
-    summary = "The file does not parse, or is too deeply nested to analyse."
+    summary = "The file does not parse, is too deeply nested, or takes longer than `file-timeout` to analyse."
     explanation = """
         conclint parses every file with libcst. A file that is not valid Python, or whose
         nesting is deeper than CPython's own parser accepts, cannot be analysed: it is
-        reported here with the parser's message and position, and the run goes on.
+        reported here with the parser's message and position, and the run goes on. So is a
+        file whose analysis takes longer than the `file-timeout` setting (60 s by default).
 
         Fix the syntax error, or exclude generated files with `extend-exclude`.
     """
@@ -28,5 +29,5 @@ class UnreadableFileRule(Rule):
         coding cookie declares (UTF-8 when there is none), or it contains a NUL byte.
         conclint never guesses an encoding; the run goes on with the other files.
     """
-    bad = ("x = 1\0\n",)
-    good = ("x = 1\n",)
+    bad = ("# -*- coding: ascii -*-\nname = 'café'\n",)  # written as UTF-8: not ASCII
+    good = ("# -*- coding: utf-8 -*-\nname = 'café'\n",)
