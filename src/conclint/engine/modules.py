@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Container, Dict, Iterable, Optional, Tuple
 
 
 def module_name_for(path: str) -> Tuple[str, bool]:
@@ -32,9 +32,15 @@ class ModuleIndex:
 
     def split(self, dotted: str) -> Tuple[Optional[str], str]:
         """(module, rest) for the longest module prefix of ``dotted`` among the run's files."""
-        parts = dotted.split(".")
-        for cut in range(len(parts), 0, -1):
-            module = ".".join(parts[:cut])
-            if module in self.path_of:
-                return module, ".".join(parts[cut:])
-        return None, dotted
+        return split_prefix(dotted, self.path_of, whole=True)
+
+
+def split_prefix(dotted: str, known: Container[str], whole: bool = False) -> Tuple[Optional[str], str]:
+    """(the longest dotted prefix of ``dotted`` that is in ``known``, the rest), or (None, dotted).
+    ``whole``: the entire name may be the prefix (a module named as such)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) if whole else len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:cut])
+        if prefix in known:
+            return prefix, ".".join(parts[cut:])
+    return None, dotted

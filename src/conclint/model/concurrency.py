@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from conclint.engine.findings import Span
+from conclint.engine.modules import split_prefix
 from conclint.engine.paths import short_path
 from conclint.model.apis import (
     ENTRY_SPECS_BY_CALLEE,
@@ -188,12 +189,7 @@ class ConcurrencyModel:
 
     def split_module(self, dotted: str) -> Tuple[Optional[str], str]:
         """("pkg.mod", "rest.of.it") for the longest project module prefix of ``dotted``."""
-        parts = dotted.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            if module in self.modules:
-                return module, ".".join(parts[cut:])
-        return None, dotted
+        return split_prefix(dotted, self.modules)
 
     def canonical_key(self, key: str, depth: int = 0) -> Optional[str]:
         """One spelling per piece of state, whichever module or subclass names it.
@@ -251,12 +247,7 @@ class ConcurrencyModel:
             current = parent
 
     def _split_class(self, dotted: str) -> Tuple[Optional[str], str]:
-        parts = dotted.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            owner = ".".join(parts[:cut])
-            if owner in self.classes:
-                return owner, ".".join(parts[cut:])
-        return None, dotted
+        return split_prefix(dotted, self.classes)
 
     def real_locks(self, held: Sequence[str]) -> Tuple[str, ...]:
         """The locks really held: ``?pkg.locks.guard`` entries count when that object is a lock."""
