@@ -216,7 +216,7 @@ class ConcurrencyModel:
                 return None
             return key
         if kind == "self":
-            owner, attribute = self._split_class(rest)
+            owner, attribute = self.split_class(rest)
             if owner is not None:
                 return f"self:{self.defining_class(owner, attribute.split('.', 1)[0])}.{attribute}"
         return key
@@ -246,7 +246,7 @@ class ConcurrencyModel:
                 best = parent
             current = parent
 
-    def _split_class(self, dotted: str) -> Tuple[Optional[str], str]:
+    def split_class(self, dotted: str) -> Tuple[Optional[str], str]:
         return split_prefix(dotted, self.classes)
 
     def real_locks(self, held: Sequence[str]) -> Tuple[str, ...]:

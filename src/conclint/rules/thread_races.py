@@ -106,7 +106,7 @@ class ThreadRaceAnalysis:
             owner = rest.rsplit(".", 1)[0]
             return f"a variable of `{self.model.display_name(owner)}()` that its closures share"
         if kind == "self":
-            owner, attribute = self.model._split_class(rest)
+            owner, attribute = self.model.split_class(rest)
             if owner is None:
                 return None
             family = {owner, *self.model.class_bases(owner)}
