@@ -75,7 +75,7 @@ def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cac
     index = ModuleIndex(files)
     while True:
         done = {path for path, result in results.items() if not result.light}
-        analysed = [r.facts for r in results.values() if r.facts is not None]
+        analysed = [results[path].facts for path in files if results[path].facts is not None]
         # the model types receivers in place, the same way every time: building it twice is safe
         model = ConcurrencyModel(analysed, settings.thread_entry_decorators, settings.thread_entry_calls)
         running = set(model.contexts) | set(model.reachable_from(model.request_handlers))
