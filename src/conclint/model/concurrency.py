@@ -316,7 +316,11 @@ class ConcurrencyModel:
         if built.startswith("@method:"):
             owner, _, name = built[len("@method:"):].rpartition(".")
             target = self.method_of(owner, name) if owner in self.classes else None
-            return self.realize(self.functions[target][0].returns, depth + 1) if target else None
+            if target is None:
+                # not known (yet): keep the marker, so a model over more modules can still read it
+                # (the demand rounds build models over growing sets of the same facts)
+                return built
+            return self.realize(self.functions[target][0].returns, depth + 1)
         target = self.resolve_name(built)
         if target in self.functions:
             return self.realize(self.functions[target][0].returns, depth + 1)
