@@ -93,12 +93,6 @@ def test_twenty_thousand_small_functions(tree):
     assert check(tree) == [("many.py", row, 5, "CCL201")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules/thread_races.py recurses once per caller (_is_initialisation -> _all_callers -> "
-    "_is_initialisation_direct): a call chain of about 4,000 functions exhausts the recursion limit, and since the "
-    "analysis is shared project-wide, CCL101 becomes an internal error in every module, the short chain's too",
-)
 def test_a_call_chain_of_5000_functions_from_a_thread(tree):
     """A thread runs f0, which calls f1, ... f4999 writes a global: a long walk through the call graph.
     A short chain beside it shows the same race, so the test also sees one file spoil another's analysis."""
@@ -141,13 +135,6 @@ def test_hundred_thousand_character_lines(tree):
     assert (row, code) == (5, "CCL201") or code == "CCL001", by_file["bools.py"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=subprocess.TimeoutExpired,
-    reason="libcst's parser is quadratic in a left-nested operator chain (1,000 terms 0.1 s, 8,000 terms 11 s); "
-    "CPython's guard accepts 25,000 under conclint's raised recursion limit, and the per-file time limit cannot "
-    "interrupt libcst's parse: the run takes minutes",
-)
 def test_a_hundred_thousand_character_sum(tree):
     """``x = 1 + 1 + ...`` on one 100,000-character line (25,000 terms): refused (CCL001) or analysed, quickly.
     The timeout is short because either answer takes well under a second; the bug takes minutes."""
@@ -199,11 +186,6 @@ def test_a_file_deleted_between_discovery_and_analysis_is_ccl002(tmp_path, jobs)
     assert outcome.findings[0].message == "file cannot be read: No such file or directory"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/run.py caches a CCL002 for a file that vanished after its bytes were read, under the key of "
-    "those bytes: the file comes back unchanged and the stale CCL002 stays (analyse the bytes read, or do not cache read failures)",
-)
 def test_a_file_that_vanished_for_one_run_is_analysed_when_it_comes_back(tmp_path):
     present, flaky = tmp_path / "present.py", tmp_path / "flaky.py"
     present.write_text(SLEEP, encoding="utf-8")

@@ -22,6 +22,7 @@ T = TypeVar("T")
 # Deep but legal code (a 900-term expression) needs more Python frames than the
 # default limit while libcst visits it; the large thread stack keeps that safe.
 RECURSION_LIMIT = 20_000
+GUARD_RECURSION_LIMIT = 3_000
 STACK_SIZE = 512 * 1024 * 1024
 
 
@@ -68,7 +69,11 @@ def _cpython_verdict(text: str) -> Tuple[Optional[ParseFailure], Optional[ParseF
     it. A plain syntax error is only kept for the message: CPython older than the
     code's target rejects new syntax (``match`` on 3.9) that libcst parses fine.
     """
+    limit = sys.getrecursionlimit()
     try:
+        # CPython's AST builder stops at the recursion limit: keep it where libcst's parser
+        # (quadratic in a long operator chain) still finishes in about a second
+        sys.setrecursionlimit(min(limit, GUARD_RECURSION_LIMIT))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ast.parse(text)
@@ -81,6 +86,8 @@ def _cpython_verdict(text: str) -> Tuple[Optional[ParseFailure], Optional[ParseF
         return None, failure
     except ValueError:
         pass  # NUL bytes are caught before parsing
+    finally:
+        sys.setrecursionlimit(limit)
     return None, None
 
 

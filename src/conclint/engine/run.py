@@ -61,7 +61,8 @@ def _cached_analysis(paths: Sequence[str], jobs: int, triggers, cache: Optional[
     missing = [path for path in paths if found.get(path) is None]
     for result in analyse_files(missing, jobs, triggers, timeout) if missing else ():
         found[result.path] = result
-        if result.path in keys and result.internal_error is None:
+        unreadable = any(f.code == "CCL002" for f in result.findings)  # it changed under us: do not remember it
+        if result.path in keys and result.internal_error is None and not unreadable:
             cache.store("files", keys[result.path], result)
     return [found[path] for path in paths]
 

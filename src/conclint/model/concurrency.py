@@ -30,6 +30,7 @@ from conclint.model.apis import (
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
 
 THREAD, LOOP, PROCESS = "thread", "loop", "process"
+FORK_BRANCH = "os.fork() child branch"
 
 
 @dataclass(frozen=True)
@@ -394,7 +395,7 @@ class ConcurrencyModel:
                 child_calls = set(state.child_calls)
                 for callee, call in self.callees.get(qualname, ()):
                     if call.span in child_calls:
-                        self._add_entry(PROCESS, callee, "os.fork() child branch", facts, call.span, False, starter=qualname)
+                        self._add_entry(PROCESS, callee, FORK_BRANCH, facts, call.span, False, starter=qualname)
 
     def _process_facts_from_call(self, call: CallSite, facts: ModuleFacts) -> None:
         """Pool initializers, start methods and web handlers registered by a call."""

@@ -22,7 +22,7 @@ from conclint.model.apis import (
     THREAD_STARTING_CONSTRUCTORS,
     THREAD_TYPES,
 )
-from conclint.model.concurrency import PROCESS, THREAD, ConcurrencyModel
+from conclint.model.concurrency import FORK_BRANCH, PROCESS, THREAD, ConcurrencyModel
 from conclint.model.facts import MODULE_SCOPE, Access, CallSite, ModuleFacts, Write
 from conclint.engine.paths import short_path
 from conclint.rules.base import Rule
@@ -237,7 +237,9 @@ class GlobalWriteInChildProcess(Rule):
                 if key is None:
                     continue
                 paths = {facts.path, *(e.path for e in entries)}
-                starters = [function] if write.in_child else [e.starter for e in entries]
+                # after os.fork() the forking module is the program: any of its parent code reads it
+                forked = write.in_child or any(e.reason == FORK_BRANCH for e in entries)
+                starters = [] if forked else [e.starter for e in entries]
                 parent = analysis.parent_reads(key, paths, starters)
                 if not parent:
                     continue
@@ -527,6 +529,6 @@ class ResourceInheritedAcrossFork(Rule):
             if read.in_child and function != MODULE_SCOPE:
                 return function, read, facts, "the child's branch after os.fork()"
             contexts = model.contexts_of(function, PROCESS)
-            if any(c.entry.reason == "os.fork() child branch" or analysis.default_forks for c in contexts):
+            if any(c.entry.reason == FORK_BRANCH or analysis.default_forks for c in contexts):
                 return function, read, facts, f"child process code ({model.display_name(function)}())"
         return None

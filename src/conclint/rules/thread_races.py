@@ -19,6 +19,7 @@ from conclint.rules.base import Rule
 
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
 RMW_KINDS = ("rmw", "assign", "item")
+MAX_CALLER_DEPTH = 400
 WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
 
 
@@ -30,6 +31,7 @@ class ThreadRaceAnalysis:
         self.writers: Dict[str, List[WriteSite]] = {}
         self.locked_call_spans: Dict[str, set] = {}
         self._initialisation: Dict[str, bool] = {}
+        self._depth = 0
         self._locked_by_callers: Dict[str, bool] = {}
         for facts in project.modules():
             for function, state in facts.state.items():
@@ -68,8 +70,14 @@ class ThreadRaceAnalysis:
         if function in memo:
             return memo[function]
         memo[function] = False
-        callers = self.model.callers.get(function, ())
-        memo[function] = bool(callers) and all(holds(caller, call) for caller, call in callers)
+        if self._depth > MAX_CALLER_DEPTH:
+            return False  # a call chain thousands deep: stay conservative rather than recurse further
+        self._depth += 1
+        try:
+            callers = self.model.callers.get(function, ())
+            memo[function] = bool(callers) and all(holds(caller, call) for caller, call in callers)
+        finally:
+            self._depth -= 1
         return memo[function]
 
     def locks(self, write) -> Tuple[str, ...]:
