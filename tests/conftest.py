@@ -62,3 +62,24 @@ def run_cli(*args: str, cwd, env_extra=None, timeout: float = 120) -> subprocess
         env=env,
         stdin=subprocess.DEVNULL,
     )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A project root cut off from whatever lies above ``tmp_path``: its own `[tool.conclint]`
+    table ends the search for a pyproject.toml, and its `.git` ends the search for `.gitignore`."""
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
+    return root
+
+
+def write(root: Path, relative: str, content="") -> Path:
+    """Write ``content`` (text as UTF-8, line ends untouched; or bytes) at ``root/relative``."""
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", newline="")
+    return path

@@ -10,22 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A project root of its own: its `[tool.conclint]` table and `.git` stop the searches upwards."""
-    root = tmp_path / "proj"
-    (root / ".git").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
-    return root
-
-
-def write(root: Path, name: str, text: str) -> Path:
-    path = root / name
-    path.write_text(text, encoding="utf-8", newline="")
-    return path
+from conftest import run_cli, write
 
 
 def read(path: Path) -> str:
@@ -41,9 +26,9 @@ def fix(root: Path, name: str, text: str, *extra: str):
 # ---- what --fix writes ---------------------------------------------------------
 
 
-def test_sleep_becomes_awaited_asyncio_sleep_and_import_is_added(project):
+def test_sleep_becomes_awaited_asyncio_sleep_and_import_is_added(tree):
     after, result = fix(
-        project,
+        tree,
         "poll.py",
         "import time\n"
         "\n"
@@ -63,9 +48,9 @@ def test_sleep_becomes_awaited_asyncio_sleep_and_import_is_added(project):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_import_goes_after_docstring_and_future_imports(project):
+def test_import_goes_after_docstring_and_future_imports(tree):
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         '"""Polls the device."""\n'
         "from __future__ import annotations\n"
@@ -91,9 +76,9 @@ def test_import_goes_after_docstring_and_future_imports(project):
     )
 
 
-def test_import_goes_after_a_comment_header_docstring_and_several_future_imports(project):
+def test_import_goes_after_a_comment_header_docstring_and_several_future_imports(tree):
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         "#!/usr/bin/env python\n"
         "# Copyright header.\n"
@@ -127,7 +112,7 @@ def test_import_goes_after_a_comment_header_docstring_and_several_future_imports
     )
 
 
-def test_existing_asyncio_import_is_reused_and_every_sleep_is_fixed(project):
+def test_existing_asyncio_import_is_reused_and_every_sleep_is_fixed(tree):
     source = (
         "import asyncio\n"
         "import time\n"
@@ -143,7 +128,7 @@ def test_existing_asyncio_import_is_reused_and_every_sleep_is_fixed(project):
         "    async def poll(self):\n"
         "        time.sleep(0.5)\n"
     )
-    after, result = fix(project, "poll.py", source)
+    after, result = fix(tree, "poll.py", source)
     assert after == (
         "import asyncio\n"
         "import time\n"
@@ -162,9 +147,9 @@ def test_existing_asyncio_import_is_reused_and_every_sleep_is_fixed(project):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_one_import_for_many_sleeps(project):
+def test_one_import_for_many_sleeps(tree):
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         "import time\n"
         "\n"
@@ -190,9 +175,9 @@ def test_one_import_for_many_sleeps(project):
     )
 
 
-def test_trio_module_gets_trio_sleep(project):
+def test_trio_module_gets_trio_sleep(tree):
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         "import time\n"
         "\n"
@@ -213,9 +198,9 @@ def test_trio_module_gets_trio_sleep(project):
     )
 
 
-def test_anyio_module_gets_anyio_sleep(project):
+def test_anyio_module_gets_anyio_sleep(tree):
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         "import time\n"
         "\n"
@@ -236,9 +221,9 @@ def test_anyio_module_gets_anyio_sleep(project):
     )
 
 
-def test_trio_used_through_from_import_gets_import_trio(project):
+def test_trio_used_through_from_import_gets_import_trio(tree):
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         "import time\n"
         "\n"
@@ -271,14 +256,14 @@ def test_trio_used_through_from_import_gets_import_trio(project):
     ],
     ids=["from-import-alias", "from-import", "module-alias"],
 )
-def test_aliases_are_rewritten_to_the_loop_library_sleep(project, imports, call):
-    after, _ = fix(project, "poll.py", f"{imports}\n\nasync def poll(x):\n    {call}\n")
+def test_aliases_are_rewritten_to_the_loop_library_sleep(tree, imports, call):
+    after, _ = fix(tree, "poll.py", f"{imports}\n\nasync def poll(x):\n    {call}\n")
     assert after == f"import asyncio\n{imports}\n\nasync def poll(x):\n    await asyncio.sleep(x)\n"
 
 
-def test_sleep_in_an_expression_keeps_the_rest_of_the_line(project):
+def test_sleep_in_an_expression_keeps_the_rest_of_the_line(tree):
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         "import asyncio\n"
         "import time\n"
@@ -303,10 +288,10 @@ def test_sleep_in_an_expression_keeps_the_rest_of_the_line(project):
     )
 
 
-def test_import_before_a_decorated_first_statement_keeps_the_decorator_on_its_def(project):
+def test_import_before_a_decorated_first_statement_keeps_the_decorator_on_its_def(tree):
     # no import at all: `import asyncio` goes before the first statement, decorator included
     after, _ = fix(
-        project,
+        tree,
         "poll.py",
         '"""Registered pollers."""\n'
         "@register\n"
@@ -381,23 +366,23 @@ UNFIXABLE = {
 
 
 @pytest.mark.parametrize("name", sorted(UNFIXABLE))
-def test_no_change_where_await_cannot_go(project, name):
+def test_no_change_where_await_cannot_go(tree, name):
     source = UNFIXABLE[name]
-    after, result = fix(project, "poll.py", source)
+    after, result = fix(tree, "poll.py", source)
     assert after == source
     assert result.returncode in (0, 1), result.stderr
 
 
-def test_unfixable_findings_are_still_reported_after_fix(project):
-    _, result = fix(project, "poll.py", UNFIXABLE["comprehension"])
+def test_unfixable_findings_are_still_reported_after_fix(tree):
+    _, result = fix(tree, "poll.py", UNFIXABLE["comprehension"])
     assert result.returncode == 1
     assert "poll.py:5:13: CCL201" in result.stdout
-    _, result = fix(project, "nested.py", UNFIXABLE["nested-sync-def"])
+    _, result = fix(tree, "nested.py", UNFIXABLE["nested-sync-def"])
     assert result.returncode == 1
     assert "nested.py:8:5: CCL210" in result.stdout
 
 
-def test_fix_then_reports_the_remaining_findings(project):
+def test_fix_then_reports_the_remaining_findings(tree):
     source = (
         "import time\n"
         "\n"
@@ -408,7 +393,7 @@ def test_fix_then_reports_the_remaining_findings(project):
         "    time.sleep(1)\n"
         "    return requests.get(url)\n"
     )
-    after, result = fix(project, "poll.py", source)
+    after, result = fix(tree, "poll.py", source)
     assert after == (
         "import asyncio\n"
         "import time\n"
@@ -426,20 +411,20 @@ def test_fix_then_reports_the_remaining_findings(project):
     assert "poll.py:9:12: CCL202" in result.stdout
 
 
-def test_fix_is_idempotent(project):
-    first, _ = fix(project, "poll.py", "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n")
-    result = run_cli("check", "--fix", "poll.py", cwd=project)
-    assert read(project / "poll.py") == first
+def test_fix_is_idempotent(tree):
+    first, _ = fix(tree, "poll.py", "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n")
+    result = run_cli("check", "--fix", "poll.py", cwd=tree)
+    assert read(tree / "poll.py") == first
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ---- --diff --------------------------------------------------------------------------
 
 
-def test_diff_prints_a_unified_diff_and_writes_nothing(project):
+def test_diff_prints_a_unified_diff_and_writes_nothing(tree):
     source = "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n"
-    path = write(project, "poll.py", source)
-    result = run_cli("check", "--diff", "poll.py", cwd=project)
+    path = write(tree, "poll.py", source)
+    result = run_cli("check", "--diff", "poll.py", cwd=tree)
     assert result.returncode == 1, result.stderr
     assert result.stdout == (
         "--- a/poll.py\n"
@@ -456,11 +441,11 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(project):
     assert read(path) == source
 
 
-def test_diff_in_a_subfolder_names_the_file_from_the_working_directory(project):
-    (project / "pkg").mkdir()
+def test_diff_in_a_subfolder_names_the_file_from_the_working_directory(tree):
+    (tree / "pkg").mkdir()
     source = "import asyncio\nimport time\n\n\nasync def poll(x):\n    time.sleep(x)\n"
-    path = write(project, "pkg/poll.py", source)
-    result = run_cli("check", "--diff", ".", cwd=project)
+    path = write(tree, "pkg/poll.py", source)
+    result = run_cli("check", "--diff", ".", cwd=tree)
     assert result.returncode == 1, result.stderr
     assert result.stdout == (
         "--- a/pkg/poll.py\n"
@@ -476,10 +461,10 @@ def test_diff_in_a_subfolder_names_the_file_from_the_working_directory(project):
 
 
 @pytest.mark.parametrize("name", ["clean", "comprehension", "sync-function"])
-def test_diff_exits_zero_when_there_is_nothing_to_fix(project, name):
+def test_diff_exits_zero_when_there_is_nothing_to_fix(tree, name):
     source = UNFIXABLE.get(name, "import asyncio\n\n\nasync def poll(x):\n    await asyncio.sleep(x)\n")
-    path = write(project, "poll.py", source)
-    result = run_cli("check", "--diff", "poll.py", cwd=project)
+    path = write(tree, "poll.py", source)
+    result = run_cli("check", "--diff", "poll.py", cwd=tree)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
     assert read(path) == source
@@ -488,9 +473,9 @@ def test_diff_exits_zero_when_there_is_nothing_to_fix(project, name):
 # ---- the fix in JSON -----------------------------------------------------------------
 
 
-def test_json_output_carries_the_fix(project):
-    write(project, "poll.py", "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n    return [time.sleep(d) for d in x]\n")
-    result = run_cli("check", "--output-format", "json", "poll.py", cwd=project)
+def test_json_output_carries_the_fix(tree):
+    write(tree, "poll.py", "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n    return [time.sleep(d) for d in x]\n")
+    result = run_cli("check", "--output-format", "json", "poll.py", cwd=tree)
     assert result.returncode == 1, result.stderr
     items = sorted(json.loads(result.stdout), key=lambda item: item["location"]["row"])
     assert [(i["code"], i["location"]["row"]) for i in items] == [("CCL201", 5), ("CCL201", 6)]
@@ -514,9 +499,9 @@ def test_json_output_carries_the_fix(project):
     assert unfixable["fix"] is None
 
 
-def test_json_fix_for_trio_has_no_import_edit(project):
-    write(project, "poll.py", "import time\nimport trio\n\n\nasync def poll(x):\n    time.sleep(x)\n")
-    result = run_cli("check", "--output-format", "json", "poll.py", cwd=project)
+def test_json_fix_for_trio_has_no_import_edit(tree):
+    write(tree, "poll.py", "import time\nimport trio\n\n\nasync def poll(x):\n    time.sleep(x)\n")
+    result = run_cli("check", "--output-format", "json", "poll.py", cwd=tree)
     (item,) = json.loads(result.stdout)
     assert item["fix"] == {
         "applicability": "safe",

@@ -12,28 +12,12 @@ from typing import List, Tuple
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, write
 
 # CCL201 at 5:5 (end exclusive at 5:18).
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 NUL_MESSAGE = "file contains a NUL byte; Python refuses such source"
 HINT = "conclint: this is a bug in conclint; please report it with the file that triggers it"
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """A project root with its own (empty) `[tool.conclint]` and a `.git` that ends the `.gitignore` search."""
-    root = tmp_path / "proj"
-    (root / ".git").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
-    return root
-
-
-def write(root: Path, relative: str, content) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
 
 
 Found = Tuple[str, int, int, str, str]

@@ -16,36 +16,13 @@ from conclint import __version__
 from conclint.engine.run import check_source
 from conclint.engine.settings import DEFAULT_EXCLUDE
 
-from conftest import run_cli
+from conftest import run_cli, write
 
 # CCL201 at 5:5, ending at 5:18 (end exclusive).
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 SLEEP_MESSAGE = check_source(SLEEP)[0].message
 SYNTAX_ERROR = "def broken(:\n    pass\n"  # CCL001 at 1:12
 TEXT_LINE = re.compile(r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<message>.+)$")
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """A project root cut off from whatever lies above ``tmp_path``.
-
-    Its own `[tool.conclint]` table ends the search for a pyproject.toml, and the
-    `.git` folder ends the search for `.gitignore` files.
-    """
-    root = tmp_path / "proj"
-    (root / ".git").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
-    return root
-
-
-def write(root: Path, relative: str, content="") -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8", newline="")
-    return path
 
 
 def config(root: Path, body: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -16,7 +15,7 @@ from conclint.engine.findings import Edit, Finding, Fix, Related, Span
 from conclint.engine.run import check_source
 from conclint.rules import ALL_RULES, RULES_BY_CODE
 
-from conftest import run_cli
+from conftest import run_cli, write
 
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"  # CCL201 at 5:5, ends at 5:18
 SLEEP_MESSAGE = check_source(SLEEP)[0].message
@@ -37,22 +36,6 @@ def unescape(value: str) -> str:
     for escaped, raw in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
         value = value.replace(escaped, raw)
     return value
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """A project root with its own (empty) `[tool.conclint]` and a `.git` that ends the `.gitignore` search."""
-    root = tmp_path / "proj"
-    (root / ".git").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
-    return root
-
-
-def write(root: Path, relative: str, content: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content, encoding="utf-8")
-    return path
 
 
 def assert_ruff_fix_shape(fix) -> None:

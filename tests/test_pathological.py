@@ -10,7 +10,6 @@ never by asserting on a measured time.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import List, Tuple
 
@@ -24,14 +23,6 @@ from conftest import run_cli
 
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"  # CCL201 at 5:5
 TIMEOUT = 240  # seconds for one CLI run; far above what any of these takes on a loaded 2-core machine
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    (root / ".git").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
-    return root
 
 
 Found = Tuple[str, int, int, str]
