@@ -10,7 +10,7 @@ libcst's rules for where a node starts and ends (its syntactic position).
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState

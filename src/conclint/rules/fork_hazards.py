@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from conclint.engine.findings import Finding, Related, Span
+from conclint.engine.findings import Finding, Related
 from conclint.model.apis import (
     CROSS_PROCESS_TYPE_PREFIXES,
     FORK_CALLS,
