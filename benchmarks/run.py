@@ -16,6 +16,7 @@ import difflib
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -186,17 +187,17 @@ def corpus_settings(corpus: Corpus):
 
 
 def flake8_sample(corpus: Corpus, fraction: float) -> List[str]:
-    """Every k-th file of the sorted list: a deterministic, evenly spread sample."""
-    if fraction >= 1:
-        return list(corpus.files)
-    step = max(1, round(1 / fraction))
-    return corpus.files[::step]
+    """Every k-th file of the sorted list (a deterministic, evenly spread sample), less the
+    files flake8 cannot check (corpora.FLAKE8_SKIP)."""
+    skip = {os.path.join(corpus.tree, path) for path in corpora.FLAKE8_SKIP.get(corpus.name, [])}
+    step = 1 if fraction >= 1 else max(1, round(1 / fraction))
+    return [path for path in corpus.files[::step] if path not in skip]
 
 
 def first_difference(before: str, after: str) -> str:
-    """The first line that differs, each side cut short (the whole outputs are in results.json's problems only)."""
+    """The first lines that differ (removed, added), each cut short."""
     removed = [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:2] in ("- ", "+ ")]
-    return "; ".join(f"`{line[:2]}{line[2:300]}`" for line in removed[:2])
+    return "; ".join(f"`` {line[:2]}{line[2:300]} ``" for line in removed[:2])
 
 
 def summary_line(output: str) -> str:
@@ -351,6 +352,13 @@ def load_average() -> str:
         return "?"
 
 
+def conclint_default_jobs(conclint: str) -> str:
+    """What `conclint check --help` says --jobs defaults to."""
+    text = subprocess.run([conclint, "check", "--help"], capture_output=True, text=True).stdout
+    match = re.search(r"--jobs N\s+processes to analyse files with\s*(?:\(default:\s*([^)]*)\))?", " ".join(text.split()))
+    return (match.group(1) or "1") if match else "?"
+
+
 def git_commit() -> str:
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=REPO, capture_output=True, text=True)
@@ -399,7 +407,7 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         f"- Load average (1 / 5 / 15 min) at start {meta['load_start']}, at end {meta['load_end']}: "
         "other work shared the machine, so each time is the median of several rounds (min–max in brackets).",
         f"- conclint {meta['conclint_version']} (commit {meta['commit']}) with `--jobs {meta['jobs']}` "
-        f"(the CPU count; the default is `--jobs 1`); {meta['flake8_version']}, with flake8's default `--jobs` (auto: the CPU count); "
+        f"(its own default: {meta.get('conclint_default_jobs', '?')}); {meta['flake8_version']}, with flake8's default `--jobs` (auto: the CPU count); "
         f"{meta['ruff_version']}. The libcst parse uses {meta['jobs']} processes too.",
         f"- Rounds: {meta['rounds']} ({meta['flake8_rounds']} for flake8). Whole benchmark: {meta['wall_minutes']:.1f} min.",
         "",
@@ -418,17 +426,21 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         "## Times (seconds, wall clock: median (min–max))",
         "",
     ]
-    rows = []
+    rows, notes = [], []
     for r in results:
         md = corpus_medians(r)
         flake8 = spread(r.samples.get("flake8", []))
         if "flake8_measured" in md:
             flake8 = f"≈ {seconds(md['flake8'])} (scaled from {r.flake8_files} files, {r.flake8_lines:,} lines: {flake8})"
+            skipped = corpora.FLAKE8_SKIP.get(r.name, [])
+            notes.extend(f"- {r.name}: flake8 --select ASYNC aborts the whole run on `{path}` (a RecursionError in flake8-async), "
+                         "so flake8 checks the other files and its time is scaled by lines." for path in skipped)
         rows.append([r.name, spread(r.samples.get("cold", [])), spread(r.samples.get("warm", [])), spread(r.samples.get("touch", [])),
                      seconds(r.first_cached_run.seconds) if r.first_cached_run else "–",
                      spread(r.samples.get("parse", [])), flake8, spread(r.samples.get("ruff", []))])
     out.append(table(["corpus", "conclint cold", "warm", "1 file touched", "first run, empty cache", "libcst parse only",
                       "flake8 --select ASYNC", "ruff --select ASYNC"], rows))
+    out += ["", *notes] if notes else []
     out += ["", "## Throughput, ratios, memory", ""]
     rows = []
     for r in results:
@@ -524,12 +536,13 @@ def main(argv: Sequence[str]) -> int:
                         help="the file the touched run edits, relative to the corpus (default: see README)")
     parser.add_argument("--chart", action="store_true", help="also draw benchmarks/ratios.png (needs matplotlib)")
     parser.add_argument("--chart-from", metavar="JSON", help="only draw the chart from an earlier results.json, and rewrite the report with it")
-    parser.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"), help="the markdown report (default benchmarks/RESULTS.md)")
+    parser.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"),
+                        help="the markdown report (default benchmarks/RESULTS.md); results.json and ratios.png go beside it")
     args = parser.parse_args(argv)
     if args.chart_from:  # needs matplotlib, not conclint: any Python that has it will do
         with open(args.chart_from, encoding="utf-8") as handle:
             data = json.load(handle)
-        if not draw_chart(data, os.path.join(HERE, "ratios.png")):
+        if not draw_chart(data, os.path.join(os.path.dirname(os.path.abspath(args.output)), "ratios.png")):
             return 1
         data["meta"]["chart"] = "ratios.png"
         with open(args.output, "w", encoding="utf-8") as handle:
@@ -557,6 +570,7 @@ def main(argv: Sequence[str]) -> int:
         "load_start": load_start,
         "load_end": load_average(),
         "conclint_version": __version__,
+        "conclint_default_jobs": conclint_default_jobs(conclint),
         "commit": commit_start if git_commit() == commit_start else f"{commit_start}, then {git_commit()} before the end (src changed during the run)",
         "jobs": args.jobs,
         "rounds": args.rounds,
@@ -566,9 +580,10 @@ def main(argv: Sequence[str]) -> int:
         "wall_minutes": (time.time() - started) / 60,
     }
     data = to_json(results, meta)
-    if args.chart and draw_chart(data, os.path.join(HERE, "ratios.png")):
+    folder = os.path.dirname(os.path.abspath(args.output))  # results.json and ratios.png go beside the report
+    if args.chart and draw_chart(data, os.path.join(folder, "ratios.png")):
         meta["chart"] = "ratios.png"
-    with open(os.path.join(HERE, "results.json"), "w", encoding="utf-8") as handle:
+    with open(os.path.join(folder, "results.json"), "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1)
     with open(args.output, "w", encoding="utf-8") as handle:
         handle.write(markdown(results, meta))
