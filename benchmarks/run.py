@@ -365,6 +365,13 @@ def git_commit() -> str:
     return done.stdout.strip() + (" + uncommitted changes in src/" if dirty.stdout.strip() else "")
 
 
+def src_state() -> str:
+    """What conclint's source is: src/'s tree in HEAD and any uncommitted change to it."""
+    tree = subprocess.run(["git", "rev-parse", "HEAD:src"], cwd=REPO, capture_output=True, text=True).stdout
+    diff = subprocess.run(["git", "diff", "HEAD", "--", "src"], cwd=REPO, capture_output=True, text=True).stdout
+    return tree + diff
+
+
 def targets(results: List[CorpusResult]) -> List[List[str]]:
     rows = []
     for result in results:
@@ -468,11 +475,31 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         "",
         table(["target", "corpus", "measured", "verdict"], targets(results)),
     ]
-    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
+    problems = [line for r in results for line in grouped_problems(r)]
     out += ["", "## Problems seen during the run", ""] + (problems or ["None: every conclint run printed the same findings, no tool failed."])
     if meta.get("chart"):
         out += ["", f"![ratios]({meta['chart']})"]
     return "\n".join(out) + "\n"
+
+
+DIFFERENT = re.compile(r"^(?P<label>.*) \(round (?P<round>\d+)\) printed other findings than the first run: (?P<diff>.*)$", re.S)
+DIFF_LINE = re.compile(r"``? ?([-+] .*?) ?``?(?:; |$)")
+
+
+def grouped_problems(result: CorpusResult) -> List[str]:
+    """One entry per distinct problem: "cold (rounds 1, 3)", the differing lines in a code block."""
+    groups: Dict[Tuple[str, str], List[str]] = {}
+    lines = []
+    for problem in result.problems:
+        match = DIFFERENT.match(problem)
+        if match is None:
+            lines += [f"- {result.name}: {problem.splitlines()[0]}", "", "```", *problem.splitlines()[1:], "```", ""]
+            continue
+        groups.setdefault((match["label"], match["diff"]), []).append(match["round"])
+    for (label, diff), rounds in groups.items():
+        lines += [f"- {result.name}: {label} (round{'s' if len(rounds) > 1 else ''} {', '.join(rounds)}) printed other findings "
+                  "than the first run (first differing lines, cut short):", "", "```diff", *DIFF_LINE.findall(diff), "```", ""]
+    return lines
 
 
 def draw_chart(data: Dict, path: str) -> Optional[str]:
@@ -557,7 +584,7 @@ def main(argv: Sequence[str]) -> int:
 
     started = time.time()
     load_start = load_average()
-    commit_start = git_commit()
+    commit_start, src_start = git_commit(), src_state()
     corpora.ensure_peers()
     conclint = corpora.conclint_script()
     from conclint import __version__
@@ -571,7 +598,7 @@ def main(argv: Sequence[str]) -> int:
         "load_end": load_average(),
         "conclint_version": __version__,
         "conclint_default_jobs": conclint_default_jobs(conclint),
-        "commit": commit_start if git_commit() == commit_start else f"{commit_start}, then {git_commit()} before the end (src changed during the run)",
+        "commit": commit_start if src_state() == src_start else f"{commit_start}, then {git_commit()} before the end (src/ changed during the run)",
         "jobs": args.jobs,
         "rounds": args.rounds,
         "flake8_rounds": args.flake8_rounds,
