@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -109,7 +110,10 @@ def sweep_corpus(name: str, jobs: int) -> CorpusSweep:
     log(f"[{name}] run: {run_seconds:.1f} s, {len(outcome.findings)} findings, {len(outcome.internal_errors)} internal errors; "
         "now every file in full, one at a time")
     lines = {path: corpora.count_lines([path]) for path in files}
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up) as pool:
+    del outcome
+    # fresh workers ("spawn"): forked ones would inherit the whole run's objects, and their
+    # garbage collections, walking that heap, would show up as seconds in some small file
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up, mp_context=multiprocessing.get_context("spawn")) as pool:
         for path, wall, cpu, error, timed_out in pool.map(_time_one, files, chunksize=4):
             sweep.times.append(FileTime(name, relative(path), wall, cpu, lines[path], error, timed_out))
             if error:
