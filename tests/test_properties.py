@@ -14,12 +14,16 @@ import os
 import tempfile
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conclint.engine.analysis import analyse_file
 from conclint.engine.parsing import run_with_deep_stack
 from conclint.engine.run import run, run_rules
 from conclint.engine.settings import Settings
+
+# hypothesmith compiles what it generates, and CPython warns about odd but valid code ("'int' object is not callable")
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 SETTINGS = settings(
     max_examples=30,
