@@ -470,6 +470,7 @@ class FactCollector(NodeWalker):
             for fact, node in self._positioned:
                 fact.span = _span(positions[node])
         for state in self.facts.state.values():
+            state.suspension_targets = [marker.target for marker in state.suspension_spans]
             state.suspension_spans = [marker.span for marker in state.suspension_spans]
             state.locked_calls = [marker.span for marker in state.locked_calls]
             state.child_calls = [marker.span for marker in state.child_calls]

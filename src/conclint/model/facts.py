@@ -117,6 +117,7 @@ class FunctionState:
     reads: List[Access] = field(default_factory=list)
     writes: List[Write] = field(default_factory=list)
     suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
+    suspension_targets: List[str] = field(default_factory=list)  # what it waits on, dotted ("self.reader.read"), or ""
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
     schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here
     lambda_calls: List[Schedule] = field(default_factory=list)  # calls a lambda makes, with their arguments

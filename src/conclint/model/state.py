@@ -227,6 +227,7 @@ class _StateWalker:
     def suspend(self, node: cst.CSTNode) -> None:
         """Mark a suspension point; its span is filled in with the others' positions."""
         marker = _SuspensionMarker()
+        marker.target = _suspension_target(node)
         self.collector.position_later(marker, node)
         self.state.suspension_spans.append(marker)
         self.path_suspensions += 1
@@ -803,6 +804,23 @@ class _SuspensionMarker:
     """Stands for a position until the module's positions are resolved."""
 
     span = None
+    target = ""
+
+
+def _suspension_target(node: cst.CSTNode) -> str:
+    """What a suspension point waits on, dotted: ``self.reader.read`` for ``await
+    self.reader.read(n)``, ``self.stream.__anext__`` for ``async for x in self.stream``."""
+    suffix = ""
+    if isinstance(node, cst.Await):
+        node = node.expression
+    elif isinstance(node, (cst.For, cst.CompFor)):
+        node, suffix = node.iter, ".__anext__"
+    elif isinstance(node, cst.WithItem):
+        node, suffix = node.item, ".__aenter__"
+    if isinstance(node, cst.Call):
+        node = node.func
+    parts = dotted_parts(node) if isinstance(node, cst.BaseExpression) else None
+    return ".".join(parts) + suffix if parts else ""
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:

@@ -12,10 +12,17 @@ from typing import Iterable, Optional
 from conclint.engine.findings import Finding, Related, Span
 from conclint.model.facts import FunctionState, ModuleFacts, Write
 from conclint.rules.base import Rule
-from conclint.rules.thread_races import RMW_KINDS
+from conclint.rules.thread_races import RMW_KINDS, inside_a_lock_class
 
 CALLBACK_POSITION = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1, "add_done_callback": 0}
 LOOP_STATE_KINDS = ("global", "class", "self", "cell")
+# consuming a stream: two tasks reading one stream would interleave its data, so asyncio,
+# trio, anyio and aiohttp streams refuse a second concurrent reader
+STREAM_READS = frozenset(
+    ("read", "aread", "readany", "readline", "readexactly", "readuntil", "readchunk", "receive", "receive_some", "recv", "__anext__")
+)
+# entered or iterated by the one task that runs the ``async with`` / ``async for``
+ONE_TASK_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__anext__"))
 
 
 def _tracked(key: str, project) -> bool:
@@ -53,6 +60,23 @@ def _async_functions(facts: ModuleFacts):
             yield qualname, info, state
 
 
+def _one_task_object(project, qualname: str, info, state: FunctionState, write: Write, earlier, buffers: bool) -> bool:
+    """``self`` state that only one task at a time can reach by the object's own protocol:
+    the bookkeeping of a lock class, an ``__aenter__``/``__anext__`` run by the task in the
+    ``async with``/``async for``, a stream's own ``read()`` waiting on its parts, or (with
+    ``buffers``) a buffer checked and filled around reads of the object's own stream (a second
+    concurrent reader is refused by asyncio, trio, anyio and aiohttp streams alike)."""
+    if not write.key.startswith("self:"):
+        return False
+    if info.name in ONE_TASK_PROTOCOL or inside_a_lock_class(project.model, qualname):
+        return True
+    waits = state.suspension_targets[earlier.suspended_at + 1 : write.suspended_at + 1]
+    own = f"{info.self_name}."
+    if not waits or not all(target.startswith(own) for target in waits):
+        return False
+    return info.name in STREAM_READS or (buffers and all(target.rsplit(".", 1)[-1] in STREAM_READS for target in waits))
+
+
 def _check_across_await(write: Write, state: FunctionState) -> bool:
     """A check, a suspension point, then the act; not a one-way flag (``self.closed = True``:
     every task writes the same constant, nothing is lost) and not a claim (the task marks the
@@ -82,7 +106,9 @@ class StaleReadAcrossAwait(Rule):
         cells (attributes of other parameters with `await-parameter-attributes = true`).
         Not reported: no suspension point between the read and the write; read and write
         inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
-        re-read after the await, or one that does not depend on the earlier read; locals.
+        re-read after the await, or one that does not depend on the earlier read; locals;
+        `self` state in a stream's own `read()`/`receive()` waiting on its own parts, in
+        `__aenter__`/`__aexit__`/`__anext__`, and in a lock class's own methods (see CCL112).
 
         Fix: re-read after the await (or move the read after it), or hold an
         `asyncio.Lock` across the read and the write.
@@ -127,6 +153,8 @@ class StaleReadAcrossAwait(Rule):
                     continue
                 if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write, state):
                     continue
+                if _one_task_object(project, qualname, info, state, write, read, buffers=False):
+                    continue
                 recheck = write.checked_by
                 if recheck is not None and recheck.suspensions == write.suspensions:
                     continue  # compared with the fresh value after the await (compare-and-set)
@@ -151,7 +179,14 @@ class CheckThenActAcrossAwait(Rule):
         Not reported: no suspension point between the check and the act, a check and act
         inside one `async with` of an asyncio/trio/anyio lock, a re-check after the
         await, and the future-sharing pattern (store the in-flight task or future before
-        awaiting it, so later callers await the same one).
+        awaiting it, so later callers await the same one). Nor objects that one task at a
+        time drives by their own protocol: a buffer checked and refilled around reads of
+        the object's own stream (`await self._stream.read()`, `async for c in self._iter`;
+        streams refuse a second concurrent reader), a stream's own `read()`/`receive()`,
+        `__aenter__`/`__aexit__`/`__anext__` (run by the task in the `async with` or
+        `async for`), and the bookkeeping of a class that is itself a lock (it defines
+        `acquire` and `release`). Module globals, class attributes and cells are reported
+        in those methods all the same.
 
         Fix: share the in-flight future, re-check after the await, or hold an
         `asyncio.Lock` across the check and the act.
@@ -186,6 +221,8 @@ class CheckThenActAcrossAwait(Rule):
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
+                if _one_task_object(project, qualname, info, state, write, check, buffers=True):
+                    continue
                 yield _across_await(
                     self.code, facts, state, write, check, "checked",
                     f"is checked at line {check.span.row}, then written here after the suspension point at {{where}} in "

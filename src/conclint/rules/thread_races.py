@@ -23,6 +23,15 @@ MAX_CALLER_DEPTH = 400
 WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
 
 
+def inside_a_lock_class(model, function: str) -> bool:
+    """A method of a class that is itself a lock (it defines ``acquire`` and ``release``,
+    like ``threading.RLock``, a logging ``Handler`` or an ``anyio.Lock``): its bookkeeping
+    follows the lock's own protocol (only the owner touches it), which a race check cannot judge."""
+    info = model.functions.get(function, (None,))[0]
+    owner = info.class_qualname if info is not None else None
+    return owner is not None and all(model.method_of(owner, name) for name in ("acquire", "release"))
+
+
 class ThreadRaceAnalysis:
     """Every write of shared state in the project, classified once."""
 
@@ -189,18 +198,10 @@ class ThreadRaceAnalysis:
             and write.kind in RMW_KINDS
             and not blind_item_store
             and not self._same_constant(key, write)
-            and not self._inside_a_lock_class(function)
+            and not inside_a_lock_class(self.model, function)
         ):
             return self._inconsistent(facts, function, write, elsewhere)
         return None
-
-    def _inside_a_lock_class(self, function: str) -> bool:
-        """Methods of a class that is itself a lock (it defines ``acquire`` and ``release``,
-        like ``threading.RLock`` or a logging ``Handler``): its bookkeeping follows the lock's
-        own protocol (only the owner touches it), which a lock-usage check cannot judge."""
-        info = self.model.functions.get(function, (None,))[0]
-        owner = info.class_qualname if info is not None else None
-        return owner is not None and all(self.model.method_of(owner, name) for name in ("acquire", "release"))
 
     def _same_constant(self, key: str, write: Write) -> bool:
         """Every write stores the same constant (``self.closed = True``): the order cannot matter."""
