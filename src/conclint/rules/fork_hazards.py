@@ -352,7 +352,8 @@ class ForkWithThreads(Rule):
             seen.add(name)
             if name in starters:
                 return starters[name]
-            pending.extend(m for m in modules[name].imported_modules if m in modules)
+            # imported_modules is a frozenset: sorted, so the seed does not pick the module named
+            pending.extend(sorted((m for m in modules[name].imported_modules if m in modules), reverse=True))
         return None
 
     @staticmethod
