@@ -20,12 +20,12 @@ from conclint.engine.parsing import run_with_deep_stack
 from conclint.engine.project import Project
 from conclint.engine.selection import PerFileIgnores, enabled_codes, is_enabled, suppressed_by_noqa
 from conclint.engine.settings import Settings
-from conclint.model.concurrency import ConcurrencyModel
 from conclint.rules import ALL_RULES
 from conclint.rules.base import Rule
 
 
 MIN_FILES_PER_POOL = 16
+FILES_PER_BATCH = 8
 
 
 @dataclass
@@ -39,27 +39,48 @@ def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None
     return run_with_deep_stack(lambda: [analyse_file(path, triggers, timeout) for path in paths])
 
 
+class Workers:
+    """The process pool of one run: started on first need and reused by every demand round
+    (a pool per round paid the start-up each time and left the last round's batches alive)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def analyse(self, paths: Sequence[str], triggers: Optional[Pattern[str]], timeout: Optional[float]) -> List[FileResult]:
+        """Per-file results in the order of ``paths``, whatever ``jobs`` is (a handful of files
+        is analysed in-process: handing them to workers would cost more than it saves)."""
+        if self.jobs <= 1 or len(paths) < MIN_FILES_PER_POOL:
+            return _analyse_batch(paths, triggers, timeout)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        # small batches: a worker hands each one back at once instead of holding all its files' facts
+        batches = [paths[i : i + FILES_PER_BATCH] for i in range(0, len(paths), FILES_PER_BATCH)]
+        mapped = self._pool.map(_analyse_batch, batches, [triggers] * len(batches), [timeout] * len(batches))
+        return [result for batch in mapped for result in batch]
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
 def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
-    """Per-file results in the order of ``paths``, whatever ``jobs`` is (a handful of files
-    is analysed in-process: starting a pool would cost more than it saves)."""
-    if jobs <= 1 or len(paths) < MIN_FILES_PER_POOL:
-        return _analyse_batch(paths, triggers, timeout)
-    chunks = [paths[i::jobs] for i in range(jobs)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        batches = list(pool.map(_analyse_batch, chunks, [triggers] * len(chunks), [timeout] * len(chunks)))
-    by_path = {result.path: result for batch in batches for result in batch}
-    return [by_path[path] for path in paths]
+    with Workers(jobs) as workers:
+        return workers.analyse(paths, triggers, timeout)
 
 
-def _cached_analysis(paths: Sequence[str], jobs: int, triggers, cache: Optional[Cache], contents, timeout: Optional[float]) -> List[FileResult]:
-    """analyse_files(), reusing the cached result of every file whose bytes did not change."""
+def _cached_analysis(paths: Sequence[str], workers: Workers, triggers, cache: Optional[Cache], contents, timeout: Optional[float]) -> List[FileResult]:
+    """Analyse ``paths``, reusing the cached result of every file whose bytes did not change."""
     if cache is None:
-        return analyse_files(paths, jobs, triggers, timeout)
+        return workers.analyse(paths, triggers, timeout)
     pattern = triggers.pattern if triggers is not None else None
     keys = {path: digest(path, pattern, timeout, contents[path]) for path in paths if contents.get(path) is not None}
     found = {path: cache.load("files", key) for path, key in keys.items()}
     missing = [path for path in paths if found.get(path) is None]
-    for result in analyse_files(missing, jobs, triggers, timeout) if missing else ():
+    for result in workers.analyse(missing, triggers, timeout) if missing else ():
         found[result.path] = result
         unreadable = any(f.code == "CCL002" for f in result.findings)  # it changed under us: do not remember it
         if result.path in keys and result.internal_error is None and not unreadable:
@@ -67,24 +88,38 @@ def _cached_analysis(paths: Sequence[str], jobs: int, triggers, cache: Optional[
     return [found[path] for path in paths]
 
 
-def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None) -> List[FileResult]:
+@dataclass
+class Analysis:
+    results: List[FileResult]  # in the order of the files
+    project: Project  # over the analysed modules, with its model already built
+
+
+def analyse(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None, folders: Sequence[str] = ()) -> Analysis:
     """Analyse what can matter (see engine/demand.py): the files that hold entry points or
-    hazards, then, round by round, the files their facts reach."""
+    hazards, then, round by round, the files their facts reach. The last round's project
+    (and its model) is the one the rules query."""
     contents = contents if contents is not None else {}
     timeout = settings.file_timeout or None
-    results = {r.path: r for r in _cached_analysis(files, jobs, trigger_pattern(settings), cache, contents, timeout)}
     index = ModuleIndex(files)
-    while True:
-        done = {path for path, result in results.items() if not result.light}
-        analysed = [results[path].facts for path in files if results[path].facts is not None]
-        # the model types receivers in place, the same way every time: building it twice is safe
-        model = ConcurrencyModel(analysed, settings.thread_entry_decorators, settings.thread_entry_calls)
-        running = set(model.contexts) | set(model.reachable_from(model.request_handlers))
-        pending = [path for path in reached_paths(analysed, index, done, running) if path in results]
-        if not pending:
-            return [results[path] for path in files]
-        for result in _cached_analysis(pending, jobs, None, cache, contents, timeout):
-            results[result.path] = result
+    with Workers(jobs) as workers:
+        results = {r.path: r for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout)}
+        while True:
+            done = {path for path, result in results.items() if not result.light}
+            ordered = [results[path] for path in files]
+            analysed = [r.facts for r in ordered if r.facts is not None]
+            project = Project(analysed, settings, folders)
+            # the model types receivers in place, the same way every time: building it again is safe
+            model = project.model
+            running = set(model.contexts) | set(model.reachable_from(model.request_handlers))
+            pending = [path for path in reached_paths(analysed, index, done, running) if path in results]
+            if not pending:
+                return Analysis(ordered, project)
+            for result in _cached_analysis(pending, workers, None, cache, contents, timeout):
+                results[result.path] = result
+
+
+def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None) -> List[FileResult]:
+    return analyse(files, settings, jobs, cache, contents).results
 
 
 def _read_bytes(path: str) -> Optional[bytes]:
@@ -120,15 +155,16 @@ def _apply_rules(project: Project, rules: Sequence[Rule], outcome: RunResult) ->
     return found
 
 
-def raw_findings(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], outcome: RunResult) -> List[Finding]:
+def raw_findings(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], outcome: RunResult, project: Optional[Project] = None) -> List[Finding]:
     """Every finding of the enabled rules over these analysed files, before per-file ignores and `# noqa`.
 
     Shared by `run()` and the flake8 plugin, which leaves what is shown to flake8.
-    Internal errors land in ``outcome``.
+    Internal errors land in ``outcome``. ``project``: one already built over these results.
     """
     select = [*settings.select, *settings.extend_select]
     active_rules = [rule() for rule in ALL_RULES if rule.code in enabled_codes([rule.code], select, settings.ignore)]
-    project = Project([r.facts for r in results if r.facts is not None], settings, folders)
+    if project is None:
+        project = Project([r.facts for r in results if r.facts is not None], settings, folders)
     raw: List[Finding] = []
     for result in results:
         raw.extend(result.findings)
@@ -149,18 +185,18 @@ def run(paths: Sequence[str], settings: Settings, jobs: int = 1, cache_dir: Opti
         previous = cache.load("runs", run_key)
         if isinstance(previous, RunResult):
             return previous
-    results = analyse_project(files, settings, jobs, cache, contents)
-    outcome = run_rules(results, settings, folders, len(files))
+    analysis = analyse(files, settings, jobs, cache, contents, folders)
+    outcome = run_rules(analysis.results, settings, folders, len(files), analysis.project)
     if cache is not None and not outcome.internal_errors:
         cache.store("runs", run_key, outcome)
     return outcome
 
 
-def run_rules(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], files_checked: int) -> RunResult:
+def run_rules(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], files_checked: int, project: Optional[Project] = None) -> RunResult:
     """The rules over analysed files, then selection, per-file ignores and ``# noqa``."""
     outcome = RunResult(files_checked=files_checked)
     select = [*settings.select, *settings.extend_select]
-    raw = raw_findings(results, settings, folders, outcome)
+    raw = raw_findings(results, settings, folders, outcome, project)
     noqa_by_path = {r.path: r.noqa for r in results}
     per_file = PerFileIgnores(settings.per_file_ignores, settings.root)
     ignored_by_path: Dict[str, List[str]] = {}
