@@ -238,6 +238,13 @@ OPTION_CASES = {
         ["conclint-await-parameter-attributes = True"],
         "+CCL111",
     ),
+    "await-unshared-self": (
+        "import asyncio\n\n\nclass Session:\n    def __init__(self):\n        self.token = None\n\n"
+        "    async def login(self):\n        if self.token is None:\n            self.token = await asyncio.sleep(0, 'token')\n",
+        ["--conclint-await-unshared-self"],
+        ["conclint-await-unshared-self = true"],
+        "+CCL112",
+    ),
     "file-timeout": (
         "".join(f"value_{i} = {i} + {i}\n" for i in range(3000)),  # enough nodes for the deadline to look at the clock
         ["--conclint-file-timeout", "0.000001"],

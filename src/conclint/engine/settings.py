@@ -48,6 +48,7 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("workers", "int", 0, "Worker processes of a `prefork` server (CCL303 needs more than one)."),
     SettingDef("preload-app", "bool", False, "The prefork server imports the app before forking (gunicorn `preload_app`; CCL304)."),
     SettingDef("await-parameter-attributes", "bool", False, "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson)."),
+    SettingDef("await-unshared-self", "bool", False, "CCL111/CCL112 also check `self` attributes of objects not seen shared by several tasks (a module global, a class holding an event-loop lock, methods spawned as several tasks)."),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -66,6 +67,7 @@ class Settings:
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
     await_parameter_attributes: bool = False
+    await_unshared_self: bool = False
     server: str = ""
     workers: int = 0
     preload_app: bool = False

@@ -21,6 +21,11 @@ ASYNC_LOCK_TYPES = frozenset(
         "anyio.Lock", "anyio.Semaphore", "anyio.Condition", "anyio.CapacityLimiter",
     }
 )
+# calls that run a coroutine as a task of the loop, by their last name part (``asyncio.gather``,
+# ``loop.create_task``, ``TaskGroup.create_task``, trio's and anyio's ``start_soon``)
+TASK_SPAWNERS = frozenset(("create_task", "ensure_future", "gather", "start_soon"))
+
+
 def looks_like_lock(name: str) -> bool:
     """The fallback when a lock's type is unknown: ``lock``, ``_lock``, ``cache_lock``, ``dbLock``,
     ``mutex``, ``cond_cv`` — but not ``clock`` or ``block``."""

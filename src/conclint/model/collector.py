@@ -473,6 +473,7 @@ class FactCollector(NodeWalker):
             state.suspension_targets = [marker.target for marker in state.suspension_spans]
             state.suspension_spans = [marker.span for marker in state.suspension_spans]
             state.locked_calls = [marker.span for marker in state.locked_calls]
+            state.async_locked_calls = [marker.span for marker in state.async_locked_calls]
             state.child_calls = [marker.span for marker in state.child_calls]
             state.forks_exec_at_once = [marker.span for marker in state.forks_exec_at_once]
         self._positioned.clear()

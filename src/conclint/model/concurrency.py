@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from collections import deque
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from conclint.engine.findings import Span
 from conclint.engine.modules import split_prefix
 from conclint.engine.paths import short_path
 from conclint.model.apis import (
+    ASYNC_LOCK_TYPES,
     ENTRY_SPECS_BY_CALLEE,
     HANDLER_METHOD_PREFIXES,
     PROCESS_CLASSES,
@@ -25,11 +26,13 @@ from conclint.model.apis import (
     THREAD_CLASSES,
     THREADED_ROUTE_RECEIVERS,
     THREADING_SERVER_MIXINS,
+    TASK_SPAWNERS,
     EntrySpec,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
 
 THREAD, LOOP, PROCESS = "thread", "loop", "process"
+MAX_CALLER_DEPTH = 400
 FORK_BRANCH = "os.fork() child branch"
 
 
@@ -88,6 +91,11 @@ class ConcurrencyModel:
         self.fork_hooks: List[Tuple[str, Span]] = []  # os.register_at_fork(after_in_child=...) calls
         self._attributes_by_class: Optional[Dict[str, Set[str]]] = None
         self._subclasses: Optional[Dict[str, List[str]]] = None
+        self._task_shared: Optional[Dict[str, str]] = None
+        self._spawn_counts: Dict[str, int] = {}  # coroutine function -> tasks started from it (2: many)
+        self._spawn_edges: Set[Tuple[str, Span]] = set()  # (spawner, span of the coroutine call it spawns)
+        self._routines: Dict[str, Optional[str]] = {}
+        self._caller_depth = 0
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
         self._find_entries(modules)
@@ -497,6 +505,100 @@ class ConcurrencyModel:
         if qualname in self._global_instances:
             self.shared_classes.setdefault(qualname, f"an instance is kept in {self._global_instances[qualname]}")
 
+    def every_caller(self, function: str, memo: Dict[str, bool], holds: Callable[[str, CallSite], bool]) -> bool:
+        """True when ``function`` has callers and ``holds(caller, call)`` for every one of them
+        (a cycle counts as not holding, so recursion cannot prove anything; a call chain
+        thousands deep stays conservative rather than recurse further)."""
+        if function in memo:
+            return memo[function]
+        memo[function] = False
+        if self._caller_depth > MAX_CALLER_DEPTH:
+            return False
+        self._caller_depth += 1
+        try:
+            callers = self.callers.get(function, ())
+            memo[function] = bool(callers) and all(holds(caller, call) for caller, call in callers)
+        finally:
+            self._caller_depth -= 1
+        return memo[function]
+
+    # ---- objects several tasks use -------------------------------------------
+    def task_shared_classes(self) -> Dict[str, str]:
+        """Classes whose instances several tasks of one event loop use at once, and why: kept
+        in a module global, holding an event-loop lock, or with methods spawned as several
+        tasks (in a loop, in one ``gather``, or from two places). An object held by a shared
+        one is not counted: per-request objects hang off long-lived ones all the time."""
+        if self._task_shared is None:
+            self._task_shared = self._find_task_shared_classes()
+        return self._task_shared
+
+    def shared_between_tasks(self, function: str) -> Optional[str]:
+        """Why the ``self`` of method ``function`` can be used by several tasks, or None."""
+        info = self.functions.get(function, (None,))[0]
+        owner = info.class_qualname if info is not None else None
+        if owner is None:
+            return None
+        shared = self.task_shared_classes()
+        for candidate in sorted(shared):
+            if candidate == owner or owner in self.class_bases(candidate):
+                return shared[candidate]
+        return None
+
+    def _find_task_shared_classes(self) -> Dict[str, str]:
+        shared = {owner: f"an instance is kept in {where}" for owner, where in sorted(self._global_instances.items())}
+        for qualname in sorted(self.classes):
+            for owner in [qualname, *self.class_bases(qualname)]:  # a lock the class inherits counts
+                for attribute, built in sorted(self.classes[owner][0].attribute_types.items()) if owner in self.classes else ():
+                    if (self.realize(built) or built) in ASYNC_LOCK_TYPES:
+                        shared.setdefault(qualname, f"it holds an event-loop lock (`self.{attribute}`), so tasks share it")
+        spawns: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}
+        for facts in self.modules.values():
+            calls_by_function: Dict[str, List[CallSite]] = {}
+            for call in facts.calls:
+                calls_by_function.setdefault(call.function, []).append(call)
+            for calls in calls_by_function.values():
+                for spawn in calls:
+                    if (spawn.method or (spawn.callee or "").rsplit(".", 1)[-1]) not in TASK_SPAWNERS:
+                        continue
+                    inner = [call for call in calls if call is not spawn and _within(call.span, spawn.span)]
+                    targets = [(self.resolve_ref(ref, spawn), spawn.in_loop) for ref in spawn.args[:1]]
+                    targets += [(self.resolve_call(call), spawn.in_loop or call.in_comprehension) for call in inner]
+                    for call in inner:
+                        self._spawn_edges.add((call.function, call.span))
+                    for target, repeated in targets:
+                        if target is not None:
+                            self._spawn_counts[target] = self._spawn_counts.get(target, 0) + (2 if repeated else 1)
+                        owner = self.functions[target][0].class_qualname if target in self.functions else None
+                        if owner is not None:
+                            spawns.setdefault(owner, []).append((spawn, facts, repeated))
+        for owner, sites in sorted(spawns.items()):
+            if len(sites) > 1 or sites[0][2]:
+                spawn, facts, _ = sites[0]
+                shared.setdefault(owner, f"its methods run in several tasks ({spawn.text}() at {short_path(facts.path)}:{spawn.span.row})")
+        return shared
+
+    def background_routine(self, function: str) -> Optional[str]:
+        """The one task ``function`` always runs in: a coroutine spawned once, outside any loop
+        (``create_task(self._run())`` in ``start()``), that every call chain to it starts from.
+        None when it may run in several tasks or in a caller's own task."""
+        self.task_shared_classes()
+        return self._routine_of(function, 0)
+
+    def _routine_of(self, function: str, depth: int) -> Optional[str]:
+        if function in self._routines:
+            return self._routines[function]
+        self._routines[function] = None  # a cycle proves nothing
+        if depth > MAX_CALLER_DEPTH:
+            return None
+        spawned = self._spawn_counts.get(function, 0)
+        roots = {function} if spawned == 1 else set()
+        callers = [(c, call) for c, call in self.callers.get(function, ()) if (call.function, call.span) not in self._spawn_edges]
+        for caller, _call in callers:
+            roots.add(self._routine_of(caller, depth + 1))
+        result = roots.pop() if spawned <= 1 and len(roots) == 1 else None
+        self._routines[function] = result
+        return result
+
     # ---- propagation --------------------------------------------------------
     def _propagate(self) -> None:
         for entry in self.entries:
@@ -519,3 +621,7 @@ class ConcurrencyModel:
 
     def contexts_of(self, qualname: str, context: str) -> List[ExecutionContext]:
         return [c for c in self.contexts.get(qualname, ()) if c.entry.context == context]
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (outer.row, outer.col) <= (inner.row, inner.col) and (inner.end_row, inner.end_col) <= (outer.end_row, outer.end_col)

@@ -98,6 +98,7 @@ class Write(Access):
     sources: Tuple[str, ...] = ()  # every key the value derives from ("arg:p" for parameter p)
     built: Optional[str] = None  # the value is a call of this (``sqlite3.connect``), resolved
     literal: Optional[str] = None  # the value is a constant (``True``, ``None``, ``0``, ``State.DONE``), as written
+    revalidated: bool = False  # inside a condition tested under an event-loop lock still held here
 
 
 @dataclass
@@ -119,6 +120,7 @@ class FunctionState:
     suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
     suspension_targets: List[str] = field(default_factory=list)  # what it waits on, dotted ("self.reader.read"), or ""
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
+    async_locked_calls: List[Span] = field(default_factory=list)  # calls made while an event-loop lock is held
     schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here
     lambda_calls: List[Schedule] = field(default_factory=list)  # calls a lambda makes, with their arguments
     thread_lock_withs: List[Access] = field(default_factory=list)  # ``with lock:`` on a threading lock

@@ -210,8 +210,11 @@ class _StateWalker:
                 checked_by = max(matching, key=lambda r: r.suspensions)
                 break
         sources = tuple(sorted({r.key for r in derived}))
+        held = set(self.async_locks)
+        revalidated = bool(held) and any(held & set(r.async_locks) for reads in self.checks for r in reads)
         write = self._access(
             Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources,
+            revalidated=revalidated,
             built=self.building if kind == "assign" else None,
             literal=self.literal_value if kind in ("assign", "item") else None,
         )
@@ -688,6 +691,10 @@ class _StateWalker:
             marker = _SuspensionMarker()
             self.collector.position_later(marker, node)
             self.state.locked_calls.append(marker)
+        if self.async_locks:
+            marker = _SuspensionMarker()
+            self.collector.position_later(marker, node)
+            self.state.async_locked_calls.append(marker)
         reads: Reads = []
         receiver_key = None
         func = node.func

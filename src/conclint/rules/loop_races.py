@@ -7,7 +7,7 @@ callback) overwrites whatever other tasks did in between.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related, Span
 from conclint.model.facts import FunctionState, ModuleFacts, Write
@@ -42,11 +42,49 @@ def _suspension_before(state: FunctionState, write) -> Optional[Span]:
     return state.suspension_spans[index] if 0 <= index < len(state.suspension_spans) else None
 
 
-def _across_await(code: str, facts: ModuleFacts, state: FunctionState, write: Write, earlier, verb: str, what: str, fix: str) -> Finding:
+def _shared_self(project, qualname: str, write: Write) -> Tuple[bool, str]:
+    """Is the state shared by several tasks, and why (for ``self`` state): module globals,
+    class attributes and cells are; an object's attributes when the model saw the object
+    shared (or with ``await-unshared-self``): a per-request or per-connection object that
+    one task drives is not a race, however its methods await."""
+    if not write.key.startswith("self:"):
+        return True, ""
+    reason = project.model.shared_between_tasks(qualname)
+    if reason is None:
+        return project.settings.await_unshared_self, ""
+    return True, f" (the object is shared: {reason})"
+
+
+class _LockedByCallers:
+    """Helpers that every caller calls with an event-loop lock held (``async with self._lock:
+    await self._connect()``, or ``await lock.acquire()`` first): their check and act are
+    guarded there."""
+
+    def __init__(self, project) -> None:
+        self.model = project.model
+        self.locked_spans = {f: set(state.async_locked_calls) for facts in project.modules() for f, state in facts.state.items()}
+        self.memo: dict = {}
+
+    def always(self, function: str) -> bool:
+        return self.model.every_caller(function, self.memo, self._holds)
+
+    def _holds(self, caller: str, call) -> bool:
+        return call.span in self.locked_spans.get(caller, ()) or self.always(caller)
+
+
+def _guarded(project, qualname: str, write: Write) -> bool:
+    """The act was decided under an event-loop lock it still holds (a re-check inside
+    ``async with lock:``), or every caller holds one around the whole function."""
+    if write.revalidated:
+        return True
+    return project.shared("loop-locked-callers", lambda: _LockedByCallers(project)).always(qualname)
+
+
+def _across_await(code: str, facts: ModuleFacts, state: FunctionState, write: Write, earlier, verb: str, what: str, fix: str, why: str) -> Finding:
     """A finding at ``write``: ``earlier`` (the read or the check) and the suspension point between them."""
     suspension = _suspension_before(state, write)
     where = f"line {suspension.row}" if suspension else "a later line"
-    message = f"`{write.display}` {what.format(where=where)}. Fix: {fix}"
+    message = f"`{write.display}` {what.format(where=where)}{why}. Fix: {fix}"
     related = [Related(f"`{earlier.display}` {verb} here", facts.path, earlier.span)]
     if suspension:
         related.append(Related("other tasks run here", facts.path, suspension))
@@ -102,8 +140,12 @@ class StaleReadAcrossAwait(Rule):
         await runs; `balance = self.balance; await audit(); self.balance = balance - x`
         loses concurrent withdrawals.
 
-        Checked: attributes of `self`, module globals, class attributes and `nonlocal`
-        cells (attributes of other parameters with `await-parameter-attributes = true`).
+        Checked: module globals, class attributes, `nonlocal` cells, and attributes of
+        `self` when the object is seen shared by several tasks: an instance kept in a
+        module global, a class holding an event-loop lock, or methods spawned as several
+        tasks (in a loop, in one `gather`, from two places). A per-request object that
+        one task creates and drives races with nobody; `await-unshared-self = true`
+        checks every object, `await-parameter-attributes = true` other parameters too.
         Not reported: no suspension point between the read and the write; read and write
         inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
         re-read after the await, or one that does not depend on the earlier read; locals;
@@ -125,6 +167,8 @@ class StaleReadAcrossAwait(Rule):
                 balance = self.balance
                 await asyncio.sleep(0.01)
                 self.balance = balance - amount
+
+        wallet = Wallet()  # shared by every request handler
         """,
     )
     good = (
@@ -141,6 +185,8 @@ class StaleReadAcrossAwait(Rule):
                     balance = self.balance
                     await asyncio.sleep(0.01)
                     self.balance = balance - amount
+
+        wallet = Wallet()  # shared by every request handler
         """,
     )
     scenario = "lost-update-evented"
@@ -153,7 +199,10 @@ class StaleReadAcrossAwait(Rule):
                     continue
                 if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write, state):
                     continue
-                if _one_task_object(project, qualname, info, state, write, read, buffers=False):
+                if _one_task_object(project, qualname, info, state, write, read, buffers=False) or _guarded(project, qualname, write):
+                    continue
+                shared, why = _shared_self(project, qualname, write)
+                if not shared:
                     continue
                 recheck = write.checked_by
                 if recheck is not None and recheck.suspensions == write.suspensions:
@@ -162,7 +211,7 @@ class StaleReadAcrossAwait(Rule):
                     self.code, facts, state, write, read, "read",
                     f"is written from a value read at line {read.span.row}, before the suspension point at {{where}} in "
                     f"`async def {info.name}()`: other tasks that changed it meanwhile are overwritten",
-                    "re-read it after the await, or hold an `asyncio.Lock` across the read and the write",
+                    "re-read it after the await, or hold an `asyncio.Lock` across the read and the write", why,
                 )
 
 
@@ -186,7 +235,9 @@ class CheckThenActAcrossAwait(Rule):
         `__aenter__`/`__aexit__`/`__anext__` (run by the task in the `async with` or
         `async for`), and the bookkeeping of a class that is itself a lock (it defines
         `acquire` and `release`). Module globals, class attributes and cells are reported
-        in those methods all the same.
+        in those methods all the same. `self` state is checked on objects seen shared by
+        several tasks (see CCL111), and a routine that only one background task runs
+        (spawned once, outside any loop) races with nobody on its own check.
 
         Fix: share the in-flight future, re-check after the await, or hold an
         `asyncio.Lock` across the check and the act.
@@ -221,13 +272,18 @@ class CheckThenActAcrossAwait(Rule):
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
-                if _one_task_object(project, qualname, info, state, write, check, buffers=True):
+                if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _guarded(project, qualname, write):
+                    continue
+                if project.model.background_routine(qualname):
+                    continue  # only one background task ever runs it: no other task passes the same check
+                shared, why = _shared_self(project, qualname, write)
+                if not shared:
                     continue
                 yield _across_await(
                     self.code, facts, state, write, check, "checked",
                     f"is checked at line {check.span.row}, then written here after the suspension point at {{where}} in "
                     f"`async def {info.name}()`: other tasks pass the same check meanwhile",
-                    "share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check and act",
+                    "share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check and act", why,
                 )
 
 

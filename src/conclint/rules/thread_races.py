@@ -19,7 +19,6 @@ from conclint.rules.base import Rule
 
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
 RMW_KINDS = ("rmw", "assign", "item")
-MAX_CALLER_DEPTH = 400
 WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
 
 
@@ -40,7 +39,6 @@ class ThreadRaceAnalysis:
         self.writers: Dict[str, List[WriteSite]] = {}
         self.locked_call_spans: Dict[str, set] = {}
         self._initialisation: Dict[str, bool] = {}
-        self._depth = 0
         self._locked_by_callers: Dict[str, bool] = {}
         for facts in project.modules():
             for function, state in facts.state.items():
@@ -74,20 +72,7 @@ class ThreadRaceAnalysis:
         return caller != MODULE_SCOPE and self._is_initialisation(caller)
 
     def _all_callers(self, function: str, memo: Dict[str, bool], holds) -> bool:
-        """True when ``function`` has callers and ``holds(caller, call)`` for every one of them
-        (a cycle counts as not holding, so recursion cannot prove anything)."""
-        if function in memo:
-            return memo[function]
-        memo[function] = False
-        if self._depth > MAX_CALLER_DEPTH:
-            return False  # a call chain thousands deep: stay conservative rather than recurse further
-        self._depth += 1
-        try:
-            callers = self.model.callers.get(function, ())
-            memo[function] = bool(callers) and all(holds(caller, call) for caller, call in callers)
-        finally:
-            self._depth -= 1
-        return memo[function]
+        return self.model.every_caller(function, memo, holds)
 
     def locks(self, write) -> Tuple[str, ...]:
         return self.model.real_locks(write.locks)
@@ -126,8 +111,10 @@ class ThreadRaceAnalysis:
             owner, attribute = self.model.split_class(rest)
             if owner is None:
                 return None
-            family = {owner, *self.model.class_bases(owner)}
-            if family & self.model.handler_classes:
+            # a list, not a set: the first class with a reason names it, and a set's order
+            # changes with the string hash seed (the class's own reason first, then its bases')
+            family = [owner, *self.model.class_bases(owner)]
+            if not self.model.handler_classes.isdisjoint(family):
                 if attribute.startswith("server."):
                     return "an attribute of the server object, shared by every request thread"
                 return None  # one handler object per request

@@ -1,0 +1,44 @@
+"""CCL111/CCL112 on `self` state need an object that several tasks share, unless told otherwise."""
+
+from __future__ import annotations
+
+import textwrap
+
+from conclint.engine.run import check_source
+
+PER_REQUEST = textwrap.dedent(
+    """
+    import asyncio
+
+    class Session:
+        def __init__(self):
+            self.token = None
+
+        async def login(self):
+            if self.token is None:
+                self.token = await asyncio.sleep(0, "token")
+            return self.token
+    """
+)
+
+
+def test_an_object_not_seen_shared_is_not_reported_by_default():
+    assert check_source(PER_REQUEST) == []
+
+
+def test_await_unshared_self_reports_every_object():
+    findings = check_source(PER_REQUEST, overrides={"await-unshared-self": True})
+    assert [(f.code, f.span.row) for f in findings] == [("CCL112", 10)]
+
+
+def test_the_message_says_why_the_object_is_shared():
+    findings = check_source(PER_REQUEST + "\nsession = Session()\n")
+    assert [f.code for f in findings] == ["CCL112"]
+    assert "the object is shared: an instance is kept in the module global `session`" in findings[0].message
+
+
+def test_a_lock_held_by_the_class_is_evidence_of_sharing():
+    locked = PER_REQUEST.replace("self.token = None", "self.token = None\n        self.guard = asyncio.Lock()")
+    findings = check_source(locked)
+    assert [f.code for f in findings] == ["CCL112"]
+    assert "event-loop lock (`self.guard`)" in findings[0].message
