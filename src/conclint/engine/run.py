@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Pattern, Sequence
+from typing import Callable, Dict, List, Optional, Pattern, Sequence
 
 from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file
 from conclint.engine.cache import Cache, digest
@@ -36,7 +38,27 @@ class RunResult:
 
 
 def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
-    return run_with_deep_stack(lambda: [analyse_file(path, triggers, timeout) for path in paths])
+    try:
+        return run_with_deep_stack(lambda: [analyse_file(path, triggers, timeout) for path in paths])
+    finally:
+        release_memory()
+
+
+def _malloc_trim() -> Callable[[int], int]:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        return lambda pad: 0
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Hand the memory of parsed trees back to the system. libcst's parser and large Python
+    objects live in the C heap, which keeps freed pages: a worker that parsed a 300 KB module
+    stayed at 125 MB for the rest of the run; trimmed, it goes back to about 50 MB."""
+    _TRIM(0)
 
 
 class Workers:
