@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+import pickle
 import traceback
 from dataclasses import dataclass, field
 from typing import List, Optional, Pattern
@@ -29,6 +32,18 @@ class FileResult:
     noqa: NoqaMap = field(default_factory=dict)
     internal_error: Optional[str] = None
     light: bool = False  # only syntax-checked: nothing in it asked for a full analysis (yet)
+    digest: Optional[str] = None  # of everything above (full analyses only): equal digests, equal results
+
+
+def result_digest(result: FileResult) -> str:
+    """A digest of what the rules can see of one file: an edit that leaves it unchanged (a
+    comment, a docstring, spacing within a line) cannot change any finding of the run.
+    Sets are sorted first: their order in a pickle follows the process's string hash seed."""
+    facts = result.facts
+    if facts is not None:
+        facts = dataclasses.replace(facts, imported_modules=tuple(sorted(facts.imported_modules)))
+    state = (result.path, facts, result.findings, result.noqa, result.internal_error, result.light)
+    return hashlib.sha256(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
 
 
 def analyse_file(path: str, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = DEFAULT_SECONDS) -> FileResult:
@@ -53,6 +68,8 @@ def analyse_file(path: str, triggers: Optional[Pattern[str]] = None, timeout: Op
         result.internal_error = f"{type(exc).__name__}: {exc} (at {os.path.basename(last.filename)}:{last.lineno})"
     finally:
         deadline.stop()
+    if not result.light and result.internal_error is None:
+        result.digest = result_digest(result)
     return result
 
 

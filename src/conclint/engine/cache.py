@@ -5,7 +5,8 @@
   conclint's own version: those make its key. Editing one file re-parses one file;
   cross-module results are recomputed from the cached facts.
 - A run whose files, settings and version are all unchanged returns the last run's
-  findings without loading any facts.
+  findings without loading any facts; so does a run whose edited files give the same
+  first-round results as before (see ``_Equivalence`` in run.py).
 
 Entries are pickles written atomically (a temporary file, then a rename), so concurrent
 runs on one cache are safe; an unreadable, corrupt or foreign entry is ignored and
@@ -24,7 +25,7 @@ from typing import Any, Optional
 from conclint import __version__
 
 CACHE_DIR_NAME = ".conclint_cache"
-_FORMAT = 3
+_FORMAT = 4
 _SALT = f"conclint {__version__} format {_FORMAT} python {sys.version_info[:2]}"
 
 

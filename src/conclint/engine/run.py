@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
 import hashlib
 import os
 import traceback
@@ -35,6 +36,7 @@ class RunResult:
     findings: List[Finding] = field(default_factory=list)
     files_checked: int = 0
     internal_errors: Dict[str, str] = field(default_factory=dict)  # path -> one-line description
+    reused: str = ""  # "" (computed), "same files" or "equivalent files": answered from the cache
 
 
 def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
@@ -114,6 +116,7 @@ def _cached_analysis(paths: Sequence[str], workers: Workers, triggers, cache: Op
 class Analysis:
     results: List[FileResult]  # in the order of the files
     project: Project  # over the analysed modules, with its model already built
+    first_round: Dict[str, FileResult]  # what the first round (trigger words decide) made of each file
 
 
 def analyse(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None, folders: Sequence[str] = ()) -> Analysis:
@@ -125,6 +128,7 @@ def analyse(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Opti
     index = ModuleIndex(files)
     with Workers(jobs) as workers:
         results = {r.path: r for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout)}
+        first_round = dict(results)
         while True:
             done = {path for path, result in results.items() if not result.light}
             ordered = [results[path] for path in files]
@@ -135,7 +139,7 @@ def analyse(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Opti
             running = set(model.contexts) | set(model.reachable_from(model.request_handlers))
             pending = [path for path in reached_paths(analysed, index, done, running) if path in results]
             if not pending:
-                return Analysis(ordered, project)
+                return Analysis(ordered, project, first_round)
             for result in _cached_analysis(pending, workers, None, cache, contents, timeout):
                 results[result.path] = result
 
@@ -152,16 +156,69 @@ def _read_bytes(path: str) -> Optional[bytes]:
         return None
 
 
-def _run_key(paths: Sequence[str], files: Sequence[str], contents, settings: Settings, folders: Sequence[str]) -> str:
-    """Everything a run's findings depend on: the files and their bytes, the settings, the
-    deployment files beside them (prefork evidence), the working directory (messages)."""
+def _context_key(paths: Sequence[str], settings: Settings, folders: Sequence[str]) -> str:
+    """What a run's findings depend on besides the files: the settings, the deployment files
+    beside them (prefork evidence), the working directory (messages), the paths asked for."""
     deployment = []
     for folder in {os.path.abspath(settings.root), *map(os.path.abspath, folders)}:
         for name in (*GUNICORN_CONFIGS, *COMMAND_FILES):
             candidate = os.path.join(folder, name)
             deployment.append((candidate, _read_bytes(candidate)))
-    files_digest = digest(*[(path, hashlib.sha256(contents[path] or b"").hexdigest()) for path in files])
-    return digest(os.getcwd(), list(paths), files_digest, repr(settings), sorted(deployment, key=lambda d: d[0]))
+    return digest(os.getcwd(), list(paths), repr(settings), sorted(deployment, key=lambda d: d[0]))
+
+
+def _run_key(context: str, files: Sequence[str], contents) -> str:
+    """The run over exactly these bytes."""
+    return digest(context, *[(path, hashlib.sha256(contents[path] or b"").hexdigest()) for path in files])
+
+
+class _Equivalence:
+    """Recognises a run whose files changed only in ways the rules cannot see.
+
+    A run's findings are a function of what the first round of analysis made of every file
+    (the full result of each file that holds a trigger word, the bytes of each other one, from
+    which anything that reaches it later is computed) plus the run's context. The digests of
+    those first-round results are kept per file; an edit that leaves a file's result the same
+    (a comment, a docstring, spacing within a line) then finds the last run's findings again
+    after re-analysing only that file.
+    """
+
+    MAX_CHANGED = 16  # more changed files than that: the full run costs about the same
+
+    def __init__(self, cache: Cache, context: str, files: Sequence[str], contents, settings: Settings) -> None:
+        self.cache = cache
+        self.files = files
+        self.triggers = trigger_pattern(settings)
+        self.timeout = settings.file_timeout or None
+        self.keys = {path: digest(path, self.triggers.pattern, self.timeout, contents[path]) for path in files}
+        self.index_key = digest("index", context, list(files))
+        self.context = context
+        self.contents = contents
+
+    def key(self, components: Dict[str, str]) -> str:
+        return digest("equivalent", self.context, *[(path, components[path]) for path in self.files])
+
+    def known_key(self) -> Optional[str]:
+        """The key of this run's equivalence class, when few enough files changed since the last run."""
+        index = self.cache.load("index", self.index_key)
+        if not isinstance(index, dict):
+            return None
+        components = {path: index[path][1] for path in self.files if index.get(path, (None,))[0] == self.keys[path]}
+        changed = [path for path in self.files if path not in components]
+        if len(changed) > self.MAX_CHANGED:
+            return None
+        for result in _cached_analysis(changed, Workers(1), self.triggers, self.cache, self.contents, self.timeout):
+            components[result.path] = self.component(result)
+        return self.key(components)
+
+    def component(self, first_round: FileResult) -> str:
+        if first_round.light or first_round.digest is None:
+            return self.keys[first_round.path]  # its bytes decide
+        return first_round.digest
+
+    def remember(self, components: Dict[str, str]) -> str:
+        self.cache.store("index", self.index_key, {path: (self.keys[path], components[path]) for path in self.files})
+        return self.key(components)
 
 
 def _apply_rules(project: Project, rules: Sequence[Rule], outcome: RunResult) -> List[Finding]:
@@ -201,16 +258,27 @@ def run(paths: Sequence[str], settings: Settings, jobs: int = 1, cache_dir: Opti
     files = discover(paths or ["."], settings)
     folders = [path for path in (paths or ["."]) if os.path.isdir(path)]
     cache = Cache(cache_dir) if cache_dir and not os.environ.get(FAIL_ON_ENV) else None
-    contents = {path: _read_bytes(path) for path in files} if cache else {}
-    run_key = _run_key(paths, files, contents, settings, folders) if cache else None
-    if cache is not None:
-        previous = cache.load("runs", run_key)
-        if isinstance(previous, RunResult):
-            return previous
+    if cache is None:
+        analysis = analyse(files, settings, jobs, None, {}, folders)
+        return run_rules(analysis.results, settings, folders, len(files), analysis.project)
+    contents = {path: _read_bytes(path) for path in files}
+    context = _context_key(paths, settings, folders)
+    run_key = _run_key(context, files, contents)
+    previous = cache.load("runs", run_key)
+    if isinstance(previous, RunResult):
+        return dataclasses.replace(previous, reused="same files")
+    equivalence = _Equivalence(cache, context, files, contents, settings)
+    equivalent_key = equivalence.known_key()
+    previous = cache.load("runs", equivalent_key) if equivalent_key else None
+    if isinstance(previous, RunResult):
+        cache.store("runs", run_key, previous)
+        return dataclasses.replace(previous, reused="equivalent files")
     analysis = analyse(files, settings, jobs, cache, contents, folders)
     outcome = run_rules(analysis.results, settings, folders, len(files), analysis.project)
-    if cache is not None and not outcome.internal_errors:
+    if not outcome.internal_errors:
         cache.store("runs", run_key, outcome)
+        components = {path: equivalence.component(result) for path, result in analysis.first_round.items()}
+        cache.store("runs", equivalence.remember(components), outcome)
     return outcome
 
 
