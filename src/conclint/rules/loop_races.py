@@ -21,6 +21,7 @@ LOOP_STATE_KINDS = ("global", "class", "self", "cell")
 STREAM_READS = frozenset(
     ("read", "aread", "readany", "readline", "readexactly", "readuntil", "readchunk", "receive", "receive_some", "recv", "__anext__")
 )
+FALSY_LITERALS = ("None", "False", "0", "''", '""')
 # entered or iterated by the one task that runs the ``async with`` / ``async for``
 ONE_TASK_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__anext__"))
 
@@ -124,8 +125,19 @@ def _check_across_await(write: Write, state: FunctionState) -> bool:
         return False
     if check.suspensions >= write.suspensions or _common_async_lock(check, write):
         return False
-    claimed = any(w.key == write.key and w is not write and w.suspensions == check.suspensions for w in state.writes if w.checked_by is check)
-    return not claimed
+    return not any(_claims(other, write, check) for other in state.writes)
+
+
+def _claims(other: Write, write: Write, check) -> bool:
+    """``other`` claims the check for this task before it suspends: it writes the state the
+    check read (``if self._loading: return; self._loading = True; await ...``), or other
+    state the same condition tested (``if self._task or self._starting: raise;
+    self._starting = Event(); await ...; self._task = task``): a second task fails the check."""
+    if other is write or other.checked_by is None or other.suspensions != check.suspensions:
+        return False
+    if other.key == write.key:
+        return other.checked_by is check
+    return other.checked_by.span.row == check.span.row and other.literal not in FALSY_LITERALS
 
 
 class StaleReadAcrossAwait(Rule):
