@@ -1,5 +1,5 @@
 """Allow ``python -m conclint``."""
 
-from conclint.adapters.cli import main
+from conclint.adapters.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -18,7 +18,11 @@ from conclint.engine.modules import split_prefix
 from conclint.engine.paths import short_path
 from conclint.model.apis import (
     ASYNC_LOCK_TYPES,
+    ENDPOINT_CONSTRUCTORS,
     ENTRY_SPECS_BY_CALLEE,
+    HANDLER_REGISTRATION_CALLS,
+    POOL_INITIALIZER_CALLS,
+    START_METHOD_CALLS,
     HANDLER_METHOD_PREFIXES,
     PROCESS_CLASSES,
     PROTOCOL_CLASSES,
@@ -32,6 +36,11 @@ from conclint.model.apis import (
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
 
 THREAD, LOOP, PROCESS = "thread", "loop", "process"
+# calls that register pool initializers, fork hooks, start methods or web endpoints
+_REGISTERING_CALLEES = (
+    POOL_INITIALIZER_CALLS | START_METHOD_CALLS | frozenset(ENDPOINT_CONSTRUCTORS)
+    | frozenset({"multiprocessing.util.register_after_fork", "os.register_at_fork"})
+)
 MAX_CALLER_DEPTH = 400
 FORK_BRANCH = "os.fork() child branch"
 
@@ -77,6 +86,8 @@ class ConcurrencyModel:
                 self.functions[qualname] = (info, facts)
             for qualname, info in facts.classes.items():
                 self.classes[qualname] = (info, facts)
+        self._resolved: Dict[Optional[str], Optional[str]] = {}
+        self._bases: Dict[str, List[str]] = {}
         self._thread_entry_decorators = set(thread_entry_decorators)
         self._thread_entry_calls = set(thread_entry_calls)
         self.callees: Dict[str, List[Tuple[str, CallSite]]] = {}
@@ -109,6 +120,13 @@ class ConcurrencyModel:
     # ---- resolution ---------------------------------------------------------
     def resolve_name(self, name: Optional[str], depth: int = 0) -> Optional[str]:
         """A project function or class by qualified name, following re-exports."""
+        if depth == 0:
+            if name not in self._resolved:  # the same few thousand names, asked for again and again
+                self._resolved[name] = self._resolve_name(name, 0)
+            return self._resolved[name]
+        return self._resolve_name(name, depth)
+
+    def _resolve_name(self, name: Optional[str], depth: int) -> Optional[str]:
         if not name or depth > 8:
             return None
         if name in self.functions or name in self.classes:
@@ -127,6 +145,11 @@ class ConcurrencyModel:
 
     def class_bases(self, qualname: str) -> List[str]:
         """All bases, transitively: project classes by qualname, outside ones as written."""
+        if qualname not in self._bases:
+            self._bases[qualname] = self._class_bases(qualname)
+        return list(self._bases[qualname])
+
+    def _class_bases(self, qualname: str) -> List[str]:
         seen: List[str] = []
         pending = [qualname]
         while pending:
@@ -407,9 +430,10 @@ class ConcurrencyModel:
 
     def _process_facts_from_call(self, call: CallSite, facts: ModuleFacts) -> None:
         """Pool initializers, start methods and web handlers registered by a call."""
-        from conclint.model.apis import ENDPOINT_CONSTRUCTORS, HANDLER_REGISTRATION_CALLS, POOL_INITIALIZER_CALLS, START_METHOD_CALLS
-
         callee = call.callee or ""
+        method = call.text.rsplit(".", 1)[-1]
+        if callee not in _REGISTERING_CALLEES and method not in HANDLER_REGISTRATION_CALLS and method != "Pool":
+            return  # most calls: nothing to look up
         if callee in POOL_INITIALIZER_CALLS or (call.receiver_type or "").endswith("get_context") and call.text.endswith(".Pool"):
             target = self.resolve_ref(call.kwargs.get("initializer"), call)
             if target:
@@ -427,7 +451,6 @@ class ConcurrencyModel:
                     self.initializers.add(target)
         if callee in START_METHOD_CALLS and isinstance(call.literal, str):
             self.start_methods.append((callee.rsplit(".", 1)[-1], call.literal, facts.path, call.span))
-        method = call.text.rsplit(".", 1)[-1]
         position = ENDPOINT_CONSTRUCTORS.get(callee)
         if position is None and method in HANDLER_REGISTRATION_CALLS and "." in call.text:
             position = HANDLER_REGISTRATION_CALLS[method]
