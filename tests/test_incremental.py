@@ -86,3 +86,22 @@ def test_a_line_shifted_by_a_comment_moves_the_finding(tmp_path):
     _check(root)
     (root / "worker.py").write_text("# a new first line\n" + WORKER, encoding="utf-8")
     assert _check(root) == ("", [("worker.py", "CCL101", 9)])
+
+
+def test_a_file_that_became_unreadable_is_reported(tmp_path):
+    root = _project(tmp_path)
+    (root / "value.py").write_text("None", encoding="utf-8")  # the same text as the word for "no bytes"
+    _check(root)
+    (root / "value.py").unlink()
+    (root / "value.py").symlink_to(root / "missing.py")  # discovered, but cannot be read
+    reused, found = _check(root)
+    assert reused == "" and ("value.py", "CCL002", 1) in found
+
+
+def test_an_emptied_file_and_an_unreadable_one_differ(tmp_path):
+    root = _project(tmp_path)
+    (root / "value.py").write_text("", encoding="utf-8")
+    _check(root)
+    (root / "value.py").unlink()
+    (root / "value.py").symlink_to(root / "missing.py")
+    assert ("value.py", "CCL002", 1) in _check(root)[1]

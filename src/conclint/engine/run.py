@@ -120,8 +120,7 @@ def _cached_analysis(paths: Sequence[str], workers: Workers, triggers, cache: Op
     """Analyse ``paths``, reusing the cached result of every file whose bytes did not change."""
     if cache is None:
         return workers.analyse(paths, triggers, timeout)
-    pattern = triggers.pattern if triggers is not None else None
-    keys = {path: digest(path, pattern, timeout, contents[path]) for path in paths if contents.get(path) is not None}
+    keys = {path: file_key(path, triggers, timeout, contents[path]) for path in paths if contents.get(path) is not None}
     found = {path: cache.load("files", key) for path, key in keys.items()}
     missing = [path for path in paths if found.get(path) is None]
     for result in workers.analyse(missing, triggers, timeout) if missing else ():
@@ -187,9 +186,19 @@ def _context_key(paths: Sequence[str], settings: Settings, folders: Sequence[str
     return digest(os.getcwd(), list(paths), repr(settings), sorted(deployment, key=lambda d: d[0]))
 
 
+def _bytes_tag(data: Optional[bytes]) -> tuple:
+    """A file's bytes for a key; an unreadable file is not an empty one, nor one holding `None`."""
+    return ("unreadable",) if data is None else ("bytes", hashlib.sha256(data).hexdigest())
+
+
+def file_key(path: str, triggers: Optional[Pattern[str]], timeout: Optional[float], data: Optional[bytes]) -> str:
+    """The cache key of one file's analysis: its path, bytes, the trigger words and the time limit."""
+    return digest(path, triggers.pattern if triggers is not None else None, timeout, _bytes_tag(data))
+
+
 def _run_key(context: str, files: Sequence[str], contents) -> str:
     """The run over exactly these bytes."""
-    return digest(context, *[(path, hashlib.sha256(contents[path] or b"").hexdigest()) for path in files])
+    return digest(context, *[(path, _bytes_tag(contents[path])) for path in files])
 
 
 class _Equivalence:
@@ -210,7 +219,7 @@ class _Equivalence:
         self.files = files
         self.triggers = trigger_pattern(settings)
         self.timeout = settings.file_timeout or None
-        self.keys = {path: digest(path, self.triggers.pattern, self.timeout, contents[path]) for path in files}
+        self.keys = {path: file_key(path, self.triggers, self.timeout, contents[path]) for path in files}
         self.index_key = digest("index", context, list(files))
         self.context = context
         self.contents = contents
