@@ -42,3 +42,36 @@ def test_a_lock_held_by_the_class_is_evidence_of_sharing():
     findings = check_source(locked)
     assert [f.code for f in findings] == ["CCL112"]
     assert "event-loop lock (`self.guard`)" in findings[0].message
+
+
+ENTERED = textwrap.dedent(
+    """
+    import asyncio
+
+    class Connection:
+        def __init__(self):
+            self.conn = None
+
+        async def __aenter__(self):
+            if self.conn is None:
+                self.conn = await asyncio.open_connection("127.0.0.1", 8080)
+            return self
+
+        async def __aexit__(self, *exc):
+            return None
+
+        async def reconnect(self):
+            if self.conn is None:
+                self.conn = await asyncio.open_connection("127.0.0.1", 8080)
+    """
+)
+
+
+def test_a_per_use_object_entered_by_one_task_is_not_reported_even_when_every_object_is_checked():
+    findings = check_source(ENTERED, overrides={"await-unshared-self": True})
+    assert [(f.code, f.span.row) for f in findings] == [("CCL112", 18)]
+
+
+def test_a_shared_object_entered_by_every_task_is_reported():
+    findings = check_source(ENTERED + "\nconnection = Connection()\n")
+    assert [(f.code, f.span.row) for f in findings] == [("CCL112", 10), ("CCL112", 18)]

@@ -106,6 +106,7 @@ class ConcurrencyModel:
         self._spawn_counts: Dict[str, int] = {}  # coroutine function -> tasks started from it (2: many)
         self._spawn_edges: Set[Tuple[str, Span]] = set()  # (spawner, span of the coroutine call it spawns)
         self._routines: Dict[str, Optional[str]] = {}
+        self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
         self._caller_depth = 0
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
@@ -588,6 +589,9 @@ class ConcurrencyModel:
                     targets += [(self.resolve_call(call), spawn.in_loop or call.in_comprehension) for call in inner]
                     for call in inner:
                         self._spawn_edges.add((call.function, call.span))
+                        target = self.resolve_call(call)
+                        if call.text.startswith("self.") and target in self.functions and self.functions[target][0].class_qualname:
+                            self._self_spawned.add(target)  # an object starting its own routine
                     for target, repeated in targets:
                         if target is not None:
                             self._spawn_counts[target] = self._spawn_counts.get(target, 0) + (2 if repeated else 1)
@@ -601,11 +605,22 @@ class ConcurrencyModel:
         return shared
 
     def background_routine(self, function: str) -> Optional[str]:
-        """The one task ``function`` always runs in: a coroutine spawned once, outside any loop
-        (``create_task(self._run())`` in ``start()``), that every call chain to it starts from.
-        None when it may run in several tasks or in a caller's own task."""
+        """The one task ``function`` always runs in: a method an object spawns once as its own
+        task, outside any loop (``create_task(self._run())`` in ``start()``), that every call
+        chain to it starts from. None when it may run in several tasks or in a caller's own."""
         self.task_shared_classes()
         return self._routine_of(function, 0)
+
+    def is_spawned(self, function: str) -> bool:
+        """Started as a task somewhere (``create_task(f())``, ``start_soon(f)``, ``gather``)."""
+        self.task_shared_classes()
+        return function in self._spawn_counts
+
+    def is_spawn_call(self, caller: str, call: CallSite) -> bool:
+        """``call`` makes the coroutine a spawner runs as a task (``create_task(self._fill())``):
+        it runs later, or beside the caller, not inside what the caller holds."""
+        self.task_shared_classes()
+        return (caller, call.span) in self._spawn_edges
 
     def _routine_of(self, function: str, depth: int) -> Optional[str]:
         if function in self._routines:
@@ -614,6 +629,8 @@ class ConcurrencyModel:
         if depth > MAX_CALLER_DEPTH:
             return None
         spawned = self._spawn_counts.get(function, 0)
+        if spawned and function not in self._self_spawned:
+            return None  # a task other code starts, as often as that code runs
         roots = {function} if spawned == 1 else set()
         callers = [(c, call) for c, call in self.callers.get(function, ()) if (call.function, call.span) not in self._spawn_edges]
         for caller, _call in callers:

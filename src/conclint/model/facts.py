@@ -98,7 +98,8 @@ class Write(Access):
     sources: Tuple[str, ...] = ()  # every key the value derives from ("arg:p" for parameter p)
     built: Optional[str] = None  # the value is a call of this (``sqlite3.connect``), resolved
     literal: Optional[str] = None  # the value is a constant (``True``, ``None``, ``0``, ``State.DONE``), as written
-    revalidated: bool = False  # inside a condition tested under an event-loop lock still held here
+    rechecked: Tuple[str, ...] = ()  # state read by enclosing conditions tested under an event-loop lock still held here
+    condition: int = -1  # which condition of the function ``checked_by`` belongs to
 
 
 @dataclass

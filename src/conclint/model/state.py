@@ -72,6 +72,7 @@ class _StateWalker:
         self.async_locks: List[str] = []
         self.taint: Dict[str, Reads] = {}
         self.checks: List[Reads] = []
+        self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
         self.is_classmethod = "classmethod" in info.decorators
         self.schedule_markers: List[Tuple[cst.Call, List[Reads], Dict[int, List[Reads]], bool]] = []
@@ -200,21 +201,33 @@ class _StateWalker:
         self.state.reads.append(access)
         return access
 
+    def _condition_number(self, reads: Reads) -> int:
+        """The same number for every write a condition guards (the reads are its identity)."""
+        for number, known in enumerate(self.conditions):
+            if known is reads:
+                return number
+        self.conditions.append(reads)
+        return len(self.conditions) - 1
+
     def write(self, key: str, display: str, node: cst.CSTNode, kind: str, derived: Reads, own_read: Optional[Access] = None) -> Write:
         """``own_read``: an augmented assignment's load of its target, the read its value derives from."""
-        derived_from = own_read or next((r for r in reversed(derived) if r.key == key), None)
-        checked_by = None
+        # the freshest read of the same state the value uses: ``self.x = min(self.x, before + 1)``
+        # merges what other tasks stored meanwhile, it does not overwrite it
+        same = [r for r in reversed(derived) if r.key == key]
+        derived_from = own_read or (max(same, key=lambda r: r.suspensions) if same else None)
+        checked_by, condition = None, -1
         for reads in reversed(self.checks):
             matching = [r for r in reads if r.key == key]
             if matching:  # the freshest read decides (a re-check after an await wins over a snapshot)
                 checked_by = max(matching, key=lambda r: r.suspensions)
+                condition = self._condition_number(reads)
                 break
         sources = tuple(sorted({r.key for r in derived}))
         held = set(self.async_locks)
-        revalidated = bool(held) and any(held & set(r.async_locks) for reads in self.checks for r in reads)
+        rechecked = tuple(sorted({r.key for reads in self.checks for r in reads if held & set(r.async_locks)}))
         write = self._access(
             Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources,
-            revalidated=revalidated,
+            rechecked=rechecked, condition=condition,
             built=self.building if kind == "assign" else None,
             literal=self.literal_value if kind in ("assign", "item") else None,
         )

@@ -21,7 +21,7 @@ LOOP_STATE_KINDS = ("global", "class", "self", "cell")
 STREAM_READS = frozenset(
     ("read", "aread", "readany", "readline", "readexactly", "readuntil", "readchunk", "receive", "receive_some", "recv", "__anext__")
 )
-FALSY_LITERALS = ("None", "False", "0", "''", '""')
+TRUE_LITERALS = ("True", "1")
 # entered or iterated by the one task that runs the ``async with`` / ``async for``
 ONE_TASK_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__anext__"))
 
@@ -67,18 +67,29 @@ class _LockedByCallers:
         self.memo: dict = {}
 
     def always(self, function: str) -> bool:
-        return self.model.every_caller(function, self.memo, self._holds)
+        # a task runs on its own, whatever its spawner held when it started it
+        return not self.model.is_spawned(function) and self.model.every_caller(function, self.memo, self._holds)
 
     def _holds(self, caller: str, call) -> bool:
+        if self.model.is_spawn_call(caller, call):
+            return False
         return call.span in self.locked_spans.get(caller, ()) or self.always(caller)
 
 
-def _guarded(project, qualname: str, write: Write) -> bool:
-    """The act was decided under an event-loop lock it still holds (a re-check inside
-    ``async with lock:``), or every caller holds one around the whole function."""
-    if write.revalidated:
-        return True
+def _locked_by_callers(project, qualname: str) -> bool:
     return project.shared("loop-locked-callers", lambda: _LockedByCallers(project)).always(qualname)
+
+
+def _rechecked_under_lock(state: FunctionState, write: Write) -> bool:
+    """The act was decided again under an event-loop lock it still holds: a re-check of the
+    written state, or of state written with it in that lock's region (double-checked locking
+    on a token: ``async with lock: if token == self.token: self.token = ...; self.expires = ...``)."""
+    if not write.rechecked:
+        return False
+    if write.key in write.rechecked:
+        return True
+    held = set(write.async_locks)
+    return any(other.key in write.rechecked and held & set(other.async_locks) for other in state.writes if other is not write)
 
 
 def _across_await(code: str, facts: ModuleFacts, state: FunctionState, write: Write, earlier, verb: str, what: str, fix: str, why: str) -> Finding:
@@ -107,13 +118,15 @@ def _one_task_object(project, qualname: str, info, state: FunctionState, write: 
     concurrent reader is refused by asyncio, trio, anyio and aiohttp streams alike)."""
     if not write.key.startswith("self:"):
         return False
-    if info.name in ONE_TASK_PROTOCOL or inside_a_lock_class(project.model, qualname):
+    if inside_a_lock_class(project.model, qualname):
         return True
+    if info.name in ONE_TASK_PROTOCOL:
+        return project.model.shared_between_tasks(qualname) is None  # a shared one is entered by every task
     waits = state.suspension_targets[earlier.suspended_at + 1 : write.suspended_at + 1]
     own = f"{info.self_name}."
-    if not waits or not all(target.startswith(own) for target in waits):
+    if not waits or not all(target.startswith(own) and target.rsplit(".", 1)[-1] in STREAM_READS for target in waits):
         return False
-    return info.name in STREAM_READS or (buffers and all(target.rsplit(".", 1)[-1] in STREAM_READS for target in waits))
+    return buffers or info.name in STREAM_READS
 
 
 def _check_across_await(write: Write, state: FunctionState) -> bool:
@@ -137,7 +150,11 @@ def _claims(other: Write, write: Write, check) -> bool:
         return False
     if other.key == write.key:
         return other.checked_by is check
-    return other.checked_by.span.row == check.span.row and other.literal not in FALSY_LITERALS
+    # other state of the same condition, set to something that fails it (a new object, a true value)
+    if other.condition != write.condition:
+        return False
+    made = (other.built or "").rsplit(".", 1)[-1]
+    return (made[:1].isupper() and other.literal is None) or other.literal in TRUE_LITERALS
 
 
 class StaleReadAcrossAwait(Rule):
@@ -161,8 +178,10 @@ class StaleReadAcrossAwait(Rule):
         Not reported: no suspension point between the read and the write; read and write
         inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
         re-read after the await, or one that does not depend on the earlier read; locals;
-        `self` state in a stream's own `read()`/`receive()` waiting on its own parts, in
-        `__aenter__`/`__aexit__`/`__anext__`, and in a lock class's own methods (see CCL112).
+        a function every caller calls with an event-loop lock held (a task it is spawned
+        as holds nothing); `self` state in a stream's own `read()`/`receive()` waiting on
+        the object's own stream, in the `__aenter__`/`__aexit__`/`__anext__` of an object
+        not seen shared, and in a lock class's own methods (see CCL112).
 
         Fix: re-read after the await (or move the read after it), or hold an
         `asyncio.Lock` across the read and the write.
@@ -211,7 +230,7 @@ class StaleReadAcrossAwait(Rule):
                     continue
                 if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write, state):
                     continue
-                if _one_task_object(project, qualname, info, state, write, read, buffers=False) or _guarded(project, qualname, write):
+                if _one_task_object(project, qualname, info, state, write, read, buffers=False) or _locked_by_callers(project, qualname):
                     continue
                 shared, why = _shared_self(project, qualname, write)
                 if not shared:
@@ -237,19 +256,24 @@ class CheckThenActAcrossAwait(Rule):
         `if self.conn is None: self.conn = await connect()` opens several connections;
         `if self.balance >= amount: await ...; self.balance -= amount` overdraws.
 
-        Not reported: no suspension point between the check and the act, a check and act
-        inside one `async with` of an asyncio/trio/anyio lock, a re-check after the
-        await, and the future-sharing pattern (store the in-flight task or future before
-        awaiting it, so later callers await the same one). Nor objects that one task at a
-        time drives by their own protocol: a buffer checked and refilled around reads of
-        the object's own stream (`await self._stream.read()`, `async for c in self._iter`;
-        streams refuse a second concurrent reader), a stream's own `read()`/`receive()`,
-        `__aenter__`/`__aexit__`/`__anext__` (run by the task in the `async with` or
-        `async for`), and the bookkeeping of a class that is itself a lock (it defines
-        `acquire` and `release`). Module globals, class attributes and cells are reported
-        in those methods all the same. `self` state is checked on objects seen shared by
-        several tasks (see CCL111), and a routine that only one background task runs
-        (spawned once, outside any loop) races with nobody on its own check.
+        Not reported: no suspension point between the check and the act; a check and act
+        inside one `async with` of an asyncio/trio/anyio lock; a re-check after the await,
+        or under a lock still held at the act (of the written state, or of state written
+        with it there: double-checked locking on a token); a function every caller calls
+        with an event-loop lock held (a task it is spawned as holds nothing); a claim
+        before the first await (the checked state, or other state of the same condition
+        set to a new object or `True`); the future-sharing pattern (store the in-flight
+        task or future before awaiting it, so later callers await the same one).
+
+        Nor objects that one task at a time drives by their own protocol: a buffer checked
+        and refilled around reads of the object's own stream (`await self._stream.read()`,
+        `async for c in self._iter`; streams refuse a second concurrent reader), the
+        `__aenter__`/`__aexit__`/`__anext__` of an object not seen shared (run by the task
+        in the `async with` or `async for`), the bookkeeping of a class that is itself a
+        lock (it defines `acquire` and `release`), and a method the object spawns once as
+        its own background task (`create_task(self._run())`, outside any loop). Module
+        globals, class attributes and cells are reported in those methods all the same;
+        `self` state is checked on objects seen shared by several tasks (see CCL111).
 
         Fix: share the in-flight future, re-check after the await, or hold an
         `asyncio.Lock` across the check and the act.
@@ -284,10 +308,12 @@ class CheckThenActAcrossAwait(Rule):
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
-                if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _guarded(project, qualname, write):
+                if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _locked_by_callers(project, qualname):
                     continue
-                if project.model.background_routine(qualname):
-                    continue  # only one background task ever runs it: no other task passes the same check
+                if _rechecked_under_lock(state, write):
+                    continue
+                if write.key.startswith("self:") and project.model.background_routine(qualname):
+                    continue  # only the object's one background task runs it: no other task passes the same check
                 shared, why = _shared_self(project, qualname, write)
                 if not shared:
                     continue
