@@ -16,7 +16,7 @@ from typing import List, Tuple
 import pytest
 
 from conclint.engine.cache import Cache
-from conclint.engine.run import analyse_project, run_rules
+from conclint.engine.run import analyse_project, bytes_tag, run_rules
 from conclint.engine.settings import Settings
 
 from conftest import run_cli
@@ -184,10 +184,11 @@ def test_a_file_that_vanished_for_one_run_is_analysed_when_it_comes_back(tmp_pat
     settings = Settings(root=str(tmp_path))
     cache = Cache(str(tmp_path / "cache"))
     files = [str(flaky), str(present)]
-    contents = {path: Path(path).read_bytes() for path in files}  # run() reads every file's bytes first
+    original = {path: Path(path).read_bytes() for path in files}
+    contents = {path: bytes_tag(data) for path, data in original.items()}  # run() reads every file's bytes first
     flaky.unlink()  # ... then the file goes away before it is analysed
     first = run_rules(analyse_project(files, settings, cache=cache, contents=contents), settings, [str(tmp_path)], 2)
     assert [f.code for f in first.findings] == ["CCL002", "CCL201"]
-    flaky.write_bytes(contents[str(flaky)])  # back, byte for byte
+    flaky.write_bytes(original[str(flaky)])  # back, byte for byte
     again = run_rules(analyse_project(files, settings, cache=cache, contents=contents), settings, [str(tmp_path)], 2)
     assert [(Path(f.path).name, f.code) for f in again.findings] == [("flaky.py", "CCL201"), ("present.py", "CCL201")]

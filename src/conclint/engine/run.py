@@ -13,7 +13,7 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional, Pattern, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Pattern, Sequence, Tuple
 
 from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file
 from conclint.engine.cache import Cache, digest
@@ -43,12 +43,16 @@ class RunResult:
 
 
 def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
+    in_main_process = multiprocessing.parent_process() is None
+    if in_main_process:
+        gc.freeze()  # the run's facts so far: the collection below need not walk them
     try:
         with gc_paused():
             return run_with_deep_stack(lambda: [analyse_file(path, triggers, timeout) for path in paths])
     finally:
-        if multiprocessing.parent_process() is not None:
-            gc.collect()  # a worker's heap is small: whatever cycles the batch left go now
+        gc.collect()  # the cycles parsing left (a worker's whole heap is small; here only what the batch made)
+        if in_main_process:
+            gc.unfreeze()
         release_memory()
 
 
@@ -117,10 +121,11 @@ def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Patter
 
 
 def _cached_analysis(paths: Sequence[str], workers: Workers, triggers, cache: Optional[Cache], contents, timeout: Optional[float]) -> List[FileResult]:
+    """``contents``: each file's bytes as ``bytes_tag`` gave them, when the run read them first."""
     """Analyse ``paths``, reusing the cached result of every file whose bytes did not change."""
     if cache is None:
         return workers.analyse(paths, triggers, timeout)
-    keys = {path: file_key(path, triggers, timeout, contents[path]) for path in paths if contents.get(path) is not None}
+    keys = {path: file_key(path, triggers, timeout, contents[path]) for path in paths if contents.get(path, UNREADABLE) != UNREADABLE}
     found = {path: cache.load("files", key) for path, key in keys.items()}
     missing = [path for path in paths if found.get(path) is None]
     for result in workers.analyse(missing, triggers, timeout) if missing else ():
@@ -186,19 +191,23 @@ def _context_key(paths: Sequence[str], settings: Settings, folders: Sequence[str
     return digest(os.getcwd(), list(paths), repr(settings), sorted(deployment, key=lambda d: d[0]))
 
 
-def _bytes_tag(data: Optional[bytes]) -> tuple:
-    """A file's bytes for a key; an unreadable file is not an empty one, nor one holding `None`."""
-    return ("unreadable",) if data is None else ("bytes", hashlib.sha256(data).hexdigest())
+UNREADABLE = ("unreadable",)
 
 
-def file_key(path: str, triggers: Optional[Pattern[str]], timeout: Optional[float], data: Optional[bytes]) -> str:
-    """The cache key of one file's analysis: its path, bytes, the trigger words and the time limit."""
-    return digest(path, triggers.pattern if triggers is not None else None, timeout, _bytes_tag(data))
+def bytes_tag(data: Optional[bytes]) -> Tuple[str, ...]:
+    """A file's bytes for a key (a digest: the run need not keep every file's bytes); an
+    unreadable file is neither an empty one nor one holding `None`."""
+    return UNREADABLE if data is None else ("bytes", hashlib.sha256(data).hexdigest())
+
+
+def file_key(path: str, triggers: Optional[Pattern[str]], timeout: Optional[float], tag: Tuple[str, ...]) -> str:
+    """The cache key of one file's analysis: its path, bytes (``bytes_tag``), the trigger words and the time limit."""
+    return digest(path, triggers.pattern if triggers is not None else None, timeout, tag)
 
 
 def _run_key(context: str, files: Sequence[str], contents) -> str:
     """The run over exactly these bytes."""
-    return digest(context, *[(path, _bytes_tag(contents[path])) for path in files])
+    return digest(context, *[(path, contents[path]) for path in files])
 
 
 class _Equivalence:
@@ -295,7 +304,7 @@ def _run(paths: Sequence[str], settings: Settings, jobs: int, cache_dir: Optiona
     if cache is None:
         analysis = analyse(files, settings, jobs, None, {}, folders)
         return run_rules(analysis.results, settings, folders, len(files), analysis.project)
-    contents = {path: _read_bytes(path) for path in files}
+    contents = {path: bytes_tag(_read_bytes(path)) for path in files}
     context = _context_key(paths, settings, folders)
     run_key = _run_key(context, files, contents)
     previous = cache.load("runs", run_key)
