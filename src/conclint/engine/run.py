@@ -121,8 +121,8 @@ def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Patter
 
 
 def _cached_analysis(paths: Sequence[str], workers: Workers, triggers, cache: Optional[Cache], contents, timeout: Optional[float]) -> List[FileResult]:
-    """``contents``: each file's bytes as ``bytes_tag`` gave them, when the run read them first."""
-    """Analyse ``paths``, reusing the cached result of every file whose bytes did not change."""
+    """Analyse ``paths``, reusing the cached result of every file whose bytes did not change
+    (``contents``: each file's bytes as ``bytes_tag`` gave them, read at the start of the run)."""
     if cache is None:
         return workers.analyse(paths, triggers, timeout)
     keys = {path: file_key(path, triggers, timeout, contents[path]) for path in paths if contents.get(path, UNREADABLE) != UNREADABLE}

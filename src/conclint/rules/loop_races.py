@@ -112,8 +112,9 @@ def _async_functions(facts: ModuleFacts):
 
 def _one_task_object(project, qualname: str, info, state: FunctionState, write: Write, earlier, buffers: bool) -> bool:
     """``self`` state that only one task at a time can reach by the object's own protocol:
-    the bookkeeping of a lock class, an ``__aenter__``/``__anext__`` run by the task in the
-    ``async with``/``async for``, a stream's own ``read()`` waiting on its parts, or (with
+    the bookkeeping of a lock class, the ``__aenter__``/``__anext__`` of an object not seen
+    shared (run by the task in the ``async with``/``async for``), a stream's own ``read()``
+    waiting on the object's stream, or (with
     ``buffers``) a buffer checked and filled around reads of the object's own stream (a second
     concurrent reader is refused by asyncio, trio, anyio and aiohttp streams alike)."""
     if not write.key.startswith("self:"):
