@@ -584,12 +584,13 @@ class ConcurrencyModel:
                 for spawn in calls:
                     if (spawn.method or (spawn.callee or "").rsplit(".", 1)[-1]) not in TASK_SPAWNERS:
                         continue
-                    inner = [call for call in calls if call is not spawn and _within(call.span, spawn.span)]
                     targets = [(self.resolve_ref(ref, spawn), spawn.in_loop) for ref in spawn.args[:1]]
-                    targets += [(self.resolve_call(call), spawn.in_loop or call.in_comprehension) for call in inner]
-                    for call in inner:
+                    for call in calls:
+                        if call is spawn or not _within(call.span, spawn.span):
+                            continue
                         self._spawn_edges.add((call.function, call.span))
                         target = self.resolve_call(call)
+                        targets.append((target, spawn.in_loop or call.in_comprehension))
                         if call.text.startswith("self.") and target in self.functions and self.functions[target][0].class_qualname:
                             self._self_spawned.add(target)  # an object starting its own routine
                     for target, repeated in targets:

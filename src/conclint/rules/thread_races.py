@@ -65,14 +65,11 @@ class ThreadRaceAnalysis:
         constructors, per-process set-up hooks, and helpers only they call."""
         if function == MODULE_SCOPE or function.rsplit(".", 1)[-1] in CONSTRUCTORS or function in self.model.initializers:
             return True
-        return self._all_callers(function, self._initialisation, self._is_initialisation_direct)
+        return self.model.every_caller(function, self._initialisation, self._is_initialisation_direct)
 
     def _is_initialisation_direct(self, caller: str, call) -> bool:
         # a call from module-level code may run after threads started (a script's main code)
         return caller != MODULE_SCOPE and self._is_initialisation(caller)
-
-    def _all_callers(self, function: str, memo: Dict[str, bool], holds) -> bool:
-        return self.model.every_caller(function, memo, holds)
 
     def locks(self, write) -> Tuple[str, ...]:
         return self.model.real_locks(write.locks)
@@ -82,7 +79,7 @@ class ThreadRaceAnalysis:
         callers that are themselves always called so (or named ``*_locked``)."""
         if function.endswith("_locked"):
             return True
-        return self._all_callers(function, self._locked_by_callers, self._call_holds_lock)
+        return self.model.every_caller(function, self._locked_by_callers, self._call_holds_lock)
 
     def _call_holds_lock(self, caller: str, call) -> bool:
         return (
