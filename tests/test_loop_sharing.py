@@ -37,11 +37,38 @@ def test_the_message_says_why_the_object_is_shared():
     assert "the object is shared: an instance is kept in the module global `session`" in findings[0].message
 
 
-def test_a_lock_held_by_the_class_is_evidence_of_sharing():
+def test_a_lock_held_by_the_class_is_not_alone_evidence_that_a_method_overlaps_itself():
     locked = PER_REQUEST.replace("self.token = None", "self.token = None\n        self.guard = asyncio.Lock()")
+    assert check_source(locked) == []
+
+
+def test_a_lock_that_guards_the_state_elsewhere_is_evidence_of_sharing():
+    locked = PER_REQUEST.replace("self.token = None", "self.token = None\n        self.guard = asyncio.Lock()")
+    locked += textwrap.dedent(
+        """
+            async def logout(self):
+                async with self.guard:
+                    self.token = None
+        """
+    ).replace("\n", "\n    ")
     findings = check_source(locked)
     assert [f.code for f in findings] == ["CCL112"]
     assert "event-loop lock (`self.guard`)" in findings[0].message
+    assert "`self.token` is guarded by `self.guard` at" in findings[0].message
+
+
+def test_a_method_gathered_on_one_object_is_reported_with_the_spawn():
+    gathered = PER_REQUEST + textwrap.dedent(
+        """
+        async def main(session):
+            await asyncio.gather(session.login(), session.login())
+        """
+    )
+    gathered = gathered.replace("async def main(session):", "async def main():\n    session = Session()")
+    findings = check_source(gathered)
+    assert [f.code for f in findings] == ["CCL112"]
+    assert "(the object is shared: `Session.login()` runs in several tasks: asyncio.gather() at " in findings[0].message
+    assert "starts `Session.login()` more than once)" in findings[0].message
 
 
 ENTERED = textwrap.dedent(

@@ -105,6 +105,8 @@ class ConcurrencyModel:
         self._task_shared: Optional[Dict[str, str]] = None
         self._spawn_counts: Dict[str, int] = {}  # coroutine function -> tasks started from it (2: many)
         self._spawn_edges: Set[Tuple[str, Span]] = set()  # (spawner, span of the coroutine call it spawns)
+        self._spawn_sites: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}  # coroutine function -> its spawns
+        self._task_runs: Dict[str, Optional[str]] = {}
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
         self._caller_depth = 0
@@ -556,10 +558,16 @@ class ConcurrencyModel:
             self._task_shared = self._find_task_shared_classes()
         return self._task_shared
 
+    def owner_class(self, function: str) -> Optional[str]:
+        """The class whose ``self`` ``function`` uses: its own, or its enclosing method's (a closure)."""
+        info = self.functions.get(function, (None,))[0]
+        while info is not None and info.class_qualname is None and info.parent is not None:
+            info = self.functions.get(info.parent, (None,))[0]
+        return info.class_qualname if info is not None else None
+
     def shared_between_tasks(self, function: str) -> Optional[str]:
         """Why the ``self`` of method ``function`` can be used by several tasks, or None."""
-        info = self.functions.get(function, (None,))[0]
-        owner = info.class_qualname if info is not None else None
+        owner = self.owner_class(function)
         if owner is None:
             return None
         shared = self.task_shared_classes()
@@ -568,10 +576,31 @@ class ConcurrencyModel:
                 return shared[candidate]
         return None
 
+    def _initialised_by(self, qualname: str, chaining: Set[str]) -> List[str]:
+        """The class and the bases whose ``__init__`` runs for its instances: an ``__init__``
+        that does not call a base's (``super().__init__()``) leaves the bases' attributes unset
+        (redis's ``Pipeline(Redis)`` never builds the client's lock)."""
+        owners = []
+        for owner in [qualname, *self.class_bases(qualname)]:
+            owners.append(owner)
+            init = f"{owner}.__init__"
+            if init in self.functions and init not in chaining:
+                break
+        return owners
+
+    def kept_in_a_global(self, function: str) -> bool:
+        """The ``self`` of method ``function`` may be a module-global instance: any task of
+        the program can call any of its methods."""
+        owner = self.owner_class(function)
+        return owner is not None and any(
+            candidate == owner or owner in self.class_bases(candidate) for candidate in self._global_instances
+        )
+
     def _find_task_shared_classes(self) -> Dict[str, str]:
         shared = {owner: f"an instance is kept in {where}" for owner, where in sorted(self._global_instances.items())}
+        chaining = {call.function for facts in self.modules.values() for call in facts.calls if call.method == "__init__"}
         for qualname in sorted(self.classes):
-            for owner in [qualname, *self.class_bases(qualname)]:  # a lock the class inherits counts
+            for owner in self._initialised_by(qualname, chaining):  # a lock the class inherits counts
                 for attribute, built in sorted(self.classes[owner][0].attribute_types.items()) if owner in self.classes else ():
                     if (self.realize(built) or built) in ASYNC_LOCK_TYPES:
                         shared.setdefault(qualname, f"it holds an event-loop lock (`self.{attribute}`), so tasks share it")
@@ -596,7 +625,8 @@ class ConcurrencyModel:
                     for target, repeated in targets:
                         if target is not None:
                             self._spawn_counts[target] = self._spawn_counts.get(target, 0) + (2 if repeated else 1)
-                        owner = self.functions[target][0].class_qualname if target in self.functions else None
+                            self._spawn_sites.setdefault(target, []).append((spawn, facts, repeated))
+                        owner = self.owner_class(target) if target in self.functions else None
                         if owner is not None:
                             spawns.setdefault(owner, []).append((spawn, facts, repeated))
         for owner, sites in sorted(spawns.items()):
@@ -604,6 +634,42 @@ class ConcurrencyModel:
                 spawn, facts, _ = sites[0]
                 shared.setdefault(owner, f"its methods run in several tasks ({spawn.text}() at {short_path(facts.path)}:{spawn.span.row})")
         return shared
+
+    def runs_in_several_tasks(self, function: str) -> Optional[str]:
+        """Why ``function`` itself can run in two tasks at once, or None: it (or a function that
+        calls it) is spawned in a loop, in one ``gather`` or from two places, or two spawned
+        functions both reach it, or a web request handler reaches it (a task per request).
+        Class-level evidence (the object is shared) says nothing about which of its methods
+        overlap; ``connect()`` called once by its owner does not race with itself."""
+        self.task_shared_classes()
+        if function not in self._task_runs:
+            self._task_runs[function] = None  # a cycle adds nothing
+            starts: List[str] = []
+            seen: Set[str] = set()
+            queue = deque([function])
+            while queue and len(seen) <= MAX_CALLER_DEPTH:
+                current = queue.popleft()
+                if current in seen:
+                    continue
+                seen.add(current)
+                if current in self.request_handlers:
+                    reason, path, span = self.request_handlers[current]
+                    starts += [f"`{self.display_name(current)}()` is a {reason} at {short_path(path)}:{span.row}, a task per request"] * 2
+                sites = self._spawn_sites.get(current, ())
+                if sites:
+                    # spawned from two places counts once (``run()`` and ``async_run()`` each start
+                    # ``main()``: alternatives); in a loop, or twice in one ``gather``, counts as many
+                    spans = [spawn.span for spawn, _, _ in sites]
+                    many = next((site for site in sites if site[2] or spans.count(site[0].span) > 1), None)
+                    spawn, facts, _ = many or sites[0]
+                    where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row} starts `{self.display_name(current)}()`"
+                    starts += [f"{where} more than once"] * 2 if many else [where]
+                for caller, call in self.callers.get(current, ()):
+                    if caller != MODULE_SCOPE and (call.function, call.span) not in self._spawn_edges:
+                        queue.append(caller)
+            if len(starts) > 1:
+                self._task_runs[function] = starts[0] if starts[0] == starts[1] else f"{starts[0]} and {starts[1]}"
+        return self._task_runs[function]
 
     def background_routine(self, function: str) -> Optional[str]:
         """The one task ``function`` always runs in: a method an object spawns once as its own

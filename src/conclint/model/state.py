@@ -143,6 +143,10 @@ class _StateWalker:
                 return None
             return f"global:{self.facts.module}.{display}", display
         if owner.kind in ("function", "lambda") and owner.function is not None:
+            enclosing = owner.function
+            if enclosing.self_name == head and enclosing.class_qualname and len(parts) >= 2:
+                # the enclosing method's ``self``, captured by a closure: the object's state
+                return f"self:{enclosing.class_qualname}.{'.'.join(parts[1:])}", display
             return f"cell:{owner.function.qualname}.{display}", display
         return None
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Iterable, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related, Span
+from conclint.engine.paths import short_path
 from conclint.model.facts import FunctionState, ModuleFacts, Write
+from conclint.model.state import lock_name
 from conclint.rules.base import Rule
 from conclint.rules.thread_races import RMW_KINDS, inside_a_lock_class
 
@@ -47,13 +49,60 @@ def _shared_self(project, qualname: str, write: Write) -> Tuple[bool, str]:
     """Is the state shared by several tasks, and why (for ``self`` state): module globals,
     class attributes and cells are; an object's attributes when the model saw the object
     shared (or with ``await-unshared-self``): a per-request or per-connection object that
-    one task drives is not a race, however its methods await."""
-    if not write.key.startswith("self:"):
+    one task drives is not a race, however its methods await.
+
+    An object seen shared only by its class (it holds a lock, some method is spawned) counts
+    for an entry of a mapping (``self.cache[key] = await ...``: callers ask for keys
+    concurrently, that is what the mapping is for); for its plain attributes the method
+    itself must run in several tasks (``if self.conn is None`` in a ``connect()`` its owner
+    calls once is not a race), unless the object is a module global any task can call."""
+    model = project.model
+    if not write.key.startswith("self:") or project.settings.await_unshared_self:
         return True, ""
-    reason = project.model.shared_between_tasks(qualname)
+    reason = model.shared_between_tasks(qualname)
     if reason is None:
-        return project.settings.await_unshared_self, ""
+        return False, ""
+    if write.kind != "item" and not model.kept_in_a_global(qualname):
+        guarded = _guarded_elsewhere(project, qualname, write.key)
+        overlap = model.runs_in_several_tasks(qualname)
+        if overlap is not None:
+            reason = f"`{model.display_name(qualname)}()` runs in several tasks: {overlap}"
+        elif guarded is not None:
+            reason = f"{reason}, and `{write.display}` is guarded by `{guarded[0]}` at {guarded[1]}:{guarded[2]}"
+        else:
+            return False, ""
     return True, f" (the object is shared: {reason})"
+
+
+def _guarded_elsewhere(project, qualname: str, key: str) -> Optional[Tuple[str, str, int]]:
+    """Where ``self`` state is read or written under an event-loop lock (the lock, the file,
+    the line) by a method the object runs (one its class overrides does not count): its
+    author expects tasks to contend for the state, so an unguarded check or read across an
+    await elsewhere is a race on the same state."""
+
+    def index() -> dict:
+        found: dict = {}
+        for facts in project.modules():
+            for function, state in facts.state.items():
+                for access in (*state.reads, *state.writes):
+                    if access.async_locks and access.key.startswith("self:"):
+                        canonical = project.model.canonical_key(access.key) or access.key
+                        where = (lock_name(access.async_locks[0]), short_path(facts.path), access.span.row)
+                        found.setdefault(canonical, {}).setdefault(function, where)
+        return found
+
+    model = project.model
+    owner = model.owner_class(qualname)
+    guards = project.shared("loop-guarded-state", index).get(model.canonical_key(key) or key, {})
+    for function, where in sorted(guards.items()):
+        method = model.owner_class(function)
+        info = model.functions.get(function, (None,))[0]
+        name = info.name if info is not None and info.class_qualname else None
+        if owner is None or method is None or name is None:
+            continue
+        if model.method_of(owner, name) == function or owner in model.class_bases(method):
+            return where
+    return None
 
 
 class _LockedByCallers:
@@ -171,11 +220,16 @@ class StaleReadAcrossAwait(Rule):
         loses concurrent withdrawals.
 
         Checked: module globals, class attributes, `nonlocal` cells, and attributes of
-        `self` when the object is seen shared by several tasks: an instance kept in a
-        module global, a class holding an event-loop lock, or methods spawned as several
-        tasks (in a loop, in one `gather`, from two places). A per-request object that
-        one task creates and drives races with nobody; `await-unshared-self = true`
-        checks every object, `await-parameter-attributes = true` other parameters too.
+        `self` when several tasks can be in the method on one object: the instance is kept
+        in a module global; or the class is seen shared (it holds an event-loop lock, or
+        its methods are spawned as several tasks) and either the state is an entry of a
+        mapping (`self.cache[key]`), or the state is read or written under an event-loop
+        lock in a method the object runs, or the method itself runs in several tasks (it
+        or a caller is spawned in a loop or twice in one `gather`, two spawned tasks reach
+        it, or a web request handler does). A `connect()` its owner calls once, on a
+        shared client, does not race with itself. A per-request object that one task
+        creates and drives races with nobody; `await-unshared-self = true` checks every
+        object, `await-parameter-attributes = true` other parameters too.
         Not reported: no suspension point between the read and the write; read and write
         inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
         re-read after the await, or one that does not depend on the earlier read; locals;
