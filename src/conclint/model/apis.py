@@ -28,12 +28,14 @@ TASK_SPAWNERS = frozenset(("create_task", "ensure_future", "gather", "start_soon
 
 def looks_like_lock(name: str) -> bool:
     """The fallback when a lock's type is unknown: ``lock``, ``_lock``, ``cache_lock``, ``dbLock``,
-    ``mutex``, ``cond_cv`` — but not ``clock`` or ``block``."""
+    ``_wakelock``, ``mutex``, ``cond_cv`` — but not ``clock``, ``block`` or ``unlock``."""
     lowered = name.lower().lstrip("_")
     if lowered in ("lock", "rlock", "mutex", "cv", "cond", "condition"):
         return True
     if lowered.endswith(("_lock", "_rlock", "_mutex", "_cv", "_cond", "_condition")):
         return True
+    if lowered.endswith("lock") and not lowered.endswith(("clock", "block", "unlock", "deadlock")):
+        return True  # a compound: ``wakelock``, ``filelock``, ``writelock``
     return name.endswith(("Lock", "Mutex")) and not name.endswith(("Block", "Clock"))
 # Calls that run the function they are given right away, in the caller (``key=lambda ...``).
 INLINE_CALLERS = frozenset({"sorted", "min", "max", "map", "filter", "functools.reduce", "itertools.starmap", "itertools.groupby", "itertools.filterfalse", "itertools.takewhile", "itertools.dropwhile", "itertools.accumulate"})

@@ -107,6 +107,8 @@ class ConcurrencyModel:
         self._spawn_edges: Set[Tuple[str, Span]] = set()  # (spawner, span of the coroutine call it spawns)
         self._spawn_sites: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}  # coroutine function -> its spawns
         self._task_runs: Dict[str, Optional[str]] = {}
+        self._awaited_calls: Optional[Dict[Tuple[str, int, int], CallSite]] = None
+        self._never_suspends: Dict[str, bool] = {}
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
         self._caller_depth = 0
@@ -379,12 +381,15 @@ class ConcurrencyModel:
         parts = call.text.split(".") if call.text else []
         if not (len(parts) == 2 and parts[0] in ("self", "cls") and call.class_context):
             return []
+        return [f"{sub}.{parts[1]}" for sub in self.subclasses_of(call.class_context) if f"{sub}.{parts[1]}" in self.functions and f"{sub}.{parts[1]}" != target]
+
+    def subclasses_of(self, qualname: str) -> List[str]:
         if self._subclasses is None:
             self._subclasses = {}
-            for qualname in self.classes:
-                for base in self.class_bases(qualname):
-                    self._subclasses.setdefault(base, []).append(qualname)
-        return [f"{sub}.{parts[1]}" for sub in self._subclasses.get(call.class_context, ()) if f"{sub}.{parts[1]}" in self.functions and f"{sub}.{parts[1]}" != target]
+            for name in self.classes:
+                for base in self.class_bases(name):
+                    self._subclasses.setdefault(base, []).append(name)
+        return self._subclasses.get(qualname, [])
 
     # ---- entry points -------------------------------------------------------
     def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool, shared_self: bool = True, starter: Optional[str] = None) -> None:
@@ -604,6 +609,11 @@ class ConcurrencyModel:
                 for attribute, built in sorted(self.classes[owner][0].attribute_types.items()) if owner in self.classes else ():
                     if (self.realize(built) or built) in ASYNC_LOCK_TYPES:
                         shared.setdefault(qualname, f"it holds an event-loop lock (`self.{attribute}`), so tasks share it")
+        for handler, (reason, path, span) in sorted(self.request_handlers.items()):
+            owner = self.owner_class(handler)
+            if owner is not None and self.functions[handler][0].is_async:
+                # a bound method registered once serves every request: one object, a task each
+                shared.setdefault(owner, f"`{self.display_name(handler)}()` is a {reason} at {short_path(path)}:{span.row}")
         spawns: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}
         for facts in self.modules.values():
             calls_by_function: Dict[str, List[CallSite]] = {}
@@ -670,6 +680,40 @@ class ConcurrencyModel:
             if len(starts) > 1:
                 self._task_runs[function] = starts[0] if starts[0] == starts[1] else f"{starts[0]} and {starts[1]}"
         return self._task_runs[function]
+
+    def awaited_call(self, function: str, suspension: Span) -> Optional[CallSite]:
+        """The call a suspension point of ``function`` awaits (``await self._send(x)``), if it is one."""
+        if self._awaited_calls is None:
+            self._awaited_calls = {
+                (call.function, call.span.end_row, call.span.end_col): call
+                for facts in self.modules.values() for call in facts.calls if call.awaited
+            }
+        return self._awaited_calls.get((function, suspension.end_row, suspension.end_col))
+
+    def never_suspends(self, function: str, depth: int = 0) -> bool:
+        """A project coroutine that gives the loop no chance to run another task: its body has
+        no suspension point but awaits of coroutines like it (``async def cancel(self):
+        self._cancel()``); every override too. Awaiting it runs it to the end at once."""
+        if function in self._never_suspends:
+            return self._never_suspends[function]
+        self._never_suspends[function] = False  # a cycle proves nothing
+        entry = self.functions.get(function)
+        if entry is None or depth > MAX_CALLER_DEPTH or not entry[0].is_async or entry[0].is_generator:
+            return False
+        info, facts = entry
+        state = facts.state.get(function)  # none: nothing to record, so no suspension point either
+        quiet = state is None or all(self.awaits_without_suspending(function, span, depth + 1) for span in state.suspension_spans)
+        if quiet and info.class_qualname:
+            overrides = [f"{sub}.{info.name}" for sub in self.subclasses_of(info.class_qualname)]
+            quiet = all(self.never_suspends(o, depth + 1) for o in overrides if o in self.functions)
+        self._never_suspends[function] = quiet
+        return quiet
+
+    def awaits_without_suspending(self, function: str, suspension: Span, depth: int = 0) -> bool:
+        """The suspension point awaits a project coroutine that never suspends."""
+        call = self.awaited_call(function, suspension)
+        target = self.resolve_call(call) if call is not None else None
+        return target is not None and self.never_suspends(target, depth)
 
     def background_routine(self, function: str) -> Optional[str]:
         """The one task ``function`` always runs in: a method an object spawns once as its own

@@ -100,6 +100,7 @@ class Write(Access):
     literal: Optional[str] = None  # the value is a constant (``True``, ``None``, ``0``, ``State.DONE``), as written
     rechecked: Tuple[str, ...] = ()  # state read by enclosing conditions tested under an event-loop lock still held here
     condition: int = -1  # which condition of the function ``checked_by`` belongs to
+    removes: bool = False  # ``del d[k]``: the entry is taken out, not stored
 
 
 @dataclass

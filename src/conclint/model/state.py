@@ -618,7 +618,7 @@ class _StateWalker:
             self.expr(target.value)
             resolved = self._container_key(target.value)
             if resolved is not None:
-                self.write(*resolved, target, "item", [])
+                self.write(*resolved, target, "item", []).removes = True
         elif isinstance(target, cst.Name):
             resolved = self.writable_name(target.value)
             if resolved is not None:

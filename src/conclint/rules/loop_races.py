@@ -11,7 +11,7 @@ from typing import Iterable, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related, Span
 from conclint.engine.paths import short_path
-from conclint.model.facts import FunctionState, ModuleFacts, Write
+from conclint.model.facts import NO_SPAN, FunctionState, ModuleFacts, Write
 from conclint.model.state import lock_name
 from conclint.rules.base import Rule
 from conclint.rules.thread_races import RMW_KINDS, inside_a_lock_class
@@ -24,6 +24,7 @@ STREAM_READS = frozenset(
     ("read", "aread", "readany", "readline", "readexactly", "readuntil", "readchunk", "receive", "receive_some", "recv", "__anext__")
 )
 TRUE_LITERALS = ("True", "1")
+
 # entered or iterated by the one task that runs the ``async with`` / ``async for``
 ONE_TASK_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__anext__"))
 
@@ -45,24 +46,35 @@ def _suspension_before(state: FunctionState, write) -> Optional[Span]:
     return state.suspension_spans[index] if 0 <= index < len(state.suspension_spans) else None
 
 
-def _shared_self(project, qualname: str, write: Write) -> Tuple[bool, str]:
+def _real_suspension(project, qualname: str, state: FunctionState, earlier, write) -> Optional[Span]:
+    """The last suspension point between ``earlier`` and ``write`` that lets other tasks run;
+    None when each one awaits a project coroutine that never suspends (``await
+    self.cancel()`` where ``cancel`` awaits nothing: no other task runs there)."""
+    spans = state.suspension_spans[earlier.suspended_at + 1 : write.suspended_at + 1]
+    if not spans:  # counted on the path but not placed (a loop's next iteration): keep the finding
+        return _suspension_before(state, write) or NO_SPAN
+    return next((span for span in reversed(spans) if not project.model.awaits_without_suspending(qualname, span)), None)
+
+
+def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = False) -> Tuple[bool, str]:
     """Is the state shared by several tasks, and why (for ``self`` state): module globals,
     class attributes and cells are; an object's attributes when the model saw the object
     shared (or with ``await-unshared-self``): a per-request or per-connection object that
     one task drives is not a race, however its methods await.
 
     An object seen shared only by its class (it holds a lock, some method is spawned) counts
-    for an entry of a mapping (``self.cache[key] = await ...``: callers ask for keys
-    concurrently, that is what the mapping is for); for its plain attributes the method
-    itself must run in several tasks (``if self.conn is None`` in a ``connect()`` its owner
-    calls once is not a race), unless the object is a module global any task can call."""
+    when ``fills_a_cache`` (CCL112 storing an entry of a mapping, ``self.cache[key] = await
+    ...``: callers ask for keys concurrently, that is what the mapping is for); otherwise the method
+    itself must run in several tasks, or the state be guarded by an event-loop lock elsewhere
+    (``if self.conn is None`` in a ``connect()`` its owner calls once is not a race), unless
+    the object is a module global any task can call."""
     model = project.model
     if not write.key.startswith("self:") or project.settings.await_unshared_self:
         return True, ""
     reason = model.shared_between_tasks(qualname)
     if reason is None:
         return False, ""
-    if write.kind != "item" and not model.kept_in_a_global(qualname):
+    if not fills_a_cache and not model.kept_in_a_global(qualname):
         guarded = _guarded_elsewhere(project, qualname, write.key)
         overlap = model.runs_in_several_tasks(qualname)
         if overlap is not None:
@@ -141,13 +153,13 @@ def _rechecked_under_lock(state: FunctionState, write: Write) -> bool:
     return any(other.key in write.rechecked and held & set(other.async_locks) for other in state.writes if other is not write)
 
 
-def _across_await(code: str, facts: ModuleFacts, state: FunctionState, write: Write, earlier, verb: str, what: str, fix: str, why: str) -> Finding:
+def _across_await(code: str, facts: ModuleFacts, suspension: Span, write: Write, earlier, verb: str, what: str, fix: str, why: str) -> Finding:
     """A finding at ``write``: ``earlier`` (the read or the check) and the suspension point between them."""
-    suspension = _suspension_before(state, write)
-    where = f"line {suspension.row}" if suspension else "a later line"
+    known = suspension != NO_SPAN
+    where = f"line {suspension.row}" if known else "a later line"
     message = f"`{write.display}` {what.format(where=where)}{why}. Fix: {fix}"
     related = [Related(f"`{earlier.display}` {verb} here", facts.path, earlier.span)]
-    if suspension:
+    if known:
         related.append(Related("other tasks run here", facts.path, suspension))
     return Finding(code, message, facts.path, write.span, tuple(related))
 
@@ -287,6 +299,9 @@ class StaleReadAcrossAwait(Rule):
                     continue
                 if _one_task_object(project, qualname, info, state, write, read, buffers=False) or _locked_by_callers(project, qualname):
                     continue
+                suspension = _real_suspension(project, qualname, state, read, write)
+                if suspension is None:
+                    continue
                 shared, why = _shared_self(project, qualname, write)
                 if not shared:
                     continue
@@ -294,7 +309,7 @@ class StaleReadAcrossAwait(Rule):
                 if recheck is not None and recheck.suspensions == write.suspensions:
                     continue  # compared with the fresh value after the await (compare-and-set)
                 yield _across_await(
-                    self.code, facts, state, write, read, "read",
+                    self.code, facts, suspension, write, read, "read",
                     f"is written from a value read at line {read.span.row}, before the suspension point at {{where}} in "
                     f"`async def {info.name}()`: other tasks that changed it meanwhile are overwritten",
                     "re-read it after the await, or hold an `asyncio.Lock` across the read and the write", why,
@@ -365,15 +380,16 @@ class CheckThenActAcrossAwait(Rule):
                 check = write.checked_by
                 if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _locked_by_callers(project, qualname):
                     continue
-                if _rechecked_under_lock(state, write):
+                suspension = _real_suspension(project, qualname, state, check, write)
+                if _rechecked_under_lock(state, write) or suspension is None:
                     continue
                 if write.key.startswith("self:") and project.model.background_routine(qualname):
                     continue  # only the object's one background task runs it: no other task passes the same check
-                shared, why = _shared_self(project, qualname, write)
+                shared, why = _shared_self(project, qualname, write, fills_a_cache=write.kind == "item" and not write.removes)
                 if not shared:
                     continue
                 yield _across_await(
-                    self.code, facts, state, write, check, "checked",
+                    self.code, facts, suspension, write, check, "checked",
                     f"is checked at line {check.span.row}, then written here after the suspension point at {{where}} in "
                     f"`async def {info.name}()`: other tasks pass the same check meanwhile",
                     "share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check and act", why,
