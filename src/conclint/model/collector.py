@@ -8,7 +8,7 @@ own that knows the finished scopes.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -58,6 +58,7 @@ class FactCollector(NodeWalker):
         self._function_stack: List[FunctionInfo] = []
         self._class_stack: List[Optional[ClassInfo]] = []
         self._loop_depth: List[int] = [0]
+        self._varying: List[Set[str]] = [set()]  # per function: names bound anew in a loop
         self._comprehension_depth = 0
         self._main_guard_depth = 0
         self._main_guards: set = set()
@@ -95,6 +96,8 @@ class FactCollector(NodeWalker):
         if isinstance(target, cst.Name):
             binding = self.scope.bind(target.value, VALUE)
             self._record_type(binding, value)
+            if self._loop_depth[-1] > 0:
+                self._varying[-1].add(target.value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._bind_target(element.value)
@@ -152,11 +155,13 @@ class FactCollector(NodeWalker):
         self._function_stack.append(info)
         self._name_stack.extend([name, "<locals>"])
         self._loop_depth.append(0)
+        self._varying.append(set())
         return info
 
     def _leave_function(self) -> None:
         self._function_stack.pop()
         self._loop_depth.pop()
+        self._varying.pop()
         del self._name_stack[-2:]
 
     # ---- definitions ----------------------------------------------------
@@ -217,6 +222,10 @@ class FactCollector(NodeWalker):
         self._push_scope("comprehension")
         self._loop_depth[-1] += 1
         self._comprehension_depth += 1
+        clause = node.for_in  # its targets are bound before the element runs, though visited after it
+        while clause is not None:
+            self._varying[-1].update(_target_names(clause.target))
+            clause = clause.inner_for_in
 
     def _leave_comprehension(self, original_node) -> None:
         self._pop_scope()
@@ -406,6 +415,7 @@ class FactCollector(NodeWalker):
             awaited=id(node) in self._awaited,
             in_loop=self._loop_depth[-1] > 0,
             in_comprehension=self._comprehension_depth > 0,
+            receiver_varies=bool(parts) and len(parts) > 1 and parts[0] in self._varying[-1],
             in_main_guard=self._main_guard_depth > 0,
             exit_branch=self._exit_stack[-1] if self._exit_stack else None,
             catches=tuple(name for caught in self._catching for name in caught),
@@ -680,3 +690,14 @@ def collect_facts(module: cst.Module, path: str, module_name: str, is_package: b
     collector.walk(module)
     collector.finish(module)
     return facts
+
+
+def _target_names(target: cst.BaseExpression) -> List[str]:
+    """The names a ``for`` target binds: ``x``, ``(k, v)``, ``[a, *rest]``."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in _target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []

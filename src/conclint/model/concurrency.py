@@ -629,7 +629,8 @@ class ConcurrencyModel:
                             continue
                         self._spawn_edges.add((call.function, call.span))
                         target = self.resolve_call(call)
-                        targets.append((target, spawn.in_loop or call.in_comprehension))
+                        # ``conn.serve()`` for each accepted ``conn`` runs once per object
+                        targets.append((target, (spawn.in_loop or call.in_comprehension) and not call.receiver_varies))
                         if call.text.startswith("self.") and target in self.functions and self.functions[target][0].class_qualname:
                             self._self_spawned.add(target)  # an object starting its own routine
                     for target, repeated in targets:

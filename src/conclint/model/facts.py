@@ -39,6 +39,7 @@ class CallSite:
     kwargs: Dict[str, Ref] = field(default_factory=dict)
     in_loop: bool = False  # inside a for/while loop or a comprehension of its function
     in_comprehension: bool = False
+    receiver_varies: bool = False  # ``x.run()`` where the loop binds ``x`` anew each time round
     method: str = ""  # for ``x.y(...)`` (any ``x``, even a call): ``y``
     receiver_object: Optional[str] = None  # ``clients.session.get()``: the imported object, to type across modules
     in_main_guard: bool = False  # module-level code under ``if __name__ == "__main__":``
