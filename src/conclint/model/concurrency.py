@@ -88,6 +88,7 @@ class ConcurrencyModel:
                 self.classes[qualname] = (info, facts)
         self._resolved: Dict[Optional[str], Optional[str]] = {}
         self._bases: Dict[str, List[str]] = {}
+        self._mros: Dict[str, List[str]] = {}
         self._thread_entry_decorators = set(thread_entry_decorators)
         self._thread_entry_calls = set(thread_entry_calls)
         self.callees: Dict[str, List[Tuple[str, CallSite]]] = {}
@@ -108,7 +109,7 @@ class ConcurrencyModel:
         self._spawn_sites: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}  # coroutine function -> its spawns
         self._task_runs: Dict[str, Optional[str]] = {}
         self._awaited_calls: Optional[Dict[Tuple[str, int, int], CallSite]] = None
-        self._never_suspends: Dict[str, bool] = {}
+        self._suspending: Optional[Set[str]] = None  # coroutines that may suspend when awaited
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
         self._caller_depth = 0
@@ -581,12 +582,37 @@ class ConcurrencyModel:
                 return shared[candidate]
         return None
 
+    def mro(self, qualname: str) -> List[str]:
+        """The method resolution order (C3) over project classes; outside bases end it as
+        written. A hierarchy C3 rejects falls back to the class and its bases as found."""
+        if qualname in self._mros:
+            return self._mros[qualname]
+        self._mros[qualname] = [qualname]  # a cyclic hierarchy stops here
+        entry = self.classes.get(qualname)
+        if entry is None:
+            return [qualname]
+        bases = [self.resolve_name(b) or b for b in entry[0].bases]
+        sequences = [list(self.mro(base)) for base in bases] + [bases]
+        order = [qualname]
+        while True:
+            sequences = [sequence for sequence in sequences if sequence]
+            if not sequences:
+                break
+            head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
+            if head is None:
+                order = [qualname, *self.class_bases(qualname)]
+                break
+            order.append(head)
+            sequences = [seq[1:] if seq[0] == head else seq for seq in sequences]
+        self._mros[qualname] = order
+        return order
+
     def _initialised_by(self, qualname: str, chaining: Set[str]) -> List[str]:
         """The class and the bases whose ``__init__`` runs for its instances: an ``__init__``
         that does not call a base's (``super().__init__()``) leaves the bases' attributes unset
         (redis's ``Pipeline(Redis)`` never builds the client's lock)."""
         owners = []
-        for owner in [qualname, *self.class_bases(qualname)]:
+        for owner in self.mro(qualname):  # ``super().__init__()`` runs the next class of the MRO
             owners.append(owner)
             init = f"{owner}.__init__"
             if init in self.functions and init not in chaining:
@@ -670,8 +696,8 @@ class ConcurrencyModel:
                 if sites:
                     # spawned from two places counts once (``run()`` and ``async_run()`` each start
                     # ``main()``: alternatives); in a loop, or twice in one ``gather``, counts as many
-                    spans = [spawn.span for spawn, _, _ in sites]
-                    many = next((site for site in sites if site[2] or spans.count(site[0].span) > 1), None)
+                    places = [(facts.path, spawn.span) for spawn, facts, _ in sites]
+                    many = next((site for site in sites if site[2] or places.count((site[1].path, site[0].span)) > 1), None)
                     spawn, facts, _ = many or sites[0]
                     where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row} starts `{self.display_name(current)}()`"
                     starts += [f"{where} more than once"] * 2 if many else [where]
@@ -682,39 +708,72 @@ class ConcurrencyModel:
                 self._task_runs[function] = starts[0] if starts[0] == starts[1] else f"{starts[0]} and {starts[1]}"
         return self._task_runs[function]
 
-    def awaited_call(self, function: str, suspension: Span) -> Optional[CallSite]:
-        """The call a suspension point of ``function`` awaits (``await self._send(x)``), if it is one."""
+    def awaited_target(self, function: str, suspension: Span, waits_on: str) -> Optional[str]:
+        """The project coroutine an ``await`` of ``function`` runs (``await self._send(x)``):
+        the awaited call ends where the ``await`` does and names what the suspension waits
+        on (an ``async for`` ending on an ``await`` line names ``__anext__``, not that call)."""
         if self._awaited_calls is None:
-            self._awaited_calls = {
-                (call.function, call.span.end_row, call.span.end_col): call
-                for facts in self.modules.values() for call in facts.calls if call.awaited
-            }
-        return self._awaited_calls.get((function, suspension.end_row, suspension.end_col))
-
-    def never_suspends(self, function: str, depth: int = 0) -> bool:
-        """A project coroutine that gives the loop no chance to run another task: its body has
-        no suspension point but awaits of coroutines like it (``async def cancel(self):
-        self._cancel()``); every override too. Awaiting it runs it to the end at once."""
-        if function in self._never_suspends:
-            return self._never_suspends[function]
-        self._never_suspends[function] = False  # a cycle proves nothing
+            self._awaited_calls = {}
+            for facts in self.modules.values():
+                for call in facts.calls:
+                    if call.awaited:
+                        self._awaited_calls[(facts.path, call.function, call.span.end_row, call.span.end_col)] = call
         entry = self.functions.get(function)
-        if entry is None or depth > MAX_CALLER_DEPTH or not entry[0].is_async or entry[0].is_generator:
-            return False
-        info, facts = entry
-        state = facts.state.get(function)  # none: nothing to record, so no suspension point either
-        quiet = state is None or all(self.awaits_without_suspending(function, span, depth + 1) for span in state.suspension_spans)
-        if quiet and info.class_qualname:
-            overrides = [f"{sub}.{info.name}" for sub in self.subclasses_of(info.class_qualname)]
-            quiet = all(self.never_suspends(o, depth + 1) for o in overrides if o in self.functions)
-        self._never_suspends[function] = quiet
-        return quiet
+        call = self._awaited_calls.get((entry[1].path, function, suspension.end_row, suspension.end_col)) if entry else None
+        if call is None or not call.text or call.text != waits_on:
+            return None
+        return self.resolve_call(call)
 
-    def awaits_without_suspending(self, function: str, suspension: Span, depth: int = 0) -> bool:
+    def never_suspends(self, function: str) -> bool:
+        """A project coroutine that gives the loop no chance to run another task: undecorated,
+        its body has no suspension point but awaits of coroutines like it (``async def
+        cancel(self): self._cancel()``), and so does every override. Awaiting it runs it to
+        the end at once. Coroutines that only await each other count as quiet."""
+        if self._suspending is None:
+            self._suspending = self._find_suspending()
+        entry = self.functions.get(function)
+        return entry is not None and _quiet_candidate(entry[0]) and function not in self._suspending
+
+    def awaits_without_suspending(self, function: str, suspension: Span, waits_on: str) -> bool:
         """The suspension point awaits a project coroutine that never suspends."""
-        call = self.awaited_call(function, suspension)
-        target = self.resolve_call(call) if call is not None else None
-        return target is not None and self.never_suspends(target, depth)
+        target = self.awaited_target(function, suspension, waits_on)
+        return target is not None and self.never_suspends(target)
+
+    def _find_suspending(self) -> Set[str]:
+        """Every candidate coroutine that may suspend, as a greatest fixed point: assume all
+        quiet, then mark those with an await of something else, and what awaits those."""
+        waiters: Dict[str, List[str]] = {}  # a coroutine -> the candidates whose quiet depends on it
+        suspending: Set[str] = set()
+        pending: List[str] = []
+        for function, (info, facts) in sorted(self.functions.items()):
+            if not _quiet_candidate(info):
+                continue
+            state = facts.state.get(function)  # none: nothing recorded, so no suspension point either
+            depends = []
+            for span, waits_on in zip(state.suspension_spans, state.suspension_targets) if state else ():
+                target = self.awaited_target(function, span, waits_on)
+                if target is None or not _quiet_candidate(self.functions[target][0]):
+                    depends = None
+                    break
+                depends.append(target)
+            if depends is None:
+                suspending.add(function)
+                pending.append(function)
+                continue
+            if info.class_qualname:  # ``await obj.cancel()`` may run an override
+                depends += [o for o in (f"{sub}.{info.name}" for sub in self.subclasses_of(info.class_qualname)) if o in self.functions]
+            for target in depends:
+                waiters.setdefault(target, []).append(function)
+        for target in list(waiters):
+            if not _quiet_candidate(self.functions[target][0]) and target not in suspending:
+                suspending.add(target)
+                pending.append(target)
+        while pending:
+            for waiter in waiters.get(pending.pop(), ()):
+                if waiter not in suspending:
+                    suspending.add(waiter)
+                    pending.append(waiter)
+        return suspending
 
     def background_routine(self, function: str) -> Optional[str]:
         """The one task ``function`` always runs in: a method an object spawns once as its own
@@ -777,3 +836,13 @@ class ConcurrencyModel:
 
 def _within(inner: Span, outer: Span) -> bool:
     return (outer.row, outer.col) <= (inner.row, inner.col) and (inner.end_row, inner.end_col) <= (outer.end_row, outer.end_col)
+
+
+# decorators that leave a coroutine as written: any other may wrap it in waiting (retry, throttle)
+_TRANSPARENT_DECORATORS = frozenset(("staticmethod", "classmethod", "abstractmethod", "override", "overload", "final"))
+
+
+def _quiet_candidate(info: FunctionInfo) -> bool:
+    return info.is_async and not info.is_generator and all(
+        name.rsplit(".", 1)[-1] in _TRANSPARENT_DECORATORS for name in info.decorators
+    )

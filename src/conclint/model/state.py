@@ -67,6 +67,7 @@ class _StateWalker:
         self.loop_replays = 0
         self.path_suspensions = 0
         self.last_suspension = -1
+        self.last_lookup: Optional[list] = None  # the key lookup the last ``try`` statement guarded with
         self.literal_value: Optional[str] = None  # the constant being assigned, as written
         self.building: Optional[str] = None  # what the value being assigned constructs
         self.async_locks: List[str] = []
@@ -74,7 +75,6 @@ class _StateWalker:
         self.checks: List[Reads] = []
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
-        self.is_classmethod = "classmethod" in info.decorators
         self.schedule_markers: List[Tuple[cst.Call, List[Reads], Dict[int, List[Reads]], bool]] = []
         self.params = set()
         self.at_module = isinstance(node, cst.Module)
@@ -113,15 +113,7 @@ class _StateWalker:
             return None
         info = self.info
         if info.self_name == head and info.class_qualname:
-            if len(parts) < 2:
-                return None
-            if self.is_classmethod:
-                return f"class:{info.class_qualname}.{'.'.join(parts[1:])}", display
-            if parts[1] == "__class__" and len(parts) >= 3:
-                return f"class:{info.class_qualname}.{'.'.join(parts[2:])}", display
-            if self._type_of(parts[:2]) in THREAD_LOCAL_TYPES:
-                return None
-            return f"self:{info.class_qualname}.{'.'.join(parts[1:])}", display
+            return self._object_key(info, parts, display)
         owner = self.scope.owner_of(head)
         if owner is self.scope and head in self.params and len(parts) >= 2:
             return f"param:{info.qualname}.{display}", display
@@ -144,11 +136,25 @@ class _StateWalker:
             return f"global:{self.facts.module}.{display}", display
         if owner.kind in ("function", "lambda") and owner.function is not None:
             enclosing = owner.function
-            if enclosing.self_name == head and enclosing.class_qualname and len(parts) >= 2:
-                # the enclosing method's ``self``, captured by a closure: the object's state
-                return f"self:{enclosing.class_qualname}.{'.'.join(parts[1:])}", display
+            if enclosing.self_name == head and enclosing.class_qualname:
+                # the enclosing method's ``self`` (or ``cls``), captured by a closure: its state
+                return self._object_key(enclosing, parts, display)
             return f"cell:{owner.function.qualname}.{display}", display
         return None
+
+    def _object_key(self, method: FunctionInfo, parts: Sequence[str], display: str) -> Optional[Tuple[str, str]]:
+        """The key of ``self.x`` (``cls.x``) in ``method`` or a closure inside it."""
+        if len(parts) < 2:
+            return None
+        owner = method.class_qualname
+        if "classmethod" in method.decorators:
+            return f"class:{owner}.{'.'.join(parts[1:])}", display
+        if parts[1] == "__class__" and len(parts) >= 3:
+            return f"class:{owner}.{'.'.join(parts[2:])}", display
+        known = self.facts.classes.get(owner)
+        if known is not None and known.attribute_types.get(parts[1]) in THREAD_LOCAL_TYPES:
+            return None
+        return f"self:{owner}.{'.'.join(parts[1:])}", display
 
     def _type_of(self, parts: Sequence[str]) -> Optional[str]:
         if len(parts) == 1:
@@ -270,6 +276,7 @@ class _StateWalker:
             return
         guards = 0
         for statement in body.body:
+            self.last_lookup = None
             self.statement(statement)
             if isinstance(statement, cst.If) and statement.orelse is None and block_ends_with(statement.body, EXITS):
                 # ``if x is not None: return x`` guards everything after it, like an else
@@ -281,6 +288,10 @@ class _StateWalker:
                     acquired = self._acquired_lock(test.expression)
                     if acquired:
                         self.hold(self.locks, acquired)
+            elif isinstance(statement, (cst.Try, cst.TryStar)) and self.last_lookup and block_ends_with(statement.body, EXITS):
+                # ``try: return cache[key] except KeyError: pass``: what follows runs on a miss
+                self.checks.append(self.last_lookup)
+                guards += 1
         for _ in range(guards):
             self.checks.pop()
 
@@ -317,13 +328,22 @@ class _StateWalker:
         elif isinstance(node, cst.With):
             self.with_statement(node)
         elif isinstance(node, (cst.Try, cst.TryStar)):
+            before = len(self.state.reads)
             self.block(node.body)
+            # in coroutines only: a thread's memo dict filled twice with equal values is benign
+            lookup = _lookup_guard(node, self.state.reads[before:]) if self.info.is_async else None
             for handler in node.handlers:
+                caught = lookup and _catches_missing_key(handler)
+                if caught:
+                    self.checks.append(lookup)  # the handler runs when the key is missing
                 self.block(handler.body)
+                if caught:
+                    self.checks.pop()
             if node.orelse is not None:
                 self.block(node.orelse.body)
             if node.finalbody is not None:
                 self.block(node.finalbody.body)
+            self.last_lookup = lookup
         elif isinstance(node, cst.Match):
             self.expr(node.subject)
             for case in node.cases:
@@ -853,3 +873,27 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
     if isinstance(target, (cst.Tuple, cst.List)):
         return [name for element in target.elements for name in _target_names(element.value)]
     return []
+
+
+LOOKUP_ERRORS = ("KeyError", "LookupError")
+
+
+def _catches_missing_key(handler: cst.ExceptHandler) -> bool:
+    caught = handler.type
+    names = caught.elements if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
+    for name in names:
+        expression = name.value if isinstance(name, cst.Element) else name
+        parts = dotted_parts(expression) if isinstance(expression, cst.BaseExpression) else None
+        if parts and parts[-1] in LOOKUP_ERRORS:
+            return True
+    return False
+
+
+def _lookup_guard(node, reads) -> Optional[list]:
+    """The reads of a one-statement ``try`` that looks a key up (``try: return cache[key]``)
+    when a handler catches the miss (``except KeyError``): an EAFP form of ``if key in cache``."""
+    if not reads or isinstance(node.body, cst.SimpleStatementSuite) or len(node.body.body) != 1:
+        return None
+    if not any(_catches_missing_key(handler) for handler in node.handlers):
+        return None
+    return list(reads)

@@ -49,11 +49,21 @@ def _suspension_before(state: FunctionState, write) -> Optional[Span]:
 def _real_suspension(project, qualname: str, state: FunctionState, earlier, write) -> Optional[Span]:
     """The last suspension point between ``earlier`` and ``write`` that lets other tasks run;
     None when each one awaits a project coroutine that never suspends (``await
-    self.cancel()`` where ``cancel`` awaits nothing: no other task runs there)."""
-    spans = state.suspension_spans[earlier.suspended_at + 1 : write.suspended_at + 1]
-    if not spans:  # counted on the path but not placed (a loop's next iteration): keep the finding
+    self.cancel()`` where ``cancel`` awaits nothing: no other task runs there). Every
+    suspension point placed between the two counts, whichever branch it is in."""
+    spans = state.suspension_spans
+    indices = set(range(earlier.suspended_at + 1, write.suspended_at + 1))
+    start, end = (earlier.span.row, earlier.span.col), (write.span.end_row, write.span.end_col)
+    indices.update(i for i, span in enumerate(spans) if start < (span.row, span.col) < end)
+    indices = sorted(i for i in indices if 0 <= i < len(spans))
+    if not indices:  # counted on the path but not placed (a loop's next iteration): keep the finding
         return _suspension_before(state, write) or NO_SPAN
-    return next((span for span in reversed(spans) if not project.model.awaits_without_suspending(qualname, span)), None)
+    targets = state.suspension_targets
+    real = [i for i in indices if not project.model.awaits_without_suspending(qualname, spans[i], targets[i] if i < len(targets) else "")]
+    if not real:
+        return None
+    on_path = [i for i in real if i <= write.suspended_at]
+    return spans[(on_path or real)[-1]]
 
 
 def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = False) -> Tuple[bool, str]:
