@@ -24,7 +24,6 @@ STREAM_READS = frozenset(
     ("read", "aread", "readany", "readline", "readexactly", "readuntil", "readchunk", "receive", "receive_some", "recv", "__anext__")
 )
 TRUE_LITERALS = ("True", "1")
-
 # entered or iterated by the one task that runs the ``async with`` / ``async for``
 ONE_TASK_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__anext__"))
 
@@ -85,8 +84,8 @@ def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = Fal
     if reason is None:
         return False, ""
     if not fills_a_cache and not model.kept_in_a_global(qualname):
-        guarded = _guarded_elsewhere(project, qualname, write.key)
         overlap = model.runs_in_several_tasks(qualname)
+        guarded = _guarded_elsewhere(project, qualname, write.key) if overlap is None else None
         if overlap is not None:
             reason = f"`{model.display_name(qualname)}()` runs in several tasks: {overlap}"
         elif guarded is not None:
@@ -244,15 +243,17 @@ class StaleReadAcrossAwait(Rule):
         Checked: module globals, class attributes, `nonlocal` cells, and attributes of
         `self` when several tasks can be in the method on one object: the instance is kept
         in a module global; or the class is seen shared (it holds an event-loop lock, or
-        its methods are spawned as several tasks) and either the state is an entry of a
-        mapping (`self.cache[key]`), or the state is read or written under an event-loop
-        lock in a method the object runs, or the method itself runs in several tasks (it
-        or a caller is spawned in a loop or twice in one `gather`, two spawned tasks reach
-        it, or a web request handler does). A `connect()` its owner calls once, on a
+        its methods are spawned as several tasks) and either the state is read or written
+        under an event-loop lock in a method the object runs, or the method itself runs in
+        several tasks (it or a caller is spawned in a loop or twice in one `gather` on the
+        same object, two spawned tasks reach it, or a web request handler does); CCL112
+        also takes the class alone for a cache fill (`self.cache[key] = await ...`). A `connect()` its owner calls once, on a
         shared client, does not race with itself. A per-request object that one task
         creates and drives races with nobody; `await-unshared-self = true` checks every
         object, `await-parameter-attributes = true` other parameters too.
-        Not reported: no suspension point between the read and the write; read and write
+        Not reported: no suspension point between the read and the write (an `await` of a
+        project coroutine that never suspends, undecorated and awaiting nothing that does,
+        is none); read and write
         inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
         re-read after the await, or one that does not depend on the earlier read; locals;
         a function every caller calls with an event-loop lock held (a task it is spawned
@@ -334,9 +335,11 @@ class CheckThenActAcrossAwait(Rule):
         `if key not in cache: cache[key] = await load(key)`: every task that arrives while
         the first one awaits sees the key missing and loads it again (a cache stampede);
         `if self.conn is None: self.conn = await connect()` opens several connections;
-        `if self.balance >= amount: await ...; self.balance -= amount` overdraws.
+        `if self.balance >= amount: await ...; self.balance -= amount` overdraws. The EAFP
+        form, `try: return cache[key]` with `except KeyError:`, is the same check.
 
-        Not reported: no suspension point between the check and the act; a check and act
+        Not reported: no suspension point between the check and the act (see CCL111 for
+        awaits that never suspend); a check and act
         inside one `async with` of an asyncio/trio/anyio lock; a re-check after the await,
         or under a lock still held at the act (of the written state, or of state written
         with it there: double-checked locking on a token); a function every caller calls
