@@ -23,6 +23,7 @@ from conclint.model.scopes import (
     Binding,
     Scope,
     block_ends_with,
+    caught_names,
     dotted_name_of,
     dotted_parts,
     import_module_name,
@@ -273,14 +274,7 @@ class FactCollector(NodeWalker):
     def visit_Try(self, node: cst.Try) -> bool:
         """Calls in the ``try`` body know what is caught around them (a non-blocking socket's
         ``BlockingIOError``)."""
-        caught = []
-        for handler in node.handlers:
-            kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type] if handler.type else []
-            for kind in kinds:
-                parts = dotted_parts(kind.value if isinstance(kind, cst.Element) else kind)
-                if parts:
-                    caught.append(parts[-1])
-        self._catching.append(tuple(caught))
+        self._catching.append(tuple(name for handler in node.handlers for name in caught_names(handler)))
         self.walk(node.body)
         self._catching.pop()
         for part in (*node.handlers, node.orelse, node.finalbody):

@@ -104,11 +104,10 @@ class ConcurrencyModel:
         self._attributes_by_class: Optional[Dict[str, Set[str]]] = None
         self._subclasses: Optional[Dict[str, List[str]]] = None
         self._task_shared: Optional[Dict[str, str]] = None
-        self._spawn_counts: Dict[str, int] = {}  # coroutine function -> tasks started from it (2: many)
         self._spawn_edges: Set[Tuple[str, Span]] = set()  # (spawner, span of the coroutine call it spawns)
         self._spawn_sites: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}  # coroutine function -> its spawns
         self._task_runs: Dict[str, Optional[str]] = {}
-        self._awaited_calls: Optional[Dict[Tuple[str, int, int], CallSite]] = None
+        self._awaited_calls: Optional[Dict[Tuple[str, int, int], CallSite]] = None  # (function, end row, end col)
         self._suspending: Optional[Set[str]] = None  # coroutines that may suspend when awaited
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
@@ -661,7 +660,6 @@ class ConcurrencyModel:
                             self._self_spawned.add(target)  # an object starting its own routine
                     for target, repeated in targets:
                         if target is not None:
-                            self._spawn_counts[target] = self._spawn_counts.get(target, 0) + (2 if repeated else 1)
                             self._spawn_sites.setdefault(target, []).append((spawn, facts, repeated))
                         owner = self.owner_class(target) if target in self.functions else None
                         if owner is not None:
@@ -713,13 +711,11 @@ class ConcurrencyModel:
         the awaited call ends where the ``await`` does and names what the suspension waits
         on (an ``async for`` ending on an ``await`` line names ``__anext__``, not that call)."""
         if self._awaited_calls is None:
-            self._awaited_calls = {}
-            for facts in self.modules.values():
-                for call in facts.calls:
-                    if call.awaited:
-                        self._awaited_calls[(facts.path, call.function, call.span.end_row, call.span.end_col)] = call
-        entry = self.functions.get(function)
-        call = self._awaited_calls.get((entry[1].path, function, suspension.end_row, suspension.end_col)) if entry else None
+            self._awaited_calls = {
+                (call.function, call.span.end_row, call.span.end_col): call
+                for facts in self.modules.values() for call in facts.calls if call.awaited
+            }
+        call = self._awaited_calls.get((function, suspension.end_row, suspension.end_col))
         if call is None or not call.text or call.text != waits_on:
             return None
         return self.resolve_call(call)
@@ -785,7 +781,7 @@ class ConcurrencyModel:
     def is_spawned(self, function: str) -> bool:
         """Started as a task somewhere (``create_task(f())``, ``start_soon(f)``, ``gather``)."""
         self.task_shared_classes()
-        return function in self._spawn_counts
+        return function in self._spawn_sites
 
     def is_spawn_call(self, caller: str, call: CallSite) -> bool:
         """``call`` makes the coroutine a spawner runs as a task (``create_task(self._fill())``):
@@ -799,7 +795,7 @@ class ConcurrencyModel:
         self._routines[function] = None  # a cycle proves nothing
         if depth > MAX_CALLER_DEPTH:
             return None
-        spawned = self._spawn_counts.get(function, 0)
+        spawned = sum(2 if repeated else 1 for _, _, repeated in self._spawn_sites.get(function, ()))  # 2: many
         if spawned and function not in self._self_spawned:
             return None  # a task other code starts, as often as that code runs
         roots = {function} if spawned == 1 else set()

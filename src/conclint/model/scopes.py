@@ -165,3 +165,15 @@ def block_ends_with(block, kinds) -> bool:
     if isinstance(last, cst.SimpleStatementLine):
         last = last.body[-1]
     return isinstance(last, kinds)
+
+
+def caught_names(handler: cst.ExceptHandler) -> List[str]:
+    """The exception names an ``except`` clause catches, last part only (``KeyError``)."""
+    kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type] if handler.type else []
+    names = []
+    for kind in kinds:
+        parts = dotted_parts(kind.value if isinstance(kind, cst.Element) else kind)
+        if parts:
+            names.append(parts[-1])
+    return names
+

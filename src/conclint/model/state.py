@@ -26,7 +26,7 @@ from conclint.model.apis import (
 )
 from conclint.engine.deadline import deadline
 from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
-from conclint.model.scopes import DEFINITION, IMPORT, VALUE, Scope, block_ends_with, dotted_parts, resolve_dotted
+from conclint.model.scopes import DEFINITION, IMPORT, VALUE, Scope, block_ends_with, caught_names, dotted_parts, resolve_dotted
 
 Reads = List[Access]
 
@@ -879,14 +879,7 @@ LOOKUP_ERRORS = ("KeyError", "LookupError")
 
 
 def _catches_missing_key(handler: cst.ExceptHandler) -> bool:
-    caught = handler.type
-    names = caught.elements if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
-    for name in names:
-        expression = name.value if isinstance(name, cst.Element) else name
-        parts = dotted_parts(expression) if isinstance(expression, cst.BaseExpression) else None
-        if parts and parts[-1] in LOOKUP_ERRORS:
-            return True
-    return False
+    return any(name in LOOKUP_ERRORS for name in caught_names(handler))
 
 
 def _lookup_guard(node, reads) -> Optional[list]:
