@@ -31,6 +31,9 @@ from conclint.model.scopes import (
 )
 
 FUNCTION_NODES = (cst.FunctionDef, cst.Lambda)
+# container annotations whose last argument types the values they hold (``dict[str, Browser]``)
+MAPPING_ANNOTATIONS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict", "OrderedDict", "WeakValueDictionary"})
+SEQUENCE_ANNOTATIONS = frozenset({"list", "List", "Sequence", "MutableSequence", "set", "Set", "frozenset", "FrozenSet", "deque", "Deque", "WeakSet"})
 METHOD_RESULT = "@method:"  # a type still to be read from a method's ``returns`` (see ConcurrencyModel.realize)
 
 
@@ -112,6 +115,18 @@ class FactCollector(NodeWalker):
                     self.pending.attribute_types.append((owner, target.attr.value, self.scope, parts))
                 elif isinstance(value, cst.Name):  # ``self.gate = gate`` with ``gate: asyncio.Lock``
                     self.pending.attribute_name_types.append((owner, target.attr.value, self.scope, value.value))
+        elif isinstance(target, cst.Subscript) and value is not None:
+            attribute = self._self_attribute(target.value)
+            parts = _constructor_parts(value)
+            if attribute is not None and parts:  # ``self.browsers[key] = Browser(...)``
+                self.pending.attribute_types.append((attribute[0], element_of(attribute[1]), self.scope, parts))
+
+    def _self_attribute(self, node: cst.BaseExpression) -> Optional[Tuple[ClassInfo, str]]:
+        """``self.x`` inside a method of a class: that class and ``x``."""
+        owner = self._current_class()
+        if owner is not None and isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and self._is_self(node.value.value):
+            return owner, node.attr.value
+        return None
 
     def _is_self(self, name: str) -> bool:
         function = self._function_stack[-1] if self._function_stack else None
@@ -335,6 +350,13 @@ class FactCollector(NodeWalker):
             self._bind_target(node.target, node.value)
             self._class_attribute(node.target, node.value)
         parts = annotation_parts(node.annotation.annotation)
+        elements = element_annotation_parts(node.annotation.annotation)
+        if elements:  # ``self.browsers: dict[str, Browser] = {}``, or the same in the class body
+            attribute = self._self_attribute(node.target)
+            if attribute is None and self.scope.kind == "class" and isinstance(node.target, cst.Name) and self._class_stack and self._class_stack[-1] is not None:
+                attribute = self._class_stack[-1], node.target.value
+            if attribute is not None:
+                self.pending.attribute_types.append((attribute[0], element_of(attribute[1]), self.scope, elements))
         if parts and isinstance(node.target, cst.Name):
             binding = self.scope.bind(node.target.value, VALUE)
             self.pending.types.append((binding, self.scope, parts))
@@ -520,6 +542,11 @@ class FactCollector(NodeWalker):
                 head = scope.lookup(parts[0])
                 if head is not None and head.kind == IMPORT:
                     call.receiver_object = resolve_dotted(scope, parts[:-1])
+        elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Subscript):
+            # ``self.browsers[key].cancel()``: a method of what the container holds
+            container = dotted_parts(node.func.value.value)
+            if container and len(container) == 2:
+                call.receiver_type = self.receiver_type(scope, [container[0], element_of(container[1])])
         elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
             # ThreadPoolExecutor().submit(...), asyncio.get_event_loop().call_soon(...)
             inner = dotted_parts(node.func.value.func)
@@ -600,6 +627,33 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
         strings = [s for s in sides if isinstance(s, cst.SimpleString) and _string_value(s) == "__main__"]
         return bool(names and strings)
     return False
+
+
+def element_of(attribute: str) -> str:
+    """The pseudo-attribute that types what the container ``attribute`` holds."""
+    return f"{attribute}[]"
+
+
+def element_annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
+    """What a container annotation holds: ``Browser`` for ``dict[str, Browser]``,
+    ``list[Browser]``, ``Optional[Dict[str, Browser]]``."""
+    if isinstance(annotation, cst.SimpleString):
+        text = _string_value(annotation)
+        try:
+            return element_annotation_parts(cst.parse_expression(text)) if text and len(text) < 200 else None
+        except Exception:
+            return None
+    if not isinstance(annotation, cst.Subscript):
+        return None
+    wrapper = (dotted_parts(annotation.value) or [""])[-1]
+    items = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
+    if wrapper == "Optional" and len(items) == 1:
+        return element_annotation_parts(items[0])
+    if wrapper in MAPPING_ANNOTATIONS and len(items) == 2:
+        return annotation_parts(items[1])
+    if wrapper in SEQUENCE_ANNOTATIONS and len(items) == 1:
+        return annotation_parts(items[0])
+    return None
 
 
 def annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:

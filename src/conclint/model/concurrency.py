@@ -205,11 +205,14 @@ class ConcurrencyModel:
         parts = call.text.split(".") if call.text else []
         if len(parts) == 2 and call.class_context and parts[0] in ("self", "cls"):
             return self.method_of(call.class_context, parts[1])
-        if call.receiver_type and len(parts) >= 2:
-            owner = self.resolve_name(call.receiver_type)
-            if owner in self.classes:
-                return self.method_of(owner, parts[-1])
+        if len(parts) >= 2:
+            return self._method_of_receiver(call)
         return None
+
+    def _method_of_receiver(self, call: CallSite) -> Optional[str]:
+        """``pool.get()`` where the model knows what ``pool`` was built from."""
+        owner = self.resolve_name(call.receiver_type) if call.receiver_type else None
+        return self.method_of(owner, call.method) if owner in self.classes and call.method else None
 
     def object_type(self, name: Optional[str], depth: int = 0) -> Optional[str]:
         """A type name as it is, or the type a project module variable was built from."""
@@ -632,7 +635,7 @@ class ConcurrencyModel:
         for qualname in sorted(self.classes):
             for owner in self._initialised_by(qualname, chaining):  # a lock the class inherits counts
                 for attribute, built in sorted(self.classes[owner][0].attribute_types.items()) if owner in self.classes else ():
-                    if (self.realize(built) or built) in ASYNC_LOCK_TYPES:
+                    if not attribute.endswith("[]") and (self.realize(built) or built) in ASYNC_LOCK_TYPES:
                         shared.setdefault(qualname, f"it holds an event-loop lock (`self.{attribute}`), so tasks share it")
         for handler, (reason, path, span) in sorted(self.request_handlers.items()):
             owner = self.owner_class(handler)
@@ -716,8 +719,10 @@ class ConcurrencyModel:
                 for facts in self.modules.values() for call in facts.calls if call.awaited
             }
         call = self._awaited_calls.get((function, suspension.end_row, suspension.end_col))
-        if call is None or not call.text or call.text != waits_on:
+        if call is None or call.text != waits_on:
             return None
+        if not call.text:  # both "" for an unnamed receiver: ``await self.browsers[key].cancel()``
+            return self._method_of_receiver(call)
         return self.resolve_call(call)
 
     def never_suspends(self, function: str) -> bool:

@@ -238,7 +238,7 @@ class _StateWalker:
         write = self._access(
             Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources,
             rechecked=rechecked, condition=condition,
-            built=self.building if kind == "assign" else None,
+            built=self.building if kind in ("assign", "item") else None,
             literal=self.literal_value if kind in ("assign", "item") else None,
         )
         self.state.writes.append(write)
@@ -486,7 +486,9 @@ class _StateWalker:
                 return
             reads = self.expr(node.value)
             for target in node.targets:
-                self.assign_target(target.target, reads, node.value)
+                # ``self.x = await self.x``: the stored awaitable's result, the same for every task awaiting it
+                resolves = isinstance(node.value, cst.Await) and _same_expression(node.value.expression, target.target)
+                self.assign_target(target.target, [] if resolves else reads, node.value)
             self.building = self.literal_value = None
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
@@ -597,7 +599,7 @@ class _StateWalker:
 
     def assign_target(self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None) -> None:
         fork = self._fork_call(value) if value is not None else None
-        if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute)):
+        if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute, cst.Subscript)):
             self.building = self.collector.resolve_type(self.scope, dotted_parts(value.func) or [])
         self.literal_value = _constant_text(value) if value is not None else None
         if fork is not None:
@@ -864,7 +866,7 @@ def _suspension_target(node: cst.CSTNode) -> str:
     if isinstance(node, cst.Call):
         node = node.func
     parts = dotted_parts(node) if isinstance(node, cst.BaseExpression) else None
-    return ".".join(parts) + suffix if parts else ""
+    return ".".join(parts or ()) + suffix  # an unnamed async-for iterator is ".__anext__", never an await's ""
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:
@@ -876,6 +878,12 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
 
 
 LOOKUP_ERRORS = ("KeyError", "LookupError")
+
+
+def _same_expression(first: cst.BaseExpression, second: cst.BaseExpression) -> bool:
+    """``self.x`` and ``self.x``: one dotted name written twice."""
+    parts = dotted_parts(first)
+    return parts is not None and parts == dotted_parts(second)
 
 
 def _catches_missing_key(handler: cst.ExceptHandler) -> bool:

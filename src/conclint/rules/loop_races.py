@@ -11,6 +11,7 @@ from typing import Iterable, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related, Span
 from conclint.engine.paths import short_path
+from conclint.model.apis import CLOCK_READINGS
 from conclint.model.facts import NO_SPAN, FunctionState, ModuleFacts, Write
 from conclint.model.state import lock_name
 from conclint.rules.base import Rule
@@ -202,10 +203,13 @@ def _one_task_object(project, qualname: str, info, state: FunctionState, write: 
 
 def _check_across_await(write: Write, state: FunctionState) -> bool:
     """A check, a suspension point, then the act; not a one-way flag (``self.closed = True``:
-    every task writes the same constant, nothing is lost) and not a claim (the task marks the
-    state itself before its first await, so others see the claim)."""
+    every task writes the same constant, nothing is lost), not a timestamp (``self.seen[k] =
+    time.monotonic()``: the last task to write stores the newest instant) and not a claim
+    (the task marks the state itself before its first await, so others see the claim)."""
     check = write.checked_by
     if check is None or write.kind not in (*RMW_KINDS, "mutate") or (write.kind == "assign" and write.literal is not None):
+        return False
+    if write.built in CLOCK_READINGS:
         return False
     if check.suspensions >= write.suspensions or _common_async_lock(check, write):
         return False
@@ -255,7 +259,9 @@ class StaleReadAcrossAwait(Rule):
         project coroutine that never suspends, undecorated and awaiting nothing that does,
         is none); read and write
         inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
-        re-read after the await, or one that does not depend on the earlier read; locals;
+        re-read after the await, or one that does not depend on the earlier read (`self.x =
+        await self.x` stores what the awaitable it holds resolves to, the same for every
+        task awaiting it); locals;
         a function every caller calls with an event-loop lock held (a task it is spawned
         as holds nothing); `self` state in a stream's own `read()`/`receive()` waiting on
         the object's own stream, in the `__aenter__`/`__aexit__`/`__anext__` of an object
@@ -345,7 +351,9 @@ class CheckThenActAcrossAwait(Rule):
         with it there: double-checked locking on a token); a function every caller calls
         with an event-loop lock held (a task it is spawned as holds nothing); a claim
         before the first await (the checked state, or other state of the same condition
-        set to a new object or `True`); the future-sharing pattern (store the in-flight
+        set to a new object or `True`); an act that stores the current time
+        (`self.seen[k] = time.monotonic()`: the last task to write stores the newest
+        instant); the future-sharing pattern (store the in-flight
         task or future before awaiting it, so later callers await the same one).
 
         Nor objects that one task at a time drives by their own protocol: a buffer checked
