@@ -251,7 +251,8 @@ class StaleReadAcrossAwait(Rule):
         under an event-loop lock in a method the object runs, or the method itself runs in
         several tasks (it or a caller is spawned in a loop or twice in one `gather` on the
         same object, two spawned tasks reach it, or a web request handler does); CCL112
-        also takes the class alone for a cache fill (`self.cache[key] = await ...`). A `connect()` its owner calls once, on a
+        also takes the class alone for a cache fill (`self.cache[key] = await ...`; an entry
+        saved and put back is no fill). A `connect()` its owner calls once, on a
         shared client, does not race with itself. A per-request object that one task
         creates and drives races with nobody; `await-unshared-self = true` checks every
         object, `await-parameter-attributes = true` other parameters too.
@@ -406,7 +407,9 @@ class CheckThenActAcrossAwait(Rule):
                     continue
                 if write.key.startswith("self:") and project.model.background_routine(qualname):
                     continue  # only the object's one background task runs it: no other task passes the same check
-                shared, why = _shared_self(project, qualname, write, fills_a_cache=write.kind == "item" and not write.removes)
+                # a cache fill stores a new entry; a saved entry put back (``self.vars["x"] = saved``) is no fill
+                fills = write.kind == "item" and not write.removes and write.derived_from is None
+                shared, why = _shared_self(project, qualname, write, fills_a_cache=fills)
                 if not shared:
                     continue
                 yield _across_await(
