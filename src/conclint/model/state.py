@@ -72,6 +72,7 @@ class _StateWalker:
         self.building: Optional[str] = None  # what the value being assigned constructs
         self.async_locks: List[str] = []
         self.taint: Dict[str, Reads] = {}
+        self.fresh: set = set()  # locals holding what an await returned (``resp = await ...``) or part of it
         self.checks: List[Reads] = []
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
@@ -100,6 +101,7 @@ class _StateWalker:
     def set_taint(self, name: str, reads: Reads) -> None:
         """A local now carries these reads; remember every key it ever carried (closures see it)."""
         self.taint[name] = list(reads)
+        self.fresh.discard(name)  # bound anew; the binding marks it fresh again if it is
         keys = {r.key for r in reads if not r.key.startswith("arg:")}
         if keys:
             self.state.local_sources[name] = tuple(sorted(keys | set(self.state.local_sources.get(name, ()))))
@@ -320,6 +322,8 @@ class _StateWalker:
         elif isinstance(node, cst.For):
             reads = self.expr(node.iter)
             self.bind_local(node.target, reads)
+            if node.asynchronous is not None or self.is_fresh(node.iter):
+                self.mark_fresh(node.target)
             if node.asynchronous is not None:
                 self.suspend(node)
             self.loop_body(node.body, node if node.asynchronous is not None else None)
@@ -485,14 +489,19 @@ class _StateWalker:
             if self._holding_result(node.value):
                 return
             reads = self.expr(node.value)
+            fresh = self.is_fresh(node.value)
             for target in node.targets:
                 # ``self.x = await self.x``: the stored awaitable's result, the same for every task awaiting it
                 resolves = isinstance(node.value, cst.Await) and _same_expression(node.value.expression, target.target)
                 self.assign_target(target.target, [] if resolves else reads, node.value)
+                if fresh:
+                    self.mark_fresh(target.target)
             self.building = self.literal_value = None
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
                 self.assign_target(node.target, self.expr(node.value))
+                if self.is_fresh(node.value):
+                    self.mark_fresh(node.target)
         elif isinstance(node, cst.AugAssign):
             self.augmented(node)
         elif isinstance(node, cst.Expr):
@@ -625,12 +634,24 @@ class _StateWalker:
                 self.expr(element.slice)
             resolved = self._container_key(target.value)
             if resolved is not None:
-                self.write(*resolved, target, "item", reads)
+                write = self.write(*resolved, target, "item", reads)
+                if all(isinstance(e.slice, cst.Index) and self.is_fresh(e.slice.value) for e in target.slice):
+                    write.derived_from = None  # an entry keyed by what an await returned is new, not the one read
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self.assign_target(element.value, reads)
         elif isinstance(target, cst.StarredElement):
             self.assign_target(target.value, reads)
+
+    def is_fresh(self, value: cst.BaseExpression) -> bool:
+        """The value an await returns, or one built only from such values (``resp["data"]``)."""
+        if isinstance(value, cst.Await):
+            return True
+        names = [n.value for n in _names_in(value)]
+        return bool(names) and all(name in self.fresh for name in names)
+
+    def mark_fresh(self, target: cst.BaseExpression) -> None:
+        self.fresh.update(_target_names(target))
 
     def delete(self, target: cst.BaseExpression) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
@@ -867,6 +888,17 @@ def _suspension_target(node: cst.CSTNode) -> str:
         node = node.func
     parts = dotted_parts(node) if isinstance(node, cst.BaseExpression) else None
     return ".".join(parts or ()) + suffix  # an unnamed async-for iterator is ".__anext__", never an await's ""
+
+
+def _names_in(node: cst.CSTNode):
+    """The names an expression uses (not the attribute names after a dot)."""
+    if isinstance(node, cst.Name):
+        yield node
+    elif isinstance(node, cst.Attribute):
+        yield from _names_in(node.value)
+    else:
+        for child in node.children:
+            yield from _names_in(child)
 
 
 def _target_names(target: cst.BaseExpression) -> List[str]:

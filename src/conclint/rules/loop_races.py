@@ -262,7 +262,8 @@ class StaleReadAcrossAwait(Rule):
         inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
         re-read after the await, or one that does not depend on the earlier read (`self.x =
         await self.x` stores what the awaitable it holds resolves to, the same for every
-        task awaiting it); locals;
+        task awaiting it; an entry stored under a key the await returned,
+        `d[resp["id"]] = ...`, is a new entry, not the one read); locals;
         a function every caller calls with an event-loop lock held (a task it is spawned
         as holds nothing); `self` state in a stream's own `read()`/`receive()` waiting on
         the object's own stream, in the `__aenter__`/`__aexit__`/`__anext__` of an object
