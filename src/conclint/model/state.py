@@ -647,6 +647,8 @@ class _StateWalker:
         """The value an await returns, or one built only from such values (``resp["data"]``)."""
         if isinstance(value, cst.Await):
             return True
+        if not self.fresh:  # most functions never bind one: skip the walk
+            return False
         names = [n.value for n in _names_in(value)]
         return bool(names) and all(name in self.fresh for name in names)
 
