@@ -169,4 +169,11 @@ HANDLER_REGISTRATION_CALLS = {  # call -> position of the handler argument
     "add_get": 1, "add_post": 1, "add_put": 1, "add_patch": 1, "add_delete": 1, "add_route": 2, "add_url_rule": 2,
     "add_api_route": 1, "add_websocket_route": 1,
 }
+# servers that run their handler in a task per connection: call -> handler position
+CONNECTION_SERVERS = {
+    **{f"asyncio.{m}": 0 for m in ("start_server", "start_unix_server", "streams.start_server", "streams.start_unix_server")},
+    **{f"websockets.{m}": 0 for m in ("serve", "unix_serve", "server.serve", "server.unix_serve", "asyncio.server.serve",
+                                       "asyncio.server.unix_serve", "legacy.server.serve", "legacy.server.unix_serve")},
+    "trio.serve_tcp": 0, "trio.serve_listeners": 0, "trio.serve_ssl_over_tcp": 0,
+}
 ENDPOINT_CONSTRUCTORS = {"starlette.routing.Route": 1, "starlette.routing.WebSocketRoute": 1, "django.urls.path": 1, "django.urls.re_path": 1}

@@ -438,6 +438,9 @@ class FactCollector(NodeWalker):
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
+        call.arg_varies = tuple(
+            isinstance(arg.value, cst.Name) and arg.value.value in self._varying[-1] for arg in node.args if arg.keyword is None
+        )
         if isinstance(node.func, cst.Attribute):
             call.method = node.func.attr.value
         if node.args and node.args[0].keyword is None and not node.args[0].star:
@@ -580,6 +583,8 @@ class FactCollector(NodeWalker):
         ref = Ref(target=resolve_dotted(scope, parts), text=".".join(parts))
         if len(parts) >= 2:
             ref.receiver_type = self.receiver_type(scope, parts[:-1])
+        else:
+            ref.value_type = scope.value_type(parts[0])
         return ref
 
     @property

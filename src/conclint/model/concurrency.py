@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from conclint.engine.findings import Span
 from conclint.engine.modules import split_prefix
@@ -23,6 +23,7 @@ from conclint.model.apis import (
     HANDLER_REGISTRATION_CALLS,
     POOL_INITIALIZER_CALLS,
     START_METHOD_CALLS,
+    CONNECTION_SERVERS,
     HANDLER_METHOD_PREFIXES,
     PROCESS_CLASSES,
     PROTOCOL_CLASSES,
@@ -38,7 +39,7 @@ from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo
 THREAD, LOOP, PROCESS = "thread", "loop", "process"
 # calls that register pool initializers, fork hooks, start methods or web endpoints
 _REGISTERING_CALLEES = (
-    POOL_INITIALIZER_CALLS | START_METHOD_CALLS | frozenset(ENDPOINT_CONSTRUCTORS)
+    POOL_INITIALIZER_CALLS | START_METHOD_CALLS | frozenset(ENDPOINT_CONSTRUCTORS) | frozenset(CONNECTION_SERVERS)
     | frozenset({"multiprocessing.util.register_after_fork", "os.register_at_fork"})
 )
 MAX_CALLER_DEPTH = 400
@@ -98,6 +99,7 @@ class ConcurrencyModel:
         self.shared_classes: Dict[str, str] = {}  # class -> why its instances are shared
         self.handler_classes: Set[str] = set()
         self.request_handlers: Dict[str, Tuple[str, str, Span]] = {}  # function -> (reason, path, span)
+        self.connection_handlers: Dict[str, Tuple[str, str, Span]] = {}  # the same, for asyncio/trio/websockets servers
         self.initializers: Set[str] = set()  # per-process set-up: pool initializers, after_in_child hooks
         self.start_methods: List[Tuple[str, str, str, Span]] = []  # (call, "spawn", path, span) set in the code
         self.fork_hooks: List[Tuple[str, Span]] = []  # os.register_at_fork(after_in_child=...) calls
@@ -111,6 +113,8 @@ class ConcurrencyModel:
         self._suspending: Optional[Set[str]] = None  # coroutines that may suspend when awaited
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
+        self._argument_callers: Dict[str, List[Tuple[str, CallSite]]] = {}  # method -> spawned function calling it on a parameter
+        self._calls_by_function: Optional[Dict[str, List[CallSite]]] = None
         self._caller_depth = 0
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
@@ -445,6 +449,12 @@ class ConcurrencyModel:
         method = call.text.rsplit(".", 1)[-1]
         if callee not in _REGISTERING_CALLEES and method not in HANDLER_REGISTRATION_CALLS and method != "Pool":
             return  # most calls: nothing to look up
+        if callee in CONNECTION_SERVERS:  # ``asyncio.start_server(self.handle, ...)``: a task per connection
+            keyword = call.kwargs.get("client_connected_cb") or call.kwargs.get("handler")
+            position = CONNECTION_SERVERS[callee]
+            target = self.resolve_ref(call.args[position] if position < len(call.args) else keyword, call)
+            if target:
+                self.connection_handlers.setdefault(target, (f"connection handler of {call.text}()", facts.path, call.span))
         if callee in POOL_INITIALIZER_CALLS or (call.receiver_type or "").endswith("get_context") and call.text.endswith(".Pool"):
             target = self.resolve_ref(call.kwargs.get("initializer"), call)
             if target:
@@ -637,12 +647,13 @@ class ConcurrencyModel:
                 for attribute, built in sorted(self.classes[owner][0].attribute_types.items()) if owner in self.classes else ():
                     if not attribute.endswith("[]") and (self.realize(built) or built) in ASYNC_LOCK_TYPES:
                         shared.setdefault(qualname, f"it holds an event-loop lock (`self.{attribute}`), so tasks share it")
-        for handler, (reason, path, span) in sorted(self.request_handlers.items()):
+        for handler, (reason, path, span) in sorted({**self.connection_handlers, **self.request_handlers}.items()):
             owner = self.owner_class(handler)
             if owner is not None and self.functions[handler][0].is_async:
                 # a bound method registered once serves every request: one object, a task each
                 shared.setdefault(owner, f"`{self.display_name(handler)}()` is a {reason} at {short_path(path)}:{span.row}")
         spawns: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}
+        spawns_of: Dict[str, str] = {}  # class -> why the spawns pass one instance to many tasks
         for facts in self.modules.values():
             calls_by_function: Dict[str, List[CallSite]] = {}
             for call in facts.calls:
@@ -651,27 +662,64 @@ class ConcurrencyModel:
                 for spawn in calls:
                     if (spawn.method or (spawn.callee or "").rsplit(".", 1)[-1]) not in TASK_SPAWNERS:
                         continue
-                    targets = [(self.resolve_ref(ref, spawn), spawn.in_loop) for ref in spawn.args[:1]]
+                    # ``start_soon(worker, stats)``: the function, then the arguments it is called with
+                    targets = [(self.resolve_ref(ref, spawn), spawn.in_loop, spawn.args[1:], spawn.arg_varies[1:]) for ref in spawn.args[:1]]
                     for call in calls:
                         if call is spawn or not _within(call.span, spawn.span):
                             continue
-                        self._spawn_edges.add((call.function, call.span))
                         target = self.resolve_call(call)
+                        if target in self.functions and not self.functions[target][0].is_async:
+                            continue  # ``gather(*(serve(c) for c in [Conn(), Conn()]))``: built now, in the spawner
+                        self._spawn_edges.add((call.function, call.span))
                         # ``conn.serve()`` for each accepted ``conn`` runs once per object
-                        targets.append((target, (spawn.in_loop or call.in_comprehension) and not call.receiver_varies))
+                        repeated = (spawn.in_loop or call.in_comprehension) and not call.receiver_varies
+                        targets.append((target, repeated, call.args, call.arg_varies))
                         if call.text.startswith("self.") and target in self.functions and self.functions[target][0].class_qualname:
                             self._self_spawned.add(target)  # an object starting its own routine
-                    for target, repeated in targets:
+                    for target, repeated, arguments, varies in targets:
                         if target is not None:
                             self._spawn_sites.setdefault(target, []).append((spawn, facts, repeated))
                         owner = self.owner_class(target) if target in self.functions else None
                         if owner is not None:
                             spawns.setdefault(owner, []).append((spawn, facts, repeated))
+                        if target in self.functions:
+                            for built, passed in self._objects_passed(target, arguments, varies):
+                                if repeated and passed is not None:
+                                    where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row}"
+                                    spawns_of[built] = f"every `{self.display_name(target)}()` task gets the same `{passed}` ({where})"
         for owner, sites in sorted(spawns.items()):
             if len(sites) > 1 or sites[0][2]:
                 spawn, facts, _ = sites[0]
                 shared.setdefault(owner, f"its methods run in several tasks ({spawn.text}() at {short_path(facts.path)}:{spawn.span.row})")
+        for built, reason in sorted(spawns_of.items()):
+            shared.setdefault(built, reason)
         return shared
+
+    def _objects_passed(self, function: str, arguments: Sequence[Optional[Ref]], varies: Sequence[bool]) -> Iterator[Tuple[str, Optional[str]]]:
+        """The project classes of the objects a spawn passes to ``function`` (``worker(wallet)``
+        with ``wallet = Wallet()``), with the name passed, or None when the name is bound anew
+        each time round the loop. Their methods that ``function`` calls on the parameter
+        (``wallet.deposit()``) are recorded as called from it: the spawned task runs them."""
+        info = self.functions[function][0]
+        params = info.params[1:] if info.self_name else info.params
+        for index, (param, ref) in enumerate(zip(params, arguments)):
+            built = self.resolve_name(ref.value_type) if ref is not None and ref.value_type else None
+            if built not in self.classes:
+                continue
+            for call in self._calls_of(function):
+                receiver, _, method = call.text.partition(".")
+                target = self.method_of(built, method) if receiver == param and "." not in method else None
+                if target is not None and (function, call) not in self._argument_callers.get(target, ()):
+                    self._argument_callers.setdefault(target, []).append((function, call))
+            yield built, None if index < len(varies) and varies[index] else ref.text
+
+    def _calls_of(self, function: str) -> List[CallSite]:
+        if self._calls_by_function is None:
+            self._calls_by_function = {}
+            for facts in self.modules.values():
+                for call in facts.calls:
+                    self._calls_by_function.setdefault(call.function, []).append(call)
+        return self._calls_by_function.get(function, [])
 
     def runs_in_several_tasks(self, function: str) -> Optional[str]:
         """Why ``function`` itself can run in two tasks at once, or None: it (or a function that
@@ -690,9 +738,10 @@ class ConcurrencyModel:
                 if current in seen:
                     continue
                 seen.add(current)
-                if current in self.request_handlers:
-                    reason, path, span = self.request_handlers[current]
-                    starts += [f"`{self.display_name(current)}()` is a {reason} at {short_path(path)}:{span.row}, a task per request"] * 2
+                for handlers, unit in ((self.request_handlers, "request"), (self.connection_handlers, "connection")):
+                    if current in handlers:
+                        reason, path, span = handlers[current]
+                        starts += [f"`{self.display_name(current)}()` is a {reason} at {short_path(path)}:{span.row}, a task per {unit}"] * 2
                 sites = self._spawn_sites.get(current, ())
                 if sites:
                     # spawned from two places counts once (``run()`` and ``async_run()`` each start
@@ -702,7 +751,7 @@ class ConcurrencyModel:
                     spawn, facts, _ = many or sites[0]
                     where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row} starts `{self.display_name(current)}()`"
                     starts += [f"{where} more than once"] * 2 if many else [where]
-                for caller, call in self.callers.get(current, ()):
+                for caller, call in (*self.callers.get(current, ()), *self._argument_callers.get(current, ())):
                     if caller != MODULE_SCOPE and (call.function, call.span) not in self._spawn_edges:
                         queue.append(caller)
             if len(starts) > 1:

@@ -23,6 +23,7 @@ class Ref:
     text: str  # as written, dotted ("self.process"), "" for other expressions
     receiver_type: Optional[str] = None  # for ``obj.method``: the type ``obj`` was built from
     is_class: bool = False
+    value_type: Optional[str] = None  # for a plain name (``wallet``): what it was built from
 
 
 @dataclass
@@ -40,6 +41,7 @@ class CallSite:
     in_loop: bool = False  # inside a for/while loop or a comprehension of its function
     in_comprehension: bool = False
     receiver_varies: bool = False  # ``x.run()`` where the loop binds ``x`` anew each time round
+    arg_varies: Tuple[bool, ...] = ()  # per positional argument: a name the loop binds anew each time round
     method: str = ""  # for ``x.y(...)`` (any ``x``, even a call): ``y``
     receiver_object: Optional[str] = None  # ``clients.session.get()``: the imported object, to type across modules
     in_main_guard: bool = False  # module-level code under ``if __name__ == "__main__":``
