@@ -128,6 +128,16 @@ class FactCollector(NodeWalker):
             return owner, node.attr.value
         return None
 
+    def _captured_self_class(self, name: str) -> Optional[ClassInfo]:
+        """In a lambda or nested function, the class of the enclosing method whose ``self``
+        (or ``cls``) ``name`` is, captured: ``lambda: self._store(beats)``."""
+        for function in reversed(self._function_stack[:-1]):
+            if function.class_qualname:
+                return self.facts.classes.get(function.class_qualname) if function.self_name == name else None
+            if name in function.params:
+                return None
+        return None
+
     def _is_self(self, name: str) -> bool:
         function = self._function_stack[-1] if self._function_stack else None
         return function is not None and function.self_name == name
@@ -424,6 +434,8 @@ class FactCollector(NodeWalker):
     def visit_Call(self, node: cst.Call) -> None:
         parts = dotted_parts(node.func)
         owner = self._current_class()
+        if owner is None and parts and len(parts) == 2 and self._function_stack and parts[0] not in self._function_stack[-1].params:
+            owner = self._captured_self_class(parts[0])
         call = CallSite(
             callee=None,
             text=".".join(parts) if parts else "",

@@ -246,11 +246,15 @@ class StaleReadAcrossAwait(Rule):
 
         Checked: module globals, class attributes, `nonlocal` cells, and attributes of
         `self` when several tasks can be in the method on one object: the instance is kept
-        in a module global; or the class is seen shared (it holds an event-loop lock, or
-        its methods are spawned as several tasks) and either the state is read or written
-        under an event-loop lock in a method the object runs, or the method itself runs in
-        several tasks (it or a caller is spawned in a loop or twice in one `gather` on the
-        same object, two spawned tasks reach it, or a web request handler does); CCL112
+        in a module global; or the class is seen shared (it holds an event-loop lock, its
+        methods are spawned as several tasks, one of them is a server's handler, or one
+        instance is passed to every task a loop or `gather` spawns:
+        `gather(*(deposit(wallet, 10) for _ in range(100)))`) and either the state is read
+        or written under an event-loop lock in a method the object runs, or the method
+        itself runs in several tasks (it or a caller is spawned in a loop or twice in one
+        `gather` on the same object, two spawned tasks reach it, or a web request handler
+        or a connection handler of `asyncio.start_server`, `websockets.serve` or
+        `trio.serve_tcp` does); CCL112
         also takes the class alone for a cache fill (`self.cache[key] = await ...`; an entry
         saved and put back is no fill). A `connect()` its owner calls once, on a
         shared client, does not race with itself. A per-request object that one task
