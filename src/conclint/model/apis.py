@@ -41,11 +41,6 @@ def looks_like_lock(name: str) -> bool:
 INLINE_CALLERS = frozenset({"sorted", "min", "max", "map", "filter", "functools.reduce", "itertools.starmap", "itertools.groupby", "itertools.filterfalse", "itertools.takewhile", "itertools.dropwhile", "itertools.accumulate"})
 INLINE_METHODS = frozenset({"sort"})
 SYNCHRONIZING_DECORATORS = frozenset({"wrapt.synchronized", "synchronized"})
-# the current time: a task that writes one after another task's write stores the newer instant
-CLOCK_READINGS = frozenset(
-    {"time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter", "time.perf_counter_ns",
-     "datetime.datetime.now", "datetime.datetime.utcnow", "datetime.datetime.today", "datetime.date.today"}
-)
 THREAD_LOCAL_TYPES = frozenset({"threading.local", "_threading_local.local", "contextvars.ContextVar"})
 
 # Methods that change their receiver in place. A single call is one operation (atomic for

@@ -41,6 +41,7 @@ class _Pending:
     """Work that waits for the module's bindings to be complete."""
 
     def __init__(self) -> None:
+        self.varies: List[Tuple[CallSite, Tuple[Optional[str], ...], Set[str]]] = []  # call, argument names, names varying there
         self.calls: List[Tuple[CallSite, Scope, Optional[List[str]], cst.Call, int]] = []  # with bindings seen
         self.types: List[Tuple[Binding, Scope, List[str]]] = []
         self.attribute_types: List[Tuple[ClassInfo, str, Scope, List[str]]] = []
@@ -249,11 +250,14 @@ class FactCollector(NodeWalker):
         self._loop_depth[-1] += 1
         self._comprehension_depth += 1
         clause = node.for_in  # its targets are bound before the element runs, though visited after it
+        names: Set[str] = set()
         while clause is not None:
-            self._varying[-1].update(_target_names(clause.target))
+            names.update(_target_names(clause.target))
             clause = clause.inner_for_in
+        self._varying.append(self._varying[-1] | names)  # a comprehension's names vary in it, not after it
 
     def _leave_comprehension(self, original_node) -> None:
+        self._varying.pop()
         self._pop_scope()
         self._loop_depth[-1] -= 1
         self._comprehension_depth -= 1
@@ -450,9 +454,8 @@ class FactCollector(NodeWalker):
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
-        call.arg_varies = tuple(
-            isinstance(arg.value, cst.Name) and arg.value.value in self._varying[-1] for arg in node.args if arg.keyword is None
-        )
+        names = tuple(arg.value.value if isinstance(arg.value, cst.Name) else None for arg in node.args if arg.keyword is None)
+        self.pending.varies.append((call, names, self._varying[-1]))  # the set grows until the function ends
         if isinstance(node.func, cst.Attribute):
             call.method = node.func.attr.value
         if node.args and node.args[0].keyword is None and not node.args[0].star:
@@ -461,6 +464,7 @@ class FactCollector(NodeWalker):
         self._positioned.append((call, node))
         self._positioned.append((_CalleeAnchor(call), node.func))
         seen = len(self.scope.bindings.get(parts[0], ())) if parts else 0
+        call.receiver_rebound = len(parts or ()) > 1 and seen > 1
         self.pending.calls.append((call, self.scope, parts, node, seen))
 
     # ---- finishing ------------------------------------------------------
@@ -474,7 +478,9 @@ class FactCollector(NodeWalker):
             binding.value_type = binding.value_type or scope.value_type(name)
         for owner, attribute, scope, parts in pending.attribute_types:
             resolved = self.resolve_type(scope, parts)
-            if resolved:
+            if resolved and attribute.endswith("[]") and owner.attribute_types.get(attribute, resolved) != resolved:
+                owner.attribute_types[attribute] = ""  # a container of two kinds of object: neither is known
+            elif resolved:
                 owner.attribute_types.setdefault(attribute, resolved)
         for owner, attribute, scope, name in pending.attribute_name_types:
             resolved = scope.value_type(name)
@@ -501,6 +507,8 @@ class FactCollector(NodeWalker):
                 self.facts.global_types[name] = types.pop()
         for call, scope, parts, node, seen in pending.calls:
             self._resolve_call(call, scope, parts, node, seen)
+        for call, names, varying in pending.varies:
+            call.arg_varies = tuple(name is not None and name in varying for name in names)
         self.facts.imported_modules = frozenset(self._imported)
         for info, node, scope in [(self._module_info, self._module_node, self.module_scope), *pending.bodies]:
             state = analyse_function_state(self, info, node, scope)

@@ -450,7 +450,7 @@ class ConcurrencyModel:
         if callee not in _REGISTERING_CALLEES and method not in HANDLER_REGISTRATION_CALLS and method != "Pool":
             return  # most calls: nothing to look up
         if callee in CONNECTION_SERVERS:  # ``asyncio.start_server(self.handle, ...)``: a task per connection
-            keyword = call.kwargs.get("client_connected_cb") or call.kwargs.get("handler")
+            keyword = call.kwargs.get("client_connected_cb") or call.kwargs.get("handler") or call.kwargs.get("ws_handler")
             position = CONNECTION_SERVERS[callee]
             target = self.resolve_ref(call.args[position] if position < len(call.args) else keyword, call)
             if target:
@@ -560,11 +560,17 @@ class ConcurrencyModel:
             return False
         self._caller_depth += 1
         try:
-            callers = self.callers.get(function, ())
+            callers = self.callers_of(function)
             memo[function] = bool(callers) and all(holds(caller, call) for caller, call in callers)
         finally:
             self._caller_depth -= 1
         return memo[function]
+
+    def callers_of(self, function: str) -> List[Tuple[str, CallSite]]:
+        """The call graph's callers, and spawned functions that call ``function`` on an object
+        passed to them (``wallet.deposit()`` in ``handle(wallet)``, spawned with a Wallet)."""
+        self.task_shared_classes()
+        return [*self.callers.get(function, ()), *self._argument_callers.get(function, ())]
 
     # ---- objects several tasks use -------------------------------------------
     def task_shared_classes(self) -> Dict[str, str]:
@@ -664,12 +670,18 @@ class ConcurrencyModel:
                         continue
                     # ``start_soon(worker, stats)``: the function, then the arguments it is called with
                     targets = [(self.resolve_ref(ref, spawn), spawn.in_loop, spawn.args[1:], spawn.arg_varies[1:]) for ref in spawn.args[:1]]
-                    for call in calls:
-                        if call is spawn or not _within(call.span, spawn.span):
-                            continue
+                    inside = [call for call in calls if call is not spawn and _within(call.span, spawn.span)]
+                    for call in inside:
                         target = self.resolve_call(call)
-                        if target in self.functions and not self.functions[target][0].is_async:
-                            continue  # ``gather(*(serve(c) for c in [Conn(), Conn()]))``: built now, in the spawner
+                        # a plain function an argument of the spawned call takes
+                        # (``wait_for(..., predicate=self._make_predicate())``) and the objects built
+                        # for it (``for c in [Conn(), Conn()]``) run now, in the spawner; a plain
+                        # function the spawn takes itself may hand back the coroutine
+                        if target is not None and target.endswith(".__init__"):
+                            continue
+                        nested = any(other is not call and _within(call.span, other.span) for other in inside)
+                        if nested and target in self.functions and not self.functions[target][0].is_async:
+                            continue
                         self._spawn_edges.add((call.function, call.span))
                         # ``conn.serve()`` for each accepted ``conn`` runs once per object
                         repeated = (spawn.in_loop or call.in_comprehension) and not call.receiver_varies
@@ -684,7 +696,7 @@ class ConcurrencyModel:
                             spawns.setdefault(owner, []).append((spawn, facts, repeated))
                         if target in self.functions:
                             for built, passed in self._objects_passed(target, arguments, varies):
-                                if repeated and passed is not None:
+                                if repeated:
                                     where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row}"
                                     spawns_of[built] = f"every `{self.display_name(target)}()` task gets the same `{passed}` ({where})"
         for owner, sites in sorted(spawns.items()):
@@ -695,10 +707,10 @@ class ConcurrencyModel:
             shared.setdefault(built, reason)
         return shared
 
-    def _objects_passed(self, function: str, arguments: Sequence[Optional[Ref]], varies: Sequence[bool]) -> Iterator[Tuple[str, Optional[str]]]:
+    def _objects_passed(self, function: str, arguments: Sequence[Optional[Ref]], varies: Sequence[bool]) -> Iterator[Tuple[str, str]]:
         """The project classes of the objects a spawn passes to ``function`` (``worker(wallet)``
-        with ``wallet = Wallet()``), with the name passed, or None when the name is bound anew
-        each time round the loop. Their methods that ``function`` calls on the parameter
+        with ``wallet = Wallet()``) and calls methods of, with the name passed; not those the
+        loop binds anew each time round. The methods ``function`` calls on the parameter
         (``wallet.deposit()``) are recorded as called from it: the spawned task runs them."""
         info = self.functions[function][0]
         params = info.params[1:] if info.self_name else info.params
@@ -706,12 +718,21 @@ class ConcurrencyModel:
             built = self.resolve_name(ref.value_type) if ref is not None and ref.value_type else None
             if built not in self.classes:
                 continue
+            if index < len(varies) and varies[index]:
+                continue  # each task gets its own object: its methods run once per object
+            used = False
             for call in self._calls_of(function):
                 receiver, _, method = call.text.partition(".")
-                target = self.method_of(built, method) if receiver == param and "." not in method else None
-                if target is not None and (function, call) not in self._argument_callers.get(target, ()):
-                    self._argument_callers.setdefault(target, []).append((function, call))
-            yield built, None if index < len(varies) and varies[index] else ref.text
+                if receiver != param or "." in method or call.receiver_rebound:  # ``session = Session()`` first
+                    continue
+                target = self.method_of(built, method)
+                if target is not None:
+                    used = True
+                    # an annotated parameter (``wallet: Wallet``) is in the call graph already
+                    if not call.receiver_type and (function, call) not in self._argument_callers.get(target, ()):
+                        self._argument_callers.setdefault(target, []).append((function, call))
+            if used:
+                yield built, ref.text
 
     def _calls_of(self, function: str) -> List[CallSite]:
         if self._calls_by_function is None:
@@ -751,7 +772,7 @@ class ConcurrencyModel:
                     spawn, facts, _ = many or sites[0]
                     where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row} starts `{self.display_name(current)}()`"
                     starts += [f"{where} more than once"] * 2 if many else [where]
-                for caller, call in (*self.callers.get(current, ()), *self._argument_callers.get(current, ())):
+                for caller, call in self.callers_of(current):
                     if caller != MODULE_SCOPE and (call.function, call.span) not in self._spawn_edges:
                         queue.append(caller)
             if len(starts) > 1:

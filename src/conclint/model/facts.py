@@ -41,6 +41,7 @@ class CallSite:
     in_loop: bool = False  # inside a for/while loop or a comprehension of its function
     in_comprehension: bool = False
     receiver_varies: bool = False  # ``x.run()`` where the loop binds ``x`` anew each time round
+    receiver_rebound: bool = False  # ``x.run()`` after a second binding of ``x`` in its scope (a parameter reassigned)
     arg_varies: Tuple[bool, ...] = ()  # per positional argument: a name the loop binds anew each time round
     method: str = ""  # for ``x.y(...)`` (any ``x``, even a call): ``y``
     receiver_object: Optional[str] = None  # ``clients.session.get()``: the imported object, to type across modules
@@ -104,6 +105,7 @@ class Write(Access):
     rechecked: Tuple[str, ...] = ()  # state read by enclosing conditions tested under an event-loop lock still held here
     condition: int = -1  # which condition of the function ``checked_by`` belongs to
     removes: bool = False  # ``del d[k]``: the entry is taken out, not stored
+    awaited: bool = False  # the value stored comes from an await (``d[k] = await load(k)``, or a local holding one)
 
 
 @dataclass

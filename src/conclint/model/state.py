@@ -72,7 +72,9 @@ class _StateWalker:
         self.building: Optional[str] = None  # what the value being assigned constructs
         self.async_locks: List[str] = []
         self.taint: Dict[str, Reads] = {}
-        self.fresh: set = set()  # locals holding what an await returned (``resp = await ...``) or part of it
+        # locals holding what an await returned (``resp = await ...``) or part of it, with the
+        # suspension points on the path when it was returned
+        self.fresh: Dict[str, int] = {}
         self.checks: List[Reads] = []
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
@@ -101,7 +103,7 @@ class _StateWalker:
     def set_taint(self, name: str, reads: Reads) -> None:
         """A local now carries these reads; remember every key it ever carried (closures see it)."""
         self.taint[name] = list(reads)
-        self.fresh.discard(name)  # bound anew; the binding marks it fresh again if it is
+        self.fresh.pop(name, None)  # bound anew; the binding marks it fresh again if it is
         keys = {r.key for r in reads if not r.key.startswith("arg:")}
         if keys:
             self.state.local_sources[name] = tuple(sorted(keys | set(self.state.local_sources.get(name, ()))))
@@ -240,7 +242,7 @@ class _StateWalker:
         write = self._access(
             Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources,
             rechecked=rechecked, condition=condition,
-            built=self.building if kind in ("assign", "item") else None,
+            built=self.building if kind == "assign" else None,
             literal=self.literal_value if kind in ("assign", "item") else None,
         )
         self.state.writes.append(write)
@@ -322,10 +324,12 @@ class _StateWalker:
         elif isinstance(node, cst.For):
             reads = self.expr(node.iter)
             self.bind_local(node.target, reads)
-            if node.asynchronous is not None or self.is_fresh(node.iter):
-                self.mark_fresh(node.target)
+            fresh = self.fresh_since(node.iter)
             if node.asynchronous is not None:
                 self.suspend(node)
+                fresh = self.path_suspensions  # each item is what the iteration's await returned
+            if fresh is not None:
+                self.mark_fresh(node.target, fresh)
             self.loop_body(node.body, node if node.asynchronous is not None else None)
             if node.orelse is not None:
                 self.block(node.orelse.body)
@@ -391,12 +395,15 @@ class _StateWalker:
         reads = self.expr(test)
         self.checks.append(reads)
         before = self.path_mark()
+        fresh_before = dict(self.fresh)
         if acquired:
             self.hold(self.locks, acquired)
         self._branch(body, child_side == "body", fork)
         if acquired:
             _release(self.locks, acquired)
         after_body = before if block_ends_with(body, EXITS) else self.path_mark()
+        fresh_body = None if block_ends_with(body, EXITS) else self.fresh
+        self.fresh = fresh_before
         self.rejoin(before)  # the else branch starts where the body started
         if isinstance(orelse, cst.If):
             self.in_child += child_side == "orelse"
@@ -404,9 +411,13 @@ class _StateWalker:
             self.in_child -= child_side == "orelse"
         elif orelse is not None:
             self._branch(orelse.body, child_side == "orelse", fork)
-        after_else = before if orelse is not None and not isinstance(orelse, cst.If) and block_ends_with(orelse.body, EXITS) else self.path_mark()
+        else_leaves = orelse is not None and not isinstance(orelse, cst.If) and block_ends_with(orelse.body, EXITS)
+        after_else = before if else_leaves else self.path_mark()
         # the code after the if follows whichever branch did not leave (the longer path if both went on)
         self.rejoin(max(after_body, after_else, key=lambda mark: mark[0]))
+        # a local is fresh after the if only when it is on every path that goes on
+        paths = [fresh for fresh in (fresh_body, None if else_leaves else self.fresh) if fresh is not None]
+        self.fresh = {name: min(p[name] for p in paths) for name in paths[0] if all(name in p for p in paths)} if paths else {}
         self.checks.pop()
 
     def _branch(self, body, is_child: bool, fork: Optional[cst.Call]) -> None:
@@ -489,19 +500,20 @@ class _StateWalker:
             if self._holding_result(node.value):
                 return
             reads = self.expr(node.value)
-            fresh = self.is_fresh(node.value)
+            fresh = self.fresh_since(node.value)
             for target in node.targets:
                 # ``self.x = await self.x``: the stored awaitable's result, the same for every task awaiting it
                 resolves = isinstance(node.value, cst.Await) and _same_expression(node.value.expression, target.target)
                 self.assign_target(target.target, [] if resolves else reads, node.value)
-                if fresh:
-                    self.mark_fresh(target.target)
+                if fresh is not None:
+                    self.mark_fresh(target.target, fresh)
             self.building = self.literal_value = None
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
-                self.assign_target(node.target, self.expr(node.value))
-                if self.is_fresh(node.value):
-                    self.mark_fresh(node.target)
+                self.assign_target(node.target, self.expr(node.value), node.value)
+                fresh = self.fresh_since(node.value)
+                if fresh is not None:
+                    self.mark_fresh(node.target, fresh)
         elif isinstance(node, cst.AugAssign):
             self.augmented(node)
         elif isinstance(node, cst.Expr):
@@ -608,7 +620,7 @@ class _StateWalker:
 
     def assign_target(self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None) -> None:
         fork = self._fork_call(value) if value is not None else None
-        if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute, cst.Subscript)):
+        if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute)):
             self.building = self.collector.resolve_type(self.scope, dotted_parts(value.func) or [])
         self.literal_value = _constant_text(value) if value is not None else None
         if fork is not None:
@@ -635,25 +647,38 @@ class _StateWalker:
             resolved = self._container_key(target.value)
             if resolved is not None:
                 write = self.write(*resolved, target, "item", reads)
-                if all(isinstance(e.slice, cst.Index) and self.is_fresh(e.slice.value) for e in target.slice):
-                    write.derived_from = None  # an entry keyed by what an await returned is new, not the one read
+                write.awaited = value is not None and self.awaited_value(value)
+                since = [self.fresh_since(e.slice.value) if isinstance(e.slice, cst.Index) else None for e in target.slice]
+                read = write.derived_from
+                if read is not None and None not in since and min(since) > read.suspensions:
+                    write.derived_from = None  # keyed by what an await after the read returned: a new entry, not the one read
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self.assign_target(element.value, reads)
         elif isinstance(target, cst.StarredElement):
             self.assign_target(target.value, reads)
 
-    def is_fresh(self, value: cst.BaseExpression) -> bool:
-        """The value an await returns, or one built only from such values (``resp["data"]``)."""
+    def fresh_since(self, value: cst.BaseExpression) -> Optional[int]:
+        """For the value an await returns, or one built only from such values (``resp["data"]``):
+        the suspension points on the path when the (oldest) await returned; else None."""
         if isinstance(value, cst.Await):
-            return True
+            return self.path_suspensions
         if not self.fresh:  # most functions never bind one: skip the walk
-            return False
+            return None
         names = [n.value for n in _names_in(value)]
-        return bool(names) and all(name in self.fresh for name in names)
+        if not names or any(name not in self.fresh for name in names):
+            return None
+        return min(self.fresh[name] for name in names)
 
-    def mark_fresh(self, target: cst.BaseExpression) -> None:
-        self.fresh.update(_target_names(target))
+    def awaited_value(self, value: cst.BaseExpression) -> bool:
+        """The value comes from an await: it holds one, or a local an await returned."""
+        if _contains_await(value):
+            return True
+        return bool(self.fresh) and any(n.value in self.fresh for n in _names_in(value))
+
+    def mark_fresh(self, target: cst.BaseExpression, since: int) -> None:
+        for name in _target_names(target):
+            self.fresh[name] = since
 
     def delete(self, target: cst.BaseExpression) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
@@ -890,6 +915,10 @@ def _suspension_target(node: cst.CSTNode) -> str:
         node = node.func
     parts = dotted_parts(node) if isinstance(node, cst.BaseExpression) else None
     return ".".join(parts or ()) + suffix  # an unnamed async-for iterator is ".__anext__", never an await's ""
+
+
+def _contains_await(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Await) or any(_contains_await(child) for child in node.children)
 
 
 def _names_in(node: cst.CSTNode):

@@ -11,7 +11,6 @@ from typing import Iterable, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related, Span
 from conclint.engine.paths import short_path
-from conclint.model.apis import CLOCK_READINGS
 from conclint.model.facts import NO_SPAN, FunctionState, ModuleFacts, Write
 from conclint.model.state import lock_name
 from conclint.rules.base import Rule
@@ -203,13 +202,10 @@ def _one_task_object(project, qualname: str, info, state: FunctionState, write: 
 
 def _check_across_await(write: Write, state: FunctionState) -> bool:
     """A check, a suspension point, then the act; not a one-way flag (``self.closed = True``:
-    every task writes the same constant, nothing is lost), not a timestamp (``self.seen[k] =
-    time.monotonic()``: the last task to write stores the newest instant) and not a claim
-    (the task marks the state itself before its first await, so others see the claim)."""
+    every task writes the same constant, nothing is lost) and not a claim (the task marks the
+    state itself before its first await, so others see the claim)."""
     check = write.checked_by
     if check is None or write.kind not in (*RMW_KINDS, "mutate") or (write.kind == "assign" and write.literal is not None):
-        return False
-    if write.built in CLOCK_READINGS:
         return False
     if check.suspensions >= write.suspensions or _common_async_lock(check, write):
         return False
@@ -357,9 +353,7 @@ class CheckThenActAcrossAwait(Rule):
         with it there: double-checked locking on a token); a function every caller calls
         with an event-loop lock held (a task it is spawned as holds nothing); a claim
         before the first await (the checked state, or other state of the same condition
-        set to a new object or `True`); an act that stores the current time
-        (`self.seen[k] = time.monotonic()`: the last task to write stores the newest
-        instant); the future-sharing pattern (store the in-flight
+        set to a new object or `True`); the future-sharing pattern (store the in-flight
         task or future before awaiting it, so later callers await the same one).
 
         Nor objects that one task at a time drives by their own protocol: a buffer checked
@@ -412,8 +406,9 @@ class CheckThenActAcrossAwait(Rule):
                     continue
                 if write.key.startswith("self:") and project.model.background_routine(qualname):
                     continue  # only the object's one background task runs it: no other task passes the same check
-                # a cache fill stores a new entry; a saved entry put back (``self.vars["x"] = saved``) is no fill
-                fills = write.kind == "item" and not write.removes and write.derived_from is None
+                # a cache fill stores a new value, or one an await produced; a saved entry put
+                # back (``self.vars["x"] = saved``) is no fill
+                fills = write.kind == "item" and not write.removes and (write.derived_from is None or write.awaited)
                 shared, why = _shared_self(project, qualname, write, fills_a_cache=fills)
                 if not shared:
                     continue
