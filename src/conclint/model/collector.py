@@ -177,6 +177,10 @@ class FactCollector(NodeWalker):
         if owner is not None:
             info.self_name = _self_name(node)
         info.params = tuple(p.name.value for p in [*node.params.posonly_params, *node.params.params])
+        info.off_by_default = tuple(
+            p.name.value for p in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+            if p.default is not None and _literal_is_falsy(p.default)
+        )
         self.facts.functions[qualname] = info
         self._positioned.append((info, anchor))
         self._function_stack.append(info)
@@ -454,6 +458,7 @@ class FactCollector(NodeWalker):
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
+        call.unpacks = any(arg.star for arg in node.args)
         names = tuple(arg.value.value if isinstance(arg.value, cst.Name) else None for arg in node.args if arg.keyword is None)
         self.pending.varies.append((call, names, self._varying[-1]))  # the set grows until the function ends
         if isinstance(node.func, cst.Attribute):
@@ -520,6 +525,7 @@ class FactCollector(NodeWalker):
                 fact.span = _span(positions[node])
         for state in self.facts.state.values():
             state.suspension_targets = [marker.target for marker in state.suspension_spans]
+            state.suspension_requires = [marker.requires for marker in state.suspension_spans]
             state.suspension_spans = [marker.span for marker in state.suspension_spans]
             state.locked_calls = [marker.span for marker in state.locked_calls]
             state.async_locked_calls = [marker.span for marker in state.async_locked_calls]
@@ -721,6 +727,11 @@ def _literal(value: cst.BaseExpression):
     if isinstance(value, cst.Name) and value.value in ("True", "False"):
         return value.value == "True"
     return None
+
+
+def _literal_is_falsy(node: cst.BaseExpression) -> bool:
+    """``False``, ``None``, ``0``: a default that leaves an ``if flag:`` branch out."""
+    return (isinstance(node, cst.Name) and node.value in ("False", "None")) or (isinstance(node, cst.Integer) and node.value == "0")
 
 
 def _keyword_text(arg: cst.Arg) -> str:

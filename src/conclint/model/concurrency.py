@@ -780,8 +780,16 @@ class ConcurrencyModel:
         return self._task_runs[function]
 
     def awaited_target(self, function: str, suspension: Span, waits_on: str) -> Optional[str]:
-        """The project coroutine an ``await`` of ``function`` runs (``await self._send(x)``):
-        the awaited call ends where the ``await`` does and names what the suspension waits
+        """The project coroutine an ``await`` of ``function`` runs (``await self._send(x)``)."""
+        call = self._awaited_call(function, suspension, waits_on)
+        if call is None:
+            return None
+        if not call.text:  # both "" for an unnamed receiver: ``await self.browsers[key].cancel()``
+            return self._method_of_receiver(call)
+        return self.resolve_call(call)
+
+    def _awaited_call(self, function: str, suspension: Span, waits_on: str) -> Optional[CallSite]:
+        """The awaited call ends where the ``await`` does and names what the suspension waits
         on (an ``async for`` ending on an ``await`` line names ``__anext__``, not that call)."""
         if self._awaited_calls is None:
             self._awaited_calls = {
@@ -789,11 +797,7 @@ class ConcurrencyModel:
                 for facts in self.modules.values() for call in facts.calls if call.awaited
             }
         call = self._awaited_calls.get((function, suspension.end_row, suspension.end_col))
-        if call is None or call.text != waits_on:
-            return None
-        if not call.text:  # both "" for an unnamed receiver: ``await self.browsers[key].cancel()``
-            return self._method_of_receiver(call)
-        return self.resolve_call(call)
+        return call if call is not None and call.text == waits_on else None
 
     def never_suspends(self, function: str) -> bool:
         """A project coroutine that gives the loop no chance to run another task: undecorated,
@@ -806,9 +810,31 @@ class ConcurrencyModel:
         return entry is not None and _quiet_candidate(entry[0]) and function not in self._suspending
 
     def awaits_without_suspending(self, function: str, suspension: Span, waits_on: str) -> bool:
-        """The suspension point awaits a project coroutine that never suspends."""
+        """The suspension point awaits a project coroutine that never suspends, or one that
+        suspends only when asked to and is not asked here (``await fire(event)`` where
+        ``fire`` awaits only ``if wait:`` and ``wait=False`` is its default)."""
         target = self.awaited_target(function, suspension, waits_on)
-        return target is not None and self.never_suspends(target)
+        if target is None:
+            return False
+        return self.never_suspends(target) or self._not_asked_to_suspend(target, self._awaited_call(function, suspension, waits_on))
+
+    def _not_asked_to_suspend(self, target: str, call: CallSite) -> bool:
+        info, facts = self.functions[target]
+        state = facts.state.get(target)
+        if state is None or not info.off_by_default or call.unpacks or not _quiet_candidate(info):
+            return False
+        if info.class_qualname and any(f"{sub}.{info.name}" in self.functions for sub in self.subclasses_of(info.class_qualname)):
+            return False  # an override may suspend whatever it is asked
+        positional = info.params[1:] if info.self_name else info.params
+        passed = {k for k in call.keywords if "=" not in k} | set(positional[: len(call.args)])
+        left_out = set(info.off_by_default) - passed
+        for span, waits_on, requires in zip(state.suspension_spans, state.suspension_targets, state.suspension_requires):
+            if left_out & set(requires):
+                continue  # inside ``if wait:`` with ``wait`` left at its default
+            inner = self.awaited_target(target, span, waits_on)
+            if inner is None or not self.never_suspends(inner):
+                return False
+        return True
 
     def _find_suspending(self) -> Set[str]:
         """Every candidate coroutine that may suspend, as a greatest fixed point: assume all

@@ -42,6 +42,7 @@ class CallSite:
     in_comprehension: bool = False
     receiver_varies: bool = False  # ``x.run()`` where the loop binds ``x`` anew each time round
     receiver_rebound: bool = False  # ``x.run()`` after a second binding of ``x`` in its scope (a parameter reassigned)
+    unpacks: bool = False  # passes ``*args`` or ``**kwargs``: which parameters it sets is unknown
     arg_varies: Tuple[bool, ...] = ()  # per positional argument: a name the loop binds anew each time round
     method: str = ""  # for ``x.y(...)`` (any ``x``, even a call): ``y``
     receiver_object: Optional[str] = None  # ``clients.session.get()``: the imported object, to type across modules
@@ -69,6 +70,7 @@ class FunctionInfo:
     self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
     params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)
     returns: Optional[str] = None  # ``return Pool(...)``: what the function builds and returns (a factory)
+    off_by_default: Tuple[str, ...] = ()  # parameters defaulting to False, None or 0 (``wait=False``)
 
 
 @dataclass
@@ -126,6 +128,7 @@ class FunctionState:
     writes: List[Write] = field(default_factory=list)
     suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
     suspension_targets: List[str] = field(default_factory=list)  # what it waits on, dotted ("self.reader.read"), or ""
+    suspension_requires: List[Tuple[str, ...]] = field(default_factory=list)  # parameters an ``if`` needs true to reach it
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
     async_locked_calls: List[Span] = field(default_factory=list)  # calls made while an event-loop lock is held
     schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here

@@ -75,6 +75,7 @@ class _StateWalker:
         # locals holding what an await returned (``resp = await ...``) or part of it, with the
         # suspension points on the path when it was returned
         self.fresh: Dict[str, int] = {}
+        self.required: List[Tuple[str, ...]] = []  # per enclosing if body: the parameters its test needs true
         self.checks: List[Reads] = []
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
@@ -258,6 +259,7 @@ class _StateWalker:
         """Mark a suspension point; its span is filled in with the others' positions."""
         marker = _SuspensionMarker()
         marker.target = _suspension_target(node)
+        marker.requires = tuple(sorted({name for names in self.required for name in names}))
         self.collector.position_later(marker, node)
         self.state.suspension_spans.append(marker)
         self.path_suspensions += 1
@@ -398,7 +400,9 @@ class _StateWalker:
         fresh_before = dict(self.fresh)
         if acquired:
             self.hold(self.locks, acquired)
+        self.required.append(tuple(name for name in _names_required_true(test) if name in self.params))
         self._branch(body, child_side == "body", fork)
+        self.required.pop()
         if acquired:
             _release(self.locks, acquired)
         after_body = before if block_ends_with(body, EXITS) else self.path_mark()
@@ -899,6 +903,7 @@ class _SuspensionMarker:
 
     span = None
     target = ""
+    requires: Tuple[str, ...] = ()
 
 
 def _suspension_target(node: cst.CSTNode) -> str:
@@ -915,6 +920,15 @@ def _suspension_target(node: cst.CSTNode) -> str:
         node = node.func
     parts = dotted_parts(node) if isinstance(node, cst.BaseExpression) else None
     return ".".join(parts or ()) + suffix  # an unnamed async-for iterator is ".__anext__", never an await's ""
+
+
+def _names_required_true(test: cst.BaseExpression) -> List[str]:
+    """The plain names an ``if`` test needs true: ``wait`` in ``if wait and tasks:``."""
+    if isinstance(test, cst.Name):
+        return [test.value]
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _names_required_true(test.left) + _names_required_true(test.right)
+    return []
 
 
 def _contains_await(node: cst.CSTNode) -> bool:
