@@ -48,7 +48,7 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("workers", "int", 0, "Worker processes of a `prefork` server (CCL303 needs more than one)."),
     SettingDef("preload-app", "bool", False, "The prefork server imports the app before forking (gunicorn `preload_app`; CCL304)."),
     SettingDef("await-parameter-attributes", "bool", False, "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson)."),
-    SettingDef("await-unshared-self", "bool", False, "CCL111/CCL112 also check `self` attributes where nothing shows several tasks in the method on one object (by default: an instance in a module global; or a class holding an event-loop lock or with methods spawned as several tasks, for a keyed entry, state guarded by the lock elsewhere, or a method itself spawned repeatedly or reached by request handlers)."),
+    SettingDef("await-unshared-self", "bool", False, "CCL111/CCL112 also check `self` attributes where nothing shows several tasks in the method on one object (by default: an instance in a module global; or a class holding an event-loop lock or with methods spawned as several tasks, for a keyed entry, state guarded by the lock elsewhere, or a method itself spawned repeatedly or reached by request or connection handlers; an object passed to every task a loop spawns)."),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 

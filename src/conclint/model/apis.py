@@ -171,4 +171,8 @@ CONNECTION_SERVERS = {
                                        "asyncio.server.unix_serve", "legacy.server.serve", "legacy.server.unix_serve")},
     "trio.serve_tcp": 0, "trio.serve_listeners": 0, "trio.serve_ssl_over_tcp": 0,
 }
-ENDPOINT_CONSTRUCTORS = {"starlette.routing.Route": 1, "starlette.routing.WebSocketRoute": 1, "django.urls.path": 1, "django.urls.re_path": 1}
+ENDPOINT_CONSTRUCTORS = {
+    "starlette.routing.Route": 1, "starlette.routing.WebSocketRoute": 1, "django.urls.path": 1, "django.urls.re_path": 1,
+    # ``app.add_routes([web.post("/login", login)])``
+    **{f"aiohttp.web.{m}": 1 for m in ("get", "post", "put", "patch", "delete", "head", "options", "view")}, "aiohttp.web.route": 2,
+}

@@ -294,6 +294,11 @@ class _StateWalker:
                     acquired = self._acquired_lock(test.expression)
                     if acquired:
                         self.hold(self.locks, acquired)
+            elif isinstance(statement, cst.While) and statement.orelse is None and not _breaks(statement.body) and not _contains_await(statement.test):
+                # ``while not self._free: await sleep()``: what follows runs just after the test
+                # was read again, with no suspension point since
+                self.checks.append(self._guard_reads(statement.test))
+                guards += 1
             elif isinstance(statement, (cst.Try, cst.TryStar)) and self.last_lookup and block_ends_with(statement.body, EXITS):
                 # ``try: return cache[key] except KeyError: pass``: what follows runs on a miss
                 self.checks.append(self.last_lookup)
@@ -920,6 +925,11 @@ def _suspension_target(node: cst.CSTNode) -> str:
         node = node.func
     parts = dotted_parts(node) if isinstance(node, cst.BaseExpression) else None
     return ".".join(parts or ()) + suffix  # an unnamed async-for iterator is ".__anext__", never an await's ""
+
+
+def _breaks(node: cst.CSTNode) -> bool:
+    """A ``break`` anywhere inside (one of an inner loop counts too: a cautious answer)."""
+    return isinstance(node, cst.Break) or any(_breaks(child) for child in node.children)
 
 
 def _names_required_true(test: cst.BaseExpression) -> List[str]:

@@ -25,10 +25,13 @@ WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
 def inside_a_lock_class(model, function: str) -> bool:
     """A method of a class that is itself a lock (it defines ``acquire`` and ``release``,
     like ``threading.RLock``, a logging ``Handler`` or an ``anyio.Lock``): its bookkeeping
-    follows the lock's own protocol (only the owner touches it), which a race check cannot judge."""
+    follows the lock's own protocol (only the owner touches it), which a race check cannot judge.
+    A pool (``ConnectionPool.acquire``) hands out resources to many holders at once: not a lock."""
     info = model.functions.get(function, (None,))[0]
     owner = info.class_qualname if info is not None else None
-    return owner is not None and all(model.method_of(owner, name) for name in ("acquire", "release"))
+    if owner is None or "pool" in owner.rsplit(".", 1)[-1].lower():
+        return False
+    return all(model.method_of(owner, name) for name in ("acquire", "release"))
 
 
 class ThreadRaceAnalysis:
