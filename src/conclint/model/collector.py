@@ -42,6 +42,7 @@ class _Pending:
 
     def __init__(self) -> None:
         self.varies: List[Tuple[CallSite, Tuple[Optional[str], ...], Set[str]]] = []  # call, argument names, names varying there
+        self.global_elements: List[Tuple[str, List[str]]] = []  # module dict and what an entry is built from
         self.calls: List[Tuple[CallSite, Scope, Optional[List[str]], cst.Call, int]] = []  # with bindings seen
         self.types: List[Tuple[Binding, Scope, List[str]]] = []
         self.attribute_types: List[Tuple[ClassInfo, str, Scope, List[str]]] = []
@@ -121,6 +122,8 @@ class FactCollector(NodeWalker):
             parts = _constructor_parts(value)
             if attribute is not None and parts:  # ``self.browsers[key] = Browser(...)``
                 self.pending.attribute_types.append((attribute[0], element_of(attribute[1]), self.scope, parts))
+            elif parts and self.scope is self.module_scope and isinstance(target.value, cst.Name):
+                self.pending.global_elements.append((target.value.value, parts))  # ``REGISTRY["main"] = Registry()``
 
     def _self_attribute(self, node: cst.BaseExpression) -> Optional[Tuple[ClassInfo, str]]:
         """``self.x`` inside a method of a class: that class and ``x``."""
@@ -358,6 +361,13 @@ class FactCollector(NodeWalker):
         self.scope.nonlocals.update(item.name.value for item in node.names)
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.scope is self.module_scope and isinstance(node.value, cst.Dict):  # ``REGISTRY = {"main": Registry()}``
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    for element in node.value.elements:
+                        parts = _constructor_parts(element.value) if isinstance(element, cst.DictElement) else None
+                        if parts:
+                            self.pending.global_elements.append((target.target.value, parts))
         for target in node.targets:
             self._bind_target(target.target, node.value)
             self._class_attribute(target.target, node.value)
@@ -510,6 +520,10 @@ class FactCollector(NodeWalker):
             types = {b.value_type for b in bindings if b.value_type}
             if len(types) == 1:
                 self.facts.global_types[name] = types.pop()
+        for name, parts in pending.global_elements:  # instances kept in a module dict: one per kind
+            resolved = self.resolve_type(self.module_scope, parts)
+            if resolved:
+                self.facts.global_types.setdefault(element_of(name), resolved)
         for call, scope, parts, node, seen in pending.calls:
             self._resolve_call(call, scope, parts, node, seen)
         for call, names, varying in pending.varies:

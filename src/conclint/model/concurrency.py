@@ -415,7 +415,8 @@ class ConcurrencyModel:
             for name, type_name in facts.global_types.items():
                 resolved = self.resolve_name(type_name)
                 if resolved in self.classes:
-                    self._global_instances.setdefault(resolved, f"the module global `{name}`")
+                    where = f"an entry of the module global `{name[:-2]}`" if name.endswith("[]") else f"the module global `{name}`"
+                    self._global_instances.setdefault(resolved, where)
         for facts in modules:
             for call in facts.calls:
                 for spec in self._spec_for(call):

@@ -242,7 +242,7 @@ class StaleReadAcrossAwait(Rule):
 
         Checked: module globals, class attributes, `nonlocal` cells, and attributes of
         `self` when several tasks can be in the method on one object: the instance is kept
-        in a module global; or the class is seen shared (it holds an event-loop lock, its
+        in a module global (or in a module-level dict); or the class is seen shared (it holds an event-loop lock, its
         methods are spawned as several tasks, one of them is a server's handler, or one
         instance is passed to every task a loop or `gather` spawns:
         `gather(*(deposit(wallet, 10) for _ in range(100)))`) and either the state is read
