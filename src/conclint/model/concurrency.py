@@ -477,7 +477,7 @@ class ConcurrencyModel:
         if position is None and method in HANDLER_REGISTRATION_CALLS and "." in call.text:
             position = HANDLER_REGISTRATION_CALLS[method]
         if position is not None:
-            ref = call.args[position] if position < len(call.args) else call.kwargs.get("endpoint") or call.kwargs.get("view_func")
+            ref = call.args[position] if position < len(call.args) else call.kwargs.get("endpoint") or call.kwargs.get("view_func") or call.kwargs.get("handler")
             target = self.resolve_ref(ref, call)
             if target:
                 self.request_handlers.setdefault(target, (f"request handler registered with {call.text}()", facts.path, call.span))

@@ -76,6 +76,8 @@ class _StateWalker:
         # suspension points on the path when it was returned
         self.fresh: Dict[str, int] = {}
         self.required: List[Tuple[str, ...]] = []  # per enclosing if body: the parameters its test needs true
+        self.rebound: set = set()  # parameters assigned again in the body
+        self.wait_guards: set = set()  # ids of the checks that are a wait loop's last test
         self.checks: List[Reads] = []
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
@@ -93,6 +95,8 @@ class _StateWalker:
 
     def finish(self) -> Optional[FunctionState]:
         state = self.state
+        for marker in state.suspension_spans:  # a flag assigned again no longer holds its default
+            marker.requires = tuple(name for name in marker.requires if name not in self.rebound)
         for node, arguments, partials, scheduled in self.schedule_markers:
             schedule = Schedule(None, _keys_per_argument(arguments), {i: _keys_per_argument(p) for i, p in partials.items()})
             self.collector.position_later(schedule, node)
@@ -104,6 +108,8 @@ class _StateWalker:
     def set_taint(self, name: str, reads: Reads) -> None:
         """A local now carries these reads; remember every key it ever carried (closures see it)."""
         self.taint[name] = list(reads)
+        if name in self.params:
+            self.rebound.add(name)
         self.fresh.pop(name, None)  # bound anew; the binding marks it fresh again if it is
         keys = {r.key for r in reads if not r.key.startswith("arg:")}
         if keys:
@@ -232,6 +238,8 @@ class _StateWalker:
         derived_from = own_read or (max(same, key=lambda r: r.suspensions) if same else None)
         checked_by, condition = None, -1
         for reads in reversed(self.checks):
+            if id(reads) in self.wait_guards and kind != "mutate":
+                continue
             matching = [r for r in reads if r.key == key]
             if matching:  # the freshest read decides (a re-check after an await wins over a snapshot)
                 checked_by = max(matching, key=lambda r: r.suspensions)
@@ -296,8 +304,11 @@ class _StateWalker:
                         self.hold(self.locks, acquired)
             elif isinstance(statement, cst.While) and statement.orelse is None and not _breaks(statement.body) and not _contains_await(statement.test):
                 # ``while not self._free: await sleep()``: what follows runs just after the test
-                # was read again, with no suspension point since
-                self.checks.append(self._guard_reads(statement.test))
+                # was read again, with no suspension point since; it decides a take
+                # (``self._free.pop()``), not a value computed before the loop
+                guard = self._guard_reads(statement.test)
+                self.wait_guards.add(id(guard))
+                self.checks.append(guard)
                 guards += 1
             elif isinstance(statement, (cst.Try, cst.TryStar)) and self.last_lookup and block_ends_with(statement.body, EXITS):
                 # ``try: return cache[key] except KeyError: pass``: what follows runs on a miss
@@ -307,11 +318,13 @@ class _StateWalker:
             self.checks.pop()
 
     def _guard_reads(self, test: cst.BaseExpression) -> Reads:
-        """The shared state a guard tested, without recording the reads a second time."""
-        reads = self.state.reads
-        before = len(reads)
+        """The shared state a guard tested, without recording its reads (or writes:
+        ``while queue.pop():``) a second time."""
+        reads, writes = self.state.reads, self.state.writes
+        before, written = len(reads), len(writes)
         found = self.expr(test)
         del reads[before:]
+        del writes[written:]
         return found
 
     def statement(self, node: cst.CSTNode) -> None:

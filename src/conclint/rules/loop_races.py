@@ -361,7 +361,8 @@ class CheckThenActAcrossAwait(Rule):
         `async for c in self._iter`; streams refuse a second concurrent reader), the
         `__aenter__`/`__aexit__`/`__anext__` of an object not seen shared (run by the task
         in the `async with` or `async for`), the bookkeeping of a class that is itself a
-        lock (it defines `acquire` and `release`; a pool, which hands out many, is none), and a method the object spawns once as
+        lock (it defines `acquire` and `release`; a pool, whose `release(conn)` takes a
+        connection back, is none unless its name says lock), and a method the object spawns once as
         its own background task (`create_task(self._run())`, outside any loop). Module
         globals, class attributes and cells are reported in those methods all the same;
         `self` state is checked on objects seen shared by several tasks (see CCL111).
