@@ -315,7 +315,7 @@ class _StateWalker:
                 self.checks.append(self.last_lookup)
                 guards += 1
         for _ in range(guards):
-            self.checks.pop()
+            self.wait_guards.discard(id(self.checks.pop()))  # its id may be reused once it is gone
 
     def _guard_reads(self, test: cst.BaseExpression) -> Reads:
         """The shared state a guard tested, without recording its reads (or writes:
