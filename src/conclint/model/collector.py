@@ -683,11 +683,8 @@ def element_annotation_parts(annotation: cst.BaseExpression) -> Optional[List[st
     """What a container annotation holds: ``Browser`` for ``dict[str, Browser]``,
     ``list[Browser]``, ``Optional[Dict[str, Browser]]``."""
     if isinstance(annotation, cst.SimpleString):
-        text = _string_value(annotation)
-        try:
-            return element_annotation_parts(cst.parse_expression(text)) if text and len(text) < 200 else None
-        except Exception:
-            return None
+        parsed = _forward_reference(annotation)
+        return element_annotation_parts(parsed) if parsed is not None else None
     if not isinstance(annotation, cst.Subscript):
         return None
     wrapper = (dotted_parts(annotation.value) or [""])[-1]
@@ -707,10 +704,8 @@ def annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
         text = _string_value(annotation)
         if text and all(part.isidentifier() for part in text.split(".")):
             return text.split(".")
-        try:  # a forward reference written as an expression: "Session | None"
-            return annotation_parts(cst.parse_expression(text)) if text and len(text) < 200 else None
-        except Exception:
-            return None
+        parsed = _forward_reference(annotation)  # written as an expression: "Session | None"
+        return annotation_parts(parsed) if parsed is not None else None
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         sides = [annotation.left, annotation.right]
         kept = [side for side in sides if not (isinstance(side, cst.Name) and side.value == "None")]
@@ -722,6 +717,15 @@ def annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
             return annotation_parts(inner.value)
         return wrapper if wrapper and wrapper[-1] not in ("Union", "Optional") else None
     return dotted_parts(annotation)
+
+
+def _forward_reference(annotation: cst.SimpleString) -> Optional[cst.BaseExpression]:
+    """The expression a string annotation holds, or None when it is not one (or too long to bother)."""
+    text = _string_value(annotation)
+    try:
+        return cst.parse_expression(text) if text and len(text) < 200 else None
+    except Exception:
+        return None
 
 
 def _string_value(node: cst.SimpleString) -> Optional[str]:

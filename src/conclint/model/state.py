@@ -302,7 +302,7 @@ class _StateWalker:
                     acquired = self._acquired_lock(test.expression)
                     if acquired:
                         self.hold(self.locks, acquired)
-            elif isinstance(statement, cst.While) and statement.orelse is None and not _breaks(statement.body) and not _contains_await(statement.test):
+            elif isinstance(statement, cst.While) and statement.orelse is None and not _holds(statement.body, cst.Break) and not _holds(statement.test, cst.Await):
                 # ``while not self._free: await sleep()``: what follows runs just after the test
                 # was read again, with no suspension point since; it decides a take
                 # (``self._free.pop()``), not a value computed before the loop
@@ -694,7 +694,7 @@ class _StateWalker:
 
     def awaited_value(self, value: cst.BaseExpression) -> bool:
         """The value comes from an await: it holds one, or a local an await returned."""
-        if _contains_await(value):
+        if _holds(value, cst.Await):
             return True
         return bool(self.fresh) and any(n.value in self.fresh for n in _names_in(value))
 
@@ -940,9 +940,9 @@ def _suspension_target(node: cst.CSTNode) -> str:
     return ".".join(parts or ()) + suffix  # an unnamed async-for iterator is ".__anext__", never an await's ""
 
 
-def _breaks(node: cst.CSTNode) -> bool:
-    """A ``break`` anywhere inside (one of an inner loop counts too: a cautious answer)."""
-    return isinstance(node, cst.Break) or any(_breaks(child) for child in node.children)
+def _holds(node: cst.CSTNode, kind: type) -> bool:
+    """A node of ``kind`` anywhere inside (an ``await``; a ``break``, an inner loop's too: a cautious answer)."""
+    return isinstance(node, kind) or any(_holds(child, kind) for child in node.children)
 
 
 def _names_required_true(test: cst.BaseExpression) -> List[str]:
@@ -952,10 +952,6 @@ def _names_required_true(test: cst.BaseExpression) -> List[str]:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _names_required_true(test.left) + _names_required_true(test.right)
     return []
-
-
-def _contains_await(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.Await) or any(_contains_await(child) for child in node.children)
 
 
 def _names_in(node: cst.CSTNode):
