@@ -73,7 +73,9 @@ def _archive(name: str, version: str) -> Optional[str]:
     """The downloaded sdist of NAME==VERSION, if there is one (names are normalised by PyPI)."""
     if not os.path.isdir(DOWNLOADS):
         return None
-    wanted = re.compile(rf"^{re.escape(name).replace('_', '[-_.]').replace('-', '[-_.]')}-{re.escape(version)}\.(tar\.gz|zip)$", re.I)
+    wanted = re.compile(
+        rf"^{re.escape(name).replace('_', '[-_.]').replace('-', '[-_.]')}-{re.escape(version)}\.(tar\.gz|zip)$", re.I
+    )
     for entry in sorted(os.listdir(DOWNLOADS)):
         if wanted.match(entry):
             return os.path.join(DOWNLOADS, entry)
@@ -90,7 +92,18 @@ def fetch(name: str, version: str) -> str:
     if archive is None:
         os.makedirs(DOWNLOADS, exist_ok=True)
         log(f"fetching {name}=={version} from PyPI (pip download; a package that compiles extensions can take minutes)")
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", f"{name}=={version}", "-d", DOWNLOADS]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"{name}=={version}",
+            "-d",
+            DOWNLOADS,
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         archive = _archive(name, version)
         if done.returncode != 0 or archive is None:
@@ -166,8 +179,9 @@ def prepare(name: str, fresh: bool = True) -> Corpus:
 
 def settings_for(config: str):
     from conclint.engine.settings import load_settings
+    from conclint.rules import RULES_BY_CODE
 
-    settings = load_settings(config)
+    settings = load_settings(config, RULES_BY_CODE)
     settings.respect_gitignore = False
     return settings
 

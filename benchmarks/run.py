@@ -28,8 +28,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import corpora  # noqa: E402
-from corpora import ALL_CORPORA, HERE, REPO, STDLIB, Corpus, log  # noqa: E402
+import corpora
+from corpora import ALL_CORPORA, HERE, REPO, STDLIB, Corpus, log
 
 QUICK_CORPORA = [STDLIB, "sqlalchemy"]
 MEASURES = ["cold", "warm", "touch", "edit", "parse", "ruff", "flake8"]
@@ -118,7 +118,9 @@ class TreeSampler(threading.Thread):
 def measure(command: Sequence[str], cwd: str) -> Sample:
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        process = subprocess.Popen(list(command), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            list(command), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         sampler = TreeSampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -213,8 +215,13 @@ def run_corpus(name: str, args, conclint: str) -> CorpusResult:
     touched = touch_target(corpus, (args.touch or {}).get(name))
     sample = flake8_sample(corpus, args.flake8_sample)
     result = CorpusResult(
-        name, corpus.version, len(corpus.files), corpus.lines, os.path.relpath(touched, corpus.tree),
-        len(sample), corpora.count_lines(sample),
+        name,
+        corpus.version,
+        len(corpus.files),
+        corpus.lines,
+        os.path.relpath(touched, corpus.tree),
+        len(sample),
+        corpora.count_lines(sample),
     )
     log(f"[{name}] {result.files} files, {result.lines} lines; touching {result.touched}")
     list_file = os.path.join(corpora.WORK, f"{name}.files.txt")
@@ -229,7 +236,16 @@ def run_corpus(name: str, args, conclint: str) -> CorpusResult:
         "touch": [*check, "--cache-dir", corpus.cache_dir],
         "edit": [*check, "--cache-dir", corpus.cache_dir],
         "parse": [sys.executable, os.path.join(HERE, "parse_libcst.py"), list_file, *jobs],
-        "ruff": [corpora.peer_bin("ruff"), "check", "--isolated", "--no-cache", "--select", "ASYNC", "--exit-zero", *rel(corpus.files)],
+        "ruff": [
+            corpora.peer_bin("ruff"),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "ASYNC",
+            "--exit-zero",
+            *rel(corpus.files),
+        ],
         # flake8's own default for --jobs ("auto": the CPU count)
         "flake8": [corpora.peer_bin("flake8"), "--isolated", "--select", "ASYNC", "--exit-zero", *rel(sample)],
     }
@@ -250,7 +266,11 @@ def run_corpus(name: str, args, conclint: str) -> CorpusResult:
             if key in ("touch", "edit"):
                 nonce = f"{round_number}_{time.time_ns()}"  # new bytes each round: no cached run can match
                 # touch: a comment (the rules see the same file); edit: a new function (they do not)
-                added = f"# touched by the benchmark {nonce}\n" if key == "touch" else f"\n\ndef _edited_by_the_benchmark_{nonce}():\n    return {round_number}\n"
+                added = (
+                    f"# touched by the benchmark {nonce}\n"
+                    if key == "touch"
+                    else f"\n\ndef _edited_by_the_benchmark_{nonce}():\n    return {round_number}\n"
+                )
                 with open(touched, "ab") as handle:
                     handle.write((b"" if original.endswith(b"\n") or not original else b"\n") + added.encode())
             try:
@@ -261,14 +281,18 @@ def run_corpus(name: str, args, conclint: str) -> CorpusResult:
                         handle.write(original)
                     os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns))
             result.samples.setdefault(key, []).append(sample_)
-            log(f"[{name}] round {round_number + 1}/{args.rounds} {LABELS[key]}: {sample_.seconds:.2f} s, "
-                f"peak {sample_.tree_pss_mb:.0f} MB (rc {sample_.returncode})")
+            log(
+                f"[{name}] round {round_number + 1}/{args.rounds} {LABELS[key]}: {sample_.seconds:.2f} s, "
+                f"peak {sample_.tree_pss_mb:.0f} MB (rc {sample_.returncode})"
+            )
             if key in ("cold", "warm", "touch", "edit"):
                 if sample_.returncode not in (0, 1):
                     result.problems.append(f"{LABELS[key]} exited {sample_.returncode}: {sample_.output[-500:]}")
                 elif sample_.output != reference:
-                    result.problems.append(f"{LABELS[key]} (round {round_number + 1}) printed other findings than the first run: "
-                                           + first_difference(reference, sample_.output))
+                    result.problems.append(
+                        f"{LABELS[key]} (round {round_number + 1}) printed other findings than the first run: "
+                        + first_difference(reference, sample_.output)
+                    )
             elif key == "parse" and not sample_.output.startswith("parsed "):
                 result.problems.append(f"the libcst parse failed: {sample_.output[-500:]}")
             elif key in ("ruff", "flake8") and sample_.returncode != 0:
@@ -359,7 +383,9 @@ def load_average() -> str:
 def conclint_default_jobs(conclint: str) -> str:
     """What `conclint check --help` says --jobs defaults to."""
     text = subprocess.run([conclint, "check", "--help"], capture_output=True, text=True).stdout
-    match = re.search(r"--jobs N\s+processes to analyse files with\s*(?:\(default:\s*([^)]*)\))?", " ".join(text.split()))
+    match = re.search(
+        r"--jobs N\s+processes to analyse files with\s*(?:\(default:\s*([^)]*)\))?", " ".join(text.split())
+    )
     return (match.group(1) or "1") if match else "?"
 
 
@@ -381,21 +407,55 @@ def targets(results: List[CorpusResult]) -> List[List[str]]:
     for result in results:
         m = corpus_medians(result)
         flake8 = ratio(m["flake8"], m["cold"])
-        rows.append([f"cold ≥ {TARGETS['flake8_ratio']:.0f}× faster than flake8 --select ASYNC", result.name,
-                     times_text(flake8), verdict(flake8 is not None and flake8 >= TARGETS["flake8_ratio"], flake8)])
-        rows.append(["cold < libcst parse of every file (same processes)", result.name,
-                     f"{seconds(m['cold'])} s vs {seconds(m['parse'])} s",
-                     verdict(m["cold"] is not None and m["parse"] is not None and m["cold"] < m["parse"], m["parse"])])
+        rows.append(
+            [
+                f"cold ≥ {TARGETS['flake8_ratio']:.0f}× faster than flake8 --select ASYNC",
+                result.name,
+                times_text(flake8),
+                verdict(flake8 is not None and flake8 >= TARGETS["flake8_ratio"], flake8),
+            ]
+        )
+        rows.append(
+            [
+                "cold < libcst parse of every file (same processes)",
+                result.name,
+                f"{seconds(m['cold'])} s vs {seconds(m['parse'])} s",
+                verdict(m["cold"] is not None and m["parse"] is not None and m["cold"] < m["parse"], m["parse"]),
+            ]
+        )
         if result.name == STDLIB:
-            rows.append([f"warm, nothing changed < {TARGETS['warm_s']:.0f} s", result.name, f"{seconds(m['warm'])} s",
-                         verdict(m["warm"] is not None and m["warm"] < TARGETS["warm_s"], m["warm"])])
-            rows.append([f"warm, one file touched < {TARGETS['touch_s']:.0f} s", result.name, f"{seconds(m['touch'])} s",
-                         verdict(m["touch"] is not None and m["touch"] < TARGETS["touch_s"], m["touch"])])
-            rows.append([f"(not a target) warm, one file's code edited, vs {TARGETS['touch_s']:.0f} s", result.name,
-                         f"{seconds(m['edit'])} s", "info" if m["edit"] is None or m["edit"] >= TARGETS["touch_s"] else "under"])
-        rows.append([f"peak memory of the whole run < {TARGETS['memory_mb']:.0f} MB", result.name,
-                     f"{m['memory_mb']:.0f} MB" if m["memory_mb"] is not None else "–",
-                     verdict(m["memory_mb"] is not None and m["memory_mb"] < TARGETS["memory_mb"], m["memory_mb"])])
+            rows.append(
+                [
+                    f"warm, nothing changed < {TARGETS['warm_s']:.0f} s",
+                    result.name,
+                    f"{seconds(m['warm'])} s",
+                    verdict(m["warm"] is not None and m["warm"] < TARGETS["warm_s"], m["warm"]),
+                ]
+            )
+            rows.append(
+                [
+                    f"warm, one file touched < {TARGETS['touch_s']:.0f} s",
+                    result.name,
+                    f"{seconds(m['touch'])} s",
+                    verdict(m["touch"] is not None and m["touch"] < TARGETS["touch_s"], m["touch"]),
+                ]
+            )
+            rows.append(
+                [
+                    f"(not a target) warm, one file's code edited, vs {TARGETS['touch_s']:.0f} s",
+                    result.name,
+                    f"{seconds(m['edit'])} s",
+                    "info" if m["edit"] is None or m["edit"] >= TARGETS["touch_s"] else "under",
+                ]
+            )
+        rows.append(
+            [
+                f"peak memory of the whole run < {TARGETS['memory_mb']:.0f} MB",
+                result.name,
+                f"{m['memory_mb']:.0f} MB" if m["memory_mb"] is not None else "–",
+                verdict(m["memory_mb"] is not None and m["memory_mb"] < TARGETS["memory_mb"], m["memory_mb"]),
+            ]
+        )
     return rows
 
 
@@ -414,21 +474,34 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
     out = [
         "# Benchmark results",
         "",
-        f"Written by `python benchmarks/run.py {' '.join(meta['argv'])}` on {meta['date']}; see README.md in this folder.",
+        f"Written by `python benchmarks/run.py {' '.join(meta['argv'])}` on {meta['date']}; see README.md in this "
+        "folder.",
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; {m['python']}.",
         f"- Load average (1 / 5 / 15 min) at start {meta['load_start']}, at end {meta['load_end']}: "
         "other work shared the machine, so each time is the median of several rounds (min–max in brackets).",
         f"- conclint {meta['conclint_version']} (commit {meta['commit']}) with `--jobs {meta['jobs']}` "
-        f"(its own default: {meta.get('conclint_default_jobs', '?')}); {meta['flake8_version']}, with flake8's default `--jobs` (auto: the CPU count); "
+        f"(its own default: {meta.get('conclint_default_jobs', '?')}); {meta['flake8_version']}, with flake8's "
+        "default `--jobs` (auto: the CPU count); "
         f"{meta['ruff_version']}. The libcst parse uses {meta['jobs']} processes too.",
-        f"- Rounds: {meta['rounds']} ({meta['flake8_rounds']} for flake8). Whole benchmark: {meta['wall_minutes']:.1f} min.",
+        f"- Rounds: {meta['rounds']} ({meta['flake8_rounds']} for flake8). Whole benchmark: "
+        f"{meta['wall_minutes']:.1f} min.",
         "",
         "## Corpora",
         "",
         table(
             ["corpus", "version", "files", "lines", "file touched", "conclint's findings"],
-            [[r.name, r.version, str(r.files), f"{r.lines:,}", f"`{r.touched}`", r.findings_line.replace("Found ", "")] for r in results],
+            [
+                [
+                    r.name,
+                    r.version,
+                    str(r.files),
+                    f"{r.lines:,}",
+                    f"`{r.touched}`",
+                    r.findings_line.replace("Found ", ""),
+                ]
+                for r in results
+            ],
         ),
         "",
         "Every tool checks the same files: those conclint discovers in a copy of the corpus (flake8 and ruff get them "
@@ -444,37 +517,82 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         md = corpus_medians(r)
         flake8 = spread(r.samples.get("flake8", []))
         if "flake8_measured" in md:
-            flake8 = f"≈ {seconds(md['flake8'])} (scaled from {r.flake8_files} files, {r.flake8_lines:,} lines: {flake8})"
+            flake8 = (
+                f"≈ {seconds(md['flake8'])} (scaled from {r.flake8_files} files, {r.flake8_lines:,} lines: {flake8})"
+            )
             skipped = corpora.FLAKE8_SKIP.get(r.name, [])
-            notes.extend(f"- {r.name}: flake8 --select ASYNC aborts the whole run on `{path}` (a RecursionError in flake8-async), "
-                         "so flake8 checks the other files and its time is scaled by lines." for path in skipped)
-        rows.append([r.name, spread(r.samples.get("cold", [])), spread(r.samples.get("warm", [])), spread(r.samples.get("touch", [])),
-                     spread(r.samples.get("edit", [])),
-                     seconds(r.first_cached_run.seconds) if r.first_cached_run else "–",
-                     spread(r.samples.get("parse", [])), flake8, spread(r.samples.get("ruff", []))])
-    out.append(table(["corpus", "conclint cold", "warm", "1 file touched", "1 file's code edited", "first run, empty cache", "libcst parse only",
-                      "flake8 --select ASYNC", "ruff --select ASYNC"], rows))
+            notes.extend(
+                f"- {r.name}: flake8 --select ASYNC aborts the whole run on `{path}` (a RecursionError in "
+                "flake8-async), "
+                "so flake8 checks the other files and its time is scaled by lines."
+                for path in skipped
+            )
+        rows.append(
+            [
+                r.name,
+                spread(r.samples.get("cold", [])),
+                spread(r.samples.get("warm", [])),
+                spread(r.samples.get("touch", [])),
+                spread(r.samples.get("edit", [])),
+                seconds(r.first_cached_run.seconds) if r.first_cached_run else "–",
+                spread(r.samples.get("parse", [])),
+                flake8,
+                spread(r.samples.get("ruff", [])),
+            ]
+        )
+    out.append(
+        table(
+            [
+                "corpus",
+                "conclint cold",
+                "warm",
+                "1 file touched",
+                "1 file's code edited",
+                "first run, empty cache",
+                "libcst parse only",
+                "flake8 --select ASYNC",
+                "ruff --select ASYNC",
+            ],
+            rows,
+        )
+    )
     out += ["", *notes] if notes else []
     out += ["", "## Throughput, ratios, memory", ""]
     rows = []
     for r in results:
         md = corpus_medians(r)
-        rows.append([
-            r.name,
-            f"{r.lines / md['cold']:,.0f}" if md["cold"] else "–",
-            times_text(ratio(md["flake8"], md["cold"])),
-            times_text(ratio(md["ruff"], md["cold"])),
-            times_text(ratio(md["parse"], md["cold"])),
-            f"{md['memory_mb']:.0f}" if md["memory_mb"] is not None else "–",
-            f"{md['memory_rss_sum_mb']:.0f}" if md["memory_rss_sum_mb"] is not None else "–",
-            f"{md['max_process_rss_mb']:.0f}" if md["max_process_rss_mb"] is not None else "–",
-        ])
-    out.append(table(["corpus", "cold lines/s", "flake8 ÷ conclint", "ruff ÷ conclint", "libcst parse ÷ conclint",
-                      "peak MB (tree PSS)", "peak MB (tree RSS sum)", "largest process RSS MB"], rows))
+        rows.append(
+            [
+                r.name,
+                f"{r.lines / md['cold']:,.0f}" if md["cold"] else "–",
+                times_text(ratio(md["flake8"], md["cold"])),
+                times_text(ratio(md["ruff"], md["cold"])),
+                times_text(ratio(md["parse"], md["cold"])),
+                f"{md['memory_mb']:.0f}" if md["memory_mb"] is not None else "–",
+                f"{md['memory_rss_sum_mb']:.0f}" if md["memory_rss_sum_mb"] is not None else "–",
+                f"{md['max_process_rss_mb']:.0f}" if md["max_process_rss_mb"] is not None else "–",
+            ]
+        )
+    out.append(
+        table(
+            [
+                "corpus",
+                "cold lines/s",
+                "flake8 ÷ conclint",
+                "ruff ÷ conclint",
+                "libcst parse ÷ conclint",
+                "peak MB (tree PSS)",
+                "peak MB (tree RSS sum)",
+                "largest process RSS MB",
+            ],
+            rows,
+        )
+    )
     out += [
         "",
         "A ratio above 1× means conclint (cold) is faster. Peak memory covers every conclint run of the corpus "
-        f"(cold, warm, touched, first): the whole process tree (main process and workers) sampled every {POLL_SECONDS * 1000:.0f} ms; "
+        "(cold, warm, touched, first): the whole process tree (main process and workers) sampled every "
+        f"{POLL_SECONDS * 1000:.0f} ms; "
         "PSS shares the pages forked workers share with their parent, the RSS sum counts them in each; "
         "the largest process's RSS is the kernel's exact peak (getrusage).",
         "",
@@ -483,13 +601,17 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         table(["target", "corpus", "measured", "verdict"], targets(results)),
     ]
     problems = [line for r in results for line in grouped_problems(r)]
-    out += ["", "## Problems seen during the run", ""] + (problems or ["None: every conclint run printed the same findings, no tool failed."])
+    out += ["", "## Problems seen during the run", ""] + (
+        problems or ["None: every conclint run printed the same findings, no tool failed."]
+    )
     if meta.get("chart"):
         out += ["", f"![ratios]({meta['chart']})"]
     return "\n".join(out) + "\n"
 
 
-DIFFERENT = re.compile(r"^(?P<label>.*) \(round (?P<round>\d+)\) printed other findings than the first run: (?P<diff>.*)$", re.S)
+DIFFERENT = re.compile(
+    r"^(?P<label>.*) \(round (?P<round>\d+)\) printed other findings than the first run: (?P<diff>.*)$", re.S
+)
 DIFF_LINE = re.compile(r"``? ?([-+] .*?) ?``?(?:; |$)")
 
 
@@ -504,8 +626,16 @@ def grouped_problems(result: CorpusResult) -> List[str]:
             continue
         groups.setdefault((match["label"], match["diff"]), []).append(match["round"])
     for (label, diff), rounds in groups.items():
-        lines += [f"- {result.name}: {label} (round{'s' if len(rounds) > 1 else ''} {', '.join(rounds)}) printed other findings "
-                  "than the first run (first differing lines, cut short):", "", "```diff", *DIFF_LINE.findall(diff), "```", ""]
+        lines += [
+            f"- {result.name}: {label} (round{'s' if len(rounds) > 1 else ''} {', '.join(rounds)}) printed other "
+            "findings "
+            "than the first run (first differing lines, cut short):",
+            "",
+            "```diff",
+            *DIFF_LINE.findall(diff),
+            "```",
+            "",
+        ]
     return lines
 
 
@@ -558,20 +688,56 @@ def from_json(data: Dict) -> List[CorpusResult]:
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(description="Benchmark conclint against flake8-async, ruff and a bare libcst parse.")
-    parser.add_argument("--corpus", action="append", choices=ALL_CORPORA, help="a corpus to run (repeat; default: all, or stdlib and sqlalchemy with --quick)")
-    parser.add_argument("--rounds", type=int, help="rounds per measurement; the median is reported (default 5, --quick 3)")
-    parser.add_argument("--quick", action="store_true", help="stdlib + sqlalchemy, 3 rounds, flake8 once on a quarter of the files (scaled by lines)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="conclint --jobs and the parse pool (default: the CPU count)")
-    parser.add_argument("--flake8-sample", type=float, help="fraction of the files flake8 checks, its time scaled by lines (default 1, --quick 0.25)")
+    parser = argparse.ArgumentParser(
+        description="Benchmark conclint against flake8-async, ruff and a bare libcst parse."
+    )
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        choices=ALL_CORPORA,
+        help="a corpus to run (repeat; default: all, or stdlib and sqlalchemy with --quick)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="rounds per measurement; the median is reported (default 5, --quick 3)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="stdlib + sqlalchemy, 3 rounds, flake8 once on a quarter of the files (scaled by lines)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="conclint --jobs and the parse pool (default: the CPU count)",
+    )
+    parser.add_argument(
+        "--flake8-sample",
+        type=float,
+        help="fraction of the files flake8 checks, its time scaled by lines (default 1, --quick 0.25)",
+    )
     parser.add_argument("--flake8-rounds", type=int, help="rounds for flake8, minutes a corpus on 2 cores (default 1)")
-    parser.add_argument("--skip", action="append", default=[], choices=MEASURES, help="leave a measurement out (repeat)")
-    parser.add_argument("--touch", action="append", default=[], metavar="CORPUS=PATH",
-                        help="the file the touched run edits, relative to the corpus (default: see README)")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=MEASURES, help="leave a measurement out (repeat)"
+    )
+    parser.add_argument(
+        "--touch",
+        action="append",
+        default=[],
+        metavar="CORPUS=PATH",
+        help="the file the touched run edits, relative to the corpus (default: see README)",
+    )
     parser.add_argument("--chart", action="store_true", help="also draw benchmarks/ratios.png (needs matplotlib)")
-    parser.add_argument("--chart-from", metavar="JSON", help="only draw the chart from an earlier results.json, and rewrite the report with it")
-    parser.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"),
-                        help="the markdown report (default benchmarks/RESULTS.md); results.json and ratios.png go beside it")
+    parser.add_argument(
+        "--chart-from",
+        metavar="JSON",
+        help="only draw the chart from an earlier results.json, and rewrite the report with it",
+    )
+    parser.add_argument(
+        "--output",
+        default=os.path.join(HERE, "RESULTS.md"),
+        help="the markdown report (default benchmarks/RESULTS.md); results.json and ratios.png go beside it",
+    )
     args = parser.parse_args(argv)
     if args.chart_from:  # needs matplotlib, not conclint: any Python that has it will do
         with open(args.chart_from, encoding="utf-8") as handle:
@@ -605,7 +771,9 @@ def main(argv: Sequence[str]) -> int:
         "load_end": load_average(),
         "conclint_version": __version__,
         "conclint_default_jobs": conclint_default_jobs(conclint),
-        "commit": commit_start if src_state() == src_start else f"{commit_start}, then {git_commit()} before the end (src/ changed during the run)",
+        "commit": commit_start
+        if src_state() == src_start
+        else f"{commit_start}, then {git_commit()} before the end (src/ changed during the run)",
         "jobs": args.jobs,
         "rounds": args.rounds,
         "flake8_rounds": args.flake8_rounds,

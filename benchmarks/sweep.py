@@ -36,8 +36,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import corpora  # noqa: E402
-from corpora import ALL_CORPORA, log  # noqa: E402
+import corpora
+from corpora import ALL_CORPORA, log
 
 SLOW_SECONDS = 30.0
 
@@ -73,7 +73,9 @@ def _warm_up() -> None:
     """Imports and first-call costs, paid before any file is timed."""
     from conclint.engine.run import check_source
 
-    check_source("import asyncio, threading, time\n\n\nasync def f(self):\n    time.sleep(1)\n    self.x = self.x + 1\n")
+    check_source(
+        "import asyncio, threading, time\n\n\nasync def f(self):\n    time.sleep(1)\n    self.x = self.x + 1\n"
+    )
 
 
 def _time_one(path: str) -> Tuple[str, float, float, Optional[str], bool]:
@@ -104,16 +106,27 @@ def sweep_corpus(name: str, jobs: int) -> CorpusSweep:
     run_seconds = time.perf_counter() - started
     codes = collections.Counter(f.code for f in outcome.findings)
     sweep = CorpusSweep(
-        name, version, len(files), corpora.count_lines(files), run_seconds,
-        {relative(p): e for p, e in outcome.internal_errors.items()}, {}, dict(sorted(codes.items())),
+        name,
+        version,
+        len(files),
+        corpora.count_lines(files),
+        run_seconds,
+        {relative(p): e for p, e in outcome.internal_errors.items()},
+        {},
+        dict(sorted(codes.items())),
     )
-    log(f"[{name}] run: {run_seconds:.1f} s, {len(outcome.findings)} findings, {len(outcome.internal_errors)} internal errors; "
-        "now every file in full, one at a time")
+    log(
+        f"[{name}] run: {run_seconds:.1f} s, {len(outcome.findings)} findings, {len(outcome.internal_errors)} "
+        "internal errors; "
+        "now every file in full, one at a time"
+    )
     lines = {path: corpora.count_lines([path]) for path in files}
     del outcome
     # fresh workers ("spawn"): forked ones would inherit the whole run's objects, and their
     # garbage collections, walking that heap, would show up as seconds in some small file
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_warm_up, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         for path, wall, cpu, error, timed_out in pool.map(_time_one, files, chunksize=4):
             sweep.times.append(FileTime(name, relative(path), wall, cpu, lines[path], error, timed_out))
             if error:
@@ -136,7 +149,8 @@ class Generated:
 
 def sweep_generated(strategy_name: str, examples: int, seed: int) -> Generated:
     import hypothesmith
-    from hypothesis import HealthCheck, given, seed as fixed_seed, settings
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as fixed_seed
 
     from conclint.engine.analysis import analyse_file
     from conclint.engine.parsing import run_with_deep_stack
@@ -161,7 +175,11 @@ def sweep_generated(strategy_name: str, examples: int, seed: int) -> Generated:
             ruled = run_rules([full], settings_, [folder], 1)
             report.slowest = max(report.slowest, time.perf_counter() - started)
         report.examples += 1
-        errors = [*outcome.internal_errors.values(), *([full.internal_error] if full.internal_error else []), *ruled.internal_errors.values()]
+        errors = [
+            *outcome.internal_errors.values(),
+            *([full.internal_error] if full.internal_error else []),
+            *ruled.internal_errors.values(),
+        ]
         if errors:  # recorded, not raised: the whole budget runs, every failure is listed
             report.internal_errors.extend((error, source) for error in errors)
         elif any(f.code in ("CCL001", "CCL002") for f in outcome.findings):
@@ -192,42 +210,115 @@ def report(sweeps: List[CorpusSweep], generated: List[Generated], top: int) -> s
         for error, source in g.internal_errors[:5]:
             out += ["", f"{g.strategy}: {error}", "", "```python", source.rstrip()[:2000], "```"]
     out += ["", "## Corpora", ""]
-    out.append(table(
-        ["corpus", "version", "files", "lines", "whole run (s)", "full analysis, CPU s: sum / median per file / max"],
-        [[s.name, s.version, str(s.files), f"{s.lines:,}", f"{s.run_seconds:.1f}",
-          f"{sum(t.cpu for t in s.times):.0f} / {statistics.median([t.cpu for t in s.times]) * 1000:.0f} ms / {max(t.cpu for t in s.times):.1f}"
-          if s.times else "–"] for s in sweeps],
-    ))
+    out.append(
+        table(
+            [
+                "corpus",
+                "version",
+                "files",
+                "lines",
+                "whole run (s)",
+                "full analysis, CPU s: sum / median per file / max",
+            ],
+            [
+                [
+                    s.name,
+                    s.version,
+                    str(s.files),
+                    f"{s.lines:,}",
+                    f"{s.run_seconds:.1f}",
+                    f"{sum(t.cpu for t in s.times):.0f} / {statistics.median([t.cpu for t in s.times]) * 1000:.0f} "
+                    f"ms / {max(t.cpu for t in s.times):.1f}"
+                    if s.times
+                    else "–",
+                ]
+                for s in sweeps
+            ],
+        )
+    )
     times = sorted((t for s in sweeps for t in s.times), key=lambda t: t.cpu, reverse=True)
-    out += ["", f"## The {top} slowest files (each analysed in full on its own; CPU seconds rank them, the machine is shared)", ""]
-    out.append(table(
-        ["corpus", "file", "lines", "CPU s", "wall s", "lines/s"],
-        [[t.corpus, f"`{t.path}`", f"{t.lines:,}", f"{t.cpu:.2f}", f"{t.wall:.2f}", f"{t.lines / t.cpu:,.0f}" if t.cpu else "–"]
-         for t in times[:top]],
-    ))
+    out += [
+        "",
+        f"## The {top} slowest files (each analysed in full on its own; CPU seconds rank them, the machine is shared)",
+        "",
+    ]
+    out.append(
+        table(
+            ["corpus", "file", "lines", "CPU s", "wall s", "lines/s"],
+            [
+                [
+                    t.corpus,
+                    f"`{t.path}`",
+                    f"{t.lines:,}",
+                    f"{t.cpu:.2f}",
+                    f"{t.wall:.2f}",
+                    f"{t.lines / t.cpu:,.0f}" if t.cpu else "–",
+                ]
+                for t in times[:top]
+            ],
+        )
+    )
     slow = [t for t in times if t.wall > SLOW_SECONDS or t.timed_out]
-    out += ["", f"Files over {SLOW_SECONDS:.0f} s or stopped by the per-file time limit: "
-            + (", ".join(f"{t.corpus}:`{t.path}` ({t.wall:.1f} s{', timed out' if t.timed_out else ''})" for t in slow) or "none") + "."]
+    out += [
+        "",
+        f"Files over {SLOW_SECONDS:.0f} s or stopped by the per-file time limit: "
+        + (
+            ", ".join(f"{t.corpus}:`{t.path}` ({t.wall:.1f} s{', timed out' if t.timed_out else ''})" for t in slow)
+            or "none"
+        )
+        + ".",
+    ]
     codes = sorted({code for s in sweeps for code in s.codes})
     out += ["", "## Findings per code", ""]
-    out.append(table(["code", *[s.name for s in sweeps]], [[code, *[str(s.codes.get(code, 0)) for s in sweeps]] for code in codes]
-                     + [["total", *[str(sum(s.codes.values())) for s in sweeps]]]))
+    out.append(
+        table(
+            ["code", *[s.name for s in sweeps]],
+            [[code, *[str(s.codes.get(code, 0)) for s in sweeps]] for code in codes]
+            + [["total", *[str(sum(s.codes.values())) for s in sweeps]]],
+        )
+    )
     if generated:
         out += ["", "## Generated programs (hypothesmith)", ""]
-        out.append(table(
-            ["strategy", "programs", "with findings", "parse errors (CCL001/CCL002)", "internal errors", "slowest (s)"],
-            [[g.strategy, str(g.examples), str(g.with_findings), str(g.parse_errors), str(len(g.internal_errors)), f"{g.slowest:.2f}"]
-             for g in generated],
-        ))
+        out.append(
+            table(
+                [
+                    "strategy",
+                    "programs",
+                    "with findings",
+                    "parse errors (CCL001/CCL002)",
+                    "internal errors",
+                    "slowest (s)",
+                ],
+                [
+                    [
+                        g.strategy,
+                        str(g.examples),
+                        str(g.with_findings),
+                        str(g.parse_errors),
+                        str(len(g.internal_errors)),
+                        f"{g.slowest:.2f}",
+                    ]
+                    for g in generated
+                ],
+            )
+        )
     return "\n".join(out) + "\n"
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(description="Look for conclint's own failures on real projects and generated programs.")
-    parser.add_argument("--corpus", action="append", choices=ALL_CORPORA, help="a corpus to sweep (repeat; default: all)")
+    parser = argparse.ArgumentParser(
+        description="Look for conclint's own failures on real projects and generated programs."
+    )
+    parser.add_argument(
+        "--corpus", action="append", choices=ALL_CORPORA, help="a corpus to sweep (repeat; default: all)"
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--hypothesis-examples", type=int, default=500, help="programs from hypothesmith.from_grammar() (0: none)")
-    parser.add_argument("--node-examples", type=int, default=100, help="programs from hypothesmith.from_node(), slower to make")
+    parser.add_argument(
+        "--hypothesis-examples", type=int, default=500, help="programs from hypothesmith.from_grammar() (0: none)"
+    )
+    parser.add_argument(
+        "--node-examples", type=int, default=100, help="programs from hypothesmith.from_node(), slower to make"
+    )
     parser.add_argument("--seed", type=int, default=20240601, help="hypothesis seed, so a sweep can be repeated")
     parser.add_argument("--top", type=int, default=10, help="how many of the slowest files to list")
     parser.add_argument("--output", help="also write the report to this file")
@@ -244,17 +335,22 @@ def main(argv: Sequence[str]) -> int:
 
     from conclint import __version__
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=corpora.REPO, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=corpora.REPO, capture_output=True, text=True
+    ).stdout.strip()
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = report(sweeps, generated, args.top) + (
         f"\nSwept in {(time.time() - started) / 60:.1f} min on {when}: conclint {__version__} (commit {commit}), "
-        f"{platform.python_implementation()} {platform.python_version()}, --jobs {args.jobs}, hypothesis seed {args.seed}.\n"
+        f"{platform.python_implementation()} {platform.python_version()}, --jobs {args.jobs}, hypothesis seed "
+        f"{args.seed}.\n"
     )
     print(text)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
-    internal = sum(len(s.internal_errors) + len(s.file_errors) for s in sweeps) + sum(len(g.internal_errors) for g in generated)
+    internal = sum(len(s.internal_errors) + len(s.file_errors) for s in sweeps) + sum(
+        len(g.internal_errors) for g in generated
+    )
     return 1 if internal else 0
 
 

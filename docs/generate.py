@@ -36,7 +36,11 @@ RULE_GROUPS: Tuple[Tuple[str, str, str], ...] = (
     ("CCL10", "Races between threads", "Code that runs in several threads at once."),
     ("CCL11", "Races on the event loop", "Code that runs as tasks or callbacks of one event loop."),
     ("CCL2", "Blocking the event loop", "Synchronous calls that stop every task of the loop while they wait."),
-    ("CCL3", "Fork and worker-process hazards", "Code that runs in child processes or in the workers of a prefork server."),
+    (
+        "CCL3",
+        "Fork and worker-process hazards",
+        "Code that runs in child processes or in the workers of a prefork server.",
+    ),
 )
 
 # What each kind of setting holds, as TOML.
@@ -82,7 +86,7 @@ def rules_index() -> str:
         "`conclint rule CODE` prints. `url` in `--output-format json` and `helpUri` in",
         "`--output-format sarif` link to these pages.",
         "",
-        "Select rules by code or by prefix (`--select CCL2`, `ignore = [\"CCL204\"]`); see",
+        'Select rules by code or by prefix (`--select CCL2`, `ignore = ["CCL204"]`); see',
         "[Configuration](../configuration.md).",
         "",
     ]
@@ -182,7 +186,8 @@ def configuration_page() -> str:
             raise SystemExit(f"docs/generate.py: no description in SETTING_TYPES for kind {setting.kind!r}; add one")
         flake8 = f"`--conclint-{setting.key}`" if setting.key in flake8_keys else ""
         lines.append(
-            f"| `{setting.key}` | {SETTING_TYPES[setting.kind]} | {_cell(_default(setting))} | {_cell(setting.doc)} | {flake8} |"
+            f"| `{setting.key}` | {SETTING_TYPES[setting.kind]} | {_cell(_default(setting))} | {_cell(setting.doc)} "
+            f"| {flake8} |"
         )
     lines += [
         "",
@@ -275,7 +280,14 @@ def check(wanted: Dict[Path, str]) -> int:
             problems += 1
             relative = path.relative_to(ROOT).as_posix()
             print(f"{relative}: differs from what the code generates", file=sys.stderr)
-            diff = difflib.unified_diff(current.splitlines(), text.splitlines(), f"{relative} (committed)", f"{relative} (generated)", lineterm="", n=1)
+            diff = difflib.unified_diff(
+                current.splitlines(),
+                text.splitlines(),
+                f"{relative} (committed)",
+                f"{relative} (generated)",
+                lineterm="",
+                n=1,
+            )
             for line in list(diff)[:40]:
                 print("    " + line, file=sys.stderr)
     for path in stale_rule_pages(wanted):

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli, write
 
 
@@ -30,20 +29,9 @@ def test_sleep_becomes_awaited_asyncio_sleep_and_import_is_added(tree):
     after, result = fix(
         tree,
         "poll.py",
-        "import time\n"
-        "\n"
-        "\n"
-        "async def poll(x):\n"
-        "    time.sleep(x)\n",
+        "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n",
     )
-    assert after == (
-        "import asyncio\n"
-        "import time\n"
-        "\n"
-        "\n"
-        "async def poll(x):\n"
-        "    await asyncio.sleep(x)\n"
-    )
+    assert after == ("import asyncio\nimport time\n\n\nasync def poll(x):\n    await asyncio.sleep(x)\n")
     assert "CCL201" not in result.stdout
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -151,15 +139,7 @@ def test_one_import_for_many_sleeps(tree):
     after, _ = fix(
         tree,
         "poll.py",
-        "import time\n"
-        "\n"
-        "\n"
-        "async def first():\n"
-        "    time.sleep(1)\n"
-        "\n"
-        "\n"
-        "async def second():\n"
-        "    time.sleep(2)\n",
+        "import time\n\n\nasync def first():\n    time.sleep(1)\n\n\nasync def second():\n    time.sleep(2)\n",
     )
     assert after == (
         "import asyncio\n"
@@ -179,46 +159,18 @@ def test_trio_module_gets_trio_sleep(tree):
     after, _ = fix(
         tree,
         "poll.py",
-        "import time\n"
-        "\n"
-        "import trio\n"
-        "\n"
-        "\n"
-        "async def poll(x):\n"
-        "    time.sleep(x)\n",
+        "import time\n\nimport trio\n\n\nasync def poll(x):\n    time.sleep(x)\n",
     )
-    assert after == (
-        "import time\n"
-        "\n"
-        "import trio\n"
-        "\n"
-        "\n"
-        "async def poll(x):\n"
-        "    await trio.sleep(x)\n"
-    )
+    assert after == ("import time\n\nimport trio\n\n\nasync def poll(x):\n    await trio.sleep(x)\n")
 
 
 def test_anyio_module_gets_anyio_sleep(tree):
     after, _ = fix(
         tree,
         "poll.py",
-        "import time\n"
-        "\n"
-        "import anyio\n"
-        "\n"
-        "\n"
-        "async def poll(x):\n"
-        "    time.sleep(x)\n",
+        "import time\n\nimport anyio\n\n\nasync def poll(x):\n    time.sleep(x)\n",
     )
-    assert after == (
-        "import time\n"
-        "\n"
-        "import anyio\n"
-        "\n"
-        "\n"
-        "async def poll(x):\n"
-        "    await anyio.sleep(x)\n"
-    )
+    assert after == ("import time\n\nimport anyio\n\n\nasync def poll(x):\n    await anyio.sleep(x)\n")
 
 
 def test_trio_used_through_from_import_gets_import_trio(tree):
@@ -293,17 +245,10 @@ def test_import_before_a_decorated_first_statement_keeps_the_decorator_on_its_de
     after, _ = fix(
         tree,
         "poll.py",
-        '"""Registered pollers."""\n'
-        "@register\n"
-        "async def poll(x):\n"
-        "    time.sleep(x)\n",
+        '"""Registered pollers."""\n@register\nasync def poll(x):\n    time.sleep(x)\n',
     )
     assert after == (
-        '"""Registered pollers."""\n'
-        "import asyncio\n"
-        "@register\n"
-        "async def poll(x):\n"
-        "    await asyncio.sleep(x)\n"
+        '"""Registered pollers."""\nimport asyncio\n@register\nasync def poll(x):\n    await asyncio.sleep(x)\n'
     )
     compile(after, "poll.py", "exec")
 
@@ -312,37 +257,11 @@ def test_import_before_a_decorated_first_statement_keeps_the_decorator_on_its_de
 
 UNFIXABLE = {
     "lambda": (
-        "import asyncio\n"
-        "import time\n"
-        "\n"
-        "\n"
-        "async def poll():\n"
-        "    await asyncio.to_thread(lambda: time.sleep(1))\n"
+        "import asyncio\nimport time\n\n\nasync def poll():\n    await asyncio.to_thread(lambda: time.sleep(1))\n"
     ),
-    "nested-sync-def": (
-        "import time\n"
-        "\n"
-        "\n"
-        "async def poll():\n"
-        "    def wait():\n"
-        "        time.sleep(1)\n"
-        "\n"
-        "    wait()\n"
-    ),
-    "comprehension": (
-        "import time\n"
-        "\n"
-        "\n"
-        "async def poll(delays):\n"
-        "    return [time.sleep(d) for d in delays]\n"
-    ),
-    "sync-function": (
-        "import time\n"
-        "\n"
-        "\n"
-        "def poll(x):\n"
-        "    time.sleep(x)\n"
-    ),
+    "nested-sync-def": ("import time\n\n\nasync def poll():\n    def wait():\n        time.sleep(1)\n\n    wait()\n"),
+    "comprehension": ("import time\n\n\nasync def poll(delays):\n    return [time.sleep(d) for d in delays]\n"),
+    "sync-function": ("import time\n\n\ndef poll(x):\n    time.sleep(x)\n"),
     "loop-callback": (
         "import asyncio\n"
         "import time\n"
@@ -355,13 +274,7 @@ UNFIXABLE = {
         "def start(loop: asyncio.AbstractEventLoop):\n"
         "    loop.call_soon(tick)\n"
     ),
-    "noqa": (
-        "import time\n"
-        "\n"
-        "\n"
-        "async def poll(x):\n"
-        "    time.sleep(x)  # noqa: CCL201\n"
-    ),
+    "noqa": ("import time\n\n\nasync def poll(x):\n    time.sleep(x)  # noqa: CCL201\n"),
 }
 
 
@@ -384,14 +297,7 @@ def test_unfixable_findings_are_still_reported_after_fix(tree):
 
 def test_fix_then_reports_the_remaining_findings(tree):
     source = (
-        "import time\n"
-        "\n"
-        "import requests\n"
-        "\n"
-        "\n"
-        "async def poll(url):\n"
-        "    time.sleep(1)\n"
-        "    return requests.get(url)\n"
+        "import time\n\nimport requests\n\n\nasync def poll(url):\n    time.sleep(1)\n    return requests.get(url)\n"
     )
     after, result = fix(tree, "poll.py", source)
     assert after == (
@@ -474,7 +380,11 @@ def test_diff_exits_zero_when_there_is_nothing_to_fix(tree, name):
 
 
 def test_json_output_carries_the_fix(tree):
-    write(tree, "poll.py", "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n    return [time.sleep(d) for d in x]\n")
+    write(
+        tree,
+        "poll.py",
+        "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n    return [time.sleep(d) for d in x]\n",
+    )
     result = run_cli("check", "--output-format", "json", "poll.py", cwd=tree)
     assert result.returncode == 1, result.stderr
     items = sorted(json.loads(result.stdout), key=lambda item: item["location"]["row"])

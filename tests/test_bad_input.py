@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
-
 from conftest import run_cli, write
 
 # CCL201 at 5:5 (end exclusive at 5:18).
@@ -97,7 +96,11 @@ def test_invalid_utf8_without_cookie_is_ccl002_at_the_byte(tree):
     write(tree, "fine.py", SLEEP)
     code, found, _ = check_json(tree)
     assert code == 1
-    assert without_messages(found) == [sleep_finding("fine.py"), ("first.py", 1, 1, "CCL002"), ("late.py", 3, 6, "CCL002")]
+    assert without_messages(found) == [
+        sleep_finding("fine.py"),
+        ("first.py", 1, 1, "CCL002"),
+        ("late.py", 3, 6, "CCL002"),
+    ]
     assert found[1][4].startswith("file cannot be decoded")  # found while looking for a coding cookie
     assert found[2][4] == "file cannot be decoded as utf-8: invalid byte 0xff"
 
@@ -108,9 +111,17 @@ COL = LATIN1_SLEEP.splitlines()[4].index("time.sleep") + 1  # in characters: 17,
 
 ENCODING_CASES = [
     ("cookie.py", b"# -*- coding: latin-1 -*-\n" + LATIN1_SLEEP.encode("latin-1"), ("CCL201", 6, COL)),
-    ("shebang.py", b"#!/usr/bin/env python\n# coding=iso-8859-1\n" + LATIN1_SLEEP.encode("latin-1"), ("CCL201", 7, COL)),
+    (
+        "shebang.py",
+        b"#!/usr/bin/env python\n# coding=iso-8859-1\n" + LATIN1_SLEEP.encode("latin-1"),
+        ("CCL201", 7, COL),
+    ),
     ("vim.py", b"# vim: set fileencoding=latin-1 :\n" + LATIN1_SLEEP.encode("latin-1"), ("CCL201", 6, COL)),
-    ("utf8.py", ("# coding: utf-8\n" + LATIN1_SLEEP.replace("caf\xe9", "\u00e9\u00e9\u00e9\u00e9")).encode(), ("CCL201", 6, COL)),
+    (
+        "utf8.py",
+        ("# coding: utf-8\n" + LATIN1_SLEEP.replace("caf\xe9", "\u00e9\u00e9\u00e9\u00e9")).encode(),
+        ("CCL201", 6, COL),
+    ),
     ("bom.py", b"\xef\xbb\xbf" + LATIN1_SLEEP.encode("utf-8"), ("CCL201", 5, COL)),
     ("bom-cookie.py", b"\xef\xbb\xbf# coding: utf-8\n" + LATIN1_SLEEP.encode("utf-8"), ("CCL201", 6, COL)),
     ("bom-syntax.py", b"\xef\xbb\xbfdef broken(:\n    pass\n", ("CCL001", 1, 12)),
@@ -208,7 +219,11 @@ def test_symlink_loops_do_not_trap_the_walk(tree):
     os.symlink("one.py", tree / "two.py")
     code, found, stderr = check_json(tree)
     assert (code, stderr) == (1, "")
-    assert without_messages(found) == [("one.py", 1, 1, "CCL002"), sleep_finding("pkg/a.py"), ("two.py", 1, 1, "CCL002")]
+    assert without_messages(found) == [
+        ("one.py", 1, 1, "CCL002"),
+        sleep_finding("pkg/a.py"),
+        ("two.py", 1, 1, "CCL002"),
+    ]
     assert found[0][4].startswith("file cannot be read: ")
     # a symlinked folder named on the command line is walked, its own loops still are not
     code, found, _ = check_json(tree, "pkg/self")
@@ -278,7 +293,8 @@ def test_file_name_that_is_not_utf8_is_reported_escaped(tree):
 # --- internal errors ----------------------------------------------------------------------------------
 
 INTERNAL = re.compile(
-    r"^conclint: internal error in (?P<path>\S+): RuntimeError: CONCLINT_TEST_FAIL_ON asked this file to fail \(at \S+:\d+\)$"
+    r"^conclint: internal error in (?P<path>\S+): RuntimeError: CONCLINT_TEST_FAIL_ON asked this file to fail \(at "
+    r"\S+:\d+\)$"
 )
 
 
@@ -357,7 +373,9 @@ def test_fix_keeps_each_files_encoding(tree):
 
     diff = run_cli("check", "--diff", cwd=tree)
     assert (diff.returncode, diff.stderr) == (1, "")
-    assert "-    time.sleep(1)\n" in diff.stdout and "+++ b/legacy.py\n" in diff.stdout and "+++ b/bom.py\n" in diff.stdout
+    assert (
+        "-    time.sleep(1)\n" in diff.stdout and "+++ b/legacy.py\n" in diff.stdout and "+++ b/bom.py\n" in diff.stdout
+    )
     assert "\ufeff" not in diff.stdout
     assert (tree / "legacy.py").read_bytes() == latin1.encode("latin-1")  # --diff writes nothing
 
@@ -365,7 +383,11 @@ def test_fix_keeps_each_files_encoding(tree):
     assert "Traceback" not in fixed.stderr
     assert (fixed.returncode, fixed.stdout) == (0, "All checks passed.\n")
     legacy = (tree / "legacy.py").read_bytes().decode("latin-1")
-    assert legacy.startswith("# -*- coding: latin-1 -*-\n") and "NAME = 'K\xf6ln'\n" in legacy and "time.sleep(1)" not in legacy
+    assert (
+        legacy.startswith("# -*- coding: latin-1 -*-\n")
+        and "NAME = 'K\xf6ln'\n" in legacy
+        and "time.sleep(1)" not in legacy
+    )
     data = (tree / "bom.py").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1 and b"time.sleep(1)" not in data
     again = run_cli("check", cwd=tree)

@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 
-RACE = '''import threading
+RACE = """import threading
 
 cache = {}
 
@@ -27,7 +26,7 @@ def build(key):
 
 for _ in range(4):
     threading.Thread(target=lookup, args=("k",)).start()
-'''
+"""
 SLEEP = "import time\n\n\nasync def poll():\n    time.sleep(1)\n"
 LINE = re.compile(r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) ")
 
@@ -125,7 +124,10 @@ def test_the_file_is_sorted_stable_json_with_paths_relative_to_its_folder(root):
         ("{", "baseline.json: not a conclint baseline: invalid JSON"),
         ('{"version": 2, "findings": []}', "baseline.json: not a conclint baseline (expected a version 1 file"),
         ('[{"code": "CCL201"}]', "baseline.json: not a conclint baseline (expected a version 1 file"),
-        ('{"version": 1, "findings": [{"code": "CCL201", "path": "a.py"}]}', "baseline.json: not a conclint baseline: malformed entry"),
+        (
+            '{"version": 1, "findings": [{"code": "CCL201", "path": "a.py"}]}',
+            "baseline.json: not a conclint baseline: malformed entry",
+        ),
         (b"\xff\xfe{}", "baseline.json: not a conclint baseline: invalid JSON"),
     ],
 )

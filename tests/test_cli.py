@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
+from conftest import run_cli, write
 
 from conclint import __version__
 from conclint.engine.run import check_source
 from conclint.engine.settings import DEFAULT_EXCLUDE
-
-from conftest import run_cli, write
 
 # CCL201 at 5:5, ending at 5:18 (end exclusive).
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -96,7 +95,11 @@ def test_paths_are_relative_below_the_cwd_and_absolute_outside_it(tree, tmp_path
     write(tree, "..dots.py", SLEEP)  # below the cwd, though its name starts with ".."
     result = run_cli("check", "..dots.py", "sub", str(outside), "sub/../sub/inner.py", cwd=tree)
     assert sorted(findings(result.stdout)) == sorted(
-        [("..dots.py", 5, 5, "CCL201"), (os.path.join("sub", "inner.py"), 5, 5, "CCL201"), (str(outside), 5, 5, "CCL201")]
+        [
+            ("..dots.py", 5, 5, "CCL201"),
+            (os.path.join("sub", "inner.py"), 5, 5, "CCL201"),
+            (str(outside), 5, 5, "CCL201"),
+        ]
     )
     assert result.stdout.endswith("Found 3 hazards in 3 files.\n")  # sub/inner.py counted once
 
@@ -211,7 +214,9 @@ def test_python_dash_m_runs_the_same_cli(tree):
     )
     assert (module.returncode, module.stdout, module.stderr) == (1, run_cli("check", cwd=tree).stdout, "")
     assert findings(module.stdout) == [("a.py", 5, 5, "CCL201")]
-    version = subprocess.run([sys.executable, "-m", "conclint", "--version"], capture_output=True, text=True, timeout=60, env=env)
+    version = subprocess.run(
+        [sys.executable, "-m", "conclint", "--version"], capture_output=True, text=True, timeout=60, env=env
+    )
     assert version.stdout == f"conclint {__version__}\n"
 
 
@@ -270,7 +275,10 @@ def test_default_excludes_are_skipped_when_walking(tree):
     assert {f[0] for f in findings(result.stdout)} == {os.path.join("src", "kept.py"), os.path.join("src", "build.py")}
     # what the walk skips, naming it is enough to check
     named = run_cli("check", "build/m.py", os.path.join("nested", "venv", "m.py"), cwd=tree)
-    assert {f[0] for f in findings(named.stdout)} == {os.path.join("build", "m.py"), os.path.join("nested", "venv", "m.py")}
+    assert {f[0] for f in findings(named.stdout)} == {
+        os.path.join("build", "m.py"),
+        os.path.join("nested", "venv", "m.py"),
+    }
 
 
 def test_a_folder_named_explicitly_is_walked_though_an_exclude_names_it(tree):
@@ -414,7 +422,11 @@ def test_noqa_comments_match_flake8(tree):
     expected = []
     for i, (comment, suppressed) in enumerate(NOQA_CASES):
         name = f"case{i:02d}.py"
-        write(tree, name, SLEEP.replace("time.sleep(1)", f"time.sleep(1)  {comment}") + "\n\nasync def other():\n    time.sleep(2)\n")
+        write(
+            tree,
+            name,
+            SLEEP.replace("time.sleep(1)", f"time.sleep(1)  {comment}") + "\n\nasync def other():\n    time.sleep(2)\n",
+        )
         expected += ([] if suppressed else [(name, 5, 5, "CCL201", comment)]) + [(name, 9, 5, "CCL201", comment)]
     result = run_cli("check", cwd=tree)
     comments = {f"case{i:02d}.py": comment for i, (comment, _) in enumerate(NOQA_CASES)}
@@ -445,7 +457,15 @@ LINE_CASES = [
 def test_noqa_rows_count_lines_as_python_does(tree):
     """Only CR, LF and CRLF end a line of Python; the row of a `# noqa` must agree with the finding's."""
     for name, oddity, separator in LINE_CASES:
-        lines = ["import time", oddity, "", "async def handler():", "    time.sleep(1)  # noqa: CCL201", "    time.sleep(2)", ""]
+        lines = [
+            "import time",
+            oddity,
+            "",
+            "async def handler():",
+            "    time.sleep(1)  # noqa: CCL201",
+            "    time.sleep(2)",
+            "",
+        ]
         write(tree, f"{name}.py", separator.join(lines))
     result = run_cli("check", cwd=tree)
     assert findings(result.stdout) == sorted((f"{name}.py", 6, 5, "CCL201") for name, _, _ in LINE_CASES)

@@ -8,14 +8,13 @@ import re
 from urllib.parse import quote
 
 import pytest
+from conftest import run_cli, write
 
 from conclint import __version__
 from conclint.adapters.output import format_github, format_json, format_sarif
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
 from conclint.engine.run import check_source
 from conclint.rules import ALL_RULES, RULES_BY_CODE
-
-from conftest import run_cli, write
 
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"  # CCL201 at 5:5, ends at 5:18
 SLEEP_MESSAGE = check_source(SLEEP)[0].message
@@ -104,12 +103,22 @@ def test_json_related_locations_and_fix():
     )
     (item,) = json.loads(format_json([finding], cwd))
     assert item["related"] == [
-        {"message": "the coroutine starts here", "filename": os.path.join(cwd, "n.py"), "location": {"row": 1, "column": 1}}
+        {
+            "message": "the coroutine starts here",
+            "filename": os.path.join(cwd, "n.py"),
+            "location": {"row": 1, "column": 1},
+        }
     ]
     assert item["fix"] == {
         "applicability": "safe",
         "message": "Use asyncio.sleep",
-        "edits": [{"content": "await asyncio.sleep", "location": {"row": 3, "column": 5}, "end_location": {"row": 3, "column": 15}}],
+        "edits": [
+            {
+                "content": "await asyncio.sleep",
+                "location": {"row": 3, "column": 5},
+                "end_location": {"row": 3, "column": 15},
+            }
+        ],
     }
 
     sarif = json.loads(format_sarif([finding], cwd))
@@ -142,13 +151,21 @@ def test_sarif_2_1_0_document(tree):
     assert (driver["name"], driver["version"]) == ("conclint", __version__)
     assert [rule["id"] for rule in driver["rules"]] == [rule.code for rule in ALL_RULES]
     for entry, rule in zip(driver["rules"], ALL_RULES):
-        assert (entry["name"], entry["shortDescription"], entry["helpUri"]) == (rule.name, {"text": rule.summary}, rule.url())
+        assert (entry["name"], entry["shortDescription"], entry["helpUri"]) == (
+            rule.name,
+            {"text": rule.summary},
+            rule.url(),
+        )
 
     syntax, sleep = run["results"]
     for result_ in (syntax, sleep):
         assert driver["rules"][result_["ruleIndex"]]["id"] == result_["ruleId"]
         assert result_["relatedLocations"] == []
-    assert (syntax["ruleId"], syntax["level"], syntax["message"]) == ("CCL001", "error", {"text": "syntax error: invalid syntax"})
+    assert (syntax["ruleId"], syntax["level"], syntax["message"]) == (
+        "CCL001",
+        "error",
+        {"text": "syntax error: invalid syntax"},
+    )
     assert syntax["locations"] == [
         {
             "physicalLocation": {
@@ -172,7 +189,10 @@ def test_sarif_uris_are_valid_uri_references(tree, tmp_path):
     write(tree, "my dir/a#1 b%.py", SLEEP)
     outside = write(tmp_path, "far away/c.py", SLEEP)
     result = run_cli("check", "--output-format", "sarif", ".", str(outside), cwd=tree)
-    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in json.loads(result.stdout)["runs"][0]["results"]]
+    locations = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]
+        for r in json.loads(result.stdout)["runs"][0]["results"]
+    ]
     assert sorted(locations, key=lambda location: location["uri"]) == [
         {"uri": outside.as_uri()},
         {"uri": quote("my dir/a#1 b%.py"), "uriBaseId": "%SRCROOT%"},
@@ -203,12 +223,33 @@ def test_github_annotations_follow_the_workflow_command_grammar(tree):
         fields = {key: unescape(value) for key, value in match.groupdict().items()}
         parsed.append(fields)
     assert parsed == [
-        {"title": "conclint (CCL001)", "file": "b.py", "line": "1", "col": "12", "endLine": "1", "endColumn": "12",
-         "message": "CCL001 syntax error: invalid syntax"},
-        {"title": "conclint (CCL201)", "file": "odd/we,ird:name%.py", "line": "5", "col": "5", "endLine": "5",
-         "endColumn": "18", "message": f"CCL201 {SLEEP_MESSAGE}"},
-        {"title": "conclint (CCL201)", "file": "pkg/a.py", "line": "5", "col": "5", "endLine": "5", "endColumn": "18",
-         "message": f"CCL201 {SLEEP_MESSAGE}"},
+        {
+            "title": "conclint (CCL001)",
+            "file": "b.py",
+            "line": "1",
+            "col": "12",
+            "endLine": "1",
+            "endColumn": "12",
+            "message": "CCL001 syntax error: invalid syntax",
+        },
+        {
+            "title": "conclint (CCL201)",
+            "file": "odd/we,ird:name%.py",
+            "line": "5",
+            "col": "5",
+            "endLine": "5",
+            "endColumn": "18",
+            "message": f"CCL201 {SLEEP_MESSAGE}",
+        },
+        {
+            "title": "conclint (CCL201)",
+            "file": "pkg/a.py",
+            "line": "5",
+            "col": "5",
+            "endLine": "5",
+            "endColumn": "18",
+            "message": f"CCL201 {SLEEP_MESSAGE}",
+        },
     ]
     assert "file=odd/we%2Cird%3Aname%25.py," in result.stdout
 
@@ -230,7 +271,9 @@ def test_github_without_findings_prints_nothing(tree):
 def test_statistics_and_quiet_do_not_corrupt_machine_formats(tree, output_format):
     write(tree, "a.py", SLEEP)
     plain = run_cli("check", "--output-format", output_format, cwd=tree)
-    assert run_cli("check", "--output-format", output_format, "--quiet", "--statistics", cwd=tree).stdout == plain.stdout
+    assert (
+        run_cli("check", "--output-format", output_format, "--quiet", "--statistics", cwd=tree).stdout == plain.stdout
+    )
 
 
 def test_statistics_in_json_are_counts_per_code_like_ruff(tree):

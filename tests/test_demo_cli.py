@@ -15,10 +15,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import conclint_command, run_cli
 
 from conclint.demo import client
-
-from conftest import conclint_command, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 KEYS = {"scenario", "rule", "model", "variant", "expected", "observed", "reproduced", "detail"}
@@ -48,7 +47,11 @@ def test_reproduce_json_reports_each_variant(tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     results = json.loads(completed.stdout)
     assert [(r["scenario"], r["variant"]) for r in results] == [
-        ("winner", "hazard"), ("winner", "fixed"), ("fork-with-threads", "hazard"), ("fork-with-threads", "fixed")]
+        ("winner", "hazard"),
+        ("winner", "fixed"),
+        ("fork-with-threads", "hazard"),
+        ("fork-with-threads", "fixed"),
+    ]
     for result in results:
         assert set(result) == KEYS
         assert result["reproduced"] is True
@@ -75,8 +78,15 @@ def test_an_interrupted_reproduce_stops_every_server(tmp_path):
         pytest.skip("needs /proc to find the processes")
     mark = f"CONCLINT_DEMO_TEST_RUN={uuid.uuid4().hex}"
     env = dict(os.environ, **dict([mark.split("=", 1)]))
-    process = subprocess.Popen([*conclint_command(), "demo", "reproduce", "worker-isolation", "winner"], cwd=tmp_path, env=env,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*conclint_command(), "demo", "reproduce", "worker-isolation", "winner"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 15
         while len(_processes_marked(mark)) < 3 and time.monotonic() < deadline:  # reproduce, a server, its workers
@@ -115,14 +125,33 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("model, server, package", [("prefork", "gunicorn", "gunicorn"), ("evented", "uvicorn", "uvicorn")])
+@pytest.mark.parametrize(
+    "model, server, package", [("prefork", "gunicorn", "gunicorn"), ("evented", "uvicorn", "uvicorn")]
+)
 def test_serve_under_a_real_server(tmp_path, model, server, package):
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"{package} is not installed (pip install 'conclint[demo]')")
     port = _free_port()
-    process = subprocess.Popen([*conclint_command(), "demo", "serve", "--model", model, "--server", server, "--port", str(port),
-                                "--workers", "2"], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            *conclint_command(),
+            "demo",
+            "serve",
+            "--model",
+            model,
+            "--server",
+            server,
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 20
         reply = client.request(port, "GET", "/ping", timeout=2)

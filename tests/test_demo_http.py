@@ -12,8 +12,15 @@ from conclint.demo.launch import ServerProcess
 
 
 def test_a_well_formed_request_is_parsed():
-    request, length = parse_head(b"POST /winner/final?x=1&y=two%20words HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\nX-A: 1")
-    assert (request.method, request.path, request.query, length) == ("POST", "/winner/final", {"x": "1", "y": "two words"}, 9)
+    request, length = parse_head(
+        b"POST /winner/final?x=1&y=two%20words HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\nX-A: 1"
+    )
+    assert (request.method, request.path, request.query, length) == (
+        "POST",
+        "/winner/final",
+        {"x": "1", "y": "two words"},
+        9,
+    )
     assert request.header("x-a") == "1" and request.keep_alive
 
 
@@ -66,7 +73,10 @@ SOCKET_CASES = {
     "no-host": (b"GET /ping HTTP/1.1\r\n\r\n", 400),
     "http-3": (b"GET /ping HTTP/3.0\r\nHost: a\r\n\r\n", 505),
     "long-line": (b"GET /" + b"x" * 10000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
-    "many-headers": (b"GET /ping HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(200)) + b"\r\n", 431),
+    "many-headers": (
+        b"GET /ping HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(200)) + b"\r\n",
+        431,
+    ),
     "huge-header": (b"GET /ping HTTP/1.1\r\nHost: a\r\nX: " + b"v" * 20000 + b"\r\n\r\n", 431),
     "huge-body": (b"POST /ping HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n", 413),
     "no-route": (b"GET /no/such/route HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 404),

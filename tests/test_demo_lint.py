@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import expected_findings, run_cli
+
 from conclint.engine.run import run
 from conclint.engine.settings import Settings
-
-from conftest import expected_findings, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "src" / "conclint" / "demo" / "scenarios"

@@ -33,7 +33,9 @@ def test_scenario_reproduces_and_its_fix_holds(name):
             break
     assert not _LIVE, "a server was left running"
     assert time.monotonic() - started < 60
-    report = "\n".join(f"{r.rule} {r.variant}: expected {r.expected}, observed {r.observed} ({r.detail})" for r in results)
+    report = "\n".join(
+        f"{r.rule} {r.variant}: expected {r.expected}, observed {r.observed} ({r.detail})" for r in results
+    )
     assert all(r.reproduced for r in results), report
     assert {r.rule for r in results} == RULES[name]
     for rule in RULES[name]:

@@ -120,7 +120,9 @@ def test_threaded_and_evented_servers_stop_cleanly(model):
     try:
         assert client.request(server.port, "GET", "/ping").body["pid"] == server.pid
         box: list = []
-        path = "/worker-isolation/slow?seconds=0.5" if model == "threaded" else "/blocking-loop/report-fixed?seconds=0.5"
+        path = (
+            "/worker-isolation/slow?seconds=0.5" if model == "threaded" else "/blocking-loop/report-fixed?seconds=0.5"
+        )
         slow = threading.Thread(target=lambda: box.append(client.request(server.port, "GET", path)))
         slow.start()
         time.sleep(0.2)

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
-
 from conftest import FIXTURES, run_cli
 
-HAZARD = "\n\nimport time as _time_for_determinism\n\n\nasync def _added_by_the_determinism_test():\n    _time_for_determinism.sleep(1)\n"
+HAZARD = (
+    "\n\nimport time as _time_for_determinism\n\n\nasync def _added_by_the_determinism_test():\n    "
+    "_time_for_determinism.sleep(1)\n"
+)
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,10 @@ def _site_url() -> str:
 def test_generated_pages_are_in_sync():
     result = subprocess.run(
         [sys.executable, str(DOCS / "generate.py"), "--check"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, f"{result.stderr}\n(run `python docs/generate.py` and commit the pages)"
 
@@ -63,8 +66,21 @@ def test_site_builds_strictly(tmp_path):
         pytest.skip('mkdocs and mkdocs-material are not installed (pip install -e ".[test]" installs them)')
     site = tmp_path / "site"
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(MKDOCS_YML), "--site-dir", str(site)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(MKDOCS_YML),
+            "--site-dir",
+            str(site),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert result.returncode == 0, result.stdout + result.stderr

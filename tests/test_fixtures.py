@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, expected_findings, fixture_cases
 
 from conclint.engine.run import run
 from conclint.engine.settings import Settings, load_settings
-
-from conftest import FIXTURES, expected_findings, fixture_cases
+from conclint.rules import RULES_BY_CODE
 
 CASES = list(fixture_cases())
 
@@ -18,7 +18,7 @@ def _settings(case: Path) -> Settings:
     """Defaults, or the case's own `[tool.conclint]` when a multi-module case carries a pyproject.toml."""
     config = case / "pyproject.toml"
     if case.is_dir() and config.is_file():
-        return load_settings(str(config))
+        return load_settings(str(config), RULES_BY_CODE)
     return Settings(root=str(case if case.is_dir() else case.parent))
 
 
@@ -41,9 +41,8 @@ def test_fixture_findings_match_expectations(case: Path):
     missing = expected - actual
     extra = actual - expected
     messages = {(Path(f.path).name, f.span.row, f.code): f.message for f in result.findings}
-    assert not missing and not extra, (
-        f"missing: {sorted(missing)}\nextra: {sorted(extra)}\n"
-        + "\n".join(f"  {k}: {v}" for k, v in sorted(messages.items()))
+    assert not missing and not extra, f"missing: {sorted(missing)}\nextra: {sorted(extra)}\n" + "\n".join(
+        f"  {k}: {v}" for k, v in sorted(messages.items())
     )
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 import pytest
+from conftest import FIXTURES, fixture_cases, run_cli
 
 from conclint.adapters import cli
 from conclint.adapters.flake8_plugin import RULE_SETTINGS, _analyses
 from conclint.engine.settings import SETTINGS, load_settings
-
-from conftest import FIXTURES, fixture_cases, run_cli
+from conclint.rules import RULES_BY_CODE
 
 LINE = re.compile(r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) ")
 Found = Set[Tuple[str, int, int, str]]
@@ -30,7 +30,13 @@ def flake8(*args: str, cwd, stdin: str = "", fail_on: str = "") -> subprocess.Co
     if fail_on:  # the engine's own switch to make the analysis of a file fail
         env["CONCLINT_TEST_FAIL_ON"] = fail_on
     return subprocess.run(
-        [sys.executable, "-m", "flake8", *args], cwd=str(cwd), input=stdin, capture_output=True, text=True, timeout=120, env=env
+        [sys.executable, "-m", "flake8", *args],
+        cwd=str(cwd),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
 
 
@@ -118,7 +124,9 @@ def test_flake8_reports_what_conclint_check_reports(case: Path, both_tools):
     # flake8 does not run plugins on a file that does not parse: it says E999, we say CCL001
     by_flake8 = {f for f in by_flake8 if f[3] != "E999"}
     by_check = {f for f in by_check if f[3] != "CCL001"}
-    assert by_flake8 == by_check, f"flake8 only: {sorted(by_flake8 - by_check)}\ncheck only: {sorted(by_check - by_flake8)}"
+    assert by_flake8 == by_check, (
+        f"flake8 only: {sorted(by_flake8 - by_check)}\ncheck only: {sorted(by_check - by_flake8)}"
+    )
 
 
 def test_a_syntax_error_is_flake8s_E999_on_the_row_of_our_CCL001(both_tools):
@@ -133,7 +141,10 @@ def test_a_syntax_error_is_flake8s_E999_on_the_row_of_our_CCL001(both_tools):
 @pytest.mark.parametrize(
     "case, module",
     [
-        ("threads/jobq", "jobq/stats.py"),  # the threads start in runner.py, which imports jobs.py, which imports stats.py
+        (
+            "threads/jobq",
+            "jobq/stats.py",
+        ),  # the threads start in runner.py, which imports jobs.py, which imports stats.py
         ("threads/jobq", "jobq/store.py"),
         ("blocking/blobstore", "blobstore/handlers.py"),  # the blocking calls sit in helpers it imports
     ],
@@ -150,7 +161,7 @@ def test_one_module_of_a_package_gets_the_findings_of_a_check_of_the_whole_packa
 def test_every_module_of_a_package_shares_one_analysis_per_flake8_process(monkeypatch):
     folder = FIXTURES / "threads" / "jobq"
     monkeypatch.chdir(folder.parent)
-    settings = load_settings(None)
+    settings = load_settings(None, RULES_BY_CODE)
     settings.root = str(folder)  # a cache of its own, not one an earlier test filled
     analyses = _analyses(settings)
     modules = sorted(str(p) for p in folder.glob("*.py"))
@@ -161,11 +172,17 @@ def test_every_module_of_a_package_shares_one_analysis_per_flake8_process(monkey
 
 
 def test_stdin_is_analysed_as_the_buffer_at_its_display_name(project):
-    write(project, {
-        "svc/__init__.py": "",
-        "svc/runner.py": "import threading\n\nfrom svc.jobs import work\n\nthreading.Thread(target=work).start()\nthreading.Thread(target=work).start()\n",
-        "svc/jobs.py": "done = 0\n\n\ndef work():\n    global done\n    done += 1\n",
-    })
+    write(
+        project,
+        {
+            "svc/__init__.py": "",
+            "svc/runner.py": (
+                "import threading\n\nfrom svc.jobs import work\n\n"
+                "threading.Thread(target=work).start()\nthreading.Thread(target=work).start()\n"
+            ),
+            "svc/jobs.py": "done = 0\n\n\ndef work():\n    global done\n    done += 1\n",
+        },
+    )
     on_disk = found(flake8("--select", "CCL", "svc/jobs.py", cwd=project).stdout)
     assert on_disk == {("svc/jobs.py", 6, 5, "CCL101")}
     buffer = '"""Unsaved: two lines more than on disk."""\n\n' + (project / "svc/jobs.py").read_text()
@@ -175,14 +192,20 @@ def test_stdin_is_analysed_as_the_buffer_at_its_display_name(project):
 
 # ---- flake8's selection and noqa apply -------------------------------------------------------
 
-SLEEPS = "import time\n\n\nasync def a():\n    time.sleep(1)\n\n\nasync def b():\n    time.sleep(1)  # noqa: CCL201\n\n\nasync def c():\n    time.sleep(1)  # noqa\n"
+SLEEPS = (
+    "import time\n\n\nasync def a():\n    time.sleep(1)\n\n\nasync def b():\n    time.sleep(1)  # noqa: CCL201\n\n"
+    "\nasync def c():\n    time.sleep(1)  # noqa\n"
+)
 
 
 @pytest.mark.parametrize(
     "args, expected",
     [
         (["--select", "CCL"], {("m.py", 5, 5, "CCL201")}),
-        (["--select", "CCL", "--disable-noqa"], {("m.py", 5, 5, "CCL201"), ("m.py", 9, 5, "CCL201"), ("m.py", 13, 5, "CCL201")}),
+        (
+            ["--select", "CCL", "--disable-noqa"],
+            {("m.py", 5, 5, "CCL201"), ("m.py", 9, 5, "CCL201"), ("m.py", 13, 5, "CCL201")},
+        ),
         (["--select", "CCL2"], {("m.py", 5, 5, "CCL201")}),
         (["--select", "CCL1"], set()),
         (["--select", "CCL", "--extend-ignore", "CCL201"], set()),
@@ -196,12 +219,19 @@ def test_flake8_selects_and_honours_noqa(project, args, expected):
 
 # ---- rule settings: flake8 options, [flake8] config, [tool.conclint] -------------------------
 
-ROUTE = 'from flask import Flask\n\napp = Flask(__name__)\nhits = {}\n\n\n@app.route("/<page>")\ndef hit(page):\n    hits[page] = hits.get(page, 0) + 1\n'
-PRELOADED = 'import redis\nfrom flask import Flask\n\napp = Flask(__name__)\ncache = redis.Redis()\n\n\n@app.route("/<key>")\ndef get(key):\n    return cache.get(key)\n'
+ROUTE = (
+    'from flask import Flask\n\napp = Flask(__name__)\nhits = {}\n\n\n@app.route("/<page>")\ndef hit(page):\n    '
+    "hits[page] = hits.get(page, 0) + 1\n"
+)
+PRELOADED = (
+    "import redis\nfrom flask import Flask\n\napp = Flask(__name__)\ncache = redis.Redis()\n\n\n"
+    '@app.route("/<key>")\ndef get(key):\n    return cache.get(key)\n'
+)
 # setting -> (source, command-line options, [flake8] config lines, the code they bring (+) or silence (-))
 OPTION_CASES = {
     "thread-entry-decorators": (
-        "from myapp.tasks import background\n\ncount = 0\n\n\n@background\ndef bump():\n    global count\n    count += 1\n",
+        "from myapp.tasks import background\n\ncount = 0\n\n\n@background\ndef bump():\n    global count\n    count "
+        "+= 1\n",
         ["--conclint-thread-entry-decorators", "other.deco,myapp.tasks.background"],
         ["conclint-thread-entry-decorators =", "    other.deco", "    myapp.tasks.background"],
         "+CCL101",
@@ -233,14 +263,16 @@ OPTION_CASES = {
         "+CCL304",
     ),
     "await-parameter-attributes": (
-        "import asyncio\n\n\nasync def withdraw(account, amount):\n    balance = account.balance\n    await asyncio.sleep(0)\n    account.balance = balance - amount\n",
+        "import asyncio\n\n\nasync def withdraw(account, amount):\n    balance = account.balance\n    await "
+        "asyncio.sleep(0)\n    account.balance = balance - amount\n",
         ["--conclint-await-parameter-attributes"],
         ["conclint-await-parameter-attributes = True"],
         "+CCL111",
     ),
     "await-unshared-self": (
         "import asyncio\n\n\nclass Session:\n    def __init__(self):\n        self.token = None\n\n"
-        "    async def login(self):\n        if self.token is None:\n            self.token = await asyncio.sleep(0, 'token')\n",
+        "    async def login(self):\n        if self.token is None:\n            self.token = await asyncio.sleep(0, "
+        "'token')\n",
         ["--conclint-await-unshared-self"],
         ["conclint-await-unshared-self = true"],
         "+CCL112",
@@ -257,7 +289,16 @@ CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")
 
 
 def test_every_rule_setting_is_a_flake8_option_with_a_test():
-    skipped = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "respect-gitignore", "cache-dir"}
+    skipped = {
+        "select",
+        "extend-select",
+        "ignore",
+        "exclude",
+        "extend-exclude",
+        "per-file-ignores",
+        "respect-gitignore",
+        "cache-dir",
+    }
     assert {s.key for s in RULE_SETTINGS} == {s.key for s in SETTINGS} - skipped == set(OPTION_CASES)
     help_text = flake8("--help", cwd=".").stdout
     for setting in RULE_SETTINGS:
@@ -301,11 +342,17 @@ def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_pat
     expected = found(run_cli("check", "-q", ".", cwd=case).stdout)
     copy = write(tmp_path, {p.name: p.read_text(encoding="utf-8") for p in case.glob("*.py")})
     bare = found(flake8("--select", "CCL", ".", cwd=copy).stdout)
-    write(copy, {".flake8": (
-        "[flake8]\n"
-        "conclint-blocking-calls =\n    mylib.fetch = use mylib.aio.fetch\n    mylib.Client.download = use mylib.aio.Client.download\n"
-        "conclint-allowed-blocking-calls = os.path.exists, pathlib.Path.exists, requests.Session.get\n"
-    )})
+    write(
+        copy,
+        {
+            ".flake8": (
+                "[flake8]\n"
+                "conclint-blocking-calls =\n    mylib.fetch = use mylib.aio.fetch\n    mylib.Client.download = use "
+                "mylib.aio.Client.download\n"
+                "conclint-allowed-blocking-calls = os.path.exists, pathlib.Path.exists, requests.Session.get\n"
+            )
+        },
+    )
     assert bare != expected
     assert found(flake8("--select", "CCL", ".", cwd=copy).stdout) == expected
 
@@ -314,13 +361,27 @@ def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_pat
     "args, config, message",
     [
         (["--conclint-server", "forking"], "", "--conclint-server must be prefork, threaded or evented, not 'forking'"),
-        ([], "[flake8]\nconclint-file-timeout = soon\n", "--conclint-file-timeout must be a number of seconds (0 or more), not 'soon'"),
-        ([], "[flake8]\nconclint-blocking-calls = mylib.fetch\n", "--conclint-blocking-calls: expected 'name = advice', not 'mylib.fetch'"),
-        ([], "[tool.conclint]\nworkers = \"four\"\n", "'workers' in [tool.conclint] must be a whole number"),
+        (
+            [],
+            "[flake8]\nconclint-file-timeout = soon\n",
+            "--conclint-file-timeout must be a number of seconds (0 or more), not 'soon'",
+        ),
+        (
+            [],
+            "[flake8]\nconclint-blocking-calls = mylib.fetch\n",
+            "--conclint-blocking-calls: expected 'name = advice', not 'mylib.fetch'",
+        ),
+        ([], '[tool.conclint]\nworkers = "four"\n', "'workers' in [tool.conclint] must be a whole number"),
     ],
 )
 def test_a_bad_setting_is_a_one_line_error(project, args, config, message):
-    write(project, {"m.py": "x = 1\n", "setup.cfg" if config.startswith("[flake8]") else "pyproject.toml": config or "[tool.conclint]\n"})
+    write(
+        project,
+        {
+            "m.py": "x = 1\n",
+            "setup.cfg" if config.startswith("[flake8]") else "pyproject.toml": config or "[tool.conclint]\n",
+        },
+    )
     result = flake8("--select", "CCL", *args, "m.py", cwd=project)
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr

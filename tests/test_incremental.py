@@ -63,7 +63,9 @@ def test_a_docstring_edit_in_a_file_without_trigger_words_is_computed_again(tmp_
 def test_a_code_edit_the_rules_see_is_computed_again(tmp_path):
     root = _project(tmp_path)
     _check(root)
-    (root / "worker.py").write_text(WORKER.replace("total = total + 1", "total = total + 1\n    total += 1"), encoding="utf-8")
+    (root / "worker.py").write_text(
+        WORKER.replace("total = total + 1", "total = total + 1\n    total += 1"), encoding="utf-8"
+    )
     assert _check(root) == ("", [("worker.py", "CCL101", 8), ("worker.py", "CCL101", 9)])
 
 
@@ -77,7 +79,9 @@ def test_a_constant_the_rules_do_not_record_is_an_equivalent_edit(tmp_path):
 def test_a_noqa_comment_is_seen(tmp_path):
     root = _project(tmp_path)
     _check(root)
-    (root / "worker.py").write_text(WORKER.replace("total = total + 1", "total = total + 1  # noqa: CCL101"), encoding="utf-8")
+    (root / "worker.py").write_text(
+        WORKER.replace("total = total + 1", "total = total + 1  # noqa: CCL101"), encoding="utf-8"
+    )
     assert _check(root) == ("", [])
 
 

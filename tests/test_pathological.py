@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
+from conftest import run_cli
 
 from conclint.engine.cache import Cache
 from conclint.engine.run import analyse_project, bytes_tag, run_rules
 from conclint.engine.settings import Settings
-
-from conftest import run_cli
 
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"  # CCL201 at 5:5
 TIMEOUT = 240  # seconds for one CLI run; far above what any of these takes on a loaded 2-core machine
@@ -33,7 +32,12 @@ def check(root: Path, *args: str) -> List[Found]:
     result = run_cli("check", "--output-format", "json", "--exit-zero", *args, cwd=root, timeout=TIMEOUT)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr[-3000:]
     return [
-        (Path(item["filename"]).relative_to(root).as_posix(), item["location"]["row"], item["location"]["column"], item["code"])
+        (
+            Path(item["filename"]).relative_to(root).as_posix(),
+            item["location"]["row"],
+            item["location"]["column"],
+            item["code"],
+        )
         for item in json.loads(result.stdout)
     ]
 
@@ -43,10 +47,14 @@ def check(root: Path, *args: str) -> List[Found]:
 DEPTH = 500
 DEEP = {
     "classes.py": "".join(" " * i + f"class C{i}:\n" for i in range(DEPTH)) + " " * DEPTH + "pass",
-    "async_defs.py": "".join(" " * i + f"async def f{i}(self):\n" + " " * (i + 1) + "await self.x\n" for i in range(DEPTH)),
+    "async_defs.py": "".join(
+        " " * i + f"async def f{i}(self):\n" + " " * (i + 1) + "await self.x\n" for i in range(DEPTH)
+    ),
     "withs.py": "".join(" " * i + "with a:\n" for i in range(DEPTH)) + " " * DEPTH + "pass",
     "fors.py": "".join(" " * i + "for x in y:\n" for i in range(DEPTH)) + " " * DEPTH + "pass",
-    "trys.py": "".join(" " * i + "try:\n" for i in range(DEPTH)) + " " * DEPTH + "pass\n"
+    "trys.py": "".join(" " * i + "try:\n" for i in range(DEPTH))
+    + " " * DEPTH
+    + "pass\n"
     + "".join(" " * i + "finally:\n" + " " * (i + 1) + "pass\n" for i in reversed(range(DEPTH))),
     "comprehension.py": "x = [y " + "for y in z " * DEPTH + "]",
     "elifs.py": "if x == 0:\n    pass\n" + "".join(f"elif x == {i}:\n    pass\n" for i in range(1, 10 * DEPTH)),
@@ -95,7 +103,9 @@ def test_a_call_chain_of_5000_functions_from_a_thread(tree):
     (tree / "chain.py").write_text("".join(lines), encoding="utf-8")
     short = tree / "short"
     short.mkdir()
-    (short / "short_chain.py").write_text("".join(lines[:4] + [lines[-2].replace(f"f{count - 1}", "f3"), lines[-1]]), encoding="utf-8")
+    (short / "short_chain.py").write_text(
+        "".join([*lines[:4], lines[-2].replace(f"f{count - 1}", "f3"), lines[-1]]), encoding="utf-8"
+    )
     found = check(tree)
     short_codes = sorted({code for name, _, _, code in found if name.startswith("short/")})
     long_codes = sorted({code for name, _, _, code in found if name == "chain.py"})
@@ -110,7 +120,9 @@ LONG = 100_000
 
 def test_hundred_thousand_character_lines(tree):
     string = "x" * LONG
-    (tree / "string.py").write_text(f"import time\n\n\nasync def handler():\n    s = '{string}'; time.sleep(1)\n", encoding="utf-8")
+    (tree / "string.py").write_text(
+        f"import time\n\n\nasync def handler():\n    s = '{string}'; time.sleep(1)\n", encoding="utf-8"
+    )
     names = ", ".join(["name"] * (LONG // 6))
     (tree / "flat_list.py").write_text(SLEEP + f"x = [{names}]\n", encoding="utf-8")
     (tree / "call_arguments.py").write_text(SLEEP + f"x = f({names})\n", encoding="utf-8")
@@ -140,7 +152,7 @@ def test_a_hundred_thousand_character_sum(tree):
 
 
 def test_mixed_line_endings_count_rows_as_python_does(tree):
-    """\\r\\n, \\r and \\n in one file (and in a string, and after a backslash): rows as CPython and editors count them."""
+    """\\r\\n, \\r and \\n in one file (in a string, after a backslash): rows as CPython and editors count them."""
     lines = [
         ("import time", "\r\n"),
         ("x = 1", "\r"),
@@ -173,7 +185,10 @@ def test_a_file_deleted_between_discovery_and_analysis_is_ccl002(tmp_path, jobs)
     assert not any(r.internal_error for r in results)
     outcome = run_rules(results, settings, [str(tmp_path)], len(files))
     assert not outcome.internal_errors
-    assert [(Path(f.path).name, f.span.row, f.code) for f in outcome.findings] == [("gone.py", 1, "CCL002"), ("present.py", 5, "CCL201")]
+    assert [(Path(f.path).name, f.span.row, f.code) for f in outcome.findings] == [
+        ("gone.py", 1, "CCL002"),
+        ("present.py", 5, "CCL201"),
+    ]
     assert outcome.findings[0].message == "file cannot be read: No such file or directory"
 
 

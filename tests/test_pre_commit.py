@@ -21,11 +21,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SLEEP = "import time\n\n\nasync def poll():\n    time.sleep(1)\n"
 CLEAN = "import asyncio\n\n\nasync def poll():\n    await asyncio.sleep(1)\n"
-GIT_IDENTITY = ["-c", "user.name=conclint tests", "-c", "user.email=tests@example.invalid", "-c", "commit.gpgsign=false"]
+GIT_IDENTITY = [
+    "-c",
+    "user.name=conclint tests",
+    "-c",
+    "user.email=tests@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+]
 
 
 def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", *GIT_IDENTITY, *args], cwd=str(cwd), check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=str(cwd), check=True, capture_output=True, text=True
+    ).stdout
 
 
 def pre_commit(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
@@ -76,7 +85,9 @@ def test_the_hooks_file_is_a_valid_pre_commit_manifest(tmp_path):
 @pytest.mark.slow
 def test_try_repo_hook_fails_on_a_hazard(hook_repo, tmp_path):
     root = project(tmp_path / "proj", {"hazard.py": SLEEP, "clean.py": CLEAN})
-    result = pre_commit("try-repo", str(hook_repo), "conclint", "--files", "hazard.py", cwd=root, home=tmp_path / "home")
+    result = pre_commit(
+        "try-repo", str(hook_repo), "conclint", "--files", "hazard.py", cwd=root, home=tmp_path / "home"
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "hazard.py:5:5: CCL201 `time.sleep()` blocks the event loop" in result.stdout
     assert "conclint....." in result.stdout and "Failed" in result.stdout
@@ -97,7 +108,10 @@ def test_try_repo_hook_passes_on_a_clean_file(hook_repo, tmp_path):
 def run_hooks(hook_repo, tmp_path_factory):
     home = tmp_path_factory.mktemp("pre-commit-home")
     rev = git("rev-parse", "HEAD", cwd=hook_repo).strip()
-    config = f"repos:\n-   repo: {hook_repo.as_posix()}\n    rev: {rev}\n    hooks:\n    -   id: conclint\n    -   id: conclint-fix\n"
+    config = (
+        f"repos:\n-   repo: {hook_repo.as_posix()}\n    rev: {rev}\n    hooks:\n    -   id: conclint\n    -   id: "
+        "conclint-fix\n"
+    )
 
     def run(root: Path, *args: str) -> subprocess.CompletedProcess:
         (root / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")

@@ -61,13 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     check.add_argument("--statistics", action="store_true", help="print the count of findings per code")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
-    check.add_argument("--output-format", choices=sorted(FORMATTERS), default="text", help="text lines, ruff-compatible JSON, SARIF 2.1.0, or GitHub annotations")
+    check.add_argument(
+        "--output-format",
+        choices=sorted(FORMATTERS),
+        default="text",
+        help="text lines, ruff-compatible JSON, SARIF 2.1.0, or GitHub annotations",
+    )
     check.add_argument("-o", "--output-file", metavar="PATH", help="write the report to this file")
     check.add_argument("--config", metavar="PATH", help="a pyproject.toml (or conclint TOML) to read settings from")
     check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    check.add_argument("--cache-dir", metavar="PATH", help="where to keep the cache (default: .conclint_cache beside the configuration)")
-    check.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="processes to analyse files with (default: the CPU count); the output is the same for every N")
+    check.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        help="where to keep the cache (default: .conclint_cache beside the configuration)",
+    )
+    check.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes to analyse files with (default: the CPU count); the output is the same for every N",
+    )
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not record")
 
@@ -145,11 +160,11 @@ def _show_rule(code: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, RULES_BY_CODE)
     for option in ("select", "extend_select", "ignore"):
         value = getattr(args, option)
         if value is not None:
-            check_codes(value, f"--{option.replace('_', '-')}")
+            check_codes(value, f"--{option.replace('_', '-')}", RULES_BY_CODE)
     if args.select is not None:
         settings.select = args.select
     if args.extend_select:
@@ -159,7 +174,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.no_respect_gitignore:
         settings.respect_gitignore = False
 
-    cache_dir = None if args.no_cache else (args.cache_dir or settings.cache_dir or os.path.join(settings.root, CACHE_DIR_NAME))
+    cache_dir = (
+        None if args.no_cache else (args.cache_dir or settings.cache_dir or os.path.join(settings.root, CACHE_DIR_NAME))
+    )
     result = run(args.paths, settings, jobs=args.jobs, cache_dir=cache_dir)
     cwd = os.getcwd()
     if args.diff:

@@ -24,19 +24,29 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tup
 
 from conclint import __version__
 from conclint.engine.analysis import FileResult, analyse_file
+from conclint.engine.deadline import AnalysisTimeout, deadline
 from conclint.engine.deployment import GUNICORN_CONFIGS
 from conclint.engine.discovery import discover
-from conclint.engine.deadline import AnalysisTimeout, deadline
 from conclint.engine.findings import Finding, Span
 from conclint.engine.modules import module_name_for
 from conclint.engine.parsing import ParseFailure, parse_source, run_with_deep_stack
 from conclint.engine.run import RunResult, raw_findings
 from conclint.engine.settings import SETTINGS, ConfigError, SettingDef, Settings, load_settings
 from conclint.model.collector import collect_facts
+from conclint.rules import RULES_BY_CODE
 
 # Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
 # the cache is `conclint check`'s (the plugin keeps its analyses in memory for one flake8 run).
-NOT_OPTIONS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "respect-gitignore", "cache-dir"}
+NOT_OPTIONS = {
+    "select",
+    "extend-select",
+    "ignore",
+    "exclude",
+    "extend-exclude",
+    "per-file-ignores",
+    "respect-gitignore",
+    "cache-dir",
+}
 RULE_SETTINGS: Tuple[SettingDef, ...] = tuple(s for s in SETTINGS if s.key not in NOT_OPTIONS)
 
 
@@ -83,7 +93,7 @@ class ConclintChecker:
     def parse_options(cls, options: argparse.Namespace) -> None:
         """[tool.conclint] as `conclint check` run here reads it, then flake8's options on top."""
         try:
-            settings = load_settings(None)
+            settings = load_settings(None, RULES_BY_CODE)
             for setting in RULE_SETTINGS:
                 value = getattr(options, _dest(setting), None)
                 if value is not None:
@@ -135,10 +145,10 @@ def _converted(setting: SettingDef, value):
     raise AssertionError(setting.kind)
 
 
-_CACHES: Dict[str, "_Analyses"] = {}
+_CACHES: Dict[str, _Analyses] = {}
 
 
-def _analyses(settings: Settings) -> "_Analyses":
+def _analyses(settings: Settings) -> _Analyses:
     """One cache per process and settings (flake8 gives every file of a run the same settings)."""
     key = repr(settings)
     if key not in _CACHES:

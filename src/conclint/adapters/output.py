@@ -85,7 +85,11 @@ def format_json(findings: Sequence[Finding], cwd: str) -> str:
                 "message": f.message,
                 "noqa_row": f.span.row,
                 "related": [
-                    {"message": r.message, "filename": os.path.abspath(r.path), "location": _location(r.span.row, r.span.col)}
+                    {
+                        "message": r.message,
+                        "filename": os.path.abspath(r.path),
+                        "location": _location(r.span.row, r.span.col),
+                    }
                     for r in f.related
                 ],
                 "url": RULES_BY_CODE[f.code].url(),
@@ -99,7 +103,10 @@ def _sarif_artifact(path: str, cwd: str) -> Dict[str, str]:
     relative = relative_below(path, cwd)
     if relative is None:
         return {"uri": pathlib.Path(os.path.abspath(path)).as_uri()}
-    return {"uri": urllib.parse.quote(relative.replace(os.sep, "/"), errors="surrogateescape"), "uriBaseId": "%SRCROOT%"}
+    return {
+        "uri": urllib.parse.quote(relative.replace(os.sep, "/"), errors="surrogateescape"),
+        "uriBaseId": "%SRCROOT%",
+    }
 
 
 def _sarif_region(span: Span) -> Dict[str, int]:

@@ -126,8 +126,14 @@ def call_wsgi(application: Callable, request: Request) -> Response:
         if hasattr(result, "close"):
             result.close()
     status = int(str(started.get("status", "500")).split(" ", 1)[0])
-    headers = [(k, v) for k, v in started.get("headers", []) if k.lower() not in ("content-length", "connection", "content-type")]
-    content_type = next((v for k, v in started.get("headers", []) if k.lower() == "content-type"), "application/octet-stream")
+    headers = [
+        (k, v)
+        for k, v in started.get("headers", [])
+        if k.lower() not in ("content-length", "connection", "content-type")
+    ]
+    content_type = next(
+        (v for k, v in started.get("headers", []) if k.lower() == "content-type"), "application/octet-stream"
+    )
     return Response(status, b"".join(chunks), content_type, headers)
 
 
@@ -305,7 +311,11 @@ async def asgi_app(scope, receive, send):
         query = scope.get("query_string", b"").decode("latin-1")
         target = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
         lines = [f"{scope['method']} {target.split('?', 1)[0]}{'?' + query if query else ''} HTTP/1.1"]
-        lines += [f"{k.decode('latin-1')}: {v.decode('latin-1')}" for k, v in scope.get("headers", []) if k.lower() not in (b"transfer-encoding", b"content-length")]
+        lines += [
+            f"{k.decode('latin-1')}: {v.decode('latin-1')}"
+            for k, v in scope.get("headers", [])
+            if k.lower() not in (b"transfer-encoding", b"content-length")
+        ]
         if not any(k.lower() == b"host" for k, _ in scope.get("headers", [])):
             lines.append("Host: localhost")
         try:

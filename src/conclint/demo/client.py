@@ -27,8 +27,14 @@ class Reply:
         return self.status == 200
 
 
-def request(port: int, method: str, path: str, body: Optional[bytes] = None, host: str = "127.0.0.1",
-            timeout: float = DEFAULT_TIMEOUT) -> Reply:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: Optional[bytes] = None,
+    host: str = "127.0.0.1",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Reply:
     started = time.monotonic()
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -66,7 +72,14 @@ def run_all(calls: Sequence[Callable[[], Reply]], concurrency: int) -> List[Repl
         return list(pool.map(start, range(len(calls))))
 
 
-def many(port: int, method: str, path: str, count: int, concurrency: int, body: Optional[bytes] = None,
-         timeout: float = DEFAULT_TIMEOUT) -> List[Reply]:
+def many(
+    port: int,
+    method: str,
+    path: str,
+    count: int,
+    concurrency: int,
+    body: Optional[bytes] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> List[Reply]:
     """The same request ``count`` times, ``concurrency`` at a time."""
     return run_all([lambda: request(port, method, path, body, timeout=timeout)] * count, concurrency)

@@ -20,7 +20,9 @@ def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
     variant = args[0] if args else "hazard"
     timeout = float(args[1]) if len(args) > 1 else 1.0
-    warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+ warns about fork() with threads: that is the point
+    warnings.simplefilter(
+        "ignore", DeprecationWarning
+    )  # Python 3.12+ warns about fork() with threads: that is the point
     from conclint.demo.scenarios import fork_with_threads as scenario
 
     fork = scenario.fork_after_threads if variant == "hazard" else scenario.fork_before_threads

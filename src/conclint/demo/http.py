@@ -86,20 +86,24 @@ class Response:
     headers: List[Tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def json(cls, value: Any, status: int = 200) -> "Response":
+    def json(cls, value: Any, status: int = 200) -> Response:
         return cls(status, (json.dumps(value, sort_keys=True) + "\n").encode("utf-8"))
 
     @classmethod
-    def text(cls, value: str, status: int = 200) -> "Response":
+    def text(cls, value: str, status: int = 200) -> Response:
         return cls(status, value.encode("utf-8"), "text/plain; charset=utf-8")
 
     @classmethod
-    def error(cls, status: int, message: str) -> "Response":
+    def error(cls, status: int, message: str) -> Response:
         return cls.json({"error": message, "status": status}, status)
 
     def encode(self, keep_alive: bool, head_only: bool = False) -> bytes:
         reason = reason_phrase(self.status)
-        lines = [f"HTTP/1.1 {self.status} {reason}", f"Content-Type: {self.content_type}", f"Content-Length: {len(self.body)}"]
+        lines = [
+            f"HTTP/1.1 {self.status} {reason}",
+            f"Content-Type: {self.content_type}",
+            f"Content-Length: {len(self.body)}",
+        ]
         lines += [f"{name}: {value}" for name, value in self.headers]
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -36,10 +36,10 @@ class ServerProcess:
         self.port: Optional[int] = None
         self.worker_pids: List[int] = []
         self.process: Optional[subprocess.Popen] = None
-        self.events: "queue.Queue[Dict[str, Any]]" = queue.Queue()
+        self.events: queue.Queue[Dict[str, Any]] = queue.Queue()
         self.seen: List[Dict[str, Any]] = []
         self._state = tempfile.mkdtemp(prefix="conclint-demo-state-")
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the server's life
         self._reader: Optional[threading.Thread] = None
 
     @property
@@ -48,15 +48,34 @@ class ServerProcess:
         return self.process.pid
 
     def command(self) -> List[str]:
-        command = [sys.executable, "-m", "conclint.demo.serve", "--model", self.model, "--host", self.host,
-                   "--port", "0", "--workers", str(self.workers), "--events"]
+        command = [
+            sys.executable,
+            "-m",
+            "conclint.demo.cli",
+            "serve",
+            "--model",
+            self.model,
+            "--host",
+            self.host,
+            "--port",
+            "0",
+            "--workers",
+            str(self.workers),
+            "--events",
+        ]
         return command + (["--scenario", self.scenario] if self.scenario else [])
 
-    def start(self, timeout: float = START_TIMEOUT) -> "ServerProcess":
+    def start(self, timeout: float = START_TIMEOUT) -> ServerProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1", **{STATE_ENV: self._state})
         env.pop("PYTHONWARNINGS", None)
-        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=self._stderr, env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            start_new_session=True,
+        )
         _LIVE.add(self)
         self._reader = threading.Thread(target=self._read_events, name="server-events", daemon=True)
         self._reader.start()
@@ -75,7 +94,9 @@ class ServerProcess:
             if isinstance(event, dict):
                 self.events.put(event)
 
-    def wait_for(self, name: str, timeout: float, where: Optional[Callable[[Dict[str, Any]], bool]] = None) -> Dict[str, Any]:
+    def wait_for(
+        self, name: str, timeout: float, where: Optional[Callable[[Dict[str, Any]], bool]] = None
+    ) -> Dict[str, Any]:
         """The next event called ``name`` (that ``where`` accepts); ServerError after ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -89,7 +110,9 @@ class ServerProcess:
                     if self._reader is not None:
                         self._reader.join(0.5)
                     if self.events.empty():
-                        raise ServerError(f"{self.describe()} exited ({self.process.returncode}) before {name!r}{self._stderr_tail()}")
+                        raise ServerError(
+                            f"{self.describe()} exited ({self.process.returncode}) before {name!r}{self._stderr_tail()}"
+                        ) from None
                 continue
             self.seen.append(event)
             if event.get("event") == name and (where is None or where(event)):
@@ -136,7 +159,7 @@ class ServerProcess:
         _LIVE.discard(self)
         return code
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start() if self.process is None else self
 
     def __exit__(self, *_exc) -> None:
@@ -150,7 +173,7 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-_LIVE: "set[ServerProcess]" = set()
+_LIVE: set[ServerProcess] = set()
 
 
 def stop_all() -> None:

@@ -60,10 +60,20 @@ class Scale:
 
 
 FULL = Scale()
-SMALL = Scale(requests=40, concurrency=10, stampede=8, block=0.4, pings=6, per_worker=24, prefork_workers=3, fork_timeout=0.8, slow=0.8)
+SMALL = Scale(
+    requests=40,
+    concurrency=10,
+    stampede=8,
+    block=0.4,
+    pings=6,
+    per_worker=24,
+    prefork_workers=3,
+    fork_timeout=0.8,
+    slow=0.8,
+)
 
 
-def _attempts(run: Callable[[int], "tuple[bool, str, str]"], attempts: int = ATTEMPTS) -> "tuple[bool, str, str]":
+def _attempts(run: Callable[[int], tuple[bool, str, str]], attempts: int = ATTEMPTS) -> tuple[bool, str, str]:
     """Run ``run(attempt)`` until it returns True (at most ``attempts`` times): the last outcome."""
     outcome = (False, "", "")
     for attempt in range(1, attempts + 1):
@@ -104,12 +114,20 @@ def lost_update_threaded(scale: Scale) -> List[Result]:
                 replies = client.many(server.port, "POST", path, n, width)
                 counted = _get(server, "/hits")[key] - before
                 served = sum(r.ok for r in replies)
-                detail = (f"{n} concurrent POST {path} ({width} at a time) on 8 worker threads; each reads the count, "
-                          f"works 0.5-2 ms, writes it back + 1{_failures(replies)}{_tries(number)}")
-                return (counted < served == n if variant == "hazard" else counted == served == n), f"{counted} hits", detail
+                detail = (
+                    f"{n} concurrent POST {path} ({width} at a time) on 8 worker threads; each reads the count, "
+                    f"works 0.5-2 ms, writes it back + 1{_failures(replies)}{_tries(number)}"
+                )
+                return (
+                    (counted < served == n if variant == "hazard" else counted == served == n),
+                    f"{counted} hits",
+                    detail,
+                )
 
             ok, observed, detail = _attempts(attempt) if variant == "hazard" else attempt(1)
-            results.append(Result("lost-update-threaded", "CCL101", "threaded", variant, f"{n} hits", observed, ok, detail))
+            results.append(
+                Result("lost-update-threaded", "CCL101", "threaded", variant, f"{n} hits", observed, ok, detail)
+            )
     return results
 
 
@@ -125,12 +143,20 @@ def lost_update_evented(scale: Scale) -> List[Result]:
                 replies = client.many(server.port, "POST", path, n, width)
                 counted = _get(server, "/totals")[key] - before
                 served = sum(r.ok for r in replies)
-                detail = (f"{n} concurrent POST {path} ({width} at a time) on one event loop; each reads the count, "
-                          f"awaits 0.5-5 ms, writes it back + 1{_failures(replies)}{_tries(number)}")
-                return (counted < served == n if variant == "hazard" else counted == served == n), f"{counted} hits", detail
+                detail = (
+                    f"{n} concurrent POST {path} ({width} at a time) on one event loop; each reads the count, "
+                    f"awaits 0.5-5 ms, writes it back + 1{_failures(replies)}{_tries(number)}"
+                )
+                return (
+                    (counted < served == n if variant == "hazard" else counted == served == n),
+                    f"{counted} hits",
+                    detail,
+                )
 
             ok, observed, detail = _attempts(coroutines) if variant == "hazard" else coroutines(1)
-            results.append(Result("lost-update-evented", "CCL111", "evented", variant, f"{n} hits", observed, ok, detail))
+            results.append(
+                Result("lost-update-evented", "CCL111", "evented", variant, f"{n} hits", observed, ok, detail)
+            )
         ticks = 100
         for variant, path, key in (("hazard", "/ticks", "ticks"), ("fixed", "/ticks-fresh", "fresh_ticks")):
 
@@ -141,13 +167,18 @@ def lost_update_evented(scale: Scale) -> List[Result]:
                     return False, "no ticks", f"POST {path} failed: {reply.error or reply.body}"
                 time.sleep(float(reply.body["settled_after"]) + 0.3)
                 counted = _get(server, "/totals")[key] - before
-                how = ("each reads the count and schedules the write of count + 1 10 ms later" if variant == "hazard"
-                       else "each schedules an increment 10 ms later that reads the count when it writes")
+                how = (
+                    "each reads the count and schedules the write of count + 1 10 ms later"
+                    if variant == "hazard"
+                    else "each schedules an increment 10 ms later that reads the count when it writes"
+                )
                 detail = f"{ticks} timer callbacks 0.4 ms apart; {how}{_tries(number)}"
                 return (counted < ticks if variant == "hazard" else counted == ticks), f"{counted} increments", detail
 
             ok, observed, detail = _attempts(callbacks) if variant == "hazard" else callbacks(1)
-            results.append(Result("lost-update-evented", "CCL113", "evented", variant, f"{ticks} increments", observed, ok, detail))
+            results.append(
+                Result("lost-update-evented", "CCL113", "evented", variant, f"{ticks} increments", observed, ok, detail)
+            )
     return results
 
 
@@ -162,25 +193,43 @@ def cache_stampede(scale: Scale) -> List[Result]:
                 key = f"{variant}-{uuid.uuid4().hex[:8]}"
                 replies = client.many(server.port, "GET", f"{path}?key={key}", n, n)
                 loads = _get(server, f"/loads?key={key}")["loads"]
-                detail = f"{n} concurrent GET {path} for one key, whose loader takes 0.2 s{_failures(replies)}{_tries(number)}"
+                detail = (
+                    f"{n} concurrent GET {path} for one key, whose loader takes 0.2 "
+                    f"s{_failures(replies)}{_tries(number)}"
+                )
                 correct = loads == 1 and all(r.ok for r in replies)
-                return (loads > 1 if variant == "hazard" else correct), f"{loads} loader call{'s' if loads != 1 else ''}", detail
+                return (
+                    (loads > 1 if variant == "hazard" else correct),
+                    f"{loads} loader call{'s' if loads != 1 else ''}",
+                    detail,
+                )
 
             ok, observed, detail = _attempts(attempt) if variant == "hazard" else attempt(1)
-            results.append(Result("cache-stampede", "CCL112", "evented", variant, "1 loader call", observed, ok, detail))
+            results.append(
+                Result("cache-stampede", "CCL112", "evented", variant, "1 loader call", observed, ok, detail)
+            )
     return results
 
 
 # ---- 4. CCL201 / CCL210: blocking the loop ----------------------------------------------------
-def _pings_during(server: ServerProcess, path: str, block: float, pings: int) -> "tuple[client.Reply, List[client.Reply]]":
+def _pings_during(
+    server: ServerProcess, path: str, block: float, pings: int
+) -> tuple[client.Reply, List[client.Reply]]:
     slow: Dict[str, client.Reply] = {}
-    runner = threading.Thread(target=lambda: slow.setdefault("reply", client.request(server.port, "GET", f"{path}?seconds={block}")))
+    runner = threading.Thread(
+        target=lambda: slow.setdefault("reply", client.request(server.port, "GET", f"{path}?seconds={block}"))
+    )
     runner.start()
     time.sleep(min(0.05, block / 5))
     spacing = block * 0.6 / pings
     calls = []
     for index in range(pings):
-        calls.append(lambda index=index: (time.sleep(index * spacing), client.request(server.port, "GET", "/ping", timeout=block + 10))[1])
+        calls.append(
+            lambda index=index: (
+                time.sleep(index * spacing),
+                client.request(server.port, "GET", "/ping", timeout=block + 10),
+            )[1]
+        )
     replies = client.run_all(calls, pings)
     runner.join(block + 15)
     return slow.get("reply", client.Reply(None, None, 0.0, "no reply")), replies
@@ -206,12 +255,25 @@ def blocking_loop(scale: Scale) -> List[Result]:
                     return False, "requests failed", f"GET {path}: {slow.error or slow.status}{_failures(replies)}"
                 median, worst = statistics.median(latencies), max(latencies)
                 observed = f"pings: median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms"
-                detail = (f"GET {path} ({how}, {block:g} s) with {pings} GET /ping sent meanwhile on the same loop"
-                          f"{_tries(number)}")
+                detail = (
+                    f"GET {path} ({how}, {block:g} s) with {pings} GET /ping sent meanwhile on the same loop"
+                    f"{_tries(number)}"
+                )
                 return (worst >= limit if variant == "hazard" else worst < limit), observed, detail
 
             ok, observed, detail = _attempts(attempt)
-            results.append(Result("blocking-loop", rule, "evented", variant, f"pings answered within {limit * 1000:.0f} ms", observed, ok, detail))
+            results.append(
+                Result(
+                    "blocking-loop",
+                    rule,
+                    "evented",
+                    variant,
+                    f"pings answered within {limit * 1000:.0f} ms",
+                    observed,
+                    ok,
+                    detail,
+                )
+            )
     return results
 
 
@@ -231,7 +293,10 @@ def _each_worker_says(server: ServerProcess, path: str, workers: int) -> Dict[in
 def winner(scale: Scale) -> List[Result]:
     workers = 3
     results = []
-    for variant, post, get, key in (("hazard", "/final", "/winner", "winner"), ("fixed", "/final-shared", "/winner-shared", "shared_winner")):
+    for variant, post, get, key in (
+        ("hazard", "/final", "/winner", "winner"),
+        ("fixed", "/final-shared", "/winner-shared", "shared_winner"),
+    ):
 
         def attempt(number: int, post=post, get=get, key=key, variant=variant):
             with ServerProcess("prefork", "winner", workers=workers) as server:
@@ -243,18 +308,29 @@ def winner(scale: Scale) -> List[Result]:
                 answers = _each_worker_says(server, get, workers)
                 master = server.ask_master()["view"][key]
             others = {pid: team for pid, team in answers.items() if pid != changed_by}
-            said = (f"master: {master}; the POST's worker: {answers.get(changed_by, 'not reached')}; "
-                    f"other workers: {', '.join(others[pid] for pid in sorted(others)) or 'not reached'}")
-            detail = (f"the master set {master_before!r} and forked {workers} workers; POST {post} 'Argentina' reached worker "
-                      f"{changed_by}; then GET {get} from every worker and SIGUSR1 to the master{_tries(number)}")
+            said = (
+                f"master: {master}; the POST's worker: {answers.get(changed_by, 'not reached')}; "
+                f"other workers: {', '.join(others[pid] for pid in sorted(others)) or 'not reached'}"
+            )
+            detail = (
+                f"the master set {master_before!r} and forked {workers} workers; POST {post} 'Argentina' reached "
+                "worker "
+                f"{changed_by}; then GET {get} from every worker and SIGUSR1 to the master{_tries(number)}"
+            )
             everyone = [master, *answers.values()]
             if variant == "hazard":
-                showed = master == "The Netherlands" and bool(others) and all(team == "The Netherlands" for team in others.values())
+                showed = (
+                    master == "The Netherlands"
+                    and bool(others)
+                    and all(team == "The Netherlands" for team in others.values())
+                )
                 return showed, said, detail
             return len(answers) == workers and all(team == "Argentina" for team in everyone), said, detail
 
         ok, observed, detail = _attempts(attempt)
-        results.append(Result("winner", "CCL301", "prefork", variant, "every process says 'Argentina'", observed, ok, detail))
+        results.append(
+            Result("winner", "CCL301", "prefork", variant, "every process says 'Argentina'", observed, ok, detail)
+        )
     return results
 
 
@@ -274,16 +350,33 @@ def per_worker_state(scale: Scale) -> List[Result]:
                         counts[pid] = max(counts.get(pid, 0), int(reply.body["hits"]))
                 highest = max(counts.values(), default=0)
                 if variant == "hazard":
-                    observed = f"{len(counts)} workers counted {', '.join(str(c) for c in sorted(counts.values(), reverse=True))}; highest {highest}"
+                    observed = (
+                        f"{len(counts)} workers counted "
+                        f"{', '.join(str(c) for c in sorted(counts.values(), reverse=True))}; highest {highest}"
+                    )
                 else:
                     observed = f"highest count {highest}, from {len(counts)} workers"
-                detail = f"{m} GET {path} ({workers} at a time) over {workers} worker processes{_failures(replies)}{_tries(number)}"
+                detail = (
+                    f"{m} GET {path} ({workers} at a time) over {workers} worker "
+                    f"processes{_failures(replies)}{_tries(number)}"
+                )
                 if variant == "hazard":
                     return len(counts) > 1 and highest < m, observed, detail
                 return highest == m and all(r.ok for r in replies), observed, detail
 
             ok, observed, detail = _attempts(attempt)
-            results.append(Result("per-worker-state", "CCL303", "prefork", variant, f"the last request counts {m}", observed, ok, detail))
+            results.append(
+                Result(
+                    "per-worker-state",
+                    "CCL303",
+                    "prefork",
+                    variant,
+                    f"the last request counts {m}",
+                    observed,
+                    ok,
+                    detail,
+                )
+            )
     return results
 
 
@@ -293,8 +386,14 @@ def fork_with_threads(scale: Scale) -> List[Result]:
     for variant in ("hazard", "fixed"):
         timeout = scale.fork_timeout if variant == "hazard" else 5.0
         command = [sys.executable, "-m", "conclint.demo.forkcheck", variant, str(timeout)]
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   start_new_session=True, text=True)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+        )
         try:
             out, _ = process.communicate(timeout=timeout + 10)
         except subprocess.TimeoutExpired:
@@ -315,17 +414,31 @@ def fork_with_threads(scale: Scale) -> List[Result]:
             observed = outcome["error"]
         else:
             observed = f"the worker was still blocked after {outcome['after']:g} s (killed)"
-        how = ("starts a log-writer thread that holds its lock, then forks" if variant == "hazard"
-               else "forks, then starts the log-writer thread")
+        how = (
+            "starts a log-writer thread that holds its lock, then forks"
+            if variant == "hazard"
+            else "forks, then starts the log-writer thread"
+        )
         detail = f"a master {how}; the worker's first log line takes the lock"
         correct = bool(outcome.get("exited")) and outcome.get("code") == 0
         reproduced = (not outcome.get("exited") and "error" not in outcome) if variant == "hazard" else correct
-        results.append(Result("fork-with-threads", "CCL302", "prefork", variant, "the worker logs and exits at once", observed, reproduced, detail))
+        results.append(
+            Result(
+                "fork-with-threads",
+                "CCL302",
+                "prefork",
+                variant,
+                "the worker logs and exits at once",
+                observed,
+                reproduced,
+                detail,
+            )
+        )
     return results
 
 
 # ---- 8. worker isolation ----------------------------------------------------------------------------
-def _crash_beside(server: ServerProcess, slow: float, beside: int) -> "tuple[List[client.Reply], client.Reply]":
+def _crash_beside(server: ServerProcess, slow: float, beside: int) -> tuple[List[client.Reply], client.Reply]:
     calls = [lambda: client.request(server.port, "GET", f"/slow?seconds={slow}", timeout=slow + 10)] * beside
     box: Dict[str, List[client.Reply]] = {}
     runner = threading.Thread(target=lambda: box.setdefault("replies", client.run_all(calls, beside)))
@@ -349,9 +462,22 @@ def worker_isolation(scale: Scale) -> List[Result]:
             pass  # it survived the crash: reported below
         after = client.request(server.port, "GET", "/pid", timeout=2)
         observed = f"{completed} of {beside} completed; the server {'answers' if after.ok else 'is gone'}"
-        detail = (f"{beside} GET /slow ({slow:g} s) on worker threads, then GET /crash on another thread of the same "
-                  f"process: it exited with {server.process.returncode if server.process else '?'}")
-        results.append(Result("worker-isolation", None, "threaded", "hazard", expected, observed, completed < beside and not after.ok, detail))
+        detail = (
+            f"{beside} GET /slow ({slow:g} s) on worker threads, then GET /crash on another thread of the same "
+            f"process: it exited with {server.process.returncode if server.process else '?'}"
+        )
+        results.append(
+            Result(
+                "worker-isolation",
+                None,
+                "threaded",
+                "hazard",
+                expected,
+                observed,
+                completed < beside and not after.ok,
+                detail,
+            )
+        )
     workers = beside + 1
     with ServerProcess("prefork", "worker-isolation", workers=workers) as server:
         replies, crash = _crash_beside(server, slow, beside)
@@ -365,8 +491,10 @@ def worker_isolation(scale: Scale) -> List[Result]:
         after = client.many(server.port, "GET", "/pid", workers * 2, workers, timeout=5)
         answered = all(r.ok for r in after)
         observed = f"{completed} of {beside} completed; the server {'answers' if answered else 'fails'}"
-        detail = (f"{beside} GET /slow ({slow:g} s) on {beside} of {workers} workers, then GET /crash on the third"
-                  f" ({'no reply' if not crash.ok else 'answered?'}): {replaced}")
+        detail = (
+            f"{beside} GET /slow ({slow:g} s) on {beside} of {workers} workers, then GET /crash on the third"
+            f" ({'no reply' if not crash.ok else 'answered?'}): {replaced}"
+        )
         correct = completed == beside and answered and replaced.startswith("worker")
         results.append(Result("worker-isolation", None, "prefork", "fixed", expected, observed, correct, detail))
     return results
@@ -400,9 +528,20 @@ def run_scenario(name: str, scale: Scale = FULL) -> List[Result]:
 # ---- the command ---------------------------------------------------------------------------------
 def _table(results: Sequence[Result], seconds: float) -> str:
     headers = ("scenario", "rule", "model", "variant", "expected", "observed", "result")
-    rows = [(r.scenario, r.rule or "-", r.model, r.variant, r.expected, r.observed,
-             ("reproduced" if r.reproduced else "NOT reproduced") if r.variant == "hazard" else ("fix held" if r.reproduced else "FIX FAILED"))
-            for r in results]
+    rows = [
+        (
+            r.scenario,
+            r.rule or "-",
+            r.model,
+            r.variant,
+            r.expected,
+            r.observed,
+            ("reproduced" if r.reproduced else "NOT reproduced")
+            if r.variant == "hazard"
+            else ("fix held" if r.reproduced else "FIX FAILED"),
+        )
+        for r in results
+    ]
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [headers, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
@@ -410,8 +549,10 @@ def _table(results: Sequence[Result], seconds: float) -> str:
     lines += [f"{r.scenario} / {r.rule or '-'} / {r.variant}: {r.detail}" for r in results]
     good = sum(r.reproduced for r in results)
     lines.append("")
-    lines.append(f"{good} of {len(results)} as expected in {seconds:.1f} s"
-                 + ("" if good == len(results) else ": some hazards did not show or some fixes did not hold"))
+    lines.append(
+        f"{good} of {len(results)} as expected in {seconds:.1f} s"
+        + ("" if good == len(results) else ": some hazards did not show or some fixes did not hold")
+    )
     return "\n".join(lines)
 
 
@@ -424,14 +565,19 @@ def reproduce(names: Sequence[str], as_json: bool = False, scale: Scale = FULL) 
     scenario, 130 when interrupted (after stopping every server)."""
     unknown = [n for n in names if n not in RUNNERS]
     if unknown:
-        print(f"conclint demo reproduce: unknown scenario {', '.join(unknown)}; known: {', '.join(RUNNERS)}", file=sys.stderr)
+        print(
+            f"conclint demo reproduce: unknown scenario {', '.join(unknown)}; known: {', '.join(RUNNERS)}",
+            file=sys.stderr,
+        )
         return 2
     chosen = list(dict.fromkeys(names)) or list(RUNNERS)
 
     def terminate(signum, _frame):
         raise _Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, terminate) if threading.current_thread() is threading.main_thread() else None
+    previous = (
+        signal.signal(signal.SIGTERM, terminate) if threading.current_thread() is threading.main_thread() else None
+    )
     started = time.monotonic()
     results: List[Result] = []
     try:

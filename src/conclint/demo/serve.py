@@ -3,7 +3,6 @@ gunicorn / uvicorn when they are installed (``pip install 'conclint[demo]'``).""
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import shutil
@@ -20,8 +19,15 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def serve(model: str, workers: int = 4, host: str = "127.0.0.1", port: int = 8000, server: str = "builtin",
-          scenario: Optional[str] = None, events: bool = False) -> int:
+def serve(
+    model: str,
+    workers: int = 4,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    server: str = "builtin",
+    scenario: Optional[str] = None,
+    events: bool = False,
+) -> int:
     """Serve until SIGTERM or SIGINT; 0 on a clean stop, 2 for bad arguments, 1 when the
     socket cannot be opened."""
     from conclint.demo.app import SCENARIOS
@@ -110,21 +116,7 @@ def _uvicorn(model: str, workers: int, host: str, port: int, scenario: Optional[
         return _fail("uvicorn is not installed: pip install 'conclint[demo]'")
     import uvicorn
 
-    uvicorn.run(_target(scenario, "asgi"), host=host, port=port, workers=workers if workers > 1 else None, lifespan="on")
+    uvicorn.run(
+        _target(scenario, "asgi"), host=host, port=port, workers=workers if workers > 1 else None, lifespan="on"
+    )
     return 0
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    """``python -m conclint.demo.serve ...``: the same options as `conclint demo serve`
-    (the orchestrator starts servers this way: it skips the linter's imports)."""
-    from conclint.demo.cli import add_arguments
-
-    parser = argparse.ArgumentParser(prog="conclint demo")
-    add_arguments(parser)
-    args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
-    return serve(args.model, workers=args.workers, host=args.host, port=args.port, server=args.server,
-                 scenario=args.scenario, events=args.events)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -46,7 +46,9 @@ def result_digest(result: FileResult) -> str:
     return hashlib.sha256(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
 
 
-def analyse_file(path: str, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = DEFAULT_SECONDS) -> FileResult:
+def analyse_file(
+    path: str, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = DEFAULT_SECONDS
+) -> FileResult:
     """Never raises: every failure becomes a finding or an internal error for this file.
 
     With ``triggers``, a file whose text has none of them is only checked for syntax

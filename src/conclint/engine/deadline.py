@@ -36,7 +36,9 @@ class _Deadline:
         """Called often; looks at the clock once every 4096 calls."""
         self.ticks += 1
         if self.until is not None and not self.ticks & 4095 and time.monotonic() > self.until:
-            raise AnalysisTimeout(f"analysis stopped after {self.seconds:g} s (file-timeout): too large or too complex to analyse")
+            raise AnalysisTimeout(
+                f"analysis stopped after {self.seconds:g} s (file-timeout): too large or too complex to analyse"
+            )
 
 
 deadline = _Deadline()

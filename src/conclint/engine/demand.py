@@ -31,7 +31,9 @@ ALWAYS_ANALYSED = frozenset({"views.py", *GUNICORN_CONFIGS})
 
 def trigger_pattern(settings) -> Pattern[str]:
     """The words that make a file worth a full analysis, with the project's own entry names."""
-    extra = [re.escape(name.rsplit(".", 1)[-1]) for name in (*settings.thread_entry_decorators, *settings.thread_entry_calls)]
+    extra = [
+        re.escape(name.rsplit(".", 1)[-1]) for name in (*settings.thread_entry_decorators, *settings.thread_entry_calls)
+    ]
     return re.compile("|".join([_TRIGGERS, *extra]))
 
 
@@ -59,7 +61,7 @@ def referenced_names(facts: ModuleFacts, running: Set[str]) -> Iterator[str]:
         if function in running:
             for access in (*state.reads, *state.writes):
                 if access.key.startswith("global:"):
-                    yield access.key[len("global:"):]
+                    yield access.key[len("global:") :]
 
 
 def reached_paths(analysed: Sequence[ModuleFacts], index: ModuleIndex, done: Set[str], running: Set[str]) -> List[str]:

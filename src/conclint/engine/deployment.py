@@ -77,7 +77,9 @@ def _from_command_file(path: str) -> Optional[ServerEvidence]:
             rest = match.group("rest")
             workers = WORKERS_OPTION.search(rest)
             thread_count = THREADS_OPTION.search(rest)
-            threads = bool(GTHREAD_OPTION.search(rest)) or (thread_count is not None and int(thread_count.group("n")) > 1)
+            threads = bool(GTHREAD_OPTION.search(rest)) or (
+                thread_count is not None and int(thread_count.group("n")) > 1
+            )
             if workers is not None or threads:
                 preload = "--preload" in rest
                 count = int(workers.group("n")) if workers is not None else 1
@@ -99,7 +101,7 @@ def find_server_evidence(modules: Iterable[ModuleFacts], folders: List[str], set
                 if evidence is not None:
                     return evidence
     if settings.server == "prefork":
-        return ServerEvidence(settings.workers or FORMULA, settings.preload_app, "[tool.conclint] server = \"prefork\"")
+        return ServerEvidence(settings.workers or FORMULA, settings.preload_app, '[tool.conclint] server = "prefork"')
     if settings.server == "threaded":
-        return ServerEvidence(1, False, "[tool.conclint] server = \"threaded\"", threads=True)
+        return ServerEvidence(1, False, '[tool.conclint] server = "threaded"', threads=True)
     return None

@@ -18,7 +18,7 @@ class Span(NamedTuple):
     end_col: int
 
     @classmethod
-    def point(cls, row: int, col: int) -> "Span":
+    def point(cls, row: int, col: int) -> Span:
         return cls(row, col, row, col)
 
 

@@ -15,7 +15,9 @@ T = TypeVar("T")
 
 
 class Project:
-    def __init__(self, modules: List[ModuleFacts], settings: Optional[Settings] = None, folders: Sequence[str] = ()) -> None:
+    def __init__(
+        self, modules: List[ModuleFacts], settings: Optional[Settings] = None, folders: Sequence[str] = ()
+    ) -> None:
         self._modules = modules
         self.settings = settings or Settings()
         self.by_path: Dict[str, ModuleFacts] = {m.path: m for m in modules}

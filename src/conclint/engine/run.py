@@ -6,8 +6,8 @@ import ctypes
 import ctypes.util
 import dataclasses
 import gc
-import multiprocessing
 import hashlib
+import multiprocessing
 import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -17,18 +17,17 @@ from typing import Callable, Dict, Iterator, List, Optional, Pattern, Sequence, 
 
 from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file
 from conclint.engine.cache import Cache, digest
-from conclint.engine.deployment import COMMAND_FILES, GUNICORN_CONFIGS
 from conclint.engine.demand import reached_paths, trigger_pattern
+from conclint.engine.deployment import COMMAND_FILES, GUNICORN_CONFIGS
 from conclint.engine.discovery import discover
-from conclint.engine.modules import ModuleIndex
 from conclint.engine.findings import Finding
+from conclint.engine.modules import ModuleIndex
 from conclint.engine.parsing import run_with_deep_stack
 from conclint.engine.project import Project
 from conclint.engine.selection import PerFileIgnores, enabled_codes, is_enabled, suppressed_by_noqa
 from conclint.engine.settings import Settings
 from conclint.rules import ALL_RULES
 from conclint.rules.base import Rule
-
 
 MIN_FILES_PER_POOL = 16
 FILES_PER_BATCH = 8
@@ -42,7 +41,9 @@ class RunResult:
     reused: str = ""  # "" (computed), "same files" or "equivalent files": answered from the cache
 
 
-def _analyse_batch(paths: Sequence[str], triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
+def _analyse_batch(
+    paths: Sequence[str], triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None
+) -> List[FileResult]:
     in_main_process = multiprocessing.parent_process() is None
     if in_main_process:
         gc.freeze()  # the run's facts so far: the collection below need not walk them
@@ -95,7 +96,9 @@ class Workers:
         self.jobs = jobs
         self._pool: Optional[ProcessPoolExecutor] = None
 
-    def analyse(self, paths: Sequence[str], triggers: Optional[Pattern[str]], timeout: Optional[float]) -> List[FileResult]:
+    def analyse(
+        self, paths: Sequence[str], triggers: Optional[Pattern[str]], timeout: Optional[float]
+    ) -> List[FileResult]:
         """Per-file results in the order of ``paths``, whatever ``jobs`` is (a handful of files
         is analysed in-process: handing them to workers would cost more than it saves)."""
         if self.jobs <= 1 or len(paths) < MIN_FILES_PER_POOL:
@@ -107,7 +110,7 @@ class Workers:
         mapped = self._pool.map(_analyse_batch, batches, [triggers] * len(batches), [timeout] * len(batches))
         return [result for batch in mapped for result in batch]
 
-    def __enter__(self) -> "Workers":
+    def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -115,17 +118,25 @@ class Workers:
             self._pool.shutdown()
 
 
-def analyse_files(paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None) -> List[FileResult]:
+def analyse_files(
+    paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None
+) -> List[FileResult]:
     with Workers(jobs) as workers:
         return workers.analyse(paths, triggers, timeout)
 
 
-def _cached_analysis(paths: Sequence[str], workers: Workers, triggers, cache: Optional[Cache], contents, timeout: Optional[float]) -> List[FileResult]:
+def _cached_analysis(
+    paths: Sequence[str], workers: Workers, triggers, cache: Optional[Cache], contents, timeout: Optional[float]
+) -> List[FileResult]:
     """Analyse ``paths``, reusing the cached result of every file whose bytes did not change
     (``contents``: each file's bytes as ``bytes_tag`` gave them, read at the start of the run)."""
     if cache is None:
         return workers.analyse(paths, triggers, timeout)
-    keys = {path: file_key(path, triggers, timeout, contents[path]) for path in paths if contents.get(path, UNREADABLE) != UNREADABLE}
+    keys = {
+        path: file_key(path, triggers, timeout, contents[path])
+        for path in paths
+        if contents.get(path, UNREADABLE) != UNREADABLE
+    }
     found = {path: cache.load("files", key) for path, key in keys.items()}
     missing = [path for path in paths if found.get(path) is None]
     for result in workers.analyse(missing, triggers, timeout) if missing else ():
@@ -143,7 +154,14 @@ class Analysis:
     first_round: Dict[str, FileResult]  # what the first round (trigger words decide) made of each file
 
 
-def analyse(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None, folders: Sequence[str] = ()) -> Analysis:
+def analyse(
+    files: Sequence[str],
+    settings: Settings,
+    jobs: int = 1,
+    cache: Optional[Cache] = None,
+    contents=None,
+    folders: Sequence[str] = (),
+) -> Analysis:
     """Analyse what can matter (see engine/demand.py): the files that hold entry points or
     hazards, then, round by round, the files their facts reach. The last round's project
     (and its model) is the one the rules query."""
@@ -151,7 +169,9 @@ def analyse(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Opti
     timeout = settings.file_timeout or None
     index = ModuleIndex(files)
     with Workers(jobs) as workers:
-        results = {r.path: r for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout)}
+        results = {
+            r.path: r for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout)
+        }
         first_round = dict(results)
         while True:
             done = {path for path, result in results.items() if not result.light}
@@ -168,7 +188,9 @@ def analyse(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Opti
                 results[result.path] = result
 
 
-def analyse_project(files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None) -> List[FileResult]:
+def analyse_project(
+    files: Sequence[str], settings: Settings, jobs: int = 1, cache: Optional[Cache] = None, contents=None
+) -> List[FileResult]:
     return analyse(files, settings, jobs, cache, contents).results
 
 
@@ -272,7 +294,13 @@ def _apply_rules(project: Project, rules: Sequence[Rule], outcome: RunResult) ->
     return found
 
 
-def raw_findings(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], outcome: RunResult, project: Optional[Project] = None) -> List[Finding]:
+def raw_findings(
+    results: Sequence[FileResult],
+    settings: Settings,
+    folders: Sequence[str],
+    outcome: RunResult,
+    project: Optional[Project] = None,
+) -> List[Finding]:
     """Every finding of the enabled rules over these analysed files, before per-file ignores and `# noqa`.
 
     Shared by `run()` and the flake8 plugin, which leaves what is shown to flake8.
@@ -325,7 +353,13 @@ def _run(paths: Sequence[str], settings: Settings, jobs: int, cache_dir: Optiona
     return outcome
 
 
-def run_rules(results: Sequence[FileResult], settings: Settings, folders: Sequence[str], files_checked: int, project: Optional[Project] = None) -> RunResult:
+def run_rules(
+    results: Sequence[FileResult],
+    settings: Settings,
+    folders: Sequence[str],
+    files_checked: int,
+    project: Optional[Project] = None,
+) -> RunResult:
     """The rules over analysed files, then selection, per-file ignores and ``# noqa``."""
     outcome = RunResult(files_checked=files_checked)
     select = [*settings.select, *settings.extend_select]

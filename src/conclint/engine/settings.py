@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Collection, Dict, List, Optional, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -13,8 +13,21 @@ else:  # pragma: no cover - exercised on older Pythons only
     import tomli as tomllib
 
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__pycache__",
-    "build", "dist", "node_modules", "site-packages", ".eggs", "*.egg-info",
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "env",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    ".eggs",
+    "*.egg-info",
 )
 
 
@@ -34,21 +47,80 @@ SETTINGS: Tuple[SettingDef, ...] = (
     SettingDef("select", "codes", ["CCL"], "Rule codes or prefixes to enable (`CCL1`, `CCL201`)."),
     SettingDef("extend-select", "codes", [], "Codes or prefixes enabled on top of `select`."),
     SettingDef("ignore", "codes", [], "Codes or prefixes to disable; a more specific `select` wins."),
-    SettingDef("exclude", "globs", list(DEFAULT_EXCLUDE), "Gitignore-style patterns of paths never walked into (replaces the defaults)."),
+    SettingDef(
+        "exclude",
+        "globs",
+        list(DEFAULT_EXCLUDE),
+        "Gitignore-style patterns of paths never walked into (replaces the defaults).",
+    ),
     SettingDef("extend-exclude", "globs", [], "Patterns excluded on top of `exclude`."),
     SettingDef("per-file-ignores", "table-of-codes", {}, "A table of pattern = [codes] ignored in matching files."),
     SettingDef("respect-gitignore", "bool", True, "Skip files that `.gitignore` files ignore."),
-    SettingDef("file-timeout", "number", 60, "Seconds one file may take to analyse before it is reported as CCL001 instead (0: no limit)."),
-    SettingDef("cache-dir", "path", "", "Where to keep the cache (default: `.conclint_cache` beside the configuration); `--no-cache` turns it off."),
-    SettingDef("thread-entry-decorators", "names", [], "Qualified names of decorators whose function runs in a thread (`myapp.tasks.background`)."),
-    SettingDef("thread-entry-calls", "names", [], "Qualified names of calls that run their first argument in a thread (`myapp.spawn`)."),
-    SettingDef("blocking-calls", "table-of-text", {}, "Extra blocking APIs for CCL209: qualified name = advice (`\"mylib.fetch\" = \"use mylib.aio.fetch\"`)."),
-    SettingDef("allowed-blocking-calls", "names", [], "Catalogue entries never to report (`os.path.exists`, `requests.Session.get`)."),
-    SettingDef("server", "server", "", "How the app is served, when no gunicorn.conf.py, Procfile or Dockerfile says: `prefork`, `threaded` or `evented` (CCL303/CCL304)."),
+    SettingDef(
+        "file-timeout",
+        "number",
+        60,
+        "Seconds one file may take to analyse before it is reported as CCL001 instead (0: no limit).",
+    ),
+    SettingDef(
+        "cache-dir",
+        "path",
+        "",
+        "Where to keep the cache (default: `.conclint_cache` beside the configuration); `--no-cache` turns it off.",
+    ),
+    SettingDef(
+        "thread-entry-decorators",
+        "names",
+        [],
+        "Qualified names of decorators whose function runs in a thread (`myapp.tasks.background`).",
+    ),
+    SettingDef(
+        "thread-entry-calls",
+        "names",
+        [],
+        "Qualified names of calls that run their first argument in a thread (`myapp.spawn`).",
+    ),
+    SettingDef(
+        "blocking-calls",
+        "table-of-text",
+        {},
+        'Extra blocking APIs for CCL209: qualified name = advice (`"mylib.fetch" = "use mylib.aio.fetch"`).',
+    ),
+    SettingDef(
+        "allowed-blocking-calls",
+        "names",
+        [],
+        "Catalogue entries never to report (`os.path.exists`, `requests.Session.get`).",
+    ),
+    SettingDef(
+        "server",
+        "server",
+        "",
+        "How the app is served, when no gunicorn.conf.py, Procfile or Dockerfile says: `prefork`, `threaded` or "
+        "`evented` (CCL303/CCL304).",
+    ),
     SettingDef("workers", "int", 0, "Worker processes of a `prefork` server (CCL303 needs more than one)."),
-    SettingDef("preload-app", "bool", False, "The prefork server imports the app before forking (gunicorn `preload_app`; CCL304)."),
-    SettingDef("await-parameter-attributes", "bool", False, "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson)."),
-    SettingDef("await-unshared-self", "bool", False, "CCL111/CCL112 also check `self` attributes where nothing shows several tasks in the method on one object (by default: an instance in a module global; or a class holding an event-loop lock or with methods spawned as several tasks, for a keyed entry, state guarded by the lock elsewhere, or a method itself spawned repeatedly or reached by request or connection handlers; an object passed to every task a loop spawns)."),
+    SettingDef(
+        "preload-app",
+        "bool",
+        False,
+        "The prefork server imports the app before forking (gunicorn `preload_app`; CCL304).",
+    ),
+    SettingDef(
+        "await-parameter-attributes",
+        "bool",
+        False,
+        "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson).",
+    ),
+    SettingDef(
+        "await-unshared-self",
+        "bool",
+        False,
+        "CCL111/CCL112 also check `self` attributes where nothing shows several tasks in the method on one object "
+        "(by default: an instance in a module global; or a class holding an event-loop lock or with methods spawned "
+        "as several tasks, for a keyed entry, state guarded by the lock elsewhere, or a method itself spawned "
+        "repeatedly or reached by request or connection handlers; an object passed to every task a loop spawns).",
+    ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -113,7 +185,9 @@ def _read_toml(path: str) -> Dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def load_settings(config_path: Optional[str], cwd: Optional[str] = None) -> Settings:
+def load_settings(config_path: Optional[str], codes: Collection[str], cwd: Optional[str] = None) -> Settings:
+    """The settings of ``config_path`` (or of the nearest pyproject.toml), with rule selectors
+    checked against ``codes``, the codes of the rules the caller runs."""
     cwd = cwd or os.getcwd()
     path = config_path if config_path is not None else find_pyproject(cwd)
     if path is None:
@@ -131,11 +205,11 @@ def load_settings(config_path: Optional[str], cwd: Optional[str] = None) -> Sett
         setting = SETTINGS_BY_KEY.get(key)
         if setting is None:
             raise ConfigError(f"{path}: unknown key '{key}' in [tool.conclint]")
-        setattr(settings, key.replace("-", "_"), _validated(path, setting, value))
+        setattr(settings, key.replace("-", "_"), _validated(path, setting, value, codes))
     return settings
 
 
-def _validated(path: str, setting: SettingDef, value: Any) -> Any:
+def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str]) -> Any:
     def bad(expected: str) -> ConfigError:
         return ConfigError(f"{path}: '{setting.key}' in [tool.conclint] must be {expected}, not {type(value).__name__}")
 
@@ -147,7 +221,7 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise bad("a list of strings")
         if setting.kind == "codes":
-            check_codes(value, f"{path}: '{setting.key}'")
+            check_codes(value, f"{path}: '{setting.key}'", codes)
         return list(value)
     if setting.kind == "path":
         if not isinstance(value, str):
@@ -155,7 +229,9 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
         return os.path.join(os.path.dirname(os.path.abspath(path)), value) if value else value
     if setting.kind == "server":
         if value not in ("prefork", "threaded", "evented", ""):
-            raise ConfigError(f"{path}: 'server' in [tool.conclint] must be \"prefork\", \"threaded\" or \"evented\", not {value!r}")
+            raise ConfigError(
+                f'{path}: \'server\' in [tool.conclint] must be "prefork", "threaded" or "evented", not {value!r}'
+            )
         return value
     if setting.kind == "number":
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -167,25 +243,23 @@ def _validated(path: str, setting: SettingDef, value: Any) -> Any:
         return value
     if setting.kind == "table-of-text":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise bad("a table of name = \"advice\"")
+            raise bad('a table of name = "advice"')
         return dict(value)
     if setting.kind == "table-of-codes":
         if not isinstance(value, dict) or not all(
             isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in value.values()
         ):
             raise bad("a table of pattern = [codes]")
-        for codes in value.values():
-            check_codes(codes, f"{path}: '{setting.key}'")
+        for selected in value.values():
+            check_codes(selected, f"{path}: '{setting.key}'", codes)
         return {pattern: list(codes) for pattern, codes in value.items()}
     raise AssertionError(setting.kind)
 
 
-def check_codes(selectors: List[str], where: str) -> None:
+def check_codes(selectors: List[str], where: str, codes: Collection[str]) -> None:
     """Every selector must name a rule or a prefix of one (``CCL``, ``CCL1``, ``CCL101``)."""
-    from conclint.rules import RULES_BY_CODE
-
     for selector in selectors:
         if selector == "ALL":
             continue
-        if not any(code.startswith(selector) for code in RULES_BY_CODE):
+        if not any(code.startswith(selector) for code in codes):
             raise ConfigError(f"{where}: unknown rule selector '{selector}'")

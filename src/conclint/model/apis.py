@@ -7,18 +7,38 @@ from typing import Optional, Tuple
 
 THREAD_LOCK_TYPES = frozenset(
     {
-        "threading.Lock", "threading.RLock", "threading.Condition", "threading.Semaphore",
-        "threading.BoundedSemaphore", "_thread.allocate_lock", "_thread.LockType", "_thread.RLock",
-        "multiprocessing.Lock", "multiprocessing.RLock", "multiprocessing.Semaphore",
-        "multiprocessing.BoundedSemaphore", "multiprocessing.Condition",
-        "multiprocessing.synchronize.Lock", "multiprocessing.synchronize.RLock",
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Condition",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "_thread.allocate_lock",
+        "_thread.LockType",
+        "_thread.RLock",
+        "multiprocessing.Lock",
+        "multiprocessing.RLock",
+        "multiprocessing.Semaphore",
+        "multiprocessing.BoundedSemaphore",
+        "multiprocessing.Condition",
+        "multiprocessing.synchronize.Lock",
+        "multiprocessing.synchronize.RLock",
     }
 )
 ASYNC_LOCK_TYPES = frozenset(
     {
-        "asyncio.Lock", "asyncio.Semaphore", "asyncio.BoundedSemaphore", "asyncio.Condition",
-        "trio.Lock", "trio.StrictFIFOLock", "trio.Semaphore", "trio.CapacityLimiter", "trio.Condition",
-        "anyio.Lock", "anyio.Semaphore", "anyio.Condition", "anyio.CapacityLimiter",
+        "asyncio.Lock",
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "asyncio.Condition",
+        "trio.Lock",
+        "trio.StrictFIFOLock",
+        "trio.Semaphore",
+        "trio.CapacityLimiter",
+        "trio.Condition",
+        "anyio.Lock",
+        "anyio.Semaphore",
+        "anyio.Condition",
+        "anyio.CapacityLimiter",
     }
 )
 # calls that run a coroutine as a task of the loop, by their last name part (``asyncio.gather``,
@@ -37,8 +57,25 @@ def looks_like_lock(name: str) -> bool:
     if lowered.endswith("lock") and not lowered.endswith(("clock", "block", "unlock", "deadlock")):
         return True  # a compound: ``wakelock``, ``filelock``, ``writelock``
     return name.endswith(("Lock", "Mutex")) and not name.endswith(("Block", "Clock"))
+
+
 # Calls that run the function they are given right away, in the caller (``key=lambda ...``).
-INLINE_CALLERS = frozenset({"sorted", "min", "max", "map", "filter", "functools.reduce", "itertools.starmap", "itertools.groupby", "itertools.filterfalse", "itertools.takewhile", "itertools.dropwhile", "itertools.accumulate"})
+INLINE_CALLERS = frozenset(
+    {
+        "sorted",
+        "min",
+        "max",
+        "map",
+        "filter",
+        "functools.reduce",
+        "itertools.starmap",
+        "itertools.groupby",
+        "itertools.filterfalse",
+        "itertools.takewhile",
+        "itertools.dropwhile",
+        "itertools.accumulate",
+    }
+)
 INLINE_METHODS = frozenset({"sort"})
 SYNCHRONIZING_DECORATORS = frozenset({"wrapt.synchronized", "synchronized"})
 THREAD_LOCAL_TYPES = frozenset({"threading.local", "_threading_local.local", "contextvars.ContextVar"})
@@ -47,9 +84,26 @@ THREAD_LOCAL_TYPES = frozenset({"threading.local", "_threading_local.local", "co
 # the built-in containers under CPython); it only matters as the "act" after a check.
 MUTATING_METHODS = frozenset(
     {
-        "append", "appendleft", "extend", "extendleft", "insert", "remove", "pop", "popleft",
-        "popitem", "clear", "update", "add", "discard", "setdefault", "sort", "reverse",
-        "difference_update", "intersection_update", "symmetric_difference_update", "rotate",
+        "append",
+        "appendleft",
+        "extend",
+        "extendleft",
+        "insert",
+        "remove",
+        "pop",
+        "popleft",
+        "popitem",
+        "clear",
+        "update",
+        "add",
+        "discard",
+        "setdefault",
+        "sort",
+        "reverse",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+        "rotate",
     }
 )
 
@@ -71,9 +125,31 @@ def _spec(callee, context, position, keyword, many, reason, handler_class=False)
     return EntrySpec(callee, context, position, keyword, many, reason, handler_class)
 
 
-THREAD_POOL_TYPES = frozenset({"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor", "multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool"})
-PROCESS_POOL_TYPES = frozenset({"concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor", "multiprocessing.Pool", "multiprocessing.pool.Pool"})
-LOOP_TYPES = frozenset({"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop", "asyncio.AbstractEventLoop", "asyncio.BaseEventLoop"})
+THREAD_POOL_TYPES = frozenset(
+    {
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.thread.ThreadPoolExecutor",
+        "multiprocessing.pool.ThreadPool",
+        "multiprocessing.dummy.Pool",
+    }
+)
+PROCESS_POOL_TYPES = frozenset(
+    {
+        "concurrent.futures.ProcessPoolExecutor",
+        "concurrent.futures.process.ProcessPoolExecutor",
+        "multiprocessing.Pool",
+        "multiprocessing.pool.Pool",
+    }
+)
+LOOP_TYPES = frozenset(
+    {
+        "asyncio.get_event_loop",
+        "asyncio.get_running_loop",
+        "asyncio.new_event_loop",
+        "asyncio.AbstractEventLoop",
+        "asyncio.BaseEventLoop",
+    }
+)
 
 ENTRY_SPECS: Tuple[EntrySpec, ...] = (
     _spec("threading.Thread", "thread", 1, "target", False, "threading.Thread(target=...)"),
@@ -82,25 +158,60 @@ ENTRY_SPECS: Tuple[EntrySpec, ...] = (
     _spec("_thread.start_new", "thread", 0, None, False, "_thread.start_new(...)"),
     *(_spec(f"{t}.submit", "thread", 0, "fn", True, "ThreadPoolExecutor.submit(...)") for t in THREAD_POOL_TYPES),
     *(_spec(f"{t}.map", "thread", 0, "fn", True, "ThreadPoolExecutor.map(...)") for t in THREAD_POOL_TYPES),
-    *(_spec(f"{t}.{m}", "thread", 0, "func", True, f"ThreadPool.{m}(...)") for t in THREAD_POOL_TYPES for m in ("apply", "apply_async", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
+    *(
+        _spec(f"{t}.{m}", "thread", 0, "func", True, f"ThreadPool.{m}(...)")
+        for t in THREAD_POOL_TYPES
+        for m in ("apply", "apply_async", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")
+    ),
     *(_spec(f"{t}.run_in_executor", "thread", 1, None, True, "loop.run_in_executor(...)") for t in LOOP_TYPES),
     _spec("asyncio.to_thread", "thread", 0, None, True, "asyncio.to_thread(...)"),
     _spec("anyio.to_thread.run_sync", "thread", 0, None, True, "anyio.to_thread.run_sync(...)"),
     _spec("trio.to_thread.run_sync", "thread", 0, None, True, "trio.to_thread.run_sync(...)"),
-    *(_spec(f"{s}", "thread", 1, "RequestHandlerClass", True, f"{s.rsplit('.', 1)[1]} request handler", handler_class=True)
-      for s in ("socketserver.ThreadingTCPServer", "socketserver.ThreadingUDPServer", "http.server.ThreadingHTTPServer",
-                "socketserver.ThreadingUnixStreamServer", "socketserver.ThreadingUnixDatagramServer")),
+    *(
+        _spec(
+            f"{s}",
+            "thread",
+            1,
+            "RequestHandlerClass",
+            True,
+            f"{s.rsplit('.', 1)[1]} request handler",
+            handler_class=True,
+        )
+        for s in (
+            "socketserver.ThreadingTCPServer",
+            "socketserver.ThreadingUDPServer",
+            "http.server.ThreadingHTTPServer",
+            "socketserver.ThreadingUnixStreamServer",
+            "socketserver.ThreadingUnixDatagramServer",
+        )
+    ),
     # event loop callbacks
-    *(_spec(f"{t}.{m}", "loop", pos, None, False, f"loop.{m}(...)") for t in LOOP_TYPES
-      for m, pos in (("call_soon", 0), ("call_soon_threadsafe", 0), ("call_later", 1), ("call_at", 1), ("add_reader", 1), ("add_writer", 1))),
+    *(
+        _spec(f"{t}.{m}", "loop", pos, None, False, f"loop.{m}(...)")
+        for t in LOOP_TYPES
+        for m, pos in (
+            ("call_soon", 0),
+            ("call_soon_threadsafe", 0),
+            ("call_later", 1),
+            ("call_at", 1),
+            ("add_reader", 1),
+            ("add_writer", 1),
+        )
+    ),
     # child processes
     _spec("multiprocessing.Process", "process", 1, "target", False, "multiprocessing.Process(target=...)"),
     _spec("multiprocessing.get_context.Process", "process", 1, "target", False, "get_context(...).Process(target=...)"),
     _spec("os.register_at_fork", "process", None, "after_in_child", False, "os.register_at_fork(after_in_child=...)"),
-    *(_spec(f"{t}.{m}", "process", 0, "func", True, f"Pool.{m}(...)") for t in ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.get_context.Pool")
-      for m in ("map", "imap", "imap_unordered", "starmap", "apply", "apply_async", "map_async", "starmap_async")),
-    *(_spec(f"{t}.{m}", "process", 0, "fn", True, f"ProcessPoolExecutor.{m}(...)") for t in ("concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor")
-      for m in ("submit", "map")),
+    *(
+        _spec(f"{t}.{m}", "process", 0, "func", True, f"Pool.{m}(...)")
+        for t in ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.get_context.Pool")
+        for m in ("map", "imap", "imap_unordered", "starmap", "apply", "apply_async", "map_async", "starmap_async")
+    ),
+    *(
+        _spec(f"{t}.{m}", "process", 0, "fn", True, f"ProcessPoolExecutor.{m}(...)")
+        for t in ("concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor")
+        for m in ("submit", "map")
+    ),
 )
 ENTRY_SPECS_BY_CALLEE = {}
 for _entry in ENTRY_SPECS:
@@ -109,70 +220,153 @@ for _entry in ENTRY_SPECS:
 # Base classes whose methods run in a context of their own.
 THREAD_CLASSES = frozenset({"threading.Thread"})
 PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
-THREADING_SERVER_MIXINS = frozenset({"socketserver.ThreadingMixIn", "socketserver.ThreadingTCPServer", "http.server.ThreadingHTTPServer"})
-PROTOCOL_CLASSES = frozenset({"asyncio.Protocol", "asyncio.DatagramProtocol", "asyncio.BufferedProtocol", "asyncio.SubprocessProtocol", "asyncio.protocols.Protocol", "asyncio.BaseProtocol"})
+THREADING_SERVER_MIXINS = frozenset(
+    {"socketserver.ThreadingMixIn", "socketserver.ThreadingTCPServer", "http.server.ThreadingHTTPServer"}
+)
+PROTOCOL_CLASSES = frozenset(
+    {
+        "asyncio.Protocol",
+        "asyncio.DatagramProtocol",
+        "asyncio.BufferedProtocol",
+        "asyncio.SubprocessProtocol",
+        "asyncio.protocols.Protocol",
+        "asyncio.BaseProtocol",
+    }
+)
 HANDLER_METHOD_PREFIXES = ("handle", "do_", "setup", "finish")
 
 # Web frameworks whose default server runs each request in a thread of a pool.
 THREADED_ROUTE_RECEIVERS = frozenset({"flask.Flask", "flask.Blueprint"})
-ROUTE_DECORATOR_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete", "before_request", "after_request"})
+ROUTE_DECORATOR_METHODS = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "before_request", "after_request"}
+)
 
 # ---- processes and fork ------------------------------------------------------
 START_METHOD_CALLS = frozenset({"multiprocessing.set_start_method", "multiprocessing.get_context"})
 # State that does cross the process boundary: writing it in a child is the point.
 CROSS_PROCESS_TYPE_PREFIXES = (
-    "multiprocessing.Value", "multiprocessing.Array", "multiprocessing.RawValue", "multiprocessing.RawArray",
-    "multiprocessing.Manager", "multiprocessing.managers", "multiprocessing.sharedctypes",
-    "multiprocessing.shared_memory", "multiprocessing.Queue", "multiprocessing.SimpleQueue",
-    "multiprocessing.JoinableQueue", "multiprocessing.Pipe", "multiprocessing.get_context.Value",
-    "multiprocessing.get_context.Array", "multiprocessing.get_context.Manager", "multiprocessing.get_context.Queue",
+    "multiprocessing.Value",
+    "multiprocessing.Array",
+    "multiprocessing.RawValue",
+    "multiprocessing.RawArray",
+    "multiprocessing.Manager",
+    "multiprocessing.managers",
+    "multiprocessing.sharedctypes",
+    "multiprocessing.shared_memory",
+    "multiprocessing.Queue",
+    "multiprocessing.SimpleQueue",
+    "multiprocessing.JoinableQueue",
+    "multiprocessing.Pipe",
+    "multiprocessing.get_context.Value",
+    "multiprocessing.get_context.Array",
+    "multiprocessing.get_context.Manager",
+    "multiprocessing.get_context.Queue",
 )
 THREAD_STARTING_CONSTRUCTORS = frozenset(
-    {"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor", "_thread.start_new_thread", "multiprocessing.pool.ThreadPool"}
+    {
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.thread.ThreadPoolExecutor",
+        "_thread.start_new_thread",
+        "multiprocessing.pool.ThreadPool",
+    }
 )
 THREAD_TYPES = frozenset({"threading.Thread", "threading.Timer"})
 PROCESS_STARTING_CONSTRUCTORS = frozenset(
     {
-        "multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.get_context.Pool",
-        "concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor",
+        "multiprocessing.Pool",
+        "multiprocessing.pool.Pool",
+        "multiprocessing.get_context.Pool",
+        "concurrent.futures.ProcessPoolExecutor",
+        "concurrent.futures.process.ProcessPoolExecutor",
     }
 )
-PROCESS_TYPES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process", "multiprocessing.get_context.Process"})
+PROCESS_TYPES = frozenset(
+    {"multiprocessing.Process", "multiprocessing.context.Process", "multiprocessing.get_context.Process"}
+)
 FORK_CALLS = frozenset({"os.fork", "os.forkpty"})
 POOL_INITIALIZER_CALLS = PROCESS_STARTING_CONSTRUCTORS | frozenset({"multiprocessing.pool.ThreadPool"})
 
 # Connections and clients that must not be shared by a parent and its forked children.
 INHERITED_RESOURCE_TYPES = frozenset(
     {
-        "sqlite3.connect", "psycopg2.connect", "psycopg.connect", "pymysql.connect", "MySQLdb.connect",
-        "sqlalchemy.create_engine", "sqlalchemy.engine.create_engine", "redis.Redis", "redis.StrictRedis",
-        "redis.from_url", "redis.Redis.from_url", "requests.Session", "requests.session", "httpx.Client",
-        "socket.socket", "socket.create_connection", "grpc.insecure_channel", "grpc.secure_channel",
-        "pymongo.MongoClient", "urllib3.PoolManager",
+        "sqlite3.connect",
+        "psycopg2.connect",
+        "psycopg.connect",
+        "pymysql.connect",
+        "MySQLdb.connect",
+        "sqlalchemy.create_engine",
+        "sqlalchemy.engine.create_engine",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "requests.Session",
+        "requests.session",
+        "httpx.Client",
+        "socket.socket",
+        "socket.create_connection",
+        "grpc.insecure_channel",
+        "grpc.secure_channel",
+        "pymongo.MongoClient",
+        "urllib3.PoolManager",
     }
 )
 
 # Request handlers of web frameworks (for per-worker state under a prefork server).
 ROUTE_RECEIVERS = {
-    "flask.Flask": "Flask route", "flask.Blueprint": "Flask route",
-    "fastapi.FastAPI": "FastAPI route", "fastapi.APIRouter": "FastAPI route",
-    "aiohttp.web.RouteTableDef": "aiohttp route", "aiohttp.web.Application": "aiohttp route",
-    "starlette.applications.Starlette": "Starlette route", "quart.Quart": "Quart route", "sanic.Sanic": "Sanic route",
+    "flask.Flask": "Flask route",
+    "flask.Blueprint": "Flask route",
+    "fastapi.FastAPI": "FastAPI route",
+    "fastapi.APIRouter": "FastAPI route",
+    "aiohttp.web.RouteTableDef": "aiohttp route",
+    "aiohttp.web.Application": "aiohttp route",
+    "starlette.applications.Starlette": "Starlette route",
+    "quart.Quart": "Quart route",
+    "sanic.Sanic": "Sanic route",
 }
-WEB_ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view"})
+WEB_ROUTE_METHODS = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view"}
+)
 HANDLER_REGISTRATION_CALLS = {  # call -> position of the handler argument
-    "add_get": 1, "add_post": 1, "add_put": 1, "add_patch": 1, "add_delete": 1, "add_route": 2, "add_url_rule": 2,
-    "add_api_route": 1, "add_websocket_route": 1,
+    "add_get": 1,
+    "add_post": 1,
+    "add_put": 1,
+    "add_patch": 1,
+    "add_delete": 1,
+    "add_route": 2,
+    "add_url_rule": 2,
+    "add_api_route": 1,
+    "add_websocket_route": 1,
 }
 # servers that run their handler in a task per connection: call -> handler position
 CONNECTION_SERVERS = {
-    **{f"asyncio.{m}": 0 for m in ("start_server", "start_unix_server", "streams.start_server", "streams.start_unix_server")},
-    **{f"websockets.{m}": 0 for m in ("serve", "unix_serve", "server.serve", "server.unix_serve", "asyncio.server.serve",
-                                       "asyncio.server.unix_serve", "legacy.server.serve", "legacy.server.unix_serve")},
-    "trio.serve_tcp": 0, "trio.serve_listeners": 0, "trio.serve_ssl_over_tcp": 0,
+    **{
+        f"asyncio.{m}": 0
+        for m in ("start_server", "start_unix_server", "streams.start_server", "streams.start_unix_server")
+    },
+    **{
+        f"websockets.{m}": 0
+        for m in (
+            "serve",
+            "unix_serve",
+            "server.serve",
+            "server.unix_serve",
+            "asyncio.server.serve",
+            "asyncio.server.unix_serve",
+            "legacy.server.serve",
+            "legacy.server.unix_serve",
+        )
+    },
+    "trio.serve_tcp": 0,
+    "trio.serve_listeners": 0,
+    "trio.serve_ssl_over_tcp": 0,
 }
 ENDPOINT_CONSTRUCTORS = {
-    "starlette.routing.Route": 1, "starlette.routing.WebSocketRoute": 1, "django.urls.path": 1, "django.urls.re_path": 1,
+    "starlette.routing.Route": 1,
+    "starlette.routing.WebSocketRoute": 1,
+    "django.urls.path": 1,
+    "django.urls.re_path": 1,
     # ``app.add_routes([web.post("/login", login)])``
-    **{f"aiohttp.web.{m}": 1 for m in ("get", "post", "put", "patch", "delete", "head", "options", "view")}, "aiohttp.web.route": 2,
+    **{f"aiohttp.web.{m}": 1 for m in ("get", "post", "put", "patch", "delete", "head", "options", "view")},
+    "aiohttp.web.route": 2,
 }

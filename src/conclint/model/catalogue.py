@@ -46,12 +46,40 @@ def _alt(**by_library: str) -> Tuple[Tuple[str, str], ...]:
 
 SLEEP = _alt(asyncio="`await asyncio.sleep(...)`", trio="`await trio.sleep(...)`", anyio="`await anyio.sleep(...)`")
 HTTP = _alt(any="an async client (`httpx.AsyncClient`, `aiohttp.ClientSession`)")
-SOCKET = _alt(asyncio="`asyncio.open_connection` / `loop.sock_*` methods", trio="`trio.open_tcp_stream`", anyio="`anyio.connect_tcp`")
-DNS = _alt(asyncio="`await loop.getaddrinfo(...)`", trio="`await trio.socket.getaddrinfo(...)`", anyio="`await anyio.getaddrinfo(...)`")
-PROCESS = _alt(asyncio="`asyncio.create_subprocess_exec` / `create_subprocess_shell`", trio="`await trio.run_process(...)`", anyio="`await anyio.run_process(...)`")
-FILES = _alt(asyncio="`aiofiles`, or `await asyncio.to_thread(...)`", trio="`trio.Path` / `await trio.open_file(...)`", anyio="`anyio.Path` / `await anyio.open_file(...)`")
-WAIT = _alt(asyncio="the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`, `asyncio.wrap_future`), or `await asyncio.to_thread(...)`", trio="trio's primitives, or `await trio.to_thread.run_sync(...)`", anyio="anyio's primitives, or `await anyio.to_thread.run_sync(...)`")
-DATABASE = _alt(any="an async driver (`aiosqlite`, `asyncpg`, `psycopg.AsyncConnection`, `aiomysql`, `redis.asyncio`, `motor`, SQLAlchemy's `AsyncSession`), or run the query in a thread")
+SOCKET = _alt(
+    asyncio="`asyncio.open_connection` / `loop.sock_*` methods",
+    trio="`trio.open_tcp_stream`",
+    anyio="`anyio.connect_tcp`",
+)
+DNS = _alt(
+    asyncio="`await loop.getaddrinfo(...)`",
+    trio="`await trio.socket.getaddrinfo(...)`",
+    anyio="`await anyio.getaddrinfo(...)`",
+)
+PROCESS = _alt(
+    asyncio="`asyncio.create_subprocess_exec` / `create_subprocess_shell`",
+    trio="`await trio.run_process(...)`",
+    anyio="`await anyio.run_process(...)`",
+)
+FILES = _alt(
+    asyncio="`aiofiles`, or `await asyncio.to_thread(...)`",
+    trio="`trio.Path` / `await trio.open_file(...)`",
+    anyio="`anyio.Path` / `await anyio.open_file(...)`",
+)
+WAIT = _alt(
+    asyncio=(
+        "the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`, `asyncio.wrap_future`), or "
+        "`await asyncio.to_thread(...)`"
+    ),
+    trio="trio's primitives, or `await trio.to_thread.run_sync(...)`",
+    anyio="anyio's primitives, or `await anyio.to_thread.run_sync(...)`",
+)
+DATABASE = _alt(
+    any=(
+        "an async driver (`aiosqlite`, `asyncpg`, `psycopg.AsyncConnection`, `aiomysql`, `redis.asyncio`, `motor`, "
+        "SQLAlchemy's `AsyncSession`), or run the query in a thread"
+    )
+)
 CONSOLE = _alt(any="read input in a thread (`await asyncio.to_thread(input, ...)`) or from an async stream")
 
 
@@ -67,99 +95,380 @@ def _methods(code: str, alternatives, types: Iterable[str], methods: Iterable[st
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _PATH_TYPES = ("pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.Path.home", "pathlib.Path.cwd")
 _FILE_TYPES = (
-    "open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "pathlib.Path.open", "codecs.open",
-    "io.TextIOWrapper", "io.BufferedReader", "io.BufferedWriter", "io.BufferedRandom", "io.FileIO", "typing.TextIO", "typing.BinaryIO",
+    "open",
+    "builtins.open",
+    "io.open",
+    "io.open_code",
+    "os.fdopen",
+    "pathlib.Path.open",
+    "codecs.open",
+    "io.TextIOWrapper",
+    "io.BufferedReader",
+    "io.BufferedWriter",
+    "io.BufferedRandom",
+    "io.FileIO",
+    "typing.TextIO",
+    "typing.BinaryIO",
 )
 _SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
 _PSYCOPG = (
-    "psycopg2.connect", "psycopg.connect", "psycopg.Connection.connect", "pymysql.connect", "MySQLdb.connect",
-    "pymysql.connections.Connection", "psycopg2.extensions.connection", "psycopg.Connection",
+    "psycopg2.connect",
+    "psycopg.connect",
+    "psycopg.Connection.connect",
+    "pymysql.connect",
+    "MySQLdb.connect",
+    "pymysql.connections.Connection",
+    "psycopg2.extensions.connection",
+    "psycopg.Connection",
 )
 _CURSORS = (
-    "sqlite3.Cursor", "psycopg2.extensions.cursor", "psycopg.Cursor", "pymysql.cursors.Cursor",
-    *(f"{connection}.{method}" for connection in ("sqlite3.connect", "sqlite3.Connection") for method in ("execute", "executemany", "executescript")),
+    "sqlite3.Cursor",
+    "psycopg2.extensions.cursor",
+    "psycopg.Cursor",
+    "pymysql.cursors.Cursor",
+    *(
+        f"{connection}.{method}"
+        for connection in ("sqlite3.connect", "sqlite3.Connection")
+        for method in ("execute", "executemany", "executescript")
+    ),
 )
 _CONNECTION_METHODS = ("execute", "executemany", "executescript", "commit", "rollback", "backup", "close")
-_CURSOR_METHODS = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall", "callproc", "copy_expert", "copy_from", "copy_to")
+_CURSOR_METHODS = (
+    "execute",
+    "executemany",
+    "executescript",
+    "fetchone",
+    "fetchmany",
+    "fetchall",
+    "callproc",
+    "copy_expert",
+    "copy_from",
+    "copy_to",
+)
 _REDIS = ("redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.client.Redis")
-_QUEUE_TYPES = ("queue.Queue", "queue.LifoQueue", "queue.PriorityQueue", "queue.SimpleQueue", "multiprocessing.Queue", "multiprocessing.JoinableQueue")
-_LOCK_TYPES = ("threading.Lock", "threading.RLock", "threading.Semaphore", "threading.BoundedSemaphore", "threading.Condition", "multiprocessing.Lock", "multiprocessing.RLock", "multiprocessing.Semaphore")
-_FUTURE_TYPES = tuple(
-    f"{executor}.submit"
-    for executor in ("concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor")
-) + ("concurrent.futures.Future",)
-_POOL_TYPES = ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool")
-_SQLALCHEMY_ENGINES = ("sqlalchemy.create_engine", "sqlalchemy.engine.create_engine", "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine")
+_QUEUE_TYPES = (
+    "queue.Queue",
+    "queue.LifoQueue",
+    "queue.PriorityQueue",
+    "queue.SimpleQueue",
+    "multiprocessing.Queue",
+    "multiprocessing.JoinableQueue",
+)
+_LOCK_TYPES = (
+    "threading.Lock",
+    "threading.RLock",
+    "threading.Semaphore",
+    "threading.BoundedSemaphore",
+    "threading.Condition",
+    "multiprocessing.Lock",
+    "multiprocessing.RLock",
+    "multiprocessing.Semaphore",
+)
+_FUTURE_TYPES = (
+    *tuple(
+        f"{executor}.submit"
+        for executor in (
+            "concurrent.futures.ThreadPoolExecutor",
+            "concurrent.futures.ProcessPoolExecutor",
+            "concurrent.futures.thread.ThreadPoolExecutor",
+            "concurrent.futures.process.ProcessPoolExecutor",
+        )
+    ),
+    "concurrent.futures.Future",
+)
+_POOL_TYPES = (
+    "multiprocessing.Pool",
+    "multiprocessing.pool.Pool",
+    "multiprocessing.pool.ThreadPool",
+    "multiprocessing.dummy.Pool",
+)
+_SQLALCHEMY_ENGINES = (
+    "sqlalchemy.create_engine",
+    "sqlalchemy.engine.create_engine",
+    "sqlalchemy.Engine",
+    "sqlalchemy.engine.Engine",
+    "sqlalchemy.engine.base.Engine",
+)
 _SQLALCHEMY_CONNECTIONS = (
-    "sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection",
+    "sqlalchemy.Connection",
+    "sqlalchemy.engine.Connection",
+    "sqlalchemy.engine.base.Connection",
     *(f"{e}.{m}" for e in _SQLALCHEMY_ENGINES for m in ("connect", "begin")),
 )
 _MONGO_COLLECTIONS = ("pymongo.collection.Collection", "pymongo.database.Database")
 _MONGO_METHODS = (
-    "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one", "delete_many",
-    "count_documents", "estimated_document_count", "aggregate", "distinct", "find_one_and_update",
-    "find_one_and_replace", "find_one_and_delete", "bulk_write", "create_index", "drop", "command", "list_collection_names",
+    "find_one",
+    "insert_one",
+    "insert_many",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "count_documents",
+    "estimated_document_count",
+    "aggregate",
+    "distinct",
+    "find_one_and_update",
+    "find_one_and_replace",
+    "find_one_and_delete",
+    "bulk_write",
+    "create_index",
+    "drop",
+    "command",
+    "list_collection_names",
 )
 
-CATALOGUE: Tuple[BlockingApi, ...] = tuple(
-    [
-        *_functions("CCL201", SLEEP, ["time.sleep"]),
-        # network
-        *_functions("CCL202", HTTP, [f"requests.{v}" for v in _HTTP_VERBS]),
-        *_methods("CCL202", HTTP, ["requests.Session", "requests.session", "requests.sessions.Session"], (*_HTTP_VERBS, "send")),
-        *_functions("CCL202", HTTP, [f"{lib}.{v}" for lib in ("httpx", "httpx2") for v in (*_HTTP_VERBS, "stream")]),
-        *_methods("CCL202", HTTP, ["httpx.Client", "httpx2.Client"], (*_HTTP_VERBS, "send", "stream", "close")),
-        *_functions("CCL202", HTTP, ["urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"]),
-        *_methods("CCL202", HTTP, [
-            "urllib3.PoolManager", "urllib3.ProxyManager", "urllib3.HTTPConnectionPool", "urllib3.HTTPSConnectionPool",
-            "urllib3.connection_from_url", "urllib3.poolmanager.PoolManager", "urllib3.poolmanager.ProxyManager",
-            "urllib3.connectionpool.HTTPConnectionPool", "urllib3.connectionpool.HTTPSConnectionPool",
-            "urllib3.connectionpool.connection_from_url", "urllib3.connectionpool.ConnectionPool", "urllib3.request.RequestMethods",
-        ], ("*",)),  # a pool's methods all talk to (or tear down) connections
-        *_methods("CCL202", HTTP, ["http.client.HTTPConnection", "http.client.HTTPSConnection"], ("request", "getresponse", "connect", "send", "endheaders")),
-        *_functions("CCL202", SOCKET, ["socket.create_connection"]),
-        *_functions("CCL202", DNS, ["socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.gethostbyaddr", "socket.getfqdn"]),
-        *_methods("CCL202", SOCKET, ["socket.socket", "socket.create_connection", "socket.socket.accept"], ("connect", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto", "accept", "sendfile")),
-        *_functions("CCL202", HTTP, ["smtplib.SMTP", "smtplib.SMTP_SSL", "ftplib.FTP", "ftplib.FTP_TLS"]),
-        *_methods("CCL202", HTTP, ["smtplib.SMTP", "smtplib.SMTP_SSL"], ("connect", "login", "starttls", "sendmail", "send_message", "quit", "ehlo", "helo")),
-        *_methods("CCL202", HTTP, ["ftplib.FTP", "ftplib.FTP_TLS"], ("connect", "login", "cwd", "nlst", "dir", "retrbinary", "retrlines", "storbinary", "storlines", "quit")),
-        *_methods("CCL202", HTTP, ["xmlrpc.client.ServerProxy"], ("*",)),
-        # processes
-        *_functions("CCL203", PROCESS, [f"subprocess.{f}" for f in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput", "Popen")]),
-        *_methods("CCL203", PROCESS, ["subprocess.Popen"], ("wait", "communicate")),
-        *_functions("CCL203", PROCESS, ["os.system", "os.popen", "os.posix_spawn", "os.posix_spawnp", "os.wait", "os.wait3", "os.wait4", "os.waitid", "os.waitpid"]),
-        *_functions("CCL203", PROCESS, [f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")]),
-        # file system
-        *_functions("CCL204", FILES, ["open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "codecs.open"]),
-        *_methods("CCL204", FILES, _FILE_TYPES, ("*",)),  # every method of a file object may touch the disk
-        *_methods("CCL204", FILES, _PATH_TYPES, ("read_text", "read_bytes", "write_text", "write_bytes", "open", "iterdir", "glob", "rglob", "stat", "lstat", "exists", "is_dir", "is_file", "is_symlink", "mkdir", "rmdir", "unlink", "rename", "replace", "touch", "chmod", "samefile", "readlink", "symlink_to", "hardlink_to", "owner", "group", "walk")),
-        *_functions("CCL204", FILES, [f"shutil.{f}" for f in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "copymode", "copystat", "move", "rmtree", "make_archive", "unpack_archive", "disk_usage", "chown")]),
-        *_functions("CCL204", FILES, [f"os.path.{f}" for f in ("exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime", "getatime", "getctime", "samefile", "realpath")]),
-        *_functions("CCL204", FILES, [f"os.{f}" for f in ("listdir", "scandir", "walk", "stat", "lstat", "mkdir", "makedirs", "remove", "unlink", "rmdir", "removedirs", "rename", "renames", "replace", "fsync", "truncate", "chmod", "chown")]),
-        # waiting on thread and process primitives
-        *_methods("CCL205", WAIT, _LOCK_TYPES, ("acquire",)),
-        *_methods("CCL205", WAIT, ["threading.Event", "multiprocessing.Event"], ("wait",)),
-        *_methods("CCL205", WAIT, ["threading.Condition", "multiprocessing.Condition"], ("wait", "wait_for")),
-        *_methods("CCL205", WAIT, ["threading.Thread", "threading.Timer", "multiprocessing.Process"], ("join",)),
-        *_methods("CCL205", WAIT, ["threading.Barrier"], ("wait",)),
-        *_methods("CCL205", WAIT, _QUEUE_TYPES, ("get", "put", "join")),
-        *_methods("CCL205", WAIT, _FUTURE_TYPES, ("result", "exception")),
-        *_functions("CCL205", WAIT, ["concurrent.futures.wait", "concurrent.futures.as_completed"]),
-        *_methods("CCL205", WAIT, _POOL_TYPES, ("map", "apply", "starmap", "join")),
-        # synchronous database drivers
-        *_functions("CCL206", DATABASE, [*_SQLITE, *_PSYCOPG[:4], "pymysql.connect", "MySQLdb.connect"]),
-        *_methods("CCL206", DATABASE, [*_SQLITE, *_PSYCOPG], _CONNECTION_METHODS),
-        *_methods("CCL206", DATABASE, [*(f"{t}.cursor" for t in (*_SQLITE, *_PSYCOPG)), *_CURSORS], _CURSOR_METHODS),
-        *_methods("CCL206", DATABASE, _REDIS, ("*",)),
-        *_methods("CCL206", DATABASE, [f"{r}.pipeline" for r in _REDIS], ("execute",)),
-        *_methods("CCL206", DATABASE, ["pymongo.MongoClient", "pymongo.mongo_client.MongoClient"], ("list_database_names", "server_info", "drop_database", "start_session")),
-        *_methods("CCL206", DATABASE, _MONGO_COLLECTIONS, _MONGO_METHODS),
-        *_methods("CCL206", DATABASE, _SQLALCHEMY_ENGINES, ("connect", "begin", "execute")),
-        *_methods("CCL206", DATABASE, _SQLALCHEMY_CONNECTIONS, ("execute", "commit", "scalar", "scalars", "exec_driver_sql")),
-        *_methods("CCL206", DATABASE, ["sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session"], ("execute", "commit", "flush", "get", "scalar", "scalars", "refresh", "rollback", "merge", "query")),
-        # console input
-        *_functions("CCL207", CONSOLE, ["input", "builtins.input", "getpass.getpass", "sys.stdin.read", "sys.stdin.readline", "sys.stdin.readlines"]),
-    ]
+CATALOGUE: Tuple[BlockingApi, ...] = (
+    *_functions("CCL201", SLEEP, ["time.sleep"]),
+    # network
+    *_functions("CCL202", HTTP, [f"requests.{v}" for v in _HTTP_VERBS]),
+    *_methods(
+        "CCL202",
+        HTTP,
+        ["requests.Session", "requests.session", "requests.sessions.Session"],
+        (*_HTTP_VERBS, "send"),
+    ),
+    *_functions("CCL202", HTTP, [f"{lib}.{v}" for lib in ("httpx", "httpx2") for v in (*_HTTP_VERBS, "stream")]),
+    *_methods("CCL202", HTTP, ["httpx.Client", "httpx2.Client"], (*_HTTP_VERBS, "send", "stream", "close")),
+    *_functions("CCL202", HTTP, ["urllib.request.urlopen", "urllib.request.urlretrieve", "urllib3.request"]),
+    *_methods(
+        "CCL202",
+        HTTP,
+        [
+            "urllib3.PoolManager",
+            "urllib3.ProxyManager",
+            "urllib3.HTTPConnectionPool",
+            "urllib3.HTTPSConnectionPool",
+            "urllib3.connection_from_url",
+            "urllib3.poolmanager.PoolManager",
+            "urllib3.poolmanager.ProxyManager",
+            "urllib3.connectionpool.HTTPConnectionPool",
+            "urllib3.connectionpool.HTTPSConnectionPool",
+            "urllib3.connectionpool.connection_from_url",
+            "urllib3.connectionpool.ConnectionPool",
+            "urllib3.request.RequestMethods",
+        ],
+        ("*",),
+    ),  # a pool's methods all talk to (or tear down) connections
+    *_methods(
+        "CCL202",
+        HTTP,
+        ["http.client.HTTPConnection", "http.client.HTTPSConnection"],
+        ("request", "getresponse", "connect", "send", "endheaders"),
+    ),
+    *_functions("CCL202", SOCKET, ["socket.create_connection"]),
+    *_functions(
+        "CCL202",
+        DNS,
+        [
+            "socket.getaddrinfo",
+            "socket.gethostbyname",
+            "socket.gethostbyname_ex",
+            "socket.gethostbyaddr",
+            "socket.getfqdn",
+        ],
+    ),
+    *_methods(
+        "CCL202",
+        SOCKET,
+        ["socket.socket", "socket.create_connection", "socket.socket.accept"],
+        ("connect", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto", "accept", "sendfile"),
+    ),
+    *_functions("CCL202", HTTP, ["smtplib.SMTP", "smtplib.SMTP_SSL", "ftplib.FTP", "ftplib.FTP_TLS"]),
+    *_methods(
+        "CCL202",
+        HTTP,
+        ["smtplib.SMTP", "smtplib.SMTP_SSL"],
+        ("connect", "login", "starttls", "sendmail", "send_message", "quit", "ehlo", "helo"),
+    ),
+    *_methods(
+        "CCL202",
+        HTTP,
+        ["ftplib.FTP", "ftplib.FTP_TLS"],
+        ("connect", "login", "cwd", "nlst", "dir", "retrbinary", "retrlines", "storbinary", "storlines", "quit"),
+    ),
+    *_methods("CCL202", HTTP, ["xmlrpc.client.ServerProxy"], ("*",)),
+    # processes
+    *_functions(
+        "CCL203",
+        PROCESS,
+        [
+            f"subprocess.{f}"
+            for f in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput", "Popen")
+        ],
+    ),
+    *_methods("CCL203", PROCESS, ["subprocess.Popen"], ("wait", "communicate")),
+    *_functions(
+        "CCL203",
+        PROCESS,
+        [
+            "os.system",
+            "os.popen",
+            "os.posix_spawn",
+            "os.posix_spawnp",
+            "os.wait",
+            "os.wait3",
+            "os.wait4",
+            "os.waitid",
+            "os.waitpid",
+        ],
+    ),
+    *_functions("CCL203", PROCESS, [f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")]),
+    # file system
+    *_functions("CCL204", FILES, ["open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "codecs.open"]),
+    *_methods("CCL204", FILES, _FILE_TYPES, ("*",)),  # every method of a file object may touch the disk
+    *_methods(
+        "CCL204",
+        FILES,
+        _PATH_TYPES,
+        (
+            "read_text",
+            "read_bytes",
+            "write_text",
+            "write_bytes",
+            "open",
+            "iterdir",
+            "glob",
+            "rglob",
+            "stat",
+            "lstat",
+            "exists",
+            "is_dir",
+            "is_file",
+            "is_symlink",
+            "mkdir",
+            "rmdir",
+            "unlink",
+            "rename",
+            "replace",
+            "touch",
+            "chmod",
+            "samefile",
+            "readlink",
+            "symlink_to",
+            "hardlink_to",
+            "owner",
+            "group",
+            "walk",
+        ),
+    ),
+    *_functions(
+        "CCL204",
+        FILES,
+        [
+            f"shutil.{f}"
+            for f in (
+                "copy",
+                "copy2",
+                "copyfile",
+                "copyfileobj",
+                "copytree",
+                "copymode",
+                "copystat",
+                "move",
+                "rmtree",
+                "make_archive",
+                "unpack_archive",
+                "disk_usage",
+                "chown",
+            )
+        ],
+    ),
+    *_functions(
+        "CCL204",
+        FILES,
+        [
+            f"os.path.{f}"
+            for f in (
+                "exists",
+                "lexists",
+                "isfile",
+                "isdir",
+                "islink",
+                "ismount",
+                "getsize",
+                "getmtime",
+                "getatime",
+                "getctime",
+                "samefile",
+                "realpath",
+            )
+        ],
+    ),
+    *_functions(
+        "CCL204",
+        FILES,
+        [
+            f"os.{f}"
+            for f in (
+                "listdir",
+                "scandir",
+                "walk",
+                "stat",
+                "lstat",
+                "mkdir",
+                "makedirs",
+                "remove",
+                "unlink",
+                "rmdir",
+                "removedirs",
+                "rename",
+                "renames",
+                "replace",
+                "fsync",
+                "truncate",
+                "chmod",
+                "chown",
+            )
+        ],
+    ),
+    # waiting on thread and process primitives
+    *_methods("CCL205", WAIT, _LOCK_TYPES, ("acquire",)),
+    *_methods("CCL205", WAIT, ["threading.Event", "multiprocessing.Event"], ("wait",)),
+    *_methods("CCL205", WAIT, ["threading.Condition", "multiprocessing.Condition"], ("wait", "wait_for")),
+    *_methods("CCL205", WAIT, ["threading.Thread", "threading.Timer", "multiprocessing.Process"], ("join",)),
+    *_methods("CCL205", WAIT, ["threading.Barrier"], ("wait",)),
+    *_methods("CCL205", WAIT, _QUEUE_TYPES, ("get", "put", "join")),
+    *_methods("CCL205", WAIT, _FUTURE_TYPES, ("result", "exception")),
+    *_functions("CCL205", WAIT, ["concurrent.futures.wait", "concurrent.futures.as_completed"]),
+    *_methods("CCL205", WAIT, _POOL_TYPES, ("map", "apply", "starmap", "join")),
+    # synchronous database drivers
+    *_functions("CCL206", DATABASE, [*_SQLITE, *_PSYCOPG[:4], "pymysql.connect", "MySQLdb.connect"]),
+    *_methods("CCL206", DATABASE, [*_SQLITE, *_PSYCOPG], _CONNECTION_METHODS),
+    *_methods("CCL206", DATABASE, [*(f"{t}.cursor" for t in (*_SQLITE, *_PSYCOPG)), *_CURSORS], _CURSOR_METHODS),
+    *_methods("CCL206", DATABASE, _REDIS, ("*",)),
+    *_methods("CCL206", DATABASE, [f"{r}.pipeline" for r in _REDIS], ("execute",)),
+    *_methods(
+        "CCL206",
+        DATABASE,
+        ["pymongo.MongoClient", "pymongo.mongo_client.MongoClient"],
+        ("list_database_names", "server_info", "drop_database", "start_session"),
+    ),
+    *_methods("CCL206", DATABASE, _MONGO_COLLECTIONS, _MONGO_METHODS),
+    *_methods("CCL206", DATABASE, _SQLALCHEMY_ENGINES, ("connect", "begin", "execute")),
+    *_methods(
+        "CCL206", DATABASE, _SQLALCHEMY_CONNECTIONS, ("execute", "commit", "scalar", "scalars", "exec_driver_sql")
+    ),
+    *_methods(
+        "CCL206",
+        DATABASE,
+        ["sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session"],
+        ("execute", "commit", "flush", "get", "scalar", "scalars", "refresh", "rollback", "merge", "query"),
+    ),
+    # console input
+    *_functions(
+        "CCL207",
+        CONSOLE,
+        [
+            "input",
+            "builtins.input",
+            "getpass.getpass",
+            "sys.stdin.read",
+            "sys.stdin.readline",
+            "sys.stdin.readlines",
+        ],
+    ),
 )
 
 # Methods of these receivers never block: connecting a Redis client object is lazy.
@@ -195,13 +504,21 @@ class Catalogue:
 
 def catalogue_markdown() -> str:
     """The docs page of the catalogue, grouped by rule."""
-    lines = ["# Blocking calls", "", "Generated from `src/conclint/model/catalogue.py`; `conclint` reports these inside event-loop code.", ""]
+    lines = [
+        "# Blocking calls",
+        "",
+        "Generated from `src/conclint/model/catalogue.py`; `conclint` reports these inside event-loop code.",
+        "",
+    ]
     for code, (name, family) in FAMILIES.items():
         entries = [api for api in CATALOGUE if api.code == code]
         if not entries:
             continue
         lines += [f"## {code} `{name}`: {family}", "", "| call | asyncio | trio | anyio |", "|---|---|---|---|"]
         for api in entries:
-            lines.append(f"| `{api.name}` | {api.alternative('asyncio')} | {api.alternative('trio')} | {api.alternative('anyio')} |")
+            lines.append(
+                f"| `{api.name}` | {api.alternative('asyncio')} | {api.alternative('trio')} | "
+                f"{api.alternative('anyio')} |"
+            )
         lines.append("")
     return "\n".join(lines)

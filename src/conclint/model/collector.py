@@ -15,7 +15,6 @@ import libcst as cst
 from conclint.engine.findings import Span
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
 from conclint.model.positions import node_positions
-from conclint.model.walk import NodeWalker
 from conclint.model.scopes import (
     DEFINITION,
     IMPORT,
@@ -29,11 +28,16 @@ from conclint.model.scopes import (
     import_module_name,
     resolve_dotted,
 )
+from conclint.model.walk import NodeWalker
 
 FUNCTION_NODES = (cst.FunctionDef, cst.Lambda)
 # container annotations whose last argument types the values they hold (``dict[str, Browser]``)
-MAPPING_ANNOTATIONS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict", "OrderedDict", "WeakValueDictionary"})
-SEQUENCE_ANNOTATIONS = frozenset({"list", "List", "Sequence", "MutableSequence", "set", "Set", "frozenset", "FrozenSet", "deque", "Deque", "WeakSet"})
+MAPPING_ANNOTATIONS = frozenset(
+    {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict", "OrderedDict", "WeakValueDictionary"}
+)
+SEQUENCE_ANNOTATIONS = frozenset(
+    {"list", "List", "Sequence", "MutableSequence", "set", "Set", "frozenset", "FrozenSet", "deque", "Deque", "WeakSet"}
+)
 METHOD_RESULT = "@method:"  # a type still to be read from a method's ``returns`` (see ConcurrencyModel.realize)
 
 
@@ -41,7 +45,9 @@ class _Pending:
     """Work that waits for the module's bindings to be complete."""
 
     def __init__(self) -> None:
-        self.varies: List[Tuple[CallSite, Tuple[Optional[str], ...], Set[str]]] = []  # call, argument names, names varying there
+        self.varies: List[
+            Tuple[CallSite, Tuple[Optional[str], ...], Set[str]]
+        ] = []  # call, argument names, names varying there
         self.global_elements: List[Tuple[str, List[str]]] = []  # module dict and what an entry is built from
         self.calls: List[Tuple[CallSite, Scope, Optional[List[str]], cst.Call, int]] = []  # with bindings seen
         self.types: List[Tuple[Binding, Scope, List[str]]] = []
@@ -128,7 +134,12 @@ class FactCollector(NodeWalker):
     def _self_attribute(self, node: cst.BaseExpression) -> Optional[Tuple[ClassInfo, str]]:
         """``self.x`` inside a method of a class: that class and ``x``."""
         owner = self._current_class()
-        if owner is not None and isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and self._is_self(node.value.value):
+        if (
+            owner is not None
+            and isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and self._is_self(node.value.value)
+        ):
             return owner, node.attr.value
         return None
 
@@ -181,7 +192,8 @@ class FactCollector(NodeWalker):
             info.self_name = _self_name(node)
         info.params = tuple(p.name.value for p in [*node.params.posonly_params, *node.params.params])
         info.off_by_default = tuple(
-            p.name.value for p in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+            p.name.value
+            for p in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
             if p.default is not None and _literal_is_falsy(p.default)
         )
         self.facts.functions[qualname] = info
@@ -344,7 +356,11 @@ class FactCollector(NodeWalker):
         self._imported.add(module)
         for alias in node.names:
             name = dotted_name_of(alias.name)
-            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            local = (
+                alias.asname.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                else name
+            )
             target = f"{module}.{name}" if module else name
             self._imported.add(target)
             self._bind_import(local, target)
@@ -381,7 +397,13 @@ class FactCollector(NodeWalker):
         elements = element_annotation_parts(node.annotation.annotation)
         if elements:  # ``self.browsers: dict[str, Browser] = {}``, or the same in the class body
             attribute = self._self_attribute(node.target)
-            if attribute is None and self.scope.kind == "class" and isinstance(node.target, cst.Name) and self._class_stack and self._class_stack[-1] is not None:
+            if (
+                attribute is None
+                and self.scope.kind == "class"
+                and isinstance(node.target, cst.Name)
+                and self._class_stack
+                and self._class_stack[-1] is not None
+            ):
                 attribute = self._class_stack[-1], node.target.value
             if attribute is not None:
                 self.pending.attribute_types.append((attribute[0], element_of(attribute[1]), self.scope, elements))
@@ -404,7 +426,12 @@ class FactCollector(NodeWalker):
                 self.facts.constants.pop(target.value, None)
 
     def _class_attribute(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if self.scope.kind == "class" and isinstance(target, cst.Name) and self._class_stack and self._class_stack[-1] is not None:
+        if (
+            self.scope.kind == "class"
+            and isinstance(target, cst.Name)
+            and self._class_stack
+            and self._class_stack[-1] is not None
+        ):
             parts = _constructor_parts(value)
             if parts:
                 self.pending.attribute_types.append((self._class_stack[-1], target.value, self.scope, parts))
@@ -435,9 +462,17 @@ class FactCollector(NodeWalker):
         for statement in node.body:
             if isinstance(statement, cst.SimpleStatementLine) and statement.body:
                 small = statement.body[0]
-                if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)) and anchor is None:
+                if (
+                    isinstance(small, cst.Expr)
+                    and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+                    and anchor is None
+                ):
                     continue
-                if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) and small.module.value == "__future__":
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and isinstance(small.module, cst.Name)
+                    and small.module.value == "__future__"
+                ):
                     continue
             anchor = statement
             break
@@ -452,7 +487,13 @@ class FactCollector(NodeWalker):
     def visit_Call(self, node: cst.Call) -> None:
         parts = dotted_parts(node.func)
         owner = self._current_class()
-        if owner is None and parts and len(parts) == 2 and self._function_stack and parts[0] not in self._function_stack[-1].params:
+        if (
+            owner is None
+            and parts
+            and len(parts) == 2
+            and self._function_stack
+            and parts[0] not in self._function_stack[-1].params
+        ):
             owner = self._captured_self_class(parts[0])
         call = CallSite(
             callee=None,
@@ -469,7 +510,9 @@ class FactCollector(NodeWalker):
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
         call.unpacks = any(arg.star for arg in node.args)
-        names = tuple(arg.value.value if isinstance(arg.value, cst.Name) else None for arg in node.args if arg.keyword is None)
+        names = tuple(
+            arg.value.value if isinstance(arg.value, cst.Name) else None for arg in node.args if arg.keyword is None
+        )
         self.pending.varies.append((call, names, self._varying[-1]))  # the set grows until the function ends
         if isinstance(node.func, cst.Attribute):
             call.method = node.func.attr.value
@@ -502,11 +545,17 @@ class FactCollector(NodeWalker):
             if resolved:
                 owner.attribute_types.setdefault(attribute, resolved)
         for info, scope, bases in pending.bases:
-            info.bases = tuple(b for b in (resolve_dotted(scope, dotted_parts(arg.value) or []) for arg in bases if arg.keyword is None) if b)
+            info.bases = tuple(
+                b
+                for b in (resolve_dotted(scope, dotted_parts(arg.value) or []) for arg in bases if arg.keyword is None)
+                if b
+            )
         for info, scope, decorators in pending.decorators:
             names, receivers = [], []
             for decorator in decorators:
-                expression = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+                expression = (
+                    decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+                )
                 parts = dotted_parts(expression) or []
                 names.append(resolve_dotted(scope, parts) or ".".join(parts))
                 # ``@app.route``: what ``app`` is, or (imported) which module variable it is
@@ -577,7 +626,9 @@ class FactCollector(NodeWalker):
                     return owner.attribute_types.get(receiver[1])
         return None
 
-    def _resolve_call(self, call: CallSite, scope: Scope, parts: Optional[List[str]], node: cst.Call, seen: int) -> None:
+    def _resolve_call(
+        self, call: CallSite, scope: Scope, parts: Optional[List[str]], node: cst.Call, seen: int
+    ) -> None:
         call.callee = resolve_dotted(scope, parts) if parts else None
         if parts and len(parts) >= 2:
             call.receiver_type = self.receiver_type(scope, parts[:-1], seen)
@@ -749,7 +800,9 @@ def _literal(value: cst.BaseExpression):
 
 def _literal_is_falsy(node: cst.BaseExpression) -> bool:
     """``False``, ``None``, ``0``: a default that leaves an ``if flag:`` branch out."""
-    return (isinstance(node, cst.Name) and node.value in ("False", "None")) or (isinstance(node, cst.Integer) and node.value == "0")
+    return (isinstance(node, cst.Name) and node.value in ("False", "None")) or (
+        isinstance(node, cst.Integer) and node.value == "0"
+    )
 
 
 def _keyword_text(arg: cst.Arg) -> str:

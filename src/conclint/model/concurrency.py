@@ -18,20 +18,20 @@ from conclint.engine.modules import split_prefix
 from conclint.engine.paths import short_path
 from conclint.model.apis import (
     ASYNC_LOCK_TYPES,
+    CONNECTION_SERVERS,
     ENDPOINT_CONSTRUCTORS,
     ENTRY_SPECS_BY_CALLEE,
+    HANDLER_METHOD_PREFIXES,
     HANDLER_REGISTRATION_CALLS,
     POOL_INITIALIZER_CALLS,
-    START_METHOD_CALLS,
-    CONNECTION_SERVERS,
-    HANDLER_METHOD_PREFIXES,
     PROCESS_CLASSES,
     PROTOCOL_CLASSES,
     ROUTE_DECORATOR_METHODS,
+    START_METHOD_CALLS,
+    TASK_SPAWNERS,
     THREAD_CLASSES,
     THREADED_ROUTE_RECEIVERS,
     THREADING_SERVER_MIXINS,
-    TASK_SPAWNERS,
     EntrySpec,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
@@ -39,7 +39,10 @@ from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo
 THREAD, LOOP, PROCESS = "thread", "loop", "process"
 # calls that register pool initializers, fork hooks, start methods or web endpoints
 _REGISTERING_CALLEES = (
-    POOL_INITIALIZER_CALLS | START_METHOD_CALLS | frozenset(ENDPOINT_CONSTRUCTORS) | frozenset(CONNECTION_SERVERS)
+    POOL_INITIALIZER_CALLS
+    | START_METHOD_CALLS
+    | frozenset(ENDPOINT_CONSTRUCTORS)
+    | frozenset(CONNECTION_SERVERS)
     | frozenset({"multiprocessing.util.register_after_fork", "os.register_at_fork"})
 )
 MAX_CALLER_DEPTH = 400
@@ -113,16 +116,20 @@ class ConcurrencyModel:
         self._suspending: Optional[Set[str]] = None  # coroutines that may suspend when awaited
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
-        self._argument_callers: Dict[str, List[Tuple[str, CallSite]]] = {}  # method -> spawned function calling it on a parameter
+        self._argument_callers: Dict[
+            str, List[Tuple[str, CallSite]]
+        ] = {}  # method -> spawned function calling it on a parameter
         self._calls_by_function: Optional[Dict[str, List[CallSite]]] = None
         self._caller_depth = 0
         self._type_imported_receivers(modules)
         self._build_call_graph(modules)
         self._find_entries(modules)
         if threaded_server:
-            for handler, (reason, path, span) in self.request_handlers.items():
+            for handler, (reason, _path, span) in self.request_handlers.items():
                 facts = self.functions[handler][1]
-                self._add_entry(THREAD, handler, f"{reason} on a threaded server ({threaded_server})", facts, span, True)
+                self._add_entry(
+                    THREAD, handler, f"{reason} on a threaded server ({threaded_server})", facts, span, True
+                )
         self.contexts: Dict[str, List[ExecutionContext]] = {}
         self._propagate()
 
@@ -358,7 +365,7 @@ class ConcurrencyModel:
         if not built or depth > 8:
             return built
         if built.startswith("@method:"):
-            owner, _, name = built[len("@method:"):].rpartition(".")
+            owner, _, name = built[len("@method:") :].rpartition(".")
             target = self.method_of(owner, name) if owner in self.classes else None
             if target is None:
                 # not known (yet): keep the marker, so a model over more modules can still read it
@@ -388,7 +395,11 @@ class ConcurrencyModel:
         parts = call.text.split(".") if call.text else []
         if not (len(parts) == 2 and parts[0] in ("self", "cls") and call.class_context):
             return []
-        return [f"{sub}.{parts[1]}" for sub in self.subclasses_of(call.class_context) if f"{sub}.{parts[1]}" in self.functions and f"{sub}.{parts[1]}" != target]
+        return [
+            f"{sub}.{parts[1]}"
+            for sub in self.subclasses_of(call.class_context)
+            if f"{sub}.{parts[1]}" in self.functions and f"{sub}.{parts[1]}" != target
+        ]
 
     def subclasses_of(self, qualname: str) -> List[str]:
         if self._subclasses is None:
@@ -399,7 +410,17 @@ class ConcurrencyModel:
         return self._subclasses.get(qualname, [])
 
     # ---- entry points -------------------------------------------------------
-    def _add_entry(self, context: str, function: Optional[str], reason: str, facts: ModuleFacts, span: Span, many: bool, shared_self: bool = True, starter: Optional[str] = None) -> None:
+    def _add_entry(
+        self,
+        context: str,
+        function: Optional[str],
+        reason: str,
+        facts: ModuleFacts,
+        span: Span,
+        many: bool,
+        shared_self: bool = True,
+        starter: Optional[str] = None,
+    ) -> None:
         if function is not None and function in self.functions:
             self.entries.append(EntryPoint(context, function, reason, facts.path, span, many, shared_self, starter))
 
@@ -415,7 +436,11 @@ class ConcurrencyModel:
             for name, type_name in facts.global_types.items():
                 resolved = self.resolve_name(type_name)
                 if resolved in self.classes:
-                    where = f"an entry of the module global `{name[:-2]}`" if name.endswith("[]") else f"the module global `{name}`"
+                    where = (
+                        f"an entry of the module global `{name[:-2]}`"
+                        if name.endswith("[]")
+                        else f"the module global `{name}`"
+                    )
                     self._global_instances.setdefault(resolved, where)
         for facts in modules:
             for call in facts.calls:
@@ -428,7 +453,9 @@ class ConcurrencyModel:
                 resolved = self.resolve_name(call.callee)
                 if resolved in self.classes and self.is_subclass_of(resolved, THREADING_SERVER_MIXINS):
                     handler = call.args[1] if len(call.args) > 1 else call.kwargs.get("RequestHandlerClass")
-                    spec = EntrySpec(resolved, THREAD, 1, None, True, f"{resolved.rsplit('.', 1)[-1]} request handler", True)
+                    spec = EntrySpec(
+                        resolved, THREAD, 1, None, True, f"{resolved.rsplit('.', 1)[-1]} request handler", True
+                    )
                     self._handler_entries(spec, handler, call, facts)
                     self.shared_classes.setdefault(resolved, "the server object is shared by every request thread")
             for qualname, info in facts.functions.items():
@@ -451,12 +478,18 @@ class ConcurrencyModel:
         if callee not in _REGISTERING_CALLEES and method not in HANDLER_REGISTRATION_CALLS and method != "Pool":
             return  # most calls: nothing to look up
         if callee in CONNECTION_SERVERS:  # ``asyncio.start_server(self.handle, ...)``: a task per connection
-            keyword = call.kwargs.get("client_connected_cb") or call.kwargs.get("handler") or call.kwargs.get("ws_handler")
+            keyword = (
+                call.kwargs.get("client_connected_cb") or call.kwargs.get("handler") or call.kwargs.get("ws_handler")
+            )
             position = CONNECTION_SERVERS[callee]
             target = self.resolve_ref(call.args[position] if position < len(call.args) else keyword, call)
             if target:
-                self.connection_handlers.setdefault(target, (f"connection handler of {call.text}()", facts.path, call.span))
-        if callee in POOL_INITIALIZER_CALLS or (call.receiver_type or "").endswith("get_context") and call.text.endswith(".Pool"):
+                self.connection_handlers.setdefault(
+                    target, (f"connection handler of {call.text}()", facts.path, call.span)
+                )
+        if callee in POOL_INITIALIZER_CALLS or (
+            (call.receiver_type or "").endswith("get_context") and call.text.endswith(".Pool")
+        ):
             target = self.resolve_ref(call.kwargs.get("initializer"), call)
             if target:
                 self.initializers.add(target)
@@ -477,10 +510,16 @@ class ConcurrencyModel:
         if position is None and method in HANDLER_REGISTRATION_CALLS and "." in call.text:
             position = HANDLER_REGISTRATION_CALLS[method]
         if position is not None:
-            ref = call.args[position] if position < len(call.args) else call.kwargs.get("endpoint") or call.kwargs.get("view_func") or call.kwargs.get("handler")
+            ref = (
+                call.args[position]
+                if position < len(call.args)
+                else call.kwargs.get("endpoint") or call.kwargs.get("view_func") or call.kwargs.get("handler")
+            )
             target = self.resolve_ref(ref, call)
             if target:
-                self.request_handlers.setdefault(target, (f"request handler registered with {call.text}()", facts.path, call.span))
+                self.request_handlers.setdefault(
+                    target, (f"request handler registered with {call.text}()", facts.path, call.span)
+                )
 
     def _request_handler_from_signature(self, info: FunctionInfo, facts: ModuleFacts) -> None:
         from conclint.model.apis import ROUTE_RECEIVERS, WEB_ROUTE_METHODS
@@ -510,7 +549,9 @@ class ConcurrencyModel:
         receiver = ref.text.split(".")[0] if ref is not None and "." in ref.text else None
         # ``Thread(target=probe.run)`` for a ``probe`` made per start: each thread has its own object
         shared_self = receiver in (None, "self", "cls") or receiver in facts.global_types
-        self._add_entry(spec.context, target, spec.reason, facts, call.span, spec.many or call.in_loop, shared_self, call.function)
+        self._add_entry(
+            spec.context, target, spec.reason, facts, call.span, spec.many or call.in_loop, shared_self, call.function
+        )
         if target is not None and spec.context == THREAD and ref is not None and "." in ref.text:
             owner = self.functions[target][0].class_qualname if target in self.functions else None
             if owner:
@@ -531,7 +572,10 @@ class ConcurrencyModel:
         for name, receiver in zip(info.decorators, info.decorator_receivers):
             if name in self._thread_entry_decorators:
                 self._add_entry(THREAD, info.qualname, f"@{name}", facts, info.span, True)
-            elif self.object_type(receiver) in THREADED_ROUTE_RECEIVERS and name.rsplit(".", 1)[-1] in ROUTE_DECORATOR_METHODS:
+            elif (
+                self.object_type(receiver) in THREADED_ROUTE_RECEIVERS
+                and name.rsplit(".", 1)[-1] in ROUTE_DECORATOR_METHODS
+            ):
                 self._add_entry(THREAD, info.qualname, f"Flask route @{name} (threaded server)", facts, info.span, True)
 
     def _entries_from_class(self, qualname: str, info: ClassInfo, facts: ModuleFacts) -> None:
@@ -539,10 +583,26 @@ class ConcurrencyModel:
         sites = self.instantiations.get(qualname, [])
         many = len(sites) > 1 or any(call.in_loop for call, _ in sites)
         if any(base in THREAD_CLASSES for base in bases):
-            self._add_entry(THREAD, self.method_of(qualname, "run"), f"threading.Thread subclass {info.name}.run", facts, info.span, many, False)
+            self._add_entry(
+                THREAD,
+                self.method_of(qualname, "run"),
+                f"threading.Thread subclass {info.name}.run",
+                facts,
+                info.span,
+                many,
+                False,
+            )
             self.shared_classes.setdefault(qualname, "it is a Thread: its owner and its own thread both use it")
         if any(base in PROCESS_CLASSES for base in bases):
-            self._add_entry(PROCESS, self.method_of(qualname, "run"), f"multiprocessing.Process subclass {info.name}.run", facts, info.span, many, False)
+            self._add_entry(
+                PROCESS,
+                self.method_of(qualname, "run"),
+                f"multiprocessing.Process subclass {info.name}.run",
+                facts,
+                info.span,
+                many,
+                False,
+            )
         if any(base in PROTOCOL_CLASSES for base in bases):
             for method, (function, _) in self.functions.items():
                 if function.class_qualname == qualname:
@@ -648,17 +708,25 @@ class ConcurrencyModel:
 
     def _find_task_shared_classes(self) -> Dict[str, str]:
         shared = {owner: f"an instance is kept in {where}" for owner, where in sorted(self._global_instances.items())}
-        chaining = {call.function for facts in self.modules.values() for call in facts.calls if call.method == "__init__"}
+        chaining = {
+            call.function for facts in self.modules.values() for call in facts.calls if call.method == "__init__"
+        }
         for qualname in sorted(self.classes):
             for owner in self._initialised_by(qualname, chaining):  # a lock the class inherits counts
-                for attribute, built in sorted(self.classes[owner][0].attribute_types.items()) if owner in self.classes else ():
+                for attribute, built in (
+                    sorted(self.classes[owner][0].attribute_types.items()) if owner in self.classes else ()
+                ):
                     if not attribute.endswith("[]") and (self.realize(built) or built) in ASYNC_LOCK_TYPES:
-                        shared.setdefault(qualname, f"it holds an event-loop lock (`self.{attribute}`), so tasks share it")
+                        shared.setdefault(
+                            qualname, f"it holds an event-loop lock (`self.{attribute}`), so tasks share it"
+                        )
         for handler, (reason, path, span) in sorted({**self.connection_handlers, **self.request_handlers}.items()):
             owner = self.owner_class(handler)
             if owner is not None and self.functions[handler][0].is_async:
                 # a bound method registered once serves every request: one object, a task each
-                shared.setdefault(owner, f"`{self.display_name(handler)}()` is a {reason} at {short_path(path)}:{span.row}")
+                shared.setdefault(
+                    owner, f"`{self.display_name(handler)}()` is a {reason} at {short_path(path)}:{span.row}"
+                )
         spawns: Dict[str, List[Tuple[CallSite, ModuleFacts, bool]]] = {}
         spawns_of: Dict[str, str] = {}  # class -> why the spawns pass one instance to many tasks
         for facts in self.modules.values():
@@ -670,7 +738,10 @@ class ConcurrencyModel:
                     if (spawn.method or (spawn.callee or "").rsplit(".", 1)[-1]) not in TASK_SPAWNERS:
                         continue
                     # ``start_soon(worker, stats)``: the function, then the arguments it is called with
-                    targets = [(self.resolve_ref(ref, spawn), spawn.in_loop, spawn.args[1:], spawn.arg_varies[1:]) for ref in spawn.args[:1]]
+                    targets = [
+                        (self.resolve_ref(ref, spawn), spawn.in_loop, spawn.args[1:], spawn.arg_varies[1:])
+                        for ref in spawn.args[:1]
+                    ]
                     inside = [call for call in calls if call is not spawn and _within(call.span, spawn.span)]
                     for call in inside:
                         target = self.resolve_call(call)
@@ -687,7 +758,11 @@ class ConcurrencyModel:
                         # ``conn.serve()`` for each accepted ``conn`` runs once per object
                         repeated = (spawn.in_loop or call.in_comprehension) and not call.receiver_varies
                         targets.append((target, repeated, call.args, call.arg_varies))
-                        if call.text.startswith("self.") and target in self.functions and self.functions[target][0].class_qualname:
+                        if (
+                            call.text.startswith("self.")
+                            and target in self.functions
+                            and self.functions[target][0].class_qualname
+                        ):
                             self._self_spawned.add(target)  # an object starting its own routine
                     for target, repeated, arguments, varies in targets:
                         if target is not None:
@@ -699,16 +774,23 @@ class ConcurrencyModel:
                             for built, passed in self._objects_passed(target, arguments, varies):
                                 if repeated:
                                     where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row}"
-                                    spawns_of[built] = f"every `{self.display_name(target)}()` task gets the same `{passed}` ({where})"
+                                    spawns_of[built] = (
+                                        f"every `{self.display_name(target)}()` task gets the same `{passed}` ({where})"
+                                    )
         for owner, sites in sorted(spawns.items()):
             if len(sites) > 1 or sites[0][2]:
                 spawn, facts, _ = sites[0]
-                shared.setdefault(owner, f"its methods run in several tasks ({spawn.text}() at {short_path(facts.path)}:{spawn.span.row})")
+                shared.setdefault(
+                    owner,
+                    f"its methods run in several tasks ({spawn.text}() at {short_path(facts.path)}:{spawn.span.row})",
+                )
         for built, reason in sorted(spawns_of.items()):
             shared.setdefault(built, reason)
         return shared
 
-    def _objects_passed(self, function: str, arguments: Sequence[Optional[Ref]], varies: Sequence[bool]) -> Iterator[Tuple[str, str]]:
+    def _objects_passed(
+        self, function: str, arguments: Sequence[Optional[Ref]], varies: Sequence[bool]
+    ) -> Iterator[Tuple[str, str]]:
         """The project classes of the objects a spawn passes to ``function`` (``worker(wallet)``
         with ``wallet = Wallet()``) and calls methods of, with the name passed; not those the
         loop binds anew each time round. The methods ``function`` calls on the parameter
@@ -763,15 +845,23 @@ class ConcurrencyModel:
                 for handlers, unit in ((self.request_handlers, "request"), (self.connection_handlers, "connection")):
                     if current in handlers:
                         reason, path, span = handlers[current]
-                        starts += [f"`{self.display_name(current)}()` is a {reason} at {short_path(path)}:{span.row}, a task per {unit}"] * 2
+                        starts += [
+                            f"`{self.display_name(current)}()` is a {reason} at {short_path(path)}:{span.row}, a "
+                            f"task per {unit}"
+                        ] * 2
                 sites = self._spawn_sites.get(current, ())
                 if sites:
                     # spawned from two places counts once (``run()`` and ``async_run()`` each start
                     # ``main()``: alternatives); in a loop, or twice in one ``gather``, counts as many
                     places = [(facts.path, spawn.span) for spawn, facts, _ in sites]
-                    many = next((site for site in sites if site[2] or places.count((site[1].path, site[0].span)) > 1), None)
+                    many = next(
+                        (site for site in sites if site[2] or places.count((site[1].path, site[0].span)) > 1), None
+                    )
                     spawn, facts, _ = many or sites[0]
-                    where = f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row} starts `{self.display_name(current)}()`"
+                    where = (
+                        f"{spawn.text}() at {short_path(facts.path)}:{spawn.span.row} starts "
+                        f"`{self.display_name(current)}()`"
+                    )
                     starts += [f"{where} more than once"] * 2 if many else [where]
                 for caller, call in self.callers_of(current):
                     if caller != MODULE_SCOPE and (call.function, call.span) not in self._spawn_edges:
@@ -795,7 +885,9 @@ class ConcurrencyModel:
         if self._awaited_calls is None:
             self._awaited_calls = {
                 (call.function, call.span.end_row, call.span.end_col): call
-                for facts in self.modules.values() for call in facts.calls if call.awaited
+                for facts in self.modules.values()
+                for call in facts.calls
+                if call.awaited
             }
         call = self._awaited_calls.get((function, suspension.end_row, suspension.end_col))
         return call if call is not None and call.text == waits_on else None
@@ -817,19 +909,25 @@ class ConcurrencyModel:
         target = self.awaited_target(function, suspension, waits_on)
         if target is None:
             return False
-        return self.never_suspends(target) or self._not_asked_to_suspend(target, self._awaited_call(function, suspension, waits_on))
+        return self.never_suspends(target) or self._not_asked_to_suspend(
+            target, self._awaited_call(function, suspension, waits_on)
+        )
 
     def _not_asked_to_suspend(self, target: str, call: CallSite) -> bool:
         info, facts = self.functions[target]
         state = facts.state.get(target)
         if state is None or not info.off_by_default or call.unpacks or not _quiet_candidate(info):
             return False
-        if info.class_qualname and any(f"{sub}.{info.name}" in self.functions for sub in self.subclasses_of(info.class_qualname)):
+        if info.class_qualname and any(
+            f"{sub}.{info.name}" in self.functions for sub in self.subclasses_of(info.class_qualname)
+        ):
             return False  # an override may suspend whatever it is asked
         positional = info.params[1:] if info.self_name else info.params
         passed = {k for k in call.keywords if "=" not in k} | set(positional[: len(call.args)])
         left_out = set(info.off_by_default) - passed
-        for span, waits_on, requires in zip(state.suspension_spans, state.suspension_targets, state.suspension_requires):
+        for span, waits_on, requires in zip(
+            state.suspension_spans, state.suspension_targets, state.suspension_requires
+        ):
             if left_out & set(requires):
                 continue  # inside ``if wait:`` with ``wait`` left at its default
             inner = self.awaited_target(target, span, waits_on)
@@ -859,7 +957,11 @@ class ConcurrencyModel:
                 pending.append(function)
                 continue
             if info.class_qualname:  # ``await obj.cancel()`` may run an override
-                depends += [o for o in (f"{sub}.{info.name}" for sub in self.subclasses_of(info.class_qualname)) if o in self.functions]
+                depends += [
+                    o
+                    for o in (f"{sub}.{info.name}" for sub in self.subclasses_of(info.class_qualname))
+                    if o in self.functions
+                ]
             for target in depends:
                 waiters.setdefault(target, []).append(function)
         for target in list(waiters):
@@ -901,7 +1003,11 @@ class ConcurrencyModel:
         if spawned and function not in self._self_spawned:
             return None  # a task other code starts, as often as that code runs
         roots = {function} if spawned == 1 else set()
-        callers = [(c, call) for c, call in self.callers.get(function, ()) if (call.function, call.span) not in self._spawn_edges]
+        callers = [
+            (c, call)
+            for c, call in self.callers.get(function, ())
+            if (call.function, call.span) not in self._spawn_edges
+        ]
         for caller, _call in callers:
             roots.add(self._routine_of(caller, depth + 1))
         result = roots.pop() if spawned <= 1 and len(roots) == 1 else None
@@ -925,7 +1031,7 @@ class ConcurrencyModel:
             chains[function] = chain
             for callee, _call in self.callees.get(function, ()):
                 if callee not in chains:
-                    queue.append((callee, chain + (callee,)))
+                    queue.append((callee, (*chain, callee)))
         return chains
 
     def contexts_of(self, qualname: str, context: str) -> List[ExecutionContext]:
@@ -933,7 +1039,10 @@ class ConcurrencyModel:
 
 
 def _within(inner: Span, outer: Span) -> bool:
-    return (outer.row, outer.col) <= (inner.row, inner.col) and (inner.end_row, inner.end_col) <= (outer.end_row, outer.end_col)
+    return (outer.row, outer.col) <= (inner.row, inner.col) and (inner.end_row, inner.end_col) <= (
+        outer.end_row,
+        outer.end_col,
+    )
 
 
 # decorators that leave a coroutine as written: any other may wrap it in waiting (retry, throttle)
@@ -941,6 +1050,8 @@ _TRANSPARENT_DECORATORS = frozenset(("staticmethod", "classmethod", "abstractmet
 
 
 def _quiet_candidate(info: FunctionInfo) -> bool:
-    return info.is_async and not info.is_generator and all(
-        name.rsplit(".", 1)[-1] in _TRANSPARENT_DECORATORS for name in info.decorators
+    return (
+        info.is_async
+        and not info.is_generator
+        and all(name.rsplit(".", 1)[-1] in _TRANSPARENT_DECORATORS for name in info.decorators)
     )

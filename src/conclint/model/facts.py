@@ -13,6 +13,8 @@ from conclint.engine.findings import Span
 
 MODULE_SCOPE = "<module>"
 NO_SPAN = Span(0, 0, 0, 0)
+# write kinds whose value can come from a read of the same state (a read-modify-write)
+RMW_KINDS = ("rmw", "assign", "item")
 
 
 @dataclass
@@ -104,7 +106,9 @@ class Write(Access):
     sources: Tuple[str, ...] = ()  # every key the value derives from ("arg:p" for parameter p)
     built: Optional[str] = None  # the value is a call of this (``sqlite3.connect``), resolved
     literal: Optional[str] = None  # the value is a constant (``True``, ``None``, ``0``, ``State.DONE``), as written
-    rechecked: Tuple[str, ...] = ()  # state read by enclosing conditions tested under an event-loop lock still held here
+    rechecked: Tuple[
+        str, ...
+    ] = ()  # state read by enclosing conditions tested under an event-loop lock still held here
     condition: int = -1  # which condition of the function ``checked_by`` belongs to
     removes: bool = False  # ``del d[k]``: the entry is taken out, not stored
     awaited: bool = False  # the value stored comes from an await (``d[k] = await load(k)``, or a local holding one)
@@ -128,7 +132,9 @@ class FunctionState:
     writes: List[Write] = field(default_factory=list)
     suspension_spans: List[Span] = field(default_factory=list)  # the n-th suspension point's span
     suspension_targets: List[str] = field(default_factory=list)  # what it waits on, dotted ("self.reader.read"), or ""
-    suspension_requires: List[Tuple[str, ...]] = field(default_factory=list)  # parameters an ``if`` needs true to reach it
+    suspension_requires: List[Tuple[str, ...]] = field(
+        default_factory=list
+    )  # parameters an ``if`` needs true to reach it
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
     async_locked_calls: List[Span] = field(default_factory=list)  # calls made while an event-loop lock is held
     schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here

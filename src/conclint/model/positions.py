@@ -26,9 +26,9 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 class _Syntactic:
     """``record_syntactic_position`` as a plain context manager (libcst's is a generator)."""
 
-    __slots__ = ("state", "node", "start_node", "end_node", "start")
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
 
-    def __init__(self, state: "_PositionState", node, start_node, end_node) -> None:
+    def __init__(self, state: _PositionState, node, start_node, end_node) -> None:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
 
     def __enter__(self) -> None:

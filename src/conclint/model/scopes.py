@@ -28,7 +28,7 @@ class Binding:
 @dataclass
 class Scope:
     kind: str  # "module", "class", "function", "lambda", "comprehension"
-    parent: Optional["Scope"]
+    parent: Optional[Scope]
     bindings: Dict[str, List[Binding]] = field(default_factory=dict)
     globals: set = field(default_factory=set)
     nonlocals: set = field(default_factory=set)
@@ -41,7 +41,7 @@ class Scope:
         self.bindings.setdefault(name, []).append(binding)
         return binding
 
-    def owner_of(self, name: str) -> Optional["Scope"]:
+    def owner_of(self, name: str) -> Optional[Scope]:
         """The scope whose variable ``name`` is, seen from here (None: builtin or undefined)."""
         scope: Optional[Scope] = self
         first = True
@@ -81,7 +81,7 @@ class Scope:
             scope = scope.parent
         return scope.function if scope is not None else None
 
-    def module_scope(self) -> "Scope":
+    def module_scope(self) -> Scope:
         scope = self
         while scope.parent is not None:
             scope = scope.parent
@@ -176,4 +176,3 @@ def caught_names(handler: cst.ExceptHandler) -> List[str]:
         if parts:
             names.append(parts[-1])
     return names
-

@@ -15,18 +15,27 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from conclint.engine.deadline import deadline
 from conclint.model.apis import (
-    FORK_CALLS,
     ASYNC_LOCK_TYPES,
-    looks_like_lock,
+    FORK_CALLS,
     MUTATING_METHODS,
     SYNCHRONIZING_DECORATORS,
     THREAD_LOCAL_TYPES,
     THREAD_LOCK_TYPES,
+    looks_like_lock,
 )
-from conclint.engine.deadline import deadline
 from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
-from conclint.model.scopes import DEFINITION, IMPORT, VALUE, Scope, block_ends_with, caught_names, dotted_parts, resolve_dotted
+from conclint.model.scopes import (
+    DEFINITION,
+    IMPORT,
+    VALUE,
+    Scope,
+    block_ends_with,
+    caught_names,
+    dotted_parts,
+    resolve_dotted,
+)
 
 Reads = List[Access]
 
@@ -35,10 +44,37 @@ def lock_name(held: str) -> str:
     """A held lock as written (``self._lock``), without its region number."""
     return held.split("#", 1)[0]
 
+
 EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
-PURE_BUILTINS = frozenset({"len", "int", "float", "str", "bool", "abs", "min", "max", "sum", "round", "list", "tuple",
-                           "dict", "set", "frozenset", "sorted", "reversed", "divmod", "pow", "bytes", "repr", "hash"})
-EXEC_CALLS = frozenset({"os._exit", "os.execv", "os.execve", "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execvp", "os.execvpe"})
+PURE_BUILTINS = frozenset(
+    {
+        "len",
+        "int",
+        "float",
+        "str",
+        "bool",
+        "abs",
+        "min",
+        "max",
+        "sum",
+        "round",
+        "list",
+        "tuple",
+        "dict",
+        "set",
+        "frozenset",
+        "sorted",
+        "reversed",
+        "divmod",
+        "pow",
+        "bytes",
+        "repr",
+        "hash",
+    }
+)
+EXEC_CALLS = frozenset(
+    {"os._exit", "os.execv", "os.execve", "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execvp", "os.execvpe"}
+)
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
 
 
@@ -98,7 +134,9 @@ class _StateWalker:
         for marker in state.suspension_spans:  # a flag assigned again no longer holds its default
             marker.requires = tuple(name for name in marker.requires if name not in self.rebound)
         for node, arguments, partials, scheduled in self.schedule_markers:
-            schedule = Schedule(None, _keys_per_argument(arguments), {i: _keys_per_argument(p) for i, p in partials.items()})
+            schedule = Schedule(
+                None, _keys_per_argument(arguments), {i: _keys_per_argument(p) for i, p in partials.items()}
+            )
             self.collector.position_later(schedule, node)
             (state.schedules if scheduled else state.lambda_calls).append(schedule)
         if not any(getattr(state, f.name) for f in fields(state)):
@@ -135,7 +173,7 @@ class _StateWalker:
             if binding is not None and binding.kind == IMPORT and binding.target:
                 # another module's global (``from store import totals``, ``store.count``);
                 # the model keeps only those that are variables of a project module
-                return f"global:{binding.target}{display[len(head):]}", display
+                return f"global:{binding.target}{display[len(head) :]}", display
             if binding is None or binding.kind not in (VALUE, DEFINITION):
                 return None
             if binding.kind == DEFINITION:
@@ -176,7 +214,7 @@ class _StateWalker:
         return None
 
     def lock_kind(self, expression: cst.BaseExpression, asynchronous: bool) -> Optional[str]:
-        """"thread" or "async" when ``expression`` is a lock, known by type or, failing that, by name."""
+        """ "thread" or "async" when ``expression`` is a lock, known by type or, failing that, by name."""
         parts = dotted_parts(expression)
         if not parts:
             return None
@@ -190,7 +228,13 @@ class _StateWalker:
             return "async" if asynchronous else "thread"
         if known is None and not asynchronous and self._imported_object(parts):
             return "imported"
-        if known is None and not asynchronous and len(parts) == 2 and parts[0] == self.info.self_name and self.info.class_qualname:
+        if (
+            known is None
+            and not asynchronous
+            and len(parts) == 2
+            and parts[0] == self.info.self_name
+            and self.info.class_qualname
+        ):
             return "inherited"  # ``with self._cond:`` set up in a base class: the model looks it up
         return None
 
@@ -230,7 +274,9 @@ class _StateWalker:
         self.conditions.append(reads)
         return len(self.conditions) - 1
 
-    def write(self, key: str, display: str, node: cst.CSTNode, kind: str, derived: Reads, own_read: Optional[Access] = None) -> Write:
+    def write(
+        self, key: str, display: str, node: cst.CSTNode, kind: str, derived: Reads, own_read: Optional[Access] = None
+    ) -> Write:
         """``own_read``: an augmented assignment's load of its target, the read its value derives from."""
         # the freshest read of the same state the value uses: ``self.x = min(self.x, before + 1)``
         # merges what other tasks stored meanwhile, it does not overwrite it
@@ -249,8 +295,16 @@ class _StateWalker:
         held = set(self.async_locks)
         rechecked = tuple(sorted({r.key for reads in self.checks for r in reads if held & set(r.async_locks)}))
         write = self._access(
-            Write, key, display, node, kind=kind, derived_from=derived_from, checked_by=checked_by, sources=sources,
-            rechecked=rechecked, condition=condition,
+            Write,
+            key,
+            display,
+            node,
+            kind=kind,
+            derived_from=derived_from,
+            checked_by=checked_by,
+            sources=sources,
+            rechecked=rechecked,
+            condition=condition,
             built=self.building if kind == "assign" else None,
             literal=self.literal_value if kind in ("assign", "item") else None,
         )
@@ -302,7 +356,12 @@ class _StateWalker:
                     acquired = self._acquired_lock(test.expression)
                     if acquired:
                         self.hold(self.locks, acquired)
-            elif isinstance(statement, cst.While) and statement.orelse is None and not _holds(statement.body, cst.Break) and not _holds(statement.test, cst.Await):
+            elif (
+                isinstance(statement, cst.While)
+                and statement.orelse is None
+                and not _holds(statement.body, cst.Break)
+                and not _holds(statement.test, cst.Await)
+            ):
                 # ``while not self._free: await sleep()``: what follows runs just after the test
                 # was read again, with no suspension point since; it decides a take
                 # (``self._free.pop()``), not a value computed before the loop
@@ -310,7 +369,11 @@ class _StateWalker:
                 self.wait_guards.add(id(guard))
                 self.checks.append(guard)
                 guards += 1
-            elif isinstance(statement, (cst.Try, cst.TryStar)) and self.last_lookup and block_ends_with(statement.body, EXITS):
+            elif (
+                isinstance(statement, (cst.Try, cst.TryStar))
+                and self.last_lookup
+                and block_ends_with(statement.body, EXITS)
+            ):
                 # ``try: return cache[key] except KeyError: pass``: what follows runs on a miss
                 self.checks.append(self.last_lookup)
                 guards += 1
@@ -406,7 +469,7 @@ class _StateWalker:
                 first.derived_from = again.derived_from
                 first.suspensions = again.suspensions
                 first.suspended_at = again.suspended_at
-        real.suspension_spans.extend(replay.suspension_spans[len(real.suspension_spans):])
+        real.suspension_spans.extend(replay.suspension_spans[len(real.suspension_spans) :])
         self.path_suspensions, self.last_suspension = after_first[0], after_first[1]
 
     def conditional(self, test, body, orelse) -> None:
@@ -439,7 +502,9 @@ class _StateWalker:
         self.rejoin(max(after_body, after_else, key=lambda mark: mark[0]))
         # a local is fresh after the if only when it is on every path that goes on
         paths = [fresh for fresh in (fresh_body, None if else_leaves else self.fresh) if fresh is not None]
-        self.fresh = {name: min(p[name] for p in paths) for name in paths[0] if all(name in p for p in paths)} if paths else {}
+        self.fresh = (
+            {name: min(p[name] for p in paths) for name in paths[0] if all(name in p for p in paths)} if paths else {}
+        )
         self.checks.pop()
 
     def _branch(self, body, is_child: bool, fork: Optional[cst.Call]) -> None:
@@ -510,7 +575,14 @@ class _StateWalker:
             self.hold(self.locks if kind == "thread" else self.async_locks, name)
             if kind == "thread" and not asynchronous:
                 # key: the lock as held ("?pkg.locks.guard" when only the model can tell it is one)
-                self.state.thread_lock_withs.append(self._access(Access, name, name.lstrip("?").rsplit(".", 1)[-1] if name.startswith("?") else name, node.items[0]))
+                self.state.thread_lock_withs.append(
+                    self._access(
+                        Access,
+                        name,
+                        name.lstrip("?").rsplit(".", 1)[-1] if name.startswith("?") else name,
+                        node.items[0],
+                    )
+                )
         self.block(node.body)
         for kind, name in held:
             _release(self.locks if kind == "thread" else self.async_locks, name)
@@ -579,7 +651,9 @@ class _StateWalker:
         """``rc = lock.acquire(blocking, timeout)``: what follows runs with the lock (when ``rc``
         is true, which the code then checks); count it as held until ``release()``."""
         call = value.expression if isinstance(value, cst.Await) else value
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "acquire"):
+        if not (
+            isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "acquire"
+        ):
             return False
         return self._lock_call(value)
 
@@ -640,7 +714,9 @@ class _StateWalker:
                 return value
         return None
 
-    def assign_target(self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None) -> None:
+    def assign_target(
+        self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None
+    ) -> None:
         fork = self._fork_call(value) if value is not None else None
         if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute)):
             self.building = self.collector.resolve_type(self.scope, dotted_parts(value.func) or [])
@@ -670,10 +746,14 @@ class _StateWalker:
             if resolved is not None:
                 write = self.write(*resolved, target, "item", reads)
                 write.awaited = value is not None and self.awaited_value(value)
-                since = [self.fresh_since(e.slice.value) if isinstance(e.slice, cst.Index) else None for e in target.slice]
+                since = [
+                    self.fresh_since(e.slice.value) if isinstance(e.slice, cst.Index) else None for e in target.slice
+                ]
                 read = write.derived_from
                 if read is not None and None not in since and min(since) > read.suspensions:
-                    write.derived_from = None  # keyed by what an await after the read returned: a new entry, not the one read
+                    write.derived_from = (
+                        None  # keyed by what an await after the read returned: a new entry, not the one read
+                    )
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self.assign_target(element.value, reads)
@@ -751,8 +831,10 @@ class _StateWalker:
             self.suspend(node)
             return reads
         if isinstance(node, cst.Yield):
-            reads = self.expr(node.value) if isinstance(node.value, cst.BaseExpression) else (
-                self.expr(node.value.item) if isinstance(node.value, cst.From) else []
+            reads = (
+                self.expr(node.value)
+                if isinstance(node.value, cst.BaseExpression)
+                else (self.expr(node.value.item) if isinstance(node.value, cst.From) else [])
             )
             if self.info.is_async:
                 self.suspend(node)
@@ -767,9 +849,19 @@ class _StateWalker:
             return reads
         reads: Reads = []
         for child in node.children:
-            if isinstance(child, (cst.BaseExpression, cst.BaseElement, cst.BaseDictElement, cst.Arg,
-                                  cst.BaseFormattedStringContent, cst.ComparisonTarget, cst.SubscriptElement,
-                                  cst.BaseSlice)):
+            if isinstance(
+                child,
+                (
+                    cst.BaseExpression,
+                    cst.BaseElement,
+                    cst.BaseDictElement,
+                    cst.Arg,
+                    cst.BaseFormattedStringContent,
+                    cst.ComparisonTarget,
+                    cst.SubscriptElement,
+                    cst.BaseSlice,
+                ),
+            ):
                 reads.extend(self.expr(child))
         return reads
 
@@ -888,7 +980,11 @@ def _constant_text(value: cst.BaseExpression) -> Optional[str]:
 def _known_non_lock(type_name: str) -> bool:
     """Types that are certainly not locks, whatever the variable is called."""
     return type_name.startswith(("builtins.", "dict", "list", "set", "collections.")) or type_name in (
-        "threading.Event", "asyncio.Event", "threading.Thread", "queue.Queue", "asyncio.Queue",
+        "threading.Event",
+        "asyncio.Event",
+        "threading.Thread",
+        "queue.Queue",
+        "asyncio.Queue",
     )
 
 

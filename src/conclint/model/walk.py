@@ -16,17 +16,30 @@ import libcst as cst
 from conclint.engine.deadline import deadline
 
 # Fields that hold only layout (whitespace, punctuation): nothing there for an analysis.
-_LAYOUT = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
-           "header", "footer", "newline", "equal", "colon", "dot", "default_indent", "default_newline")
+_LAYOUT = (
+    "whitespace",
+    "lpar",
+    "rpar",
+    "comma",
+    "semicolon",
+    "leading_lines",
+    "lines_after_decorators",
+    "header",
+    "footer",
+    "newline",
+    "equal",
+    "colon",
+    "dot",
+    "default_indent",
+    "default_newline",
+)
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 def child_fields(node_type: type) -> Tuple[str, ...]:
     fields = _FIELDS.get(node_type)
     if fields is None:
-        fields = tuple(
-            f.name for f in dataclasses.fields(node_type) if not any(part in f.name for part in _LAYOUT)
-        )
+        fields = tuple(f.name for f in dataclasses.fields(node_type) if not any(part in f.name for part in _LAYOUT))
         _FIELDS[node_type] = fields
     return fields
 

@@ -16,7 +16,12 @@ from conclint.rules.blocking import (
     BlockingWait,
     ConfiguredBlockingCall,
 )
-from conclint.rules.fork_hazards import ForkWithThreads, GlobalWriteInChildProcess, PerWorkerState, ResourceInheritedAcrossFork
+from conclint.rules.fork_hazards import (
+    ForkWithThreads,
+    GlobalWriteInChildProcess,
+    PerWorkerState,
+    ResourceInheritedAcrossFork,
+)
 from conclint.rules.input_errors import SyntaxErrorRule, UnreadableFileRule
 from conclint.rules.loop_races import CheckThenActAcrossAwait, StaleReadAcrossAwait, StaleReadAcrossCallbacks
 from conclint.rules.thread_races import CheckThenAct, InconsistentLocking, UnsynchronizedReadModifyWrite

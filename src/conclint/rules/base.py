@@ -30,7 +30,7 @@ class Rule:
     scenario: ClassVar[Optional[str]] = None  # the demo scenario that reproduces it
     example_settings: ClassVar[Dict[str, Any]] = {}  # `[tool.conclint]` keys the examples need
 
-    def check(self, project: "Project", facts: "ModuleFacts") -> Iterable[Finding]:
+    def check(self, project: Project, facts: ModuleFacts) -> Iterable[Finding]:
         """Findings located in one module; the project answers cross-module questions."""
         return ()
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
+from conclint.engine.paths import short_path
 from conclint.model.apis import INLINE_CALLERS, INLINE_METHODS
 from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
 from conclint.model.concurrency import LOOP
 from conclint.model.facts import CallSite, ModuleFacts
-from conclint.engine.paths import short_path
 from conclint.rules.base import Rule
 
 Site = Tuple[Span, str, BlockingApi, str]  # (where, what is called, the API, the module's path)
@@ -52,7 +52,9 @@ def _blocking_switches(facts: ModuleFacts) -> Dict[Tuple[str, str], List[Tuple[S
         if call.method not in ("setblocking", "settimeout") or "." not in call.text:
             continue
         receiver = call.text.rsplit(".", 1)[0]
-        value = call.literal if call.literal is not None else (call.args[0].text if call.args and call.args[0] else None)
+        value = (
+            call.literal if call.literal is not None else (call.args[0].text if call.args and call.args[0] else None)
+        )
         non_blocking = value in (False, "False", 0) if call.method == "setblocking" else value in (0, 0.0)
         switches.setdefault((call.function, receiver), []).append((call.span, non_blocking))
     return switches
@@ -106,7 +108,11 @@ class BlockingAnalysis:
             for access in state.thread_lock_withs:
                 if not self.model.real_locks((access.key,)):
                     continue  # an imported context manager that is not a lock after all
-                api = BlockingApi("threading.Lock.acquire", "CCL205", self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives)
+                api = BlockingApi(
+                    "threading.Lock.acquire",
+                    "CCL205",
+                    self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives,
+                )
                 self.direct.setdefault(qualname, []).append((access.span, f"with {access.display}:", api, facts.path))
 
     def api_for(self, call: CallSite, switches) -> Optional[BlockingApi]:
@@ -162,11 +168,15 @@ class BlockingAnalysis:
         for qualname, info in facts.functions.items():
             if not self.is_loop_function(qualname):
                 continue
-            where = f"`async def {info.name}()`" if info.is_async else f"loop callback `{self.model.display_name(qualname)}`"
+            where = (
+                f"`async def {info.name}()`"
+                if info.is_async
+                else f"loop callback `{self.model.display_name(qualname)}`"
+            )
             library = loop_library(facts)
             inline_lambdas, inline_functions = self._run_inline(qualname, facts)
             for function in (qualname, *inline_lambdas):
-                for span, text, api, path in self.direct.get(function, ()):
+                for span, text, api, _path in self.direct.get(function, ()):
                     found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
             edges = [edge for function in (qualname, *inline_lambdas) for edge in self.model.callees.get(function, ())]
             for callee, call in [*edges, *inline_functions]:
@@ -198,7 +208,10 @@ class BlockingAnalysis:
 
     def _direct_finding(self, facts, qualname, info, where, library, span, text, api) -> Finding:
         family = FAMILIES[api.code][1]
-        message = f"`{text}` blocks the event loop inside {where} ({family}): every other task waits; use {api.alternative(library)} instead"
+        message = (
+            f"`{text}` blocks the event loop inside {where} ({family}): every other task waits; use "
+            f"{api.alternative(library)} instead"
+        )
         fix = None
         if api.code == "CCL201" and info.is_async:
             fix = self._sleep_fix(facts, qualname, span, library)
@@ -234,7 +247,11 @@ _LOCK_API = BlockingApi("threading.Lock.acquire", "CCL205", (("any", "an `asynci
 
 
 def _offload(library: str) -> str:
-    return {"asyncio": "`await asyncio.to_thread(...)`", "trio": "`await trio.to_thread.run_sync(...)`", "anyio": "`await anyio.to_thread.run_sync(...)`"}[library]
+    return {
+        "asyncio": "`await asyncio.to_thread(...)`",
+        "trio": "`await trio.to_thread.run_sync(...)`",
+        "anyio": "`await anyio.to_thread.run_sync(...)`",
+    }[library]
 
 
 def blocking_analysis(project) -> BlockingAnalysis:
@@ -248,7 +265,10 @@ class _BlockingRule(Rule):
         return [f for f in found if f.code == self.code]
 
 
-_ALTERNATIVES_NOTE = "The catalogue (`docs/blocking-calls.md`) lists every API and its non-blocking alternative for asyncio, trio and anyio."
+_ALTERNATIVES_NOTE = (
+    "The catalogue (`docs/blocking-calls.md`) lists every API and its non-blocking alternative for asyncio, trio "
+    "and anyio."
+)
 _NOT_REPORTED = """
         Not reported: calls handed to a thread rather than made (`await asyncio.to_thread(f, ...)`,
         `loop.run_in_executor(None, f)`, `anyio.to_thread.run_sync(f)`, an executor's `submit`,
@@ -275,8 +295,10 @@ class BlockingSleepInAsync(_BlockingRule):
     name = "blocking-sleep-in-async"
     summary = "`time.sleep()` called inside an `async def` blocks the event loop."
     explanation = _explanation(
-        "`time.sleep()` called in event-loop code; names are resolved through imports (`import time as t`, `from time import sleep as nap`).",
-        "`await asyncio.sleep(...)` (`trio.sleep`, `anyio.sleep` in trio or anyio code). `conclint check --fix` makes this change.",
+        "`time.sleep()` called in event-loop code; names are resolved through imports (`import time as t`, `from "
+        "time import sleep as nap`).",
+        "`await asyncio.sleep(...)` (`trio.sleep`, `anyio.sleep` in trio or anyio code). `conclint check --fix` "
+        "makes this change.",
     )
     bad = (
         """
@@ -314,7 +336,9 @@ class BlockingNetworkCall(_BlockingRule):
     name = "blocking-network-call-in-async"
     summary = "A synchronous network call (requests, httpx.Client, urllib, sockets, smtplib...) in event-loop code."
     explanation = _explanation(
-        "A synchronous HTTP client (`requests`, `httpx` module functions and `Client`, `urllib.request.urlopen`, `urllib3`, `http.client`), blocking `socket` calls and DNS look-ups, `smtplib`, `ftplib` or `xmlrpc.client` in event-loop code. Sockets set non-blocking (`setblocking(False)`) are not reported.",
+        "A synchronous HTTP client (`requests`, `httpx` module functions and `Client`, `urllib.request.urlopen`, "
+        "`urllib3`, `http.client`), blocking `socket` calls and DNS look-ups, `smtplib`, `ftplib` or `xmlrpc.client` "
+        "in event-loop code. Sockets set non-blocking (`setblocking(False)`) are not reported.",
         "an async client (`httpx.AsyncClient`, `aiohttp`), `asyncio.open_connection`, or run the call in a thread.",
     )
     bad = (
@@ -348,7 +372,9 @@ class BlockingSubprocess(_BlockingRule):
     name = "blocking-subprocess-in-async"
     summary = "`subprocess`, `os.system`, `os.popen`, `os.spawn*` or `os.wait*` in event-loop code."
     explanation = _explanation(
-        "Starting a process and waiting for it (`subprocess.run/call/check_call/check_output/getoutput/getstatusoutput/Popen`, `Popen.wait/communicate`, `os.system`, `os.popen`, `os.spawn*`, `os.posix_spawn*`, `os.wait*`) in event-loop code.",
+        "Starting a process and waiting for it "
+        "(`subprocess.run/call/check_call/check_output/getoutput/getstatusoutput/Popen`, `Popen.wait/communicate`, "
+        "`os.system`, `os.popen`, `os.spawn*`, `os.posix_spawn*`, `os.wait*`) in event-loop code.",
         "`await asyncio.create_subprocess_exec(...)` (`trio.run_process`, `anyio.run_process`).",
     )
     bad = (
@@ -373,9 +399,14 @@ class BlockingSubprocess(_BlockingRule):
 class BlockingFileIO(_BlockingRule):
     code = "CCL204"
     name = "blocking-file-io-in-async"
-    summary = "File-system I/O (`open`, file methods, `pathlib.Path` I/O, `shutil`, `os.path` look-ups) in event-loop code."
+    summary = (
+        "File-system I/O (`open`, file methods, `pathlib.Path` I/O, `shutil`, `os.path` look-ups) in event-loop code."
+    )
     explanation = _explanation(
-        "`open`, `io.open`, `os.fdopen` and the methods of the files they return, `pathlib.Path` I/O methods (`read_text`, `write_bytes`, `iterdir`, `glob`, `stat`, `exists`, `mkdir`, `unlink`, ...), `shutil` copies, moves and `rmtree`, and disk-touching `os.path`/`os` functions. Select away the family (`ignore = [\"CCL204\"]`) if your disks are fast enough for you; `allowed-blocking-calls` removes single APIs.",
+        "`open`, `io.open`, `os.fdopen` and the methods of the files they return, `pathlib.Path` I/O methods "
+        "(`read_text`, `write_bytes`, `iterdir`, `glob`, `stat`, `exists`, `mkdir`, `unlink`, ...), `shutil` copies, "
+        "moves and `rmtree`, and disk-touching `os.path`/`os` functions. Select away the family (`ignore = "
+        '["CCL204"]`) if your disks are fast enough for you; `allowed-blocking-calls` removes single APIs.',
         "`aiofiles`, `anyio.Path`, `trio.Path`, or `await asyncio.to_thread(...)`.",
     )
     bad = (
@@ -404,8 +435,13 @@ class BlockingWait(_BlockingRule):
     name = "blocking-wait-in-async"
     summary = "Waiting on a thread or process primitive (lock, event, queue, future, join) in event-loop code."
     explanation = _explanation(
-        "`threading` `Lock/RLock/Semaphore.acquire` (and `with` such a lock inside a coroutine), `Event.wait`, `Condition.wait`, `Thread.join`, blocking `queue.Queue.get/put/join`, `concurrent.futures.Future.result/exception`, `concurrent.futures.wait/as_completed`, `multiprocessing` `Process.join`, `Pool.map/apply`. Non-blocking forms (`get(block=False)`, `acquire(blocking=False)`, `get_nowait`) are not reported.",
-        "the event loop's own primitives (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), `await asyncio.wrap_future(future)`, or run the wait in a thread.",
+        "`threading` `Lock/RLock/Semaphore.acquire` (and `with` such a lock inside a coroutine), `Event.wait`, "
+        "`Condition.wait`, `Thread.join`, blocking `queue.Queue.get/put/join`, "
+        "`concurrent.futures.Future.result/exception`, `concurrent.futures.wait/as_completed`, `multiprocessing` "
+        "`Process.join`, `Pool.map/apply`. Non-blocking forms (`get(block=False)`, `acquire(blocking=False)`, "
+        "`get_nowait`) are not reported.",
+        "the event loop's own primitives (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), `await "
+        "asyncio.wrap_future(future)`, or run the wait in a thread.",
     )
     bad = (
         """
@@ -432,10 +468,16 @@ class BlockingWait(_BlockingRule):
 class BlockingDatabaseCall(_BlockingRule):
     code = "CCL206"
     name = "blocking-database-call-in-async"
-    summary = "A synchronous database driver (sqlite3, psycopg2, pymysql, redis.Redis, pymongo, SQLAlchemy sync) in event-loop code."
+    summary = (
+        "A synchronous database driver (sqlite3, psycopg2, pymysql, redis.Redis, pymongo, SQLAlchemy sync) in "
+        "event-loop code."
+    )
     explanation = _explanation(
-        "Connecting, executing and fetching with `sqlite3`, `psycopg2`/`psycopg` sync connections and cursors, `pymysql`, `MySQLdb`, the sync `redis.Redis` client, `pymongo`, or SQLAlchemy's sync `Engine`/`Connection`/`Session`, in event-loop code.",
-        "an async driver (`aiosqlite`, `asyncpg`, `psycopg.AsyncConnection`, `aiomysql`, `redis.asyncio`, `motor`, SQLAlchemy's `AsyncSession`), or run the query in a thread.",
+        "Connecting, executing and fetching with `sqlite3`, `psycopg2`/`psycopg` sync connections and cursors, "
+        "`pymysql`, `MySQLdb`, the sync `redis.Redis` client, `pymongo`, or SQLAlchemy's sync "
+        "`Engine`/`Connection`/`Session`, in event-loop code.",
+        "an async driver (`aiosqlite`, `asyncpg`, `psycopg.AsyncConnection`, `aiomysql`, `redis.asyncio`, `motor`, "
+        "SQLAlchemy's `AsyncSession`), or run the query in a thread.",
     )
     bad = (
         """
@@ -463,7 +505,8 @@ class BlockingConsoleInput(_BlockingRule):
     name = "blocking-console-input-in-async"
     summary = "`input()`, `sys.stdin.read/readline` or `getpass.getpass()` in event-loop code."
     explanation = _explanation(
-        "Reading the console (`input`, `sys.stdin.read/readline/readlines`, `getpass.getpass`) in event-loop code: the loop stops until someone types.",
+        "Reading the console (`input`, `sys.stdin.read/readline/readlines`, `getpass.getpass`) in event-loop code: "
+        "the loop stops until someone types.",
         "read in a thread (`await asyncio.to_thread(input, prompt)`) or from an async stream connected to stdin.",
     )
     bad = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related
+from conclint.engine.paths import short_path
 from conclint.model.apis import (
     CROSS_PROCESS_TYPE_PREFIXES,
     FORK_CALLS,
@@ -24,7 +25,6 @@ from conclint.model.apis import (
 )
 from conclint.model.concurrency import FORK_BRANCH, PROCESS, THREAD, ConcurrencyModel
 from conclint.model.facts import MODULE_SCOPE, Access, CallSite, ModuleFacts, Write
-from conclint.engine.paths import short_path
 from conclint.rules.base import Rule
 
 STATE_KINDS = ("global", "class")
@@ -73,12 +73,14 @@ class ForkAnalysis:
         if contexts:
             context = min(contexts, key=lambda c: len(c.chain))
             entry = context.entry
-            return context.describe(self.model.display_name), Related(f"child process starts: {entry.reason}", entry.path, entry.span)
+            return context.describe(self.model.display_name), Related(
+                f"child process starts: {entry.reason}", entry.path, entry.span
+            )
         return f"the child's branch after os.fork() in `{self.model.display_name(function)}()`", None
 
     def crosses_processes(self, key: str) -> bool:
         """Values, arrays, manager proxies and queues are made to be shared with children."""
-        kind, _, rest = key.partition(":")
+        _kind, _, rest = key.partition(":")
         module, path = self.model.split_module(rest)
         if module is None:
             return False
@@ -86,7 +88,9 @@ class ForkAnalysis:
         built = self.model.object_type(f"{module}.{variable}") or ""
         return built.startswith(CROSS_PROCESS_TYPE_PREFIXES)
 
-    def parent_reads(self, key: str, paths: Iterable[str], starters: Iterable[str]) -> List[Tuple[str, Access, ModuleFacts]]:
+    def parent_reads(
+        self, key: str, paths: Iterable[str], starters: Iterable[str]
+    ) -> List[Tuple[str, Access, ModuleFacts]]:
         """Reads of ``key`` by the parent: outside child code, in the modules that start the
         children or hold the write (another program that happens to import the module is not
         this program's parent) and, when we know the function that starts the child, in what
@@ -97,7 +101,9 @@ class ForkAnalysis:
         if MODULE_SCOPE in starters or not starters:
             parent_code.add(MODULE_SCOPE)
         # threads running in the parent (a flusher started at import) read it too
-        parent_code |= {f for f, contexts in self.model.contexts.items() if any(c.entry.context == THREAD for c in contexts)}
+        parent_code |= {
+            f for f, contexts in self.model.contexts.items() if any(c.entry.context == THREAD for c in contexts)
+        }
         return [
             (f, r, m)
             for f, r, m in self.reads.get(key, ())
@@ -119,7 +125,11 @@ class ForkAnalysis:
         if facts is not None:
             result = any(self.thread_start(call) for call in facts.calls if call.function == function)
             if not result:
-                result = any(self.starts_threads(callee, seen) for callee, _ in self.model.callees.get(function, ()) if callee not in seen)
+                result = any(
+                    self.starts_threads(callee, seen)
+                    for callee, _ in self.model.callees.get(function, ())
+                    if callee not in seen
+                )
         self._thread_starters[function] = result
         return result
 
@@ -132,14 +142,16 @@ class ForkAnalysis:
             return True
         if call.method == "start" and call.receiver_type:
             owner = self._receiver_class(call)
-            return call.receiver_type in THREAD_TYPES or (owner is not None and self.model.is_subclass_of(owner, THREAD_CLASSES))
+            return call.receiver_type in THREAD_TYPES or (
+                owner is not None and self.model.is_subclass_of(owner, THREAD_CLASSES)
+            )
         return False
 
     def forks_with(self, call: CallSite, path: str) -> bool:
         """Does this multiprocessing start use the fork method? A ``get_context(...)`` object
         forks when its module asks for "fork"; the default context unless set otherwise."""
         built_from = call.receiver_type if call.method == "start" else (call.callee or call.receiver_type or "")
-        if built_from and built_from.startswith("multiprocessing.get_context") or "mp_context" in call.keywords:
+        if (built_from and built_from.startswith("multiprocessing.get_context")) or "mp_context" in call.keywords:
             methods = self.context_methods.get(path)
             return "fork" in methods if methods else self.default_forks
         return self.default_forks
@@ -150,11 +162,15 @@ class ForkAnalysis:
             return f"{call.callee}()"
         if not self.forks_with(call, path):
             return None
-        if call.callee in PROCESS_STARTING_CONSTRUCTORS or (call.receiver_type or "").startswith("multiprocessing.get_context") and call.method == "Pool":
+        if call.callee in PROCESS_STARTING_CONSTRUCTORS or (
+            (call.receiver_type or "").startswith("multiprocessing.get_context") and call.method == "Pool"
+        ):
             return f"{call.text or call.callee}() with the fork start method"
         if call.method == "start" and call.receiver_type:
             owner = self._receiver_class(call)
-            if call.receiver_type in PROCESS_TYPES or (owner is not None and self.model.is_subclass_of(owner, PROCESS_CLASSES)):
+            if call.receiver_type in PROCESS_TYPES or (
+                owner is not None and self.model.is_subclass_of(owner, PROCESS_CLASSES)
+            ):
                 return f"{call.text or 'Process(...).start'}() with the fork start method"
         return None
 
@@ -228,7 +244,7 @@ class GlobalWriteInChildProcess(Rule):
         initializers = analysis.model.initializers
         for function, state in facts.state.items():
             entries = analysis.child_entries(function)
-            if function in initializers or entries and all(e.function in initializers for e in entries):
+            if function in initializers or (entries and all(e.function in initializers for e in entries)):
                 continue  # per-process set-up (a pool initializer, an after-fork hook, and what they call)
             for write in state.writes:
                 if not analysis.in_child(function, write) or write.checked_by is not None:
@@ -246,8 +262,10 @@ class GlobalWriteInChildProcess(Rule):
                 why, entry = analysis.child_reason(function, write, facts)
                 _, read, read_facts = parent[0]
                 message = (
-                    f"`{write.display}` is changed in a child process ({why}){analysis.start_method_note(*paths)}: the parent and the "
-                    f"other workers keep their own copy, and the parent reads it at {short_path(read_facts.path)}:{read.span.row}. "
+                    f"`{write.display}` is changed in a child process ({why}){analysis.start_method_note(*paths)}: "
+                    "the parent and the "
+                    "other workers keep their own copy, and the parent reads it at "
+                    f"{short_path(read_facts.path)}:{read.span.row}. "
                     f"Fix: return the value to the parent (pool results, a Queue, a Pipe) or keep it in shared storage "
                     f"(multiprocessing.Value, a Manager, a file, a database)"
                 )
@@ -320,11 +338,18 @@ class ForkWithThreads(Rule):
                 started = at_import
             for call in calls:
                 how = analysis.fork_start(call, facts.path)
-                if how is not None and started is not None and call.span not in exec_at_once and _follows(started[0], call):
+                if (
+                    how is not None
+                    and started is not None
+                    and call.span not in exec_at_once
+                    and _follows(started[0], call)
+                ):
                     thread_call, where = started
                     message = (
-                        f"{how} runs after threads were started ({thread_call.text or 'Thread(...).start'}() at {short_path(where)}:{thread_call.span.row})"
-                        f"{analysis.start_method_note(facts.path)}: locks those threads hold (logging's among them) are copied locked "
+                        f"{how} runs after threads were started ({thread_call.text or 'Thread(...).start'}() at "
+                        f"{short_path(where)}:{thread_call.span.row})"
+                        f"{analysis.start_method_note(facts.path)}: locks those threads hold (logging's among them) "
+                        "are copied locked "
                         f"into the child, which hangs when it takes one. Fix: fork before starting threads, use the "
                         f"'spawn' or 'forkserver' start method, or re-create what the child needs after fork"
                     )
@@ -439,8 +464,10 @@ class PerWorkerState(Rule):
                     continue
                 route = " <- ".join(f"{model.display_name(q)}()" for q in reversed(chain))
                 message = (
-                    f"`{write.display}` is module-level state changed by a request handler ({route}, {reason}), but the app "
-                    f"runs in {server.describe()}: each worker changes its own copy, so the values diverge between workers. "
+                    f"`{write.display}` is module-level state changed by a request handler ({route}, {reason}), but "
+                    "the app "
+                    f"runs in {server.describe()}: each worker changes its own copy, so the values diverge between "
+                    "workers. "
                     f"Fix: keep it in shared storage (Redis, a database, a file)"
                 )
                 related = [Related(f"request handler: {reason}", path, span)]
@@ -514,7 +541,8 @@ class ResourceInheritedAcrossFork(Rule):
                     continue
                 user, read, read_facts, why = use
                 message = (
-                    f"`{creation.display}` ({built}) is created before the fork and used in {why}{analysis.start_method_note(facts.path, read_facts.path)}: "
+                    f"`{creation.display}` ({built}) is created before the fork and used in "
+                    f"{why}{analysis.start_method_note(facts.path, read_facts.path)}: "
                     f"parent and children share one connection underneath. Fix: create it in the child "
                     f"(post_fork, a pool initializer, lazily per pid) or dispose of it after the fork"
                 )

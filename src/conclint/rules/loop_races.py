@@ -11,17 +11,29 @@ from typing import Iterable, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related, Span
 from conclint.engine.paths import short_path
-from conclint.model.facts import NO_SPAN, FunctionState, ModuleFacts, Write
+from conclint.model.facts import NO_SPAN, RMW_KINDS, FunctionState, ModuleFacts, Write
+from conclint.model.lock_classes import inside_a_lock_class
 from conclint.model.state import lock_name
 from conclint.rules.base import Rule
-from conclint.rules.thread_races import RMW_KINDS, inside_a_lock_class
 
 CALLBACK_POSITION = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1, "add_done_callback": 0}
 LOOP_STATE_KINDS = ("global", "class", "self", "cell")
 # consuming a stream: two tasks reading one stream would interleave its data, so asyncio,
 # trio, anyio and aiohttp streams refuse a second concurrent reader
 STREAM_READS = frozenset(
-    ("read", "aread", "readany", "readline", "readexactly", "readuntil", "readchunk", "receive", "receive_some", "recv", "__anext__")
+    (
+        "read",
+        "aread",
+        "readany",
+        "readline",
+        "readexactly",
+        "readuntil",
+        "readchunk",
+        "receive",
+        "receive_some",
+        "recv",
+        "__anext__",
+    )
 )
 TRUE_LITERALS = ("True", "1")
 # entered or iterated by the one task that runs the ``async with`` / ``async for``
@@ -58,7 +70,11 @@ def _real_suspension(project, qualname: str, state: FunctionState, earlier, writ
     if not indices:  # counted on the path but not placed (a loop's next iteration): keep the finding
         return _suspension_before(state, write) or NO_SPAN
     targets = state.suspension_targets
-    real = [i for i in indices if not project.model.awaits_without_suspending(qualname, spans[i], targets[i] if i < len(targets) else "")]
+    real = [
+        i
+        for i in indices
+        if not project.model.awaits_without_suspending(qualname, spans[i], targets[i] if i < len(targets) else "")
+    ]
     if not real:
         return None
     on_path = [i for i in real if i <= write.suspended_at]
@@ -133,7 +149,9 @@ class _LockedByCallers:
 
     def __init__(self, project) -> None:
         self.model = project.model
-        self.locked_spans = {f: set(state.async_locked_calls) for facts in project.modules() for f, state in facts.state.items()}
+        self.locked_spans = {
+            f: set(state.async_locked_calls) for facts in project.modules() for f, state in facts.state.items()
+        }
         self.memo: dict = {}
 
     def always(self, function: str) -> bool:
@@ -159,10 +177,14 @@ def _rechecked_under_lock(state: FunctionState, write: Write) -> bool:
     if write.key in write.rechecked:
         return True
     held = set(write.async_locks)
-    return any(other.key in write.rechecked and held & set(other.async_locks) for other in state.writes if other is not write)
+    return any(
+        other.key in write.rechecked and held & set(other.async_locks) for other in state.writes if other is not write
+    )
 
 
-def _across_await(code: str, facts: ModuleFacts, suspension: Span, write: Write, earlier, verb: str, what: str, fix: str, why: str) -> Finding:
+def _across_await(
+    code: str, facts: ModuleFacts, suspension: Span, write: Write, earlier, verb: str, what: str, fix: str, why: str
+) -> Finding:
     """A finding at ``write``: ``earlier`` (the read or the check) and the suspension point between them."""
     known = suspension != NO_SPAN
     where = f"line {suspension.row}" if known else "a later line"
@@ -205,7 +227,11 @@ def _check_across_await(write: Write, state: FunctionState) -> bool:
     every task writes the same constant, nothing is lost) and not a claim (the task marks the
     state itself before its first await, so others see the claim)."""
     check = write.checked_by
-    if check is None or write.kind not in (*RMW_KINDS, "mutate") or (write.kind == "assign" and write.literal is not None):
+    if (
+        check is None
+        or write.kind not in (*RMW_KINDS, "mutate")
+        or (write.kind == "assign" and write.literal is not None)
+    ):
         return False
     if check.suspensions >= write.suspensions or _common_async_lock(check, write):
         return False
@@ -314,9 +340,15 @@ class StaleReadAcrossAwait(Rule):
                 read = write.derived_from
                 if not _tracked(write.key, project) or write.kind not in RMW_KINDS or read is None:
                     continue
-                if read.suspensions >= write.suspensions or _common_async_lock(read, write) or _check_across_await(write, state):
+                if (
+                    read.suspensions >= write.suspensions
+                    or _common_async_lock(read, write)
+                    or _check_across_await(write, state)
+                ):
                     continue
-                if _one_task_object(project, qualname, info, state, write, read, buffers=False) or _locked_by_callers(project, qualname):
+                if _one_task_object(project, qualname, info, state, write, read, buffers=False) or _locked_by_callers(
+                    project, qualname
+                ):
                     continue
                 suspension = _real_suspension(project, qualname, state, read, write)
                 if suspension is None:
@@ -328,10 +360,17 @@ class StaleReadAcrossAwait(Rule):
                 if recheck is not None and recheck.suspensions == write.suspensions:
                     continue  # compared with the fresh value after the await (compare-and-set)
                 yield _across_await(
-                    self.code, facts, suspension, write, read, "read",
-                    f"is written from a value read at line {read.span.row}, before the suspension point at {{where}} in "
+                    self.code,
+                    facts,
+                    suspension,
+                    write,
+                    read,
+                    "read",
+                    f"is written from a value read at line {read.span.row}, before the suspension point at {{where}} "
+                    "in "
                     f"`async def {info.name}()`: other tasks that changed it meanwhile are overwritten",
-                    "re-read it after the await, or hold an `asyncio.Lock` across the read and the write", why,
+                    "re-read it after the await, or hold an `asyncio.Lock` across the read and the write",
+                    why,
                 )
 
 
@@ -400,7 +439,9 @@ class CheckThenActAcrossAwait(Rule):
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
-                if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _locked_by_callers(project, qualname):
+                if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _locked_by_callers(
+                    project, qualname
+                ):
                     continue
                 suspension = _real_suspension(project, qualname, state, check, write)
                 if _rechecked_under_lock(state, write) or suspension is None:
@@ -414,10 +455,18 @@ class CheckThenActAcrossAwait(Rule):
                 if not shared:
                     continue
                 yield _across_await(
-                    self.code, facts, suspension, write, check, "checked",
-                    f"is checked at line {check.span.row}, then written here after the suspension point at {{where}} in "
+                    self.code,
+                    facts,
+                    suspension,
+                    write,
+                    check,
+                    "checked",
+                    f"is checked at line {check.span.row}, then written here after the suspension point at {{where}} "
+                    "in "
                     f"`async def {info.name}()`: other tasks pass the same check meanwhile",
-                    "share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check and act", why,
+                    "share the in-flight future, re-check after the await, or hold an `asyncio.Lock` across check "
+                    "and act",
+                    why,
                 )
 
 
@@ -499,7 +548,8 @@ class StaleReadAcrossCallbacks(Rule):
             if read is None:
                 continue
             message = (
-                f"`{write.display}` is written back in callback `{model.display_name(callback)}()` from a value read at "
+                f"`{write.display}` is written back in callback `{model.display_name(callback)}()` from a value read "
+                "at "
                 f"line {read.span.row} in `{model.display_name(scheduler)}()`, which scheduled it: other callbacks run "
                 f"in between and their updates are lost. Fix: read `{write.display}` in the callback that writes it"
             )
@@ -515,7 +565,9 @@ class StaleReadAcrossCallbacks(Rule):
                 call = calls_by_span.get(inner.span)
                 target = model.resolve_call(call) if call is not None else None
                 if target is not None:
-                    yield from self._stale_writes(project, facts, scheduler, state, schedule, target, list(inner.arg_sources), 1)
+                    yield from self._stale_writes(
+                        project, facts, scheduler, state, schedule, target, list(inner.arg_sources), 1
+                    )
 
     @staticmethod
     def _carries(key, sources, received, scheduler, state, model) -> bool:
@@ -526,7 +578,10 @@ class StaleReadAcrossCallbacks(Rule):
                 if any(model.canonical_key(k) == key for k in carried):
                     return True
                 # a lambda's argument that is one of the scheduler's locals
-                if any(k.startswith(f"cell:{scheduler}.") and key in _local_keys(k, scheduler, state, model) for k in carried):
+                if any(
+                    k.startswith(f"cell:{scheduler}.") and key in _local_keys(k, scheduler, state, model)
+                    for k in carried
+                ):
                     return True
             elif source.startswith(f"cell:{scheduler}.") and key in _local_keys(source, scheduler, state, model):
                 return True

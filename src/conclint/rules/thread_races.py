@@ -11,33 +11,15 @@ from dataclasses import replace
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related
-from conclint.model.concurrency import THREAD, ConcurrencyModel, ExecutionContext
-from conclint.model.facts import MODULE_SCOPE, ModuleFacts, Write
-from conclint.model.state import lock_name
 from conclint.engine.paths import short_path
+from conclint.model.concurrency import THREAD, ConcurrencyModel, ExecutionContext
+from conclint.model.facts import MODULE_SCOPE, RMW_KINDS, ModuleFacts, Write
+from conclint.model.lock_classes import inside_a_lock_class
+from conclint.model.state import lock_name
 from conclint.rules.base import Rule
 
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
-RMW_KINDS = ("rmw", "assign", "item")
 WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
-
-
-LOCK_NAME_WORDS = ("lock", "semaphore", "mutex", "condition", "limiter")
-
-
-def inside_a_lock_class(model, function: str) -> bool:
-    """A method of a class that is itself a lock (it defines ``acquire`` and ``release``,
-    like ``threading.RLock``, a logging ``Handler`` or an ``anyio.Lock``): its bookkeeping
-    follows the lock's own protocol (only the owner touches it), which a race check cannot judge.
-    A pool hands out resources to many holders at once and takes each back (``release(conn)``):
-    not a lock, unless its name says it is one (an owner-keyed ``RLock.release(owner)``)."""
-    info = model.functions.get(function, (None,))[0]
-    owner = info.class_qualname if info is not None else None
-    acquire, release = (model.method_of(owner, name) for name in ("acquire", "release")) if owner else (None, None)
-    if not (acquire and release):
-        return False
-    takes_back = len(model.functions[release][0].params) > 1
-    return not takes_back or any(word in owner.rsplit(".", 1)[-1].lower() for word in LOCK_NAME_WORDS)
 
 
 class ThreadRaceAnalysis:
@@ -72,7 +54,11 @@ class ThreadRaceAnalysis:
     def _is_initialisation(self, function: str) -> bool:
         """Code that runs before the object, module or process is shared: module level,
         constructors, per-process set-up hooks, and helpers only they call."""
-        if function == MODULE_SCOPE or function.rsplit(".", 1)[-1] in CONSTRUCTORS or function in self.model.initializers:
+        if (
+            function == MODULE_SCOPE
+            or function.rsplit(".", 1)[-1] in CONSTRUCTORS
+            or function in self.model.initializers
+        ):
             return True
         return self.model.every_caller(function, self._initialisation, self._is_initialisation_direct)
 
@@ -126,7 +112,10 @@ class ThreadRaceAnalysis:
                 return None  # one handler object per request
             for member in family:
                 if member in self._shared_through:
-                    return f"an attribute of a `{owner.rsplit('.', 1)[-1]}` shared between threads ({self._shared_through[member]})"
+                    return (
+                        f"an attribute of a `{owner.rsplit('.', 1)[-1]}` shared between threads "
+                        f"({self._shared_through[member]})"
+                    )
         return None
 
     def lock_elsewhere(self, key: str) -> Optional[Tuple[str, WriteSite]]:
@@ -162,8 +151,12 @@ class ThreadRaceAnalysis:
                 first = group[0]
                 if len(group) > 1:
                     more = f" ({len(group) - 1} more write{'s' if len(group) > 2 else ''} under the same check)"
-                    first = replace(first, message=first.message + more, related=first.related + tuple(
-                        Related("also written under the same check", f.path, f.span) for f in group[1:]))
+                    first = replace(
+                        first,
+                        message=first.message + more,
+                        related=first.related
+                        + tuple(Related("also written under the same check", f.path, f.span) for f in group[1:]),
+                    )
                 yield first
 
     def _sharing_contexts(self, key: str, contexts: List[ExecutionContext]) -> List[ExecutionContext]:
@@ -243,7 +236,10 @@ class ThreadRaceAnalysis:
     def _fix(self, elsewhere) -> str:
         if elsewhere is not None:
             return f"hold `{elsewhere[0]}` (the lock used for it elsewhere) around the check and the write"
-        return "hold one `threading.Lock` around both, or keep the state per thread (`threading.local`) or behind a `queue.Queue`"
+        return (
+            "hold one `threading.Lock` around both, or keep the state per thread (`threading.local`) or behind a "
+            "`queue.Queue`"
+        )
 
     def _check_then_act(self, facts, function, write, context, reason, elsewhere) -> Finding:
         check = write.checked_by
@@ -261,7 +257,10 @@ class ThreadRaceAnalysis:
         fix = (
             f"hold `{elsewhere[0]}` (the lock used for it elsewhere) around the read and the write"
             if elsewhere
-            else "hold a `threading.Lock` around the read and the write, or use an atomic counter (`itertools.count`) or a `queue.Queue`"
+            else (
+                "hold a `threading.Lock` around the read and the write, or use an atomic counter "
+                "(`itertools.count`) or a `queue.Queue`"
+            )
         )
         message = (
             f"unsynchronized read-modify-write of `{write.display}` ({reason}){where}: concurrent updates are lost. "
@@ -271,7 +270,9 @@ class ThreadRaceAnalysis:
         if read is not None and read.span != write.span:
             related.insert(0, Related(f"`{read.display}` read here", facts.path, read.span))
         for other_function, other, other_facts in self.other_writers(key, function)[:3]:
-            related.append(Related(f"also written in `{self.model.display_name(other_function)}()`", other_facts.path, other.span))
+            related.append(
+                Related(f"also written in `{self.model.display_name(other_function)}()`", other_facts.path, other.span)
+            )
         return Finding("CCL101", message, facts.path, write.span, tuple(related))
 
     def _inconsistent(self, facts, function, write, elsewhere) -> Finding:

@@ -54,7 +54,7 @@ class Events:
 class Exchange:
     """One request and the means to answer it."""
 
-    def __init__(self, connection: "Connection", request: Request) -> None:
+    def __init__(self, connection: Connection, request: Request) -> None:
         self.connection = connection
         self.request = request
         self.responded = False
@@ -68,7 +68,13 @@ class Exchange:
 
 
 class Connection:
-    def __init__(self, sock: socket.socket, stopping: Callable[[], bool], keep_alive: bool = True, on_close: Optional[Callable[[], None]] = None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        stopping: Callable[[], bool],
+        keep_alive: bool = True,
+        on_close: Optional[Callable[[], None]] = None,
+    ) -> None:
         self.sock = sock
         self.stopping = stopping
         self.keep_alive = keep_alive
@@ -114,7 +120,7 @@ class Connection:
         if self._on_close is not None:
             self._on_close()
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, kind, exc, tb) -> bool:

@@ -35,7 +35,9 @@ def event_loop() -> asyncio.AbstractEventLoop:
 class EventedServer:
     model = "evented"
 
-    def __init__(self, app: BaseApp, listener: socket.socket, workers: int = 4, events: Events = Events(False), loop=None) -> None:
+    def __init__(
+        self, app: BaseApp, listener: socket.socket, workers: int = 4, events: Events = Events(False), loop=None
+    ) -> None:
         self.app = app
         self.listener = listener
         self.workers = workers
