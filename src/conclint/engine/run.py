@@ -180,7 +180,7 @@ def analyse(
             project = Project(analysed, settings, folders)
             # the model types receivers in place, the same way every time: building it again is safe
             model = project.model
-            running = set(model.contexts) | set(model.reachable_from(model.request_handlers))
+            running = set(model.contexts.by_function) | set(model.calls.reachable_from(model.entries.request_handlers))
             pending = [path for path in reached_paths(analysed, index, done, running) if path in results]
             if not pending:
                 return Analysis(ordered, project, first_round)

@@ -26,6 +26,7 @@ from conclint.model.apis import (
     looks_like_lock,
 )
 from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
+from conclint.model.locks import lock_name
 from conclint.model.scopes import (
     DEFINITION,
     IMPORT,
@@ -38,11 +39,6 @@ from conclint.model.scopes import (
 )
 
 Reads = List[Access]
-
-
-def lock_name(held: str) -> str:
-    """A held lock as written (``self._lock``), without its region number."""
-    return held.split("#", 1)[0]
 
 
 EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)

@@ -15,8 +15,9 @@ from conclint.engine.findings import Edit, Finding, Fix, Related, Span
 from conclint.engine.paths import short_path
 from conclint.model.apis import INLINE_CALLERS, INLINE_METHODS
 from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
-from conclint.model.concurrency import LOOP
+from conclint.model.entries import LOOP
 from conclint.model.facts import CallSite, ModuleFacts
+from conclint.model.locks import real_locks
 from conclint.rules.base import Rule
 
 Site = Tuple[Span, str, BlockingApi, str]  # (where, what is called, the API, the module's path)
@@ -68,7 +69,7 @@ def _socket_non_blocking(call: CallSite, switches, model) -> bool:
     if earlier:
         return max(earlier)[1]
     if receiver.startswith("self.") and call.class_context:
-        init = model.method_of(call.class_context, "__init__")
+        init = model.program.method_of(call.class_context, "__init__")
         set_up = switches.get((init, receiver), ()) if init else ()
         return bool(set_up) and max(set_up)[1]
     return False
@@ -89,7 +90,7 @@ class BlockingAnalysis:
         seen = 0
         while name and seen < 8:
             module, _, attribute = name.rpartition(".")
-            facts = self.model.modules.get(module)
+            facts = self.model.program.modules.get(module)
             if facts is None or attribute not in facts.module_imports:
                 return name
             name = facts.module_imports[attribute]
@@ -106,7 +107,7 @@ class BlockingAnalysis:
                 self.direct.setdefault(call.function, []).append((call.span, f"{call.text}()", api, facts.path))
         for qualname, state in facts.state.items():
             for access in state.thread_lock_withs:
-                if not self.model.real_locks((access.key,)):
+                if not real_locks(self.model.program, (access.key,)):
                     continue  # an imported context manager that is not a lock after all
                 api = BlockingApi(
                     "threading.Lock.acquire",
@@ -131,12 +132,12 @@ class BlockingAnalysis:
         return None
 
     def is_loop_function(self, qualname: str) -> bool:
-        entry = self.model.functions.get(qualname)
+        entry = self.model.program.functions.get(qualname)
         if entry is None:
             return False
         if entry[0].is_async:
             return True
-        return any(c.entry.function == qualname for c in self.model.contexts_of(qualname, LOOP))
+        return any(c.entry.function == qualname for c in self.model.contexts.contexts_of(qualname, LOOP))
 
     def blocking_path(self, qualname: str, visiting=None) -> Optional[List[str]]:
         """``[f, g, h]`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks directly; None if none does."""
@@ -150,8 +151,8 @@ class BlockingAnalysis:
         if self.direct.get(qualname):
             path = [qualname]
         else:
-            for callee, call in self.model.callees.get(qualname, ()):
-                info = self.model.functions[callee][0]
+            for callee, call in self.model.calls.callees.get(qualname, ()):
+                info = self.model.program.functions[callee][0]
                 if info.is_async or call.awaited:
                     continue
                 below = self.blocking_path(callee, visiting)
@@ -171,16 +172,18 @@ class BlockingAnalysis:
             where = (
                 f"`async def {info.name}()`"
                 if info.is_async
-                else f"loop callback `{self.model.display_name(qualname)}`"
+                else f"loop callback `{self.model.program.display_name(qualname)}`"
             )
             library = loop_library(facts)
             inline_lambdas, inline_functions = self._run_inline(qualname, facts)
             for function in (qualname, *inline_lambdas):
                 for span, text, api, _path in self.direct.get(function, ()):
                     found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
-            edges = [edge for function in (qualname, *inline_lambdas) for edge in self.model.callees.get(function, ())]
+            edges = [
+                edge for function in (qualname, *inline_lambdas) for edge in self.model.calls.callees.get(function, ())
+            ]
             for callee, call in [*edges, *inline_functions]:
-                callee_info = self.model.functions[callee][0]
+                callee_info = self.model.program.functions[callee][0]
                 if call.awaited or callee_info.is_async:
                     continue
                 path = self.blocking_path(callee)
@@ -197,10 +200,10 @@ class BlockingAnalysis:
             if call.function != qualname or not (call.callee in INLINE_CALLERS or call.method in INLINE_METHODS):
                 continue
             for ref in (*call.args, *call.kwargs.values()):
-                target = self.model.resolve_ref(ref, call) if ref is not None else None
+                target = self.model.program.resolve_ref(ref, call) if ref is not None else None
                 if target is None:
                     continue
-                if self.model.functions[target][0].is_lambda:
+                if self.model.program.functions[target][0].is_lambda:
                     lambdas.append(target)
                 else:
                     named.append((target, call))
@@ -230,7 +233,7 @@ class BlockingAnalysis:
     def _helper_finding(self, facts, where, library, call: CallSite, path: List[str]) -> Finding:
         model = self.model
         span, text, api, site_path = self.direct[path[-1]][0]
-        chain = " -> ".join(f"{model.display_name(q)}()" for q in path)
+        chain = " -> ".join(f"{model.program.display_name(q)}()" for q in path)
         family = FAMILIES[api.code][1]
         message = (
             f"`{call.text}()` blocks the event loop inside {where}: {chain} -> `{text}` ({api.code}, {family}) "
@@ -238,8 +241,8 @@ class BlockingAnalysis:
         )
         related = [Related(f"blocking call `{text}`", site_path, span)]
         for qualname in path:
-            info, owner = model.functions[qualname]
-            related.append(Related(f"`{model.display_name(qualname)}()` defined here", owner.path, info.span))
+            info, owner = model.program.functions[qualname]
+            related.append(Related(f"`{model.program.display_name(qualname)}()` defined here", owner.path, info.span))
         return Finding("CCL210", message, facts.path, call.span, tuple(related))
 
 

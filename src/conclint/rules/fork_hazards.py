@@ -23,7 +23,8 @@ from conclint.model.apis import (
     THREAD_STARTING_CONSTRUCTORS,
     THREAD_TYPES,
 )
-from conclint.model.concurrency import FORK_BRANCH, PROCESS, THREAD, ConcurrencyModel
+from conclint.model.concurrency import ConcurrencyModel
+from conclint.model.entries import FORK_BRANCH, PROCESS, THREAD
 from conclint.model.facts import MODULE_SCOPE, Access, CallSite, ModuleFacts, Write
 from conclint.rules.base import Rule
 
@@ -41,51 +42,51 @@ class ForkAnalysis:
         for facts in project.modules():
             for function, state in facts.state.items():
                 for read in state.reads:
-                    key = self.model.canonical_key(read.key)
+                    key = self.model.program.canonical_key(read.key)
                     if key:
                         self.reads.setdefault(key, []).append((function, read, facts))
                 for write in state.writes:
-                    key = self.model.canonical_key(write.key)
+                    key = self.model.program.canonical_key(write.key)
                     if key:
                         self.writes.setdefault(key, []).append((function, write, facts))
-        set_globally = [method for call, method, _, _ in self.model.start_methods if call == "set_start_method"]
+        set_globally = [method for call, method, _, _ in self.model.entries.start_methods if call == "set_start_method"]
         # the default start method: fork on Linux before Python 3.14, unless the code sets another
         self.default_forks = not set_globally or "fork" in set_globally
         self.context_methods: Dict[str, set] = {}
-        for call, method, path, _ in self.model.start_methods:
+        for call, method, path, _ in self.model.entries.start_methods:
             if call == "get_context":
                 self.context_methods.setdefault(path, set()).add(method)
         self._thread_starters: Dict[str, bool] = {}
 
     def start_method_note(self, *paths: str) -> str:
         """Where the code sets the start method, in the modules concerned (the message says so)."""
-        for _, method, path, span in self.model.start_methods:
+        for _, method, path, span in self.model.entries.start_methods:
             if path in paths:
                 return f" (start method {method!r} set at {short_path(path)}:{span.row})"
         return ""
 
     # ---- where code runs --------------------------------------------------
     def in_child(self, function: str, access: Access) -> bool:
-        return access.in_child or bool(self.model.contexts_of(function, PROCESS))
+        return access.in_child or bool(self.model.contexts.contexts_of(function, PROCESS))
 
     def child_reason(self, function: str, access: Access, facts: ModuleFacts) -> Tuple[str, Optional[Related]]:
-        contexts = self.model.contexts_of(function, PROCESS)
+        contexts = self.model.contexts.contexts_of(function, PROCESS)
         if contexts:
             context = min(contexts, key=lambda c: len(c.chain))
             entry = context.entry
-            return context.describe(self.model.display_name), Related(
+            return context.describe(self.model.program.display_name), Related(
                 f"child process starts: {entry.reason}", entry.path, entry.span
             )
-        return f"the child's branch after os.fork() in `{self.model.display_name(function)}()`", None
+        return f"the child's branch after os.fork() in `{self.model.program.display_name(function)}()`", None
 
     def crosses_processes(self, key: str) -> bool:
         """Values, arrays, manager proxies and queues are made to be shared with children."""
         _kind, _, rest = key.partition(":")
-        module, path = self.model.split_module(rest)
+        module, path = self.model.program.split_module(rest)
         if module is None:
             return False
         variable = path.split(".", 1)[0]
-        built = self.model.object_type(f"{module}.{variable}") or ""
+        built = self.model.program.object_type(f"{module}.{variable}") or ""
         return built.startswith(CROSS_PROCESS_TYPE_PREFIXES)
 
     def parent_reads(
@@ -97,12 +98,14 @@ class ForkAnalysis:
         that function runs (module-level code when it starts at the top level)."""
         paths = set(paths)
         starters = [s for s in starters if s]
-        parent_code = set(self.model.reachable_from([s for s in starters if s != MODULE_SCOPE]))
+        parent_code = set(self.model.calls.reachable_from([s for s in starters if s != MODULE_SCOPE]))
         if MODULE_SCOPE in starters or not starters:
             parent_code.add(MODULE_SCOPE)
         # threads running in the parent (a flusher started at import) read it too
         parent_code |= {
-            f for f, contexts in self.model.contexts.items() if any(c.entry.context == THREAD for c in contexts)
+            f
+            for f, contexts in self.model.contexts.by_function.items()
+            if any(c.entry.context == THREAD for c in contexts)
         }
         return [
             (f, r, m)
@@ -111,7 +114,7 @@ class ForkAnalysis:
         ]
 
     def child_entries(self, function: str):
-        return [c.entry for c in self.model.contexts_of(function, PROCESS)]
+        return [c.entry for c in self.model.contexts.contexts_of(function, PROCESS)]
 
     # ---- threads and forks, in order --------------------------------------
     def starts_threads(self, function: str, seen=None) -> bool:
@@ -119,7 +122,7 @@ class ForkAnalysis:
             return self._thread_starters[function]
         seen = seen if seen is not None else set()
         seen.add(function)
-        entry = self.model.functions.get(function)
+        entry = self.model.program.functions.get(function)
         facts = entry[1] if entry else None
         result = False
         if facts is not None:
@@ -127,15 +130,15 @@ class ForkAnalysis:
             if not result:
                 result = any(
                     self.starts_threads(callee, seen)
-                    for callee, _ in self.model.callees.get(function, ())
+                    for callee, _ in self.model.calls.callees.get(function, ())
                     if callee not in seen
                 )
         self._thread_starters[function] = result
         return result
 
     def _receiver_class(self, call: CallSite) -> Optional[str]:
-        owner = self.model.resolve_name(call.receiver_type)
-        return owner if owner in self.model.classes else None
+        owner = self.model.program.resolve_name(call.receiver_type)
+        return owner if owner in self.model.program.classes else None
 
     def thread_start(self, call: CallSite) -> bool:
         if call.callee in THREAD_STARTING_CONSTRUCTORS:
@@ -143,7 +146,7 @@ class ForkAnalysis:
         if call.method == "start" and call.receiver_type:
             owner = self._receiver_class(call)
             return call.receiver_type in THREAD_TYPES or (
-                owner is not None and self.model.is_subclass_of(owner, THREAD_CLASSES)
+                owner is not None and self.model.program.is_subclass_of(owner, THREAD_CLASSES)
             )
         return False
 
@@ -169,7 +172,7 @@ class ForkAnalysis:
         if call.method == "start" and call.receiver_type:
             owner = self._receiver_class(call)
             if call.receiver_type in PROCESS_TYPES or (
-                owner is not None and self.model.is_subclass_of(owner, PROCESS_CLASSES)
+                owner is not None and self.model.program.is_subclass_of(owner, PROCESS_CLASSES)
             ):
                 return f"{call.text or 'Process(...).start'}() with the fork start method"
         return None
@@ -180,7 +183,7 @@ def fork_analysis(project) -> ForkAnalysis:
 
 
 def _state_key(analysis: ForkAnalysis, raw: str) -> Optional[str]:
-    key = analysis.model.canonical_key(raw)
+    key = analysis.model.program.canonical_key(raw)
     if key is None or key.partition(":")[0] not in STATE_KINDS or analysis.crosses_processes(key):
         return None
     return key
@@ -241,7 +244,7 @@ class GlobalWriteInChildProcess(Rule):
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         analysis = fork_analysis(project)
-        initializers = analysis.model.initializers
+        initializers = analysis.model.entries.initializers
         for function, state in facts.state.items():
             entries = analysis.child_entries(function)
             if function in initializers or (entries and all(e.function in initializers for e in entries)):
@@ -324,7 +327,7 @@ class ForkWithThreads(Rule):
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         analysis = fork_analysis(project)
-        if any(path == facts.path for path, _ in analysis.model.fork_hooks):
+        if any(path == facts.path for path, _ in analysis.model.entries.fork_hooks):
             return  # the module re-creates what the child needs after fork (register_at_fork)
         at_import = self._threads_at_import(project, analysis, facts)
         exec_at_once = {span for state in facts.state.values() for span in state.forks_exec_at_once}
@@ -360,7 +363,7 @@ class ForkWithThreads(Rule):
 
     @staticmethod
     def _calls_thread_starter(analysis: ForkAnalysis, call: CallSite) -> bool:
-        target = analysis.model.resolve_call(call)
+        target = analysis.model.program.resolve_call(call)
         return target is not None and analysis.starts_threads(target)
 
     def _threads_at_import(self, project, analysis: ForkAnalysis, facts: ModuleFacts):
@@ -368,7 +371,7 @@ class ForkWithThreads(Rule):
         by this module or the project modules it imports, directly or not: another script in
         the same folder is another program."""
         starters = project.shared("threads-at-import", lambda: self._import_time_starts(project, analysis))
-        modules = analysis.model.modules
+        modules = analysis.model.program.modules
         seen, pending = set(), [facts.module]
         while pending:
             name = pending.pop()
@@ -452,17 +455,17 @@ class PerWorkerState(Rule):
             return
         analysis = fork_analysis(project)
         model = analysis.model
-        chains = model.reachable_from(model.request_handlers)
+        chains = model.calls.reachable_from(model.entries.request_handlers)
         for function, state in facts.state.items():
             chain = chains.get(function)
             if chain is None:
                 continue
-            reason, path, span = model.request_handlers[chain[0]]
+            reason, path, span = model.entries.request_handlers[chain[0]]
             for write in state.writes:
                 key = _state_key(analysis, write.key)
                 if key is None:
                     continue
-                route = " <- ".join(f"{model.display_name(q)}()" for q in reversed(chain))
+                route = " <- ".join(f"{model.program.display_name(q)}()" for q in reversed(chain))
                 message = (
                     f"`{write.display}` is module-level state changed by a request handler ({route}, {reason}), but "
                     "the app "
@@ -527,15 +530,15 @@ class ResourceInheritedAcrossFork(Rule):
         model = analysis.model
         server = project.server
         preloaded = server is not None and server.preload and server.several_workers
-        handler_code = model.reachable_from(model.request_handlers) if preloaded else {}
+        handler_code = model.calls.reachable_from(model.entries.request_handlers) if preloaded else {}
         for function, state in facts.state.items():
-            if function in model.initializers:
+            if function in model.entries.initializers:
                 continue
             for creation in state.writes:
-                built = model.object_type(creation.built) if creation.built else None
+                built = model.program.object_type(creation.built) if creation.built else None
                 if built not in INHERITED_RESOURCE_TYPES or analysis.in_child(function, creation):
                     continue
-                key = model.canonical_key(creation.key)
+                key = model.program.canonical_key(creation.key)
                 use = self._child_use(analysis, key, handler_code) if key and key.startswith("global:") else None
                 if use is None:
                     continue
@@ -546,7 +549,9 @@ class ResourceInheritedAcrossFork(Rule):
                     f"parent and children share one connection underneath. Fix: create it in the child "
                     f"(post_fork, a pool initializer, lazily per pid) or dispose of it after the fork"
                 )
-                related = (Related(f"used in the child by `{model.display_name(user)}()`", read_facts.path, read.span),)
+                related = (
+                    Related(f"used in the child by `{model.program.display_name(user)}()`", read_facts.path, read.span),
+                )
                 yield Finding(self.code, message, facts.path, creation.span, related)
 
     @staticmethod
@@ -557,7 +562,7 @@ class ResourceInheritedAcrossFork(Rule):
                 return function, read, facts, "request handlers of a preloaded app served by several workers"
             if read.in_child and function != MODULE_SCOPE:
                 return function, read, facts, "the child's branch after os.fork()"
-            contexts = model.contexts_of(function, PROCESS)
+            contexts = model.contexts.contexts_of(function, PROCESS)
             if any(c.entry.reason == FORK_BRANCH or analysis.default_forks for c in contexts):
-                return function, read, facts, f"child process code ({model.display_name(function)}())"
+                return function, read, facts, f"child process code ({model.program.display_name(function)}())"
         return None

@@ -12,8 +12,7 @@ from typing import Iterable, Optional, Tuple
 from conclint.engine.findings import Finding, Related, Span
 from conclint.engine.paths import short_path
 from conclint.model.facts import NO_SPAN, RMW_KINDS, FunctionState, ModuleFacts, Write
-from conclint.model.lock_classes import inside_a_lock_class
-from conclint.model.state import lock_name
+from conclint.model.locks import inside_a_lock_class, lock_name
 from conclint.rules.base import Rule
 
 CALLBACK_POSITION = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1, "add_done_callback": 0}
@@ -44,7 +43,7 @@ def _tracked(key: str, project) -> bool:
     kind = key.partition(":")[0]
     if kind == "param":
         return project.settings.await_parameter_attributes
-    return kind in LOOP_STATE_KINDS and project.model.canonical_key(key) is not None
+    return kind in LOOP_STATE_KINDS and project.model.program.canonical_key(key) is not None
 
 
 def _common_async_lock(first, second) -> bool:
@@ -73,7 +72,9 @@ def _real_suspension(project, qualname: str, state: FunctionState, earlier, writ
     real = [
         i
         for i in indices
-        if not project.model.awaits_without_suspending(qualname, spans[i], targets[i] if i < len(targets) else "")
+        if not project.model.suspensions.awaits_without_suspending(
+            qualname, spans[i], targets[i] if i < len(targets) else ""
+        )
     ]
     if not real:
         return None
@@ -96,14 +97,14 @@ def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = Fal
     model = project.model
     if not write.key.startswith("self:") or project.settings.await_unshared_self:
         return True, ""
-    reason = model.shared_between_tasks(qualname)
+    reason = model.tasks.shared_between_tasks(qualname)
     if reason is None:
         return False, ""
-    if not fills_a_cache and not model.kept_in_a_global(qualname):
-        overlap = model.runs_in_several_tasks(qualname)
+    if not fills_a_cache and not model.tasks.kept_in_a_global(qualname):
+        overlap = model.tasks.runs_in_several_tasks(qualname)
         guarded = _guarded_elsewhere(project, qualname, write.key) if overlap is None else None
         if overlap is not None:
-            reason = f"`{model.display_name(qualname)}()` runs in several tasks: {overlap}"
+            reason = f"`{model.program.display_name(qualname)}()` runs in several tasks: {overlap}"
         elif guarded is not None:
             reason = f"{reason}, and `{write.display}` is guarded by `{guarded[0]}` at {guarded[1]}:{guarded[2]}"
         else:
@@ -123,21 +124,21 @@ def _guarded_elsewhere(project, qualname: str, key: str) -> Optional[Tuple[str, 
             for function, state in facts.state.items():
                 for access in (*state.reads, *state.writes):
                     if access.async_locks and access.key.startswith("self:"):
-                        canonical = project.model.canonical_key(access.key) or access.key
+                        canonical = project.model.program.canonical_key(access.key) or access.key
                         where = (lock_name(access.async_locks[0]), short_path(facts.path), access.span.row)
                         found.setdefault(canonical, {}).setdefault(function, where)
         return found
 
     model = project.model
-    owner = model.owner_class(qualname)
-    guards = project.shared("loop-guarded-state", index).get(model.canonical_key(key) or key, {})
+    owner = model.program.owner_class(qualname)
+    guards = project.shared("loop-guarded-state", index).get(model.program.canonical_key(key) or key, {})
     for function, where in sorted(guards.items()):
-        method = model.owner_class(function)
-        info = model.functions.get(function, (None,))[0]
+        method = model.program.owner_class(function)
+        info = model.program.functions.get(function, (None,))[0]
         name = info.name if info is not None and info.class_qualname else None
         if owner is None or method is None or name is None:
             continue
-        if model.method_of(owner, name) == function or owner in model.class_bases(method):
+        if model.program.method_of(owner, name) == function or owner in model.program.class_bases(method):
             return where
     return None
 
@@ -156,10 +157,12 @@ class _LockedByCallers:
 
     def always(self, function: str) -> bool:
         # a task runs on its own, whatever its spawner held when it started it
-        return not self.model.is_spawned(function) and self.model.every_caller(function, self.memo, self._holds)
+        return not self.model.tasks.is_spawned(function) and self.model.calls.every_caller(
+            function, self.memo, self._holds
+        )
 
     def _holds(self, caller: str, call) -> bool:
-        if self.model.is_spawn_call(caller, call):
+        if self.model.tasks.is_spawn_call(caller, call):
             return False
         return call.span in self.locked_spans.get(caller, ()) or self.always(caller)
 
@@ -211,10 +214,10 @@ def _one_task_object(project, qualname: str, info, state: FunctionState, write: 
     concurrent reader is refused by asyncio, trio, anyio and aiohttp streams alike)."""
     if not write.key.startswith("self:"):
         return False
-    if inside_a_lock_class(project.model, qualname):
+    if inside_a_lock_class(project.model.program, qualname):
         return True
     if info.name in ONE_TASK_PROTOCOL:
-        return project.model.shared_between_tasks(qualname) is None  # a shared one is entered by every task
+        return project.model.tasks.shared_between_tasks(qualname) is None  # a shared one is entered by every task
     waits = state.suspension_targets[earlier.suspended_at + 1 : write.suspended_at + 1]
     own = f"{info.self_name}."
     if not waits or not all(target.startswith(own) and target.rsplit(".", 1)[-1] in STREAM_READS for target in waits):
@@ -446,7 +449,7 @@ class CheckThenActAcrossAwait(Rule):
                 suspension = _real_suspension(project, qualname, state, check, write)
                 if _rechecked_under_lock(state, write) or suspension is None:
                     continue
-                if write.key.startswith("self:") and project.model.background_routine(qualname):
+                if write.key.startswith("self:") and project.model.tasks.background_routine(qualname):
                     continue  # only the object's one background task runs it: no other task passes the same check
                 # a cache fill stores a new value, or one an await produced; a saved entry put
                 # back (``self.vars["x"] = saved``) is no fill
@@ -522,7 +525,7 @@ class StaleReadAcrossCallbacks(Rule):
                 position = CALLBACK_POSITION.get(call.text.rsplit(".", 1)[-1]) if call is not None else None
                 if position is None or position >= len(call.args):
                     continue
-                callback = model.resolve_ref(call.args[position], call)
+                callback = model.program.resolve_ref(call.args[position], call)
                 if callback is None:
                     continue
                 # what each parameter of the callback receives: a partial's arguments first
@@ -532,7 +535,7 @@ class StaleReadAcrossCallbacks(Rule):
     def _stale_writes(self, project, facts, scheduler, state, schedule, callback, passed, depth=0) -> Iterable[Finding]:
         """Writes in ``callback`` (or, for a lambda, in what it calls) from values read in ``scheduler``."""
         model = project.model
-        info, callback_facts = model.functions[callback]
+        info, callback_facts = model.program.functions[callback]
         callback_state = callback_facts.state.get(callback)
         if callback_state is None:
             return
@@ -541,17 +544,17 @@ class StaleReadAcrossCallbacks(Rule):
         for write in callback_state.writes:
             if write.kind not in RMW_KINDS or write.derived_from is not None or not _tracked(write.key, project):
                 continue
-            key = model.canonical_key(write.key)
+            key = model.program.canonical_key(write.key)
             if key is None or not self._carries(key, write.sources, received, scheduler, state, model):
                 continue
-            read = next((r for r in state.reads if model.canonical_key(r.key) == key), None)
+            read = next((r for r in state.reads if model.program.canonical_key(r.key) == key), None)
             if read is None:
                 continue
             message = (
-                f"`{write.display}` is written back in callback `{model.display_name(callback)}()` from a value read "
-                "at "
-                f"line {read.span.row} in `{model.display_name(scheduler)}()`, which scheduled it: other callbacks run "
-                f"in between and their updates are lost. Fix: read `{write.display}` in the callback that writes it"
+                f"`{write.display}` is written back in callback `{model.program.display_name(callback)}()` "
+                f"from a value read at line {read.span.row} in `{model.program.display_name(scheduler)}()`, "
+                "which scheduled it: other callbacks run in between and their updates are lost. "
+                f"Fix: read `{write.display}` in the callback that writes it"
             )
             related = (
                 Related(f"`{read.display}` read here", facts.path, read.span),
@@ -563,7 +566,7 @@ class StaleReadAcrossCallbacks(Rule):
             calls_by_span = {call.span: call for call in callback_facts.calls}
             for inner in callback_state.lambda_calls:
                 call = calls_by_span.get(inner.span)
-                target = model.resolve_call(call) if call is not None else None
+                target = model.program.resolve_call(call) if call is not None else None
                 if target is not None:
                     yield from self._stale_writes(
                         project, facts, scheduler, state, schedule, target, list(inner.arg_sources), 1
@@ -575,7 +578,7 @@ class StaleReadAcrossCallbacks(Rule):
         for source in sources:
             if source.startswith("arg:"):
                 carried = received.get(source[4:], ())
-                if any(model.canonical_key(k) == key for k in carried):
+                if any(model.program.canonical_key(k) == key for k in carried):
                     return True
                 # a lambda's argument that is one of the scheduler's locals
                 if any(
@@ -590,4 +593,4 @@ class StaleReadAcrossCallbacks(Rule):
 
 def _local_keys(cell: str, scheduler: str, state, model) -> set:
     local = cell[len(f"cell:{scheduler}.") :]
-    return {model.canonical_key(k) for k in state.local_sources.get(local, ())}
+    return {model.program.canonical_key(k) for k in state.local_sources.get(local, ())}

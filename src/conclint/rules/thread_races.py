@@ -12,10 +12,11 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related
 from conclint.engine.paths import short_path
-from conclint.model.concurrency import THREAD, ConcurrencyModel, ExecutionContext
+from conclint.model.concurrency import ConcurrencyModel
+from conclint.model.contexts import ExecutionContext
+from conclint.model.entries import THREAD
 from conclint.model.facts import MODULE_SCOPE, RMW_KINDS, ModuleFacts, Write
-from conclint.model.lock_classes import inside_a_lock_class
-from conclint.model.state import lock_name
+from conclint.model.locks import inside_a_lock_class, lock_name, real_locks
 from conclint.rules.base import Rule
 
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
@@ -39,7 +40,7 @@ class ThreadRaceAnalysis:
                 if self._is_initialisation(function):
                     continue
                 for write in state.writes:
-                    key = self.model.canonical_key(write.key)
+                    key = self.model.program.canonical_key(write.key)
                     if key is not None:
                         self.writers.setdefault(key, []).append((function, write, facts))
         self._shared_through = self._classes_shared_through_subclasses()
@@ -57,24 +58,24 @@ class ThreadRaceAnalysis:
         if (
             function == MODULE_SCOPE
             or function.rsplit(".", 1)[-1] in CONSTRUCTORS
-            or function in self.model.initializers
+            or function in self.model.entries.initializers
         ):
             return True
-        return self.model.every_caller(function, self._initialisation, self._is_initialisation_direct)
+        return self.model.calls.every_caller(function, self._initialisation, self._is_initialisation_direct)
 
     def _is_initialisation_direct(self, caller: str, call) -> bool:
         # a call from module-level code may run after threads started (a script's main code)
         return caller != MODULE_SCOPE and self._is_initialisation(caller)
 
     def locks(self, write) -> Tuple[str, ...]:
-        return self.model.real_locks(write.locks)
+        return real_locks(self.model.program, write.locks)
 
     def always_called_locked(self, function: str) -> bool:
         """A helper whose every call in the project is made with a lock held, directly or by
         callers that are themselves always called so (or named ``*_locked``)."""
         if function.endswith("_locked"):
             return True
-        return self.model.every_caller(function, self._locked_by_callers, self._call_holds_lock)
+        return self.model.calls.every_caller(function, self._locked_by_callers, self._call_holds_lock)
 
     def _call_holds_lock(self, caller: str, call) -> bool:
         return (
@@ -84,9 +85,9 @@ class ThreadRaceAnalysis:
         )
 
     def _classes_shared_through_subclasses(self) -> Dict[str, str]:
-        shared = dict(self.model.shared_classes)
-        for owner, reason in self.model.shared_classes.items():
-            for base in self.model.class_bases(owner):
+        shared = dict(self.model.entries.shared_classes)
+        for owner, reason in self.model.entries.shared_classes.items():
+            for base in self.model.program.class_bases(owner):
                 shared.setdefault(base, reason)
         return shared
 
@@ -98,15 +99,15 @@ class ThreadRaceAnalysis:
             return "a class attribute, shared by every instance and thread"
         if kind == "cell":
             owner = rest.rsplit(".", 1)[0]
-            return f"a variable of `{self.model.display_name(owner)}()` that its closures share"
+            return f"a variable of `{self.model.program.display_name(owner)}()` that its closures share"
         if kind == "self":
-            owner, attribute = self.model.split_class(rest)
+            owner, attribute = self.model.program.split_class(rest)
             if owner is None:
                 return None
             # a list, not a set: the first class with a reason names it, and a set's order
             # changes with the string hash seed (the class's own reason first, then its bases')
-            family = [owner, *self.model.class_bases(owner)]
-            if not self.model.handler_classes.isdisjoint(family):
+            family = [owner, *self.model.program.class_bases(owner)]
+            if not self.model.entries.handler_classes.isdisjoint(family):
                 if attribute.startswith("server."):
                     return "an attribute of the server object, shared by every request thread"
                 return None  # one handler object per request
@@ -133,11 +134,11 @@ class ThreadRaceAnalysis:
         for function, state in facts.state.items():
             if self._is_initialisation(function):
                 continue
-            contexts = self.model.contexts_of(function, THREAD)
+            contexts = self.model.contexts.contexts_of(function, THREAD)
             locked_by_callers = self.always_called_locked(function)
             acts: Dict[Tuple, List[Finding]] = {}  # one check-then-act finding per check
             for write in state.writes:
-                key = self.model.canonical_key(write.key)
+                key = self.model.program.canonical_key(write.key)
                 if key is None or key.startswith("param:") or self.locks(write) or locked_by_callers:
                     continue
                 finding = self._classify(facts, function, write, key, self._sharing_contexts(key, contexts))
@@ -184,7 +185,7 @@ class ThreadRaceAnalysis:
             and write.kind in RMW_KINDS
             and not blind_item_store
             and not self._same_constant(key, write)
-            and not inside_a_lock_class(self.model, function)
+            and not inside_a_lock_class(self.model.program, function)
         ):
             return self._inconsistent(facts, function, write, elsewhere)
         return None
@@ -205,7 +206,7 @@ class ThreadRaceAnalysis:
             return True
         mine = {c.entry for c in contexts}
         for other, _write, _facts in self.other_writers(key, function):
-            theirs = {c.entry for c in self.model.contexts_of(other, THREAD)}
+            theirs = {c.entry for c in self.model.contexts.contexts_of(other, THREAD)}
             if theirs - mine:  # another thread
                 return True
             if not theirs and self._runs_beside(other, mine):  # the thread that started ours
@@ -221,14 +222,15 @@ class ThreadRaceAnalysis:
             starter = entry.starter
             if starter is None or starter == MODULE_SCOPE:
                 return True
-            if other in self.model.reachable_from([starter]):
+            if other in self.model.calls.reachable_from([starter]):
                 return True
         return False
 
     # ---- messages -----------------------------------------------------------
     def _why_concurrent(self, function: str, context: ExecutionContext) -> str:
         how = "in several threads at once" if context.entry.many else "in a thread"
-        return f"`{self.model.display_name(function)}()` runs {how}: {context.describe(self.model.display_name)}"
+        display = self.model.program.display_name
+        return f"`{display(function)}()` runs {how}: {context.describe(display)}"
 
     def _entry_related(self, context: ExecutionContext) -> Related:
         return Related(f"thread entry: {context.entry.reason}", context.entry.path, context.entry.span)
@@ -271,7 +273,11 @@ class ThreadRaceAnalysis:
             related.insert(0, Related(f"`{read.display}` read here", facts.path, read.span))
         for other_function, other, other_facts in self.other_writers(key, function)[:3]:
             related.append(
-                Related(f"also written in `{self.model.display_name(other_function)}()`", other_facts.path, other.span)
+                Related(
+                    f"also written in `{self.model.program.display_name(other_function)}()`",
+                    other_facts.path,
+                    other.span,
+                )
             )
         return Finding("CCL101", message, facts.path, write.span, tuple(related))
 
@@ -279,7 +285,8 @@ class ThreadRaceAnalysis:
         lock, (other_function, other, other_facts) = elsewhere
         message = (
             f"`{write.display}` is written here without a lock, but under `{lock}` in "
-            f"`{self.model.display_name(other_function)}()` at {short_path(other_facts.path)}:{other.span.row}: "
+            f"`{self.model.program.display_name(other_function)}()` at "
+            f"{short_path(other_facts.path)}:{other.span.row}: "
             f"guarding it there says it is shared, and this write races with that one. Fix: hold `{lock}` here too"
         )
         related = (Related(f"written under `{lock}` here", other_facts.path, other.span),)
