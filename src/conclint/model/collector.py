@@ -13,6 +13,13 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from conclint.engine.findings import Span
+from conclint.model.annotations import (
+    annotation_parts,
+    element_annotation_parts,
+    literal,
+    literal_is_falsy,
+    string_value,
+)
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
 from conclint.model.positions import node_positions
 from conclint.model.scopes import (
@@ -31,13 +38,6 @@ from conclint.model.scopes import (
 from conclint.model.walk import NodeWalker
 
 FUNCTION_NODES = (cst.FunctionDef, cst.Lambda)
-# container annotations whose last argument types the values they hold (``dict[str, Browser]``)
-MAPPING_ANNOTATIONS = frozenset(
-    {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict", "OrderedDict", "WeakValueDictionary"}
-)
-SEQUENCE_ANNOTATIONS = frozenset(
-    {"list", "List", "Sequence", "MutableSequence", "set", "Set", "frozenset", "FrozenSet", "deque", "Deque", "WeakSet"}
-)
 METHOD_RESULT = "@method:"  # a type still to be read from a method's ``returns`` (see ConcurrencyModel.realize)
 
 
@@ -194,7 +194,7 @@ class FactCollector(NodeWalker):
         info.off_by_default = tuple(
             p.name.value
             for p in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-            if p.default is not None and _literal_is_falsy(p.default)
+            if p.default is not None and literal_is_falsy(p.default)
         )
         self.facts.functions[qualname] = info
         self._positioned.append((info, anchor))
@@ -419,9 +419,9 @@ class FactCollector(NodeWalker):
 
     def _module_constant(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if self.scope is self.module_scope and isinstance(target, cst.Name):
-            literal = _literal(value)
-            if literal is not None:
-                self.facts.constants[target.value] = literal
+            constant = literal(value)
+            if constant is not None:
+                self.facts.constants[target.value] = constant
             else:
                 self.facts.constants.pop(target.value, None)
 
@@ -517,7 +517,7 @@ class FactCollector(NodeWalker):
         if isinstance(node.func, cst.Attribute):
             call.method = node.func.attr.value
         if node.args and node.args[0].keyword is None and not node.args[0].star:
-            call.literal = _literal(node.args[0].value)
+            call.literal = literal(node.args[0].value)
         self.facts.calls.append(call)
         self._positioned.append((call, node))
         self._positioned.append((_CalleeAnchor(call), node.func))
@@ -527,7 +527,7 @@ class FactCollector(NodeWalker):
 
     # ---- finishing ------------------------------------------------------
     def finish(self, module: cst.Module) -> None:
-        from conclint.model.state import analyse_function_state
+        from conclint.model.accesses import analyse_function_state
 
         pending = self.pending
         for binding, scope, parts in pending.types:
@@ -720,7 +720,7 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         sides = [test.left, test.comparisons[0].comparator]
         names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
-        strings = [s for s in sides if isinstance(s, cst.SimpleString) and _string_value(s) == "__main__"]
+        strings = [s for s in sides if isinstance(s, cst.SimpleString) and string_value(s) == "__main__"]
         return bool(names and strings)
     return False
 
@@ -728,81 +728,6 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
 def element_of(attribute: str) -> str:
     """The pseudo-attribute that types what the container ``attribute`` holds."""
     return f"{attribute}[]"
-
-
-def element_annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
-    """What a container annotation holds: ``Browser`` for ``dict[str, Browser]``,
-    ``list[Browser]``, ``Optional[Dict[str, Browser]]``."""
-    if isinstance(annotation, cst.SimpleString):
-        parsed = _forward_reference(annotation)
-        return element_annotation_parts(parsed) if parsed is not None else None
-    if not isinstance(annotation, cst.Subscript):
-        return None
-    wrapper = (dotted_parts(annotation.value) or [""])[-1]
-    items = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
-    if wrapper == "Optional" and len(items) == 1:
-        return element_annotation_parts(items[0])
-    if wrapper in MAPPING_ANNOTATIONS and len(items) == 2:
-        return annotation_parts(items[1])
-    if wrapper in SEQUENCE_ANNOTATIONS and len(items) == 1:
-        return annotation_parts(items[0])
-    return None
-
-
-def annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
-    """The type an annotation names: ``Lock``, ``Optional[Lock]``, ``Lock | None``, ``"Lock"``."""
-    if isinstance(annotation, cst.SimpleString):
-        text = _string_value(annotation)
-        if text and all(part.isidentifier() for part in text.split(".")):
-            return text.split(".")
-        parsed = _forward_reference(annotation)  # written as an expression: "Session | None"
-        return annotation_parts(parsed) if parsed is not None else None
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        sides = [annotation.left, annotation.right]
-        kept = [side for side in sides if not (isinstance(side, cst.Name) and side.value == "None")]
-        return annotation_parts(kept[0]) if len(kept) == 1 else None
-    if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 1:
-        wrapper = dotted_parts(annotation.value)
-        inner = annotation.slice[0].slice
-        if wrapper and wrapper[-1] == "Optional" and isinstance(inner, cst.Index):
-            return annotation_parts(inner.value)
-        return wrapper if wrapper and wrapper[-1] not in ("Union", "Optional") else None
-    return dotted_parts(annotation)
-
-
-def _forward_reference(annotation: cst.SimpleString) -> Optional[cst.BaseExpression]:
-    """The expression a string annotation holds, or None when it is not one (or too long to bother)."""
-    text = _string_value(annotation)
-    try:
-        return cst.parse_expression(text) if text and len(text) < 200 else None
-    except Exception:
-        return None
-
-
-def _string_value(node: cst.SimpleString) -> Optional[str]:
-    """A plain string literal's value. ``evaluated_value`` runs ``ast.literal_eval`` (a
-    compile) on every call; strings without escapes need no more than their quotes removed."""
-    if "\\" not in node.value and "b" not in node.prefix.lower():
-        return node.raw_value
-    evaluated = node.evaluated_value
-    return evaluated if isinstance(evaluated, str) else None
-
-
-def _literal(value: cst.BaseExpression):
-    if isinstance(value, (cst.Integer, cst.Float)):
-        return value.evaluated_value
-    if isinstance(value, cst.SimpleString):
-        return _string_value(value)
-    if isinstance(value, cst.Name) and value.value in ("True", "False"):
-        return value.value == "True"
-    return None
-
-
-def _literal_is_falsy(node: cst.BaseExpression) -> bool:
-    """``False``, ``None``, ``0``: a default that leaves an ``if flag:`` branch out."""
-    return (isinstance(node, cst.Name) and node.value in ("False", "None")) or (
-        isinstance(node, cst.Integer) and node.value == "0"
-    )
 
 
 def _keyword_text(arg: cst.Arg) -> str:

@@ -18,6 +18,16 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from conclint.engine.deadline import deadline
 
+
+class SpanMarker:
+    """Stands for a node's position until the module's positions are resolved (a suspension
+    point, a call made under a lock, a fork whose child execs at once)."""
+
+    span = None
+    target = ""
+    requires: Tuple[str, ...] = ()
+
+
 Point = Tuple[int, int]  # (line 1-based, column 0-based)
 Range = Tuple[Point, Point]
 _NEWLINE = re.compile(r"\r\n?|\n")

@@ -17,16 +17,14 @@ import libcst as cst
 
 from conclint.engine.deadline import deadline
 from conclint.model.apis import (
-    ASYNC_LOCK_TYPES,
-    FORK_CALLS,
     MUTATING_METHODS,
     SYNCHRONIZING_DECORATORS,
     THREAD_LOCAL_TYPES,
-    THREAD_LOCK_TYPES,
-    looks_like_lock,
 )
 from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
-from conclint.model.locks import lock_name
+from conclint.model.fork_branches import ForkBranches
+from conclint.model.held_locks import LockTracking, release
+from conclint.model.positions import SpanMarker
 from conclint.model.scopes import (
     DEFINITION,
     IMPORT,
@@ -75,7 +73,7 @@ SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later
 
 
 def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> Optional[FunctionState]:
-    walker = _StateWalker(collector, info, node, scope)
+    walker = AccessWalker(collector, info, node, scope)
     if isinstance(node, cst.Lambda):
         walker.expr(node.body)
     elif isinstance(node, cst.Module):
@@ -86,7 +84,7 @@ def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, sco
     return walker.finish()
 
 
-class _StateWalker:
+class AccessWalker(LockTracking, ForkBranches):
     def __init__(self, collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> None:
         self.collector = collector
         self.facts = collector.facts
@@ -209,38 +207,6 @@ class _StateWalker:
             return owner.attribute_types.get(parts[1]) if owner else None
         return None
 
-    def lock_kind(self, expression: cst.BaseExpression, asynchronous: bool) -> Optional[str]:
-        """ "thread" or "async" when ``expression`` is a lock, known by type or, failing that, by name."""
-        parts = dotted_parts(expression)
-        if not parts:
-            return None
-        known = self._type_of(parts)
-        if known in THREAD_LOCK_TYPES:
-            return "thread"
-        if known in ASYNC_LOCK_TYPES:
-            return "async"
-        if looks_like_lock(parts[-1]) and (known is None or not _known_non_lock(known)):
-            # the name says lock and the type (``trio._sync.Lock``, a project class) does not deny it
-            return "async" if asynchronous else "thread"
-        if known is None and not asynchronous and self._imported_object(parts):
-            return "imported"
-        if (
-            known is None
-            and not asynchronous
-            and len(parts) == 2
-            and parts[0] == self.info.self_name
-            and self.info.class_qualname
-        ):
-            return "inherited"  # ``with self._cond:`` set up in a base class: the model looks it up
-        return None
-
-    def _imported_object(self, parts: Sequence[str]) -> Optional[str]:
-        """The qualified name of an object imported from elsewhere, when ``parts`` names one."""
-        binding = self.scope.lookup(parts[0])
-        if binding is not None and binding.kind == IMPORT and binding.target:
-            return ".".join([binding.target, *parts[1:]])
-        return None
-
     # ---- recording ------------------------------------------------------
     def _access(self, cls, key: str, display: str, node: cst.CSTNode, **extra):
         access = cls(
@@ -307,15 +273,9 @@ class _StateWalker:
         self.state.writes.append(write)
         return write
 
-    def hold(self, held: List[str], name: str) -> None:
-        """Hold ``name`` in a new region: a read and a write under the same lock but in two
-        separate regions (released in between) are not protected together."""
-        self.regions += 1
-        held.append(f"{name}#{self.regions}")
-
     def suspend(self, node: cst.CSTNode) -> None:
         """Mark a suspension point; its span is filled in with the others' positions."""
-        marker = _SuspensionMarker()
+        marker = SpanMarker()
         marker.target = _suspension_target(node)
         marker.requires = tuple(sorted({name for names in self.required for name in names}))
         self.collector.position_later(marker, node)
@@ -481,7 +441,7 @@ class _StateWalker:
         self._branch(body, child_side == "body", fork)
         self.required.pop()
         if acquired:
-            _release(self.locks, acquired)
+            release(self.locks, acquired)
         after_body = before if block_ends_with(body, EXITS) else self.path_mark()
         fresh_body = None if block_ends_with(body, EXITS) else self.fresh
         self.fresh = fresh_before
@@ -502,53 +462,6 @@ class _StateWalker:
             {name: min(p[name] for p in paths) for name in paths[0] if all(name in p for p in paths)} if paths else {}
         )
         self.checks.pop()
-
-    def _branch(self, body, is_child: bool, fork: Optional[cst.Call]) -> None:
-        if is_child:
-            self.in_child += 1
-            if fork is not None and _starts_with_exec(body, self.scope):
-                marker = _SuspensionMarker()
-                self.collector.position_later(marker, fork)
-                self.state.forks_exec_at_once.append(marker)
-        self.block(body)
-        if is_child:
-            self.in_child -= 1
-
-    def _fork_test(self, test: cst.BaseExpression) -> Tuple[Optional[str], Optional[cst.Call]]:
-        """Which branch of ``if`` runs in the child after ``os.fork()``: "body", "orelse" or None."""
-        negated = False
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            test, negated = test.expression, True
-        fork = None
-        compared_to_zero = None
-        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-            target = test.comparisons[0]
-            left, right = test.left, target.comparator
-            if isinstance(right, cst.Integer) and right.value == "0":
-                subject = left
-            elif isinstance(left, cst.Integer) and left.value == "0":
-                subject = right
-            else:
-                return None, None
-            fork = self._fork_of(subject)
-            if isinstance(target.operator, cst.Equal):
-                compared_to_zero = True
-            elif isinstance(target.operator, (cst.NotEqual, cst.GreaterThan, cst.LessThan)):
-                compared_to_zero = False
-            else:
-                return None, None
-        else:
-            fork = self._fork_of(test)
-            compared_to_zero = False  # ``if pid:`` is true in the parent
-        if fork is None:
-            return None, None
-        child_in_body = compared_to_zero != negated
-        return ("body" if child_in_body else "orelse"), fork
-
-    def _fork_of(self, expression: cst.BaseExpression) -> Optional[cst.Call]:
-        if isinstance(expression, cst.Name):
-            return self.fork_vars.get(expression.value)
-        return self._fork_call(expression)
 
     def with_statement(self, node: cst.With) -> None:
         asynchronous = node.asynchronous is not None
@@ -581,7 +494,7 @@ class _StateWalker:
                 )
         self.block(node.body)
         for kind, name in held:
-            _release(self.locks if kind == "thread" else self.async_locks, name)
+            release(self.locks if kind == "thread" else self.async_locks, name)
         if asynchronous:
             self.suspend(node)
 
@@ -622,47 +535,6 @@ class _StateWalker:
         elif isinstance(node, cst.Assert):
             self.expr(node.test)
 
-    def _lock_call(self, value: cst.BaseExpression) -> bool:
-        """``lock.acquire()`` / ``await lock.acquire()`` / ``lock.release()`` as a statement."""
-        awaited = isinstance(value, cst.Await)
-        call = value.expression if awaited else value
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
-            return False
-        method = call.func.attr.value
-        if method not in ("acquire", "release") or not dotted_parts(call.func.value):
-            return False
-        # acquire()/release() statements are lock vocabulary whatever the receiver is called
-        kind = "async" if awaited or self.lock_kind(call.func.value, awaited) == "async" else "thread"
-        held = self.locks if kind == "thread" else self.async_locks
-        name = ".".join(dotted_parts(call.func.value) or [])
-        if method == "acquire":
-            if awaited:
-                self.suspend(value)
-            self.hold(held, name)
-        else:
-            _release(held, name)
-        return True
-
-    def _holding_result(self, value: cst.BaseExpression) -> bool:
-        """``rc = lock.acquire(blocking, timeout)``: what follows runs with the lock (when ``rc``
-        is true, which the code then checks); count it as held until ``release()``."""
-        call = value.expression if isinstance(value, cst.Await) else value
-        if not (
-            isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "acquire"
-        ):
-            return False
-        return self._lock_call(value)
-
-    def _acquired_lock(self, test: cst.BaseExpression) -> Optional[str]:
-        if (
-            isinstance(test, cst.Call)
-            and isinstance(test.func, cst.Attribute)
-            and test.func.attr.value == "acquire"
-            and self.lock_kind(test.func.value, False) == "thread"
-        ):
-            return ".".join(dotted_parts(test.func.value) or [])
-        return None
-
     def augmented(self, node: cst.AugAssign) -> None:
         target = node.target
         if isinstance(target, cst.Name):
@@ -702,13 +574,6 @@ class _StateWalker:
     def _container_key(self, container: cst.BaseExpression) -> Optional[Tuple[str, str]]:
         parts = dotted_parts(container)
         return self.key_of(parts) if parts else None
-
-    def _fork_call(self, value: cst.BaseExpression) -> Optional[cst.Call]:
-        if isinstance(value, cst.Call):
-            parts = dotted_parts(value.func)
-            if parts and resolve_dotted(self.scope, parts) in FORK_CALLS:
-                return value
-        return None
 
     def assign_target(
         self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None
@@ -881,15 +746,15 @@ class _StateWalker:
 
     def call(self, node: cst.Call) -> Reads:
         if self.in_child:
-            marker = _SuspensionMarker()
+            marker = SpanMarker()
             self.collector.position_later(marker, node)
             self.state.child_calls.append(marker)
         if self.locks:
-            marker = _SuspensionMarker()
+            marker = SpanMarker()
             self.collector.position_later(marker, node)
             self.state.locked_calls.append(marker)
         if self.async_locks:
-            marker = _SuspensionMarker()
+            marker = SpanMarker()
             self.collector.position_later(marker, node)
             self.state.async_locked_calls.append(marker)
         reads: Reads = []
@@ -973,47 +838,8 @@ def _constant_text(value: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _known_non_lock(type_name: str) -> bool:
-    """Types that are certainly not locks, whatever the variable is called."""
-    return type_name.startswith(("builtins.", "dict", "list", "set", "collections.")) or type_name in (
-        "threading.Event",
-        "asyncio.Event",
-        "threading.Thread",
-        "queue.Queue",
-        "asyncio.Queue",
-    )
-
-
 def _keys_per_argument(arguments: List[Reads]) -> Tuple[Tuple[str, ...], ...]:
     return tuple(tuple(sorted({r.key for r in reads})) for reads in arguments)
-
-
-def _release(held: List[str], name: str) -> None:
-    """Forget the innermost hold of ``name``; a release already seen (in a ``finally``) is fine."""
-    for index in range(len(held) - 1, -1, -1):
-        if lock_name(held[index]) == name:
-            del held[index]
-            return
-
-
-def _starts_with_exec(body, scope: Scope) -> bool:
-    """The child's first statement replaces or ends the process: no Python runs in it."""
-    statements = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
-    first = statements[0] if statements else None
-    if isinstance(first, cst.SimpleStatementLine):
-        first = first.body[0]
-    if isinstance(first, cst.Expr) and isinstance(first.value, cst.Call):
-        parts = dotted_parts(first.value.func)
-        return bool(parts) and resolve_dotted(scope, parts) in EXEC_CALLS
-    return False
-
-
-class _SuspensionMarker:
-    """Stands for a position until the module's positions are resolved."""
-
-    span = None
-    target = ""
-    requires: Tuple[str, ...] = ()
 
 
 def _suspension_target(node: cst.CSTNode) -> str:
