@@ -52,6 +52,7 @@ class Project:
             self._modules,
             thread_entry_decorators=self.settings.thread_entry_decorators,
             thread_entry_calls=self.settings.thread_entry_calls,
+            thread_safe=self.settings.thread_safe,
             threaded_server=server.source if server is not None and server.threads else None,
         )
 

@@ -81,6 +81,13 @@ SETTINGS: Tuple[SettingDef, ...] = (
         "Qualified names of calls that run their first argument in a thread (`myapp.spawn`).",
     ),
     SettingDef(
+        "thread-safe",
+        "names",
+        [],
+        "Classes (`pkg.mod.Client`) or modules (`pkg.mod`: every class and function in it) whose public API "
+        "callers use from several threads at once (CCL101-CCL103).",
+    ),
+    SettingDef(
         "blocking-calls",
         "table-of-text",
         {},
@@ -138,6 +145,7 @@ class Settings:
     file_timeout: float = 60
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
+    thread_safe: List[str] = field(default_factory=list)
     await_parameter_attributes: bool = False
     await_unshared_self: bool = False
     server: str = ""

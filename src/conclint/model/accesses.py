@@ -11,13 +11,14 @@ checked the same state. Locals are followed only as carriers of such reads.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from conclint.engine.deadline import deadline
 from conclint.model.apis import (
     MUTATING_METHODS,
+    SCOPED_POOL_TYPES,
     SYNCHRONIZING_DECORATORS,
     THREAD_LOCAL_TYPES,
 )
@@ -69,6 +70,8 @@ PURE_BUILTINS = frozenset(
 EXEC_CALLS = frozenset(
     {"os._exit", "os.execv", "os.execve", "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execvp", "os.execvpe"}
 )
+# calls whose arguments do not escape: passing an owned object to them does not publish it
+HARMLESS_BUILTINS = PURE_BUILTINS | frozenset({"print", "isinstance", "id", "type", "callable", "getattr", "hasattr"})
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
 
 
@@ -93,7 +96,9 @@ class AccessWalker(LockTracking, ForkBranches):
         self.state = FunctionState()
         synchronized = any(d in SYNCHRONIZING_DECORATORS for d in info.decorators)
         self.locks: List[str] = ["@synchronized#0"] if synchronized else []
+        self.lock_identity: Dict[str, str] = {}
         self.regions = 0
+        self.owned: Set[str] = set()  # locals holding an object this call built and has not published
         self.loop_replays = 0
         self.path_suspensions = 0
         self.last_suspension = -1
@@ -140,6 +145,7 @@ class AccessWalker(LockTracking, ForkBranches):
     def set_taint(self, name: str, reads: Reads) -> None:
         """A local now carries these reads; remember every key it ever carried (closures see it)."""
         self.taint[name] = list(reads)
+        self.owned.discard(name)
         if name in self.params:
             self.rebound.add(name)
         self.fresh.pop(name, None)  # bound anew; the binding marks it fresh again if it is
@@ -214,6 +220,7 @@ class AccessWalker(LockTracking, ForkBranches):
             display=display,
             span=None,
             locks=tuple(self.locks),
+            lock_keys=self.held_lock_keys(),
             async_locks=tuple(self.async_locks),
             suspensions=self.path_suspensions,
             suspended_at=self.last_suspension,
@@ -469,7 +476,10 @@ class AccessWalker(LockTracking, ForkBranches):
         for item in node.items:
             reads = self.expr(item.item)
             kind = self.lock_kind(item.item, asynchronous)
-            if kind == "imported":
+            value_lock = self.value_lock(item.item) if not asynchronous else None
+            if value_lock is not None:
+                held.append(("thread", value_lock))
+            elif kind == "imported":
                 # maybe a lock built in another module: the model decides ("?" + its qualified name)
                 held.append(("thread", "?" + self._imported_object(dotted_parts(item.item))))
             elif kind == "inherited":
@@ -480,6 +490,11 @@ class AccessWalker(LockTracking, ForkBranches):
                 self.suspend(item)
             if item.asname is not None:
                 self.bind_local(item.asname.name, reads)
+                self.own(item.asname.name, item.item)
+            if self._is_pool(item.item):
+                marker = SpanMarker()
+                self.collector.position_later(marker, node)
+                self.state.scoped_pools.append(marker)
         for kind, name in held:
             self.hold(self.locks if kind == "thread" else self.async_locks, name)
             if kind == "thread" and not asynchronous:
@@ -524,6 +539,7 @@ class AccessWalker(LockTracking, ForkBranches):
                 self.expr(node.value)
         elif isinstance(node, cst.Return):
             if node.value is not None:
+                self.publish(node.value)
                 self.expr(node.value)
                 if isinstance(node.value, cst.Call) and self.info.returns is None:
                     self.info.returns = self.collector.resolve_type(self.scope, dotted_parts(node.value.func) or [])
@@ -564,6 +580,31 @@ class AccessWalker(LockTracking, ForkBranches):
             if resolved is not None:
                 self.write(*resolved, target, "rmw", [*container, *values])
 
+    def own(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+        """``conn = Connection(...)``: the local holds an object only this call knows, until it is
+        published (stored in shared state, passed to a call, yielded); ``x = other`` does not."""
+        if not isinstance(target, cst.Name):
+            return
+        self.owned.discard(target.value)
+        if isinstance(value, cst.Call):
+            parts = dotted_parts(value.func)
+            if parts and parts[-1][:1].isupper() and not parts[-1].isupper():
+                self.owned.add(target.value)
+
+    def publish(self, value: cst.BaseExpression) -> None:
+        """Every owned local ``value`` names is now known outside this call."""
+        if self.owned:
+            for name in _names_in(value):
+                self.owned.discard(name.value)
+
+    def _is_pool(self, expression: cst.BaseExpression) -> bool:
+        """``ThreadPoolExecutor(...)``, ``multiprocessing.Pool(...)``, a task group or nursery:
+        leaving its ``with`` block waits for everything submitted to it."""
+        if isinstance(expression, cst.Call):
+            parts = dotted_parts(expression.func)
+            return bool(parts) and resolve_dotted(self.scope, parts) in SCOPED_POOL_TYPES
+        return False
+
     def writable_name(self, name: str) -> Optional[Tuple[str, str]]:
         """A plain name assigned here writes shared state only under ``global`` or ``nonlocal``
         (or at module level, where every name is a global)."""
@@ -572,6 +613,8 @@ class AccessWalker(LockTracking, ForkBranches):
         return None
 
     def _container_key(self, container: cst.BaseExpression) -> Optional[Tuple[str, str]]:
+        while isinstance(container, cst.Subscript):  # ``self.tasks[tid]["status"]``: an entry of ``self.tasks``
+            container = container.value
         parts = dotted_parts(container)
         return self.key_of(parts) if parts else None
 
@@ -586,11 +629,16 @@ class AccessWalker(LockTracking, ForkBranches):
             first = target.elements[0].value if isinstance(target, cst.Tuple) and target.elements else target
             if isinstance(first, cst.Name):
                 self.fork_vars[first.value] = fork
+        if value is not None and not isinstance(target, cst.Name):
+            self.publish(value)  # stored into shared state (or unpacked): others may use it now
         if isinstance(target, cst.Name):
             resolved = self.writable_name(target.value)
             if resolved is None:
                 self.set_taint(target.value, reads)
+                self.own(target, value)
             else:
+                if value is not None:
+                    self.publish(value)
                 self.write(*resolved, target, "assign", reads)
         elif isinstance(target, cst.Attribute):
             parts = dotted_parts(target)
@@ -753,6 +801,7 @@ class AccessWalker(LockTracking, ForkBranches):
             marker = SpanMarker()
             self.collector.position_later(marker, node)
             self.state.locked_calls.append(marker)
+            self.state.locked_call_keys.append(self.held_lock_keys())
         if self.async_locks:
             marker = SpanMarker()
             self.collector.position_later(marker, node)
@@ -762,6 +811,10 @@ class AccessWalker(LockTracking, ForkBranches):
         func = node.func
         receiver_reads: Reads = []
         if isinstance(func, cst.Attribute):
+            if isinstance(func.value, cst.Name) and func.value.value in self.owned:
+                marker = SpanMarker()
+                self.collector.position_later(marker, node)
+                self.state.owned_calls.append(marker)
             receiver_reads = self.expr(func.value)
             reads.extend(receiver_reads)
             parts = dotted_parts(func.value)
@@ -772,6 +825,8 @@ class AccessWalker(LockTracking, ForkBranches):
             reads.extend(self.expr(func))
         arguments: List[Reads] = []
         partials: Dict[int, List[Reads]] = {}
+        callee_parts = dotted_parts(func)
+        harmless = bool(callee_parts) and len(callee_parts) == 1 and callee_parts[0] in HARMLESS_BUILTINS
         for arg in node.args:
             if arg.keyword is None and self._is_partial(arg.value):
                 inner = [self.expr(a.value) for a in arg.value.args]
@@ -779,6 +834,8 @@ class AccessWalker(LockTracking, ForkBranches):
                 argument = [r for reads_of_arg in inner for r in reads_of_arg]
             else:
                 argument = self.expr(arg.value)
+            if not harmless:
+                self.publish(arg.value)
             reads.extend(argument)
             if arg.keyword is None:
                 arguments.append(argument)

@@ -141,6 +141,37 @@ PROCESS_POOL_TYPES = frozenset(
         "multiprocessing.pool.Pool",
     }
 )
+# ``with X(...) as pool:`` blocks whose exit waits for every task submitted inside
+SCOPED_POOL_TYPES = (
+    THREAD_POOL_TYPES
+    | PROCESS_POOL_TYPES
+    | frozenset({"asyncio.TaskGroup", "trio.open_nursery", "anyio.create_task_group"})
+)
+# long-lived clients users share across threads: holding one of these (or being one of the
+# bases) makes a class's public methods "run in any thread" (model/contracts.py)
+SHARED_CLIENT_TYPES = frozenset(
+    {
+        "requests.Session",
+        "requests.sessions.Session",
+        "requests.session",
+        "urllib3.PoolManager",
+        "urllib3.poolmanager.PoolManager",
+        "urllib3.ProxyManager",
+        "urllib3.HTTPConnectionPool",
+        "urllib3.HTTPSConnectionPool",
+        "urllib3.connectionpool.HTTPConnectionPool",
+        "urllib3.connectionpool.HTTPSConnectionPool",
+        "httpx.Client",
+        "pymongo.MongoClient",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.ConnectionPool",
+        "sqlalchemy.create_engine",
+        "boto3.client",
+        "boto3.session.Session",
+    }
+)
+SHARED_CLIENT_BASES = frozenset({"requests.auth.AuthBase", "httpx.Auth", "requests.adapters.BaseAdapter"})
 LOOP_TYPES = frozenset(
     {
         "asyncio.get_event_loop",
@@ -158,6 +189,12 @@ ENTRY_SPECS: Tuple[EntrySpec, ...] = (
     _spec("_thread.start_new", "thread", 0, None, False, "_thread.start_new(...)"),
     *(_spec(f"{t}.submit", "thread", 0, "fn", True, "ThreadPoolExecutor.submit(...)") for t in THREAD_POOL_TYPES),
     *(_spec(f"{t}.map", "thread", 0, "fn", True, "ThreadPoolExecutor.map(...)") for t in THREAD_POOL_TYPES),
+    *(
+        _spec(
+            f"{t}.submit.add_done_callback", "thread", 0, "fn", True, "Future.add_done_callback(...) (a worker thread)"
+        )
+        for t in THREAD_POOL_TYPES
+    ),
     *(
         _spec(f"{t}.{m}", "thread", 0, "func", True, f"ThreadPool.{m}(...)")
         for t in THREAD_POOL_TYPES

@@ -8,6 +8,7 @@ own that knows the finished scopes.
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -78,6 +79,7 @@ class FactCollector(NodeWalker):
         self._exit_blocks: Dict[int, int] = {}  # id of an if-body that ends in return/raise -> its number
         self._exit_stack: List[int] = []
         self._awaited: set = set()
+        self._waited_at_once: set = set()  # ids of calls whose result is waited for at once
         self._lambda_count = 0
         self._imported: set = set()
         self._positioned: List[Tuple[object, cst.CSTNode]] = []
@@ -252,6 +254,7 @@ class FactCollector(NodeWalker):
         qualname = self._qualname(node.name.value)
         self.scope.bind(node.name.value, DEFINITION, qualname)
         info = ClassInfo(qualname=qualname, name=node.name.value, bases=())
+        info.thread_safety = _declared_thread_safety(node.body.header.comment, _docstring(node.body))
         self.facts.classes[qualname] = info
         self._positioned.append((info, node.name))
         self.pending.bases.append((info, self.scope, node.bases))
@@ -457,6 +460,7 @@ class FactCollector(NodeWalker):
     def visit_Module(self, node: cst.Module) -> None:
         """Find where autofix would add an import: before the first import, after docstring and __future__."""
         self._module_node = node
+        self.facts.thread_safety = _declared_thread_safety(None, _docstring(node))
         self._module_info = FunctionInfo(MODULE_SCOPE, MODULE_SCOPE, False, False, None, None)
         anchor = None
         for statement in node.body:
@@ -509,6 +513,14 @@ class FactCollector(NodeWalker):
             class_context=owner.qualname if owner else None,
         )
         call.keywords = tuple(_keyword_text(arg) for arg in node.args if arg.keyword is not None)
+        for arg in node.args:
+            if arg.keyword is not None:
+                value = literal(arg.value)
+                if value is not None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+                    call.literal_keywords[arg.keyword.value] = value
+        call.result_at_once = id(node) in self._waited_at_once
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "result" and not node.args:
+            self._waited_at_once.add(id(node.func.value))  # ``pool.submit(f).result()``
         call.unpacks = any(arg.star for arg in node.args)
         names = tuple(
             arg.value.value if isinstance(arg.value, cst.Name) else None for arg in node.args if arg.keyword is None
@@ -594,6 +606,8 @@ class FactCollector(NodeWalker):
             state.async_locked_calls = [marker.span for marker in state.async_locked_calls]
             state.child_calls = [marker.span for marker in state.child_calls]
             state.forks_exec_at_once = [marker.span for marker in state.forks_exec_at_once]
+            state.owned_calls = [marker.span for marker in state.owned_calls]
+            state.scoped_pools = [marker.span for marker in state.scoped_pools]
         self._positioned.clear()
 
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
@@ -645,7 +659,7 @@ class FactCollector(NodeWalker):
             # ThreadPoolExecutor().submit(...), asyncio.get_event_loop().call_soon(...)
             inner = dotted_parts(node.func.value.func)
             if inner:
-                call.receiver_type = resolve_dotted(scope, inner)
+                call.receiver_type = self.resolve_type(scope, inner)  # ``pool.submit(f).add_done_callback``
         args: List[Optional[Ref]] = []
         for arg in node.args:
             ref = self.reference(arg.value, scope)
@@ -713,6 +727,39 @@ class _ImportAnchor:
     @span.setter
     def span(self, value) -> None:
         self.facts.import_insertion = value
+
+
+def _docstring(body) -> Optional[str]:
+    """The docstring of a module or an indented class body, if it has one."""
+    statements = body.body if isinstance(body, (cst.Module, cst.IndentedBlock)) else ()
+    first = statements[0] if statements else None
+    if isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr):
+        value = first.body[0].value
+        if isinstance(value, cst.SimpleString):
+            return string_value(value)
+        if isinstance(value, cst.ConcatenatedString):
+            return value.evaluated_value if isinstance(value.evaluated_value, str) else None
+    return None
+
+
+_THREAD_SAFE = re.compile(r"\bthread[- _]?safe(ty)?\b", re.IGNORECASE)
+_NOT_THREAD_SAFE = re.compile(
+    r"\b(not|n't|never|isn't|aren't|no|non|un)[- ]?(\w+ ){0,2}thread[- _]?safe\b|\bthread[- _]?unsafe\b", re.IGNORECASE
+)
+
+
+def _declared_thread_safety(comment: Optional[cst.Comment], docstring: Optional[str]) -> Optional[str]:
+    """What a class (or module) says of its own thread safety: ``# conclint: thread-safe`` on
+    its line, or its docstring saying it is (or is not) thread-safe."""
+    if comment is not None and re.search(r"#\s*conclint:\s*thread-safe\b", comment.value):
+        return "thread-safe (# conclint: thread-safe)"
+    if docstring:
+        if _NOT_THREAD_SAFE.search(docstring):
+            return "not thread-safe (its docstring)"
+        match = _THREAD_SAFE.search(docstring)
+        if match and not match.group(1):  # "thread safety" alone promises nothing
+            return "thread-safe (its docstring says so)"
+    return None
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

@@ -55,6 +55,8 @@ class CallSite:
     literal: Optional[object] = None  # the first positional argument, when a literal (str, int, float, bool)
     keywords: Tuple[str, ...] = ()  # keyword argument names, with ``=False`` literal values as ``name=False``
     class_context: Optional[str] = None  # the class of the enclosing method (for self.m() calls)
+    literal_keywords: Dict[str, object] = field(default_factory=dict)  # ``max_workers=1``: literal keyword values
+    result_at_once: bool = False  # its result is waited for at once: ``pool.submit(f).result()``
 
 
 @dataclass
@@ -82,6 +84,9 @@ class ClassInfo:
     bases: Tuple[str, ...]
     span: Span = NO_SPAN
     attribute_types: Dict[str, str] = field(default_factory=dict)  # self.x / class x -> constructor
+    # what the class says of its own thread safety: "thread-safe (its docstring)", "not thread-safe
+    # (its docstring)", "thread-safe (# conclint: thread-safe)"; None when it says nothing
+    thread_safety: Optional[str] = None
 
 
 @dataclass
@@ -96,6 +101,9 @@ class Access:
     suspensions: int  # suspension points (await, async for/with) on the path before this access
     in_child: bool = False  # inside the child's branch after ``os.fork()``
     suspended_at: int = -1  # index (in suspension_spans) of the last suspension point before it
+    # which thread locks ``locks`` are, one key each: "self:mod.C._lock", "global:mod.lock",
+    # "local:mod.f.lock" (made in this call), "param:lock", "synchronized:mod.C"
+    lock_keys: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -136,6 +144,9 @@ class FunctionState:
         default_factory=list
     )  # parameters an ``if`` needs true to reach it
     locked_calls: List[Span] = field(default_factory=list)  # calls made while a thread lock is held
+    locked_call_keys: List[Tuple[str, ...]] = field(default_factory=list)  # the lock keys held at each of them
+    owned_calls: List[Span] = field(default_factory=list)  # method calls on an object made here, not yet published
+    scoped_pools: List[Span] = field(default_factory=list)  # ``with Executor() as pool:``: leaving waits for its tasks
     async_locked_calls: List[Span] = field(default_factory=list)  # calls made while an event-loop lock is held
     schedules: List[Schedule] = field(default_factory=list)  # loop callbacks scheduled here
     lambda_calls: List[Schedule] = field(default_factory=list)  # calls a lambda makes, with their arguments
@@ -159,6 +170,7 @@ class ModuleFacts:
     import_insertion: Span = NO_SPAN  # where a new top-level import goes (autofix)
     constants: Dict[str, object] = field(default_factory=dict)  # module-level name = literal (int, str, bool)
     noqa: Dict[int, Optional[Tuple[str, ...]]] = field(default_factory=dict)
+    thread_safety: Optional[str] = None  # what the module docstring says of thread safety (see ClassInfo)
 
     def imports_any(self, *names: str) -> bool:
         return any(m == n or m.startswith(n + ".") for m in self.imported_modules for n in names)

@@ -4,7 +4,7 @@ is known by its type or, failing that, by its name."""
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -20,6 +20,7 @@ class LockTracking:
     locks: List[str]
     async_locks: List[str]
     regions: int
+    lock_identity: Dict[str, str]  # held entry ("self._lock#3") -> the lock's key ("self:mod.C._lock")
 
     def lock_kind(self, expression: cst.BaseExpression, asynchronous: bool) -> Optional[str]:
         """ "thread" or "async" when ``expression`` is a lock, known by type or, failing that, by name."""
@@ -46,6 +47,19 @@ class LockTracking:
             return "inherited"  # ``with self._cond:`` set up in a base class: the model looks it up
         return None
 
+    def value_lock(self, expression: cst.BaseExpression) -> Optional[str]:
+        """``with counter.get_lock():`` on a ``multiprocessing.Value``/``Array``: its lock, as written."""
+        if (
+            isinstance(expression, cst.Call)
+            and isinstance(expression.func, cst.Attribute)
+            and expression.func.attr.value == "get_lock"
+            and not expression.args
+        ):
+            receiver = dotted_parts(expression.func.value)
+            if receiver:
+                return ".".join(receiver) + ".get_lock()"
+        return None
+
     def _imported_object(self, parts: Sequence[str]) -> Optional[str]:
         """The qualified name of an object imported from elsewhere, when ``parts`` names one."""
         binding = self.scope.lookup(parts[0])
@@ -57,7 +71,41 @@ class LockTracking:
         """Hold ``name`` in a new region: a read and a write under the same lock but in two
         separate regions (released in between) are not protected together."""
         self.regions += 1
-        held.append(f"{name}#{self.regions}")
+        entry = f"{name}#{self.regions}"
+        held.append(entry)
+        if held is self.locks:
+            self.lock_identity[entry] = self.lock_key(name)
+
+    def lock_key(self, name: str) -> str:
+        """Which lock ``name`` (as held) is, whoever writes it: the key of the state that holds it
+        (``self:mod.C._lock``, ``global:mod.lock``), ``local:`` for a lock this call made
+        itself (it guards nothing another call shares), ``param:`` for one passed in."""
+        if name.startswith("?self:"):
+            return name[1:]
+        if name.startswith("?"):
+            return f"global:{name[1:]}"
+        if name.startswith("@synchronized"):
+            return f"synchronized:{self.info.class_qualname or self.info.qualname}"
+        suffix = ""
+        if name.endswith(".get_lock()"):  # ``multiprocessing.Value(...).get_lock()``
+            name, suffix = name[: -len(".get_lock()")], ".get_lock"
+        parts = name.split(".")
+        if parts[0] in self.params:
+            return f"param:{name}{suffix}"
+        resolved = self.key_of(parts)
+        if resolved is not None:
+            return resolved[0] + suffix
+        owner = self.scope.owner_of(parts[0])
+        if owner is self.scope and not self.at_module:
+            return f"local:{self.info.qualname}.{name}{suffix}"
+        return f"name:{name}{suffix}"
+
+    def held_lock_keys(self) -> Tuple[str, ...]:
+        """The keys of the thread locks held now; ``?`` marks those the model must confirm are locks."""
+        return tuple(
+            ("?" if entry.startswith("?") else "") + self.lock_identity.get(entry, f"name:{lock_name(entry)}")
+            for entry in self.locks
+        )
 
     def _lock_call(self, value: cst.BaseExpression) -> bool:
         """``lock.acquire()`` / ``await lock.acquire()`` / ``lock.release()`` as a statement."""

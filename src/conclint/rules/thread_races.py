@@ -1,49 +1,40 @@
-"""CCL101-CCL103: races on shared state between threads.
+"""CCL101-CCL103: races on shared state between threads, reported as conflicting pairs.
 
-All three look at the same writes, so one analysis per project classifies every write
-of shared state once, and each rule reports its own code: a statement gets at most one
-of them (check-then-act before read-modify-write before inconsistent locking).
+One analysis per project looks at every write of shared state once (RacerD's reporting
+pass): a write is reported only when another access to the same state (a write; for CCL103
+an access under a lock) can run at the same time, from a thread context that can overlap
+its own, with no lock in common and nothing ordering the two (model/conflicts.py). Each
+statement gets at most one code: check-then-act before read-modify-write before inconsistent
+locking.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related
 from conclint.engine.paths import short_path
 from conclint.model.concurrency import ConcurrencyModel
-from conclint.model.contexts import ExecutionContext
-from conclint.model.entries import THREAD
-from conclint.model.facts import MODULE_SCOPE, RMW_KINDS, ModuleFacts, Write
-from conclint.model.locks import inside_a_lock_class, lock_name, real_locks
+from conclint.model.conflicts import Conflict, Site
+from conclint.model.facts import RMW_KINDS, ModuleFacts, Write
+from conclint.model.locks import inside_a_lock_class, lock_keys, lock_name
+from conclint.model.thread_contexts import CONTRACT, Reach
 from conclint.rules.base import Rule
 
-CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
-WriteSite = Tuple[str, Write, ModuleFacts]  # (function, write, module)
+GENERIC_FIX = (
+    "hold one `threading.Lock` around both, or keep the state per thread (`threading.local`) or behind a `queue.Queue`"
+)
 
 
 class ThreadRaceAnalysis:
-    """Every write of shared state in the project, classified once."""
+    """Every write of shared state in the project, checked once against what can overlap it."""
 
     def __init__(self, project) -> None:
         self.model: ConcurrencyModel = project.model
-        self.writers: Dict[str, List[WriteSite]] = {}
-        self.locked_call_spans: Dict[str, set] = {}
-        self._initialisation: Dict[str, bool] = {}
-        self._locked_by_callers: Dict[str, bool] = {}
-        for facts in project.modules():
-            for function, state in facts.state.items():
-                self.locked_call_spans[function] = set(state.locked_calls)
-        for facts in project.modules():
-            for function, state in facts.state.items():
-                if self._is_initialisation(function):
-                    continue
-                for write in state.writes:
-                    key = self.model.program.canonical_key(write.key)
-                    if key is not None:
-                        self.writers.setdefault(key, []).append((function, write, facts))
-        self._shared_through = self._classes_shared_through_subclasses()
+        self.program = self.model.program
+        self.threads = self.model.threads
+        self.conflicts = self.model.conflicts
         self._by_path: Dict[str, List[Finding]] = {}
         for facts in project.modules():
             self._by_path[facts.path] = list(self._classify_module(facts))
@@ -51,47 +42,13 @@ class ThreadRaceAnalysis:
     def findings(self, facts: ModuleFacts, code: str) -> Iterable[Finding]:
         return [f for f in self._by_path.get(facts.path, ()) if f.code == code]
 
-    # ---- facts about functions and state -----------------------------------
-    def _is_initialisation(self, function: str) -> bool:
-        """Code that runs before the object, module or process is shared: module level,
-        constructors, per-process set-up hooks, and helpers only they call."""
-        if (
-            function == MODULE_SCOPE
-            or function.rsplit(".", 1)[-1] in CONSTRUCTORS
-            or function in self.model.entries.initializers
-        ):
-            return True
-        return self.model.calls.every_caller(function, self._initialisation, self._is_initialisation_direct)
-
-    def _is_initialisation_direct(self, caller: str, call) -> bool:
-        # a call from module-level code may run after threads started (a script's main code)
-        return caller != MODULE_SCOPE and self._is_initialisation(caller)
-
-    def locks(self, write) -> Tuple[str, ...]:
-        return real_locks(self.model.program, write.locks)
-
-    def always_called_locked(self, function: str) -> bool:
-        """A helper whose every call in the project is made with a lock held, directly or by
-        callers that are themselves always called so (or named ``*_locked``)."""
-        if function.endswith("_locked"):
-            return True
-        return self.model.calls.every_caller(function, self._locked_by_callers, self._call_holds_lock)
-
-    def _call_holds_lock(self, caller: str, call) -> bool:
-        return (
-            call.span in self.locked_call_spans.get(caller, ())
-            or self._is_initialisation_direct(caller, call)
-            or self.always_called_locked(caller)
-        )
-
-    def _classes_shared_through_subclasses(self) -> Dict[str, str]:
-        shared = dict(self.model.entries.shared_classes)
-        for owner, reason in self.model.entries.shared_classes.items():
-            for base in self.model.program.class_bases(owner):
-                shared.setdefault(base, reason)
-        return shared
+    # ---- facts about state ------------------------------------------------------------------
+    def locks(self, site: Site, regions: Optional[Iterable[str]] = None) -> FrozenSet[str]:
+        return lock_keys(self.program, site.access, None if regions is None else tuple(regions))
 
     def shared_reason(self, key: str) -> Optional[str]:
+        """What the state is, for the message; None for state that is never shared: the
+        attributes of a request handler object (one per request) but its server's."""
         kind, _, rest = key.partition(":")
         if kind == "global":
             return "a module global"
@@ -99,49 +56,52 @@ class ThreadRaceAnalysis:
             return "a class attribute, shared by every instance and thread"
         if kind == "cell":
             owner = rest.rsplit(".", 1)[0]
-            return f"a variable of `{self.model.program.display_name(owner)}()` that its closures share"
+            return f"a variable of `{self.program.display_name(owner)}()` that its closures share"
         if kind == "self":
-            owner, attribute = self.model.program.split_class(rest)
+            owner, attribute = self.program.split_class(rest)
             if owner is None:
                 return None
-            # a list, not a set: the first class with a reason names it, and a set's order
-            # changes with the string hash seed (the class's own reason first, then its bases')
-            family = [owner, *self.model.program.class_bases(owner)]
+            family = [owner, *self.program.class_bases(owner)]
             if not self.model.entries.handler_classes.isdisjoint(family):
                 if attribute.startswith("server."):
                     return "an attribute of the server object, shared by every request thread"
                 return None  # one handler object per request
-            for member in family:
-                if member in self._shared_through:
-                    return (
-                        f"an attribute of a `{owner.rsplit('.', 1)[-1]}` shared between threads "
-                        f"({self._shared_through[member]})"
-                    )
+            return f"an attribute of a `{owner.rsplit('.', 1)[-1]}` object"
         return None
 
-    def lock_elsewhere(self, key: str) -> Optional[Tuple[str, WriteSite]]:
-        for site in self.writers.get(key, ()):
-            locks = self.locks(site[1])
-            if locks:
-                return lock_name(locks[-1]), site
+    def guarding_lock(self, key: str) -> Optional[Tuple[str, Site]]:
+        """A lock an access of this state holds somewhere (as written there), and that access."""
+        for site in self.conflicts.sites(key):
+            held = self.locks(site)
+            for entry, lock_key in zip(site.access.locks, site.access.lock_keys):
+                if self.program.canonical_key(lock_key.lstrip("?")) in held or lock_key.lstrip("?") in held:
+                    return lock_name(entry).lstrip("?").rsplit(".", 1)[-1] if entry.startswith("?") else lock_name(
+                        entry
+                    ), site
         return None
 
-    def other_writers(self, key: str, function: str) -> List[WriteSite]:
-        return [site for site in self.writers.get(key, ()) if site[0] != function]
+    def _same_constant(self, key: str, write: Write) -> bool:
+        """Every write stores the same constant (``self.closed = True``): the order cannot matter."""
+        return write.literal is not None and all(
+            other.access.literal == write.literal for other in self.conflicts.writes(key)
+        )
 
-    # ---- classification -----------------------------------------------------
+    # ---- classification -----------------------------------------------------------------
     def _classify_module(self, facts: ModuleFacts) -> Iterable[Finding]:
         for function, state in facts.state.items():
-            if self._is_initialisation(function):
+            if not self.threads.reaches_of(function):
                 continue
-            contexts = self.model.contexts.contexts_of(function, THREAD)
-            locked_by_callers = self.always_called_locked(function)
+            lock_class = inside_a_lock_class(self.program, function)
             acts: Dict[Tuple, List[Finding]] = {}  # one check-then-act finding per check
             for write in state.writes:
-                key = self.model.program.canonical_key(write.key)
-                if key is None or key.startswith("param:") or self.locks(write) or locked_by_callers:
+                key = self.program.canonical_key(write.key)
+                if key is None or key.startswith("param:") or self.model.initialisation.before_sharing(function, key):
                     continue
-                finding = self._classify(facts, function, write, key, self._sharing_contexts(key, contexts))
+                reason = self.shared_reason(key)
+                if reason is None:
+                    continue
+                site = Site(function, write, facts, key)
+                finding = self._classify(site, reason, lock_class)
                 if finding is None:
                     continue
                 if finding.code == "CCL102":
@@ -160,137 +120,136 @@ class ThreadRaceAnalysis:
                     )
                 yield first
 
-    def _sharing_contexts(self, key: str, contexts: List[ExecutionContext]) -> List[ExecutionContext]:
-        """The thread contexts in which the state is shared: a closure's variable is fresh for
-        each call of the function that owns it, so only threads started inside one call share it."""
-        if not key.startswith("cell:"):
-            return contexts
-        owner = key[5:].rsplit(".", 1)[0]
-        return [c for c in contexts if owner not in c.chain]
-
-    def _classify(self, facts, function: str, write: Write, key: str, contexts: List[ExecutionContext]):
-        reason = self.shared_reason(key)
-        elsewhere = self.lock_elsewhere(key)
-        if contexts and reason is not None and self._concurrent(key, function, contexts):
-            context = max(contexts, key=lambda c: (c.entry.many, -len(c.chain)))
-            if write.checked_by is not None and write.kind in (*RMW_KINDS, "mutate"):
-                return self._check_then_act(facts, function, write, context, reason, elsewhere)
-            if write.kind in RMW_KINDS and (write.kind == "rmw" or write.derived_from is not None):
-                read_locks = set(self.locks(write.derived_from)) if write.derived_from else set()
-                if not read_locks & set(self.locks(write)):
-                    return self._read_modify_write(facts, function, write, key, context, reason, elsewhere)
+    def _classify(self, site: Site, reason: str, lock_class: bool) -> Optional[Finding]:
+        """The unguarded side of a race: check-then-act, else read-modify-write, else
+        inconsistent locking (a read-modify-write of state guarded elsewhere, seen only through
+        contracts, is CCL103: the lock is what the class promises)."""
+        write: Write = site.access
+        if lock_class:
+            return None  # a lock class's own bookkeeping follows the lock's protocol
+        writes = self.conflicts.writes(site.key)
+        guarded = [other for other in self.conflicts.sites(site.key) if self.locks(other)]
+        check = write.checked_by
+        if check is not None and write.kind in (*RMW_KINDS, "mutate"):
+            protected = self.locks(site, check.locks)
+            if not protected:
+                conflict = self.conflicts.first_conflict(site, protected, writes, self.locks, inferred=bool(guarded))
+                if conflict is not None:
+                    return self._check_then_act(site, reason, conflict)
+            return None
+        if self.locks(site) or write.kind not in RMW_KINDS:
+            return None
+        if write.kind == "rmw" or write.derived_from is not None:
+            conflict = self.conflicts.first_conflict(site, frozenset(), writes, self.locks, inferred=bool(guarded))
+            if conflict is not None and not (guarded and self._assumed_only(conflict)):
+                return self._read_modify_write(site, reason, conflict)
         blind_item_store = write.kind == "item" and write.derived_from is None  # d[k] = v: atomic
-        if (
-            elsewhere is not None
-            and write.kind in RMW_KINDS
-            and not blind_item_store
-            and not self._same_constant(key, write)
-            and not inside_a_lock_class(self.model.program, function)
-        ):
-            return self._inconsistent(facts, function, write, elsewhere)
+        if guarded and not blind_item_store and not self._same_constant(site.key, write):
+            conflict = self.conflicts.first_conflict(site, frozenset(), guarded, self.locks)
+            if conflict is not None:
+                return self._inconsistent(site, conflict)
         return None
 
-    def _same_constant(self, key: str, write: Write) -> bool:
-        """Every write stores the same constant (``self.closed = True``): the order cannot matter."""
-        return write.literal is not None and all(w.literal == write.literal for _, w, _ in self.writers.get(key, ()))
+    def _assumed_only(self, conflict: Conflict) -> bool:
+        """Both sides run concurrently only by a contract, not by a thread the project starts."""
+        roots = self.threads.roots
+        return roots[conflict.mine.root].kind == CONTRACT and roots[conflict.theirs.root].kind == CONTRACT
 
-    def _concurrent(self, key: str, function: str, contexts: List[ExecutionContext]) -> bool:
-        """Two writers can overlap: many instances of the entry, two entries, or another writer.
+    # ---- messages -----------------------------------------------------------------------
+    def _runs(self, function: str, reach: Reach) -> str:
+        name = self.program.display_name(function)
+        return f"`{name}()` runs {self.threads.how_many(reach)}: {self.threads.describe(reach)}"
 
-        For attributes of ``self``, many instances of an entry overlap only when they share
-        one object (a pool running ``self.process``), not when each thread has its own.
-        """
-        per_object = key.startswith("self:") and ".server." not in key
-        entries = {c.entry for c in contexts if not per_object or c.entry.shared_self}
-        if any(entry.many for entry in entries) or len(entries) > 1:
-            return True
-        mine = {c.entry for c in contexts}
-        for other, _write, _facts in self.other_writers(key, function):
-            theirs = {c.entry for c in self.model.contexts.contexts_of(other, THREAD)}
-            if theirs - mine:  # another thread
-                return True
-            if not theirs and self._runs_beside(other, mine):  # the thread that started ours
-                return True
-        return False
+    def _sides(self, site: Site, conflict: Conflict) -> str:
+        """Why the two accesses overlap: both thread contexts (one when it is the same line)."""
+        mine = self._runs(site.function, conflict.mine)
+        if conflict.other.access is site.access or (
+            conflict.other.function == site.function and conflict.mine.root == conflict.theirs.root
+        ):
+            return mine
+        return f"{mine}; {self._runs(conflict.other.function, conflict.theirs)}"
 
-    def _runs_beside(self, other: str, entries) -> bool:
-        """Can ``other`` (code outside any thread) run while one of these threads runs? When
-        we know the function that started the thread, only what that function goes on to run
-        (a ``mt_interact()`` loop that only writes) does; a thread started at module level, or
-        by a class, leaves the whole program beside it."""
-        for entry in entries:
-            starter = entry.starter
-            if starter is None or starter == MODULE_SCOPE:
-                return True
-            if other in self.model.calls.reachable_from([starter]):
-                return True
-        return False
+    def _other(self, site: Site, conflict: Conflict, verb: str) -> str:
+        other = conflict.other
+        if other.access is site.access:
+            return f"the same {verb} in another thread"
+        where = f"{short_path(other.facts.path)}:{other.access.span.row}"
+        return f"the {verb} in `{self.program.display_name(other.function)}()` at {where}"
 
-    # ---- messages -----------------------------------------------------------
-    def _why_concurrent(self, function: str, context: ExecutionContext) -> str:
-        how = "in several threads at once" if context.entry.many else "in a thread"
-        display = self.model.program.display_name
-        return f"`{display(function)}()` runs {how}: {context.describe(display)}"
+    def _related(self, site: Site, conflict: Conflict, label: str) -> List[Related]:
+        related = []
+        other = conflict.other
+        if other.access is not site.access:
+            related.append(Related(label, other.facts.path, other.access.span))
+        for reach in (conflict.mine, conflict.theirs):
+            root = self.threads.roots[reach.root]
+            entry = Related(
+                f"{'contract' if root.kind == CONTRACT else 'thread entry'}: {root.reason}", root.path, root.span
+            )
+            if entry not in related:
+                related.append(entry)
+        return related
 
-    def _entry_related(self, context: ExecutionContext) -> Related:
-        return Related(f"thread entry: {context.entry.reason}", context.entry.path, context.entry.span)
-
-    def _fix(self, elsewhere) -> str:
-        if elsewhere is not None:
-            return f"hold `{elsewhere[0]}` (the lock used for it elsewhere) around the check and the write"
+    def _fix(self, key: str, what: str) -> str:
+        guard = self.guarding_lock(key)
+        if guard is not None:
+            return f"hold `{guard[0]}` (the lock used for it elsewhere) around {what}"
         return (
-            "hold one `threading.Lock` around both, or keep the state per thread (`threading.local`) or behind a "
-            "`queue.Queue`"
+            GENERIC_FIX
+            if what == "the check and the write"
+            else (
+                "hold a `threading.Lock` around the read and the write, or use an atomic counter (`itertools.count`) "
+                "or a `queue.Queue`"
+            )
         )
 
-    def _check_then_act(self, facts, function, write, context, reason, elsewhere) -> Finding:
+    def _check_then_act(self, site: Site, reason: str, conflict: Conflict) -> Finding:
+        write: Write = site.access
         check = write.checked_by
+        broken_dcl = bool(self.locks(site))
+        shape = "broken double-checked locking" if broken_dcl else "check-then-act"
+        where = "under the lock but checked outside it, with no re-check inside" if broken_dcl else "without a lock"
         message = (
-            f"check-then-act on `{write.display}` ({reason}): checked at line {check.span.row}, then written here "
-            f"without a lock; another thread can change it in between. {self._why_concurrent(function, context)}. "
-            f"Fix: {self._fix(elsewhere)}"
+            f"{shape} on `{write.display}` ({reason}): checked at line {check.span.row}, then written here {where}; "
+            f"{self._other(site, conflict, 'write')} can change it in between. {self._sides(site, conflict)}. "
+            f"Fix: {self._fix(site.key, 'the check and the write')}"
         )
-        related = (Related(f"`{check.display}` checked here", facts.path, check.span), self._entry_related(context))
-        return Finding("CCL102", message, facts.path, write.span, related)
+        related = [Related(f"`{check.display}` checked here", site.facts.path, check.span)]
+        related += self._related(site, conflict, "the other write")
+        return Finding("CCL102", message, site.facts.path, write.span, tuple(related))
 
-    def _read_modify_write(self, facts, function, write, key, context, reason, elsewhere) -> Finding:
+    def _read_modify_write(self, site: Site, reason: str, conflict: Conflict) -> Finding:
+        write: Write = site.access
         read = write.derived_from
         where = "" if read is None or read.span.row == write.span.row else f" (read at line {read.span.row})"
-        fix = (
-            f"hold `{elsewhere[0]}` (the lock used for it elsewhere) around the read and the write"
-            if elsewhere
-            else (
-                "hold a `threading.Lock` around the read and the write, or use an atomic counter "
-                "(`itertools.count`) or a `queue.Queue`"
-            )
-        )
         message = (
-            f"unsynchronized read-modify-write of `{write.display}` ({reason}){where}: concurrent updates are lost. "
-            f"{self._why_concurrent(function, context)}. Fix: {fix}"
+            f"unsynchronized read-modify-write of `{write.display}` ({reason}){where}: it races with "
+            f"{self._other(site, conflict, 'write')}, and one of the updates is lost. {self._sides(site, conflict)}. "
+            f"Fix: {self._fix(site.key, 'the read and the write')}"
         )
-        related = [self._entry_related(context)]
+        related = []
         if read is not None and read.span != write.span:
-            related.insert(0, Related(f"`{read.display}` read here", facts.path, read.span))
-        for other_function, other, other_facts in self.other_writers(key, function)[:3]:
-            related.append(
-                Related(
-                    f"also written in `{self.model.program.display_name(other_function)}()`",
-                    other_facts.path,
-                    other.span,
-                )
-            )
-        return Finding("CCL101", message, facts.path, write.span, tuple(related))
+            related.append(Related(f"`{read.display}` read here", site.facts.path, read.span))
+        related += self._related(site, conflict, "the other write")
+        return Finding("CCL101", message, site.facts.path, write.span, tuple(related))
 
-    def _inconsistent(self, facts, function, write, elsewhere) -> Finding:
-        lock, (other_function, other, other_facts) = elsewhere
-        message = (
-            f"`{write.display}` is written here without a lock, but under `{lock}` in "
-            f"`{self.model.program.display_name(other_function)}()` at "
-            f"{short_path(other_facts.path)}:{other.span.row}: "
-            f"guarding it there says it is shared, and this write races with that one. Fix: hold `{lock}` here too"
+    def _inconsistent(self, site: Site, conflict: Conflict) -> Finding:
+        other = conflict.other
+        held = [lock_name(e) for e, k in zip(other.access.locks, other.access.lock_keys)]
+        lock = (
+            held[-1].lstrip("?").rsplit(".", 1)[-1]
+            if held and held[-1].startswith("?")
+            else (held[-1] if held else "its lock")
         )
-        related = (Related(f"written under `{lock}` here", other_facts.path, other.span),)
-        return Finding("CCL103", message, facts.path, write.span, related)
+        verb = "written" if other.is_write else "read"
+        where = f"{short_path(other.facts.path)}:{other.access.span.row}"
+        message = (
+            f"`{site.access.display}` is written here without a lock, but {verb} under `{lock}` in "
+            f"`{self.program.display_name(other.function)}()` at {where}, and the two can run at the same time. "
+            f"{self._sides(site, conflict)}. Fix: hold `{lock}` here too"
+        )
+        related = self._related(site, conflict, f"{verb} under `{lock}` here")
+        return Finding("CCL103", message, site.facts.path, site.access.span, tuple(related))
 
 
 def thread_race_analysis(project) -> ThreadRaceAnalysis:

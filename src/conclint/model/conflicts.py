@@ -1,0 +1,133 @@
+"""The reporting pass's question (RacerD's): which other access to the same state can run at
+the same time as this one, with no lock in common and nothing ordering them?
+
+Every read and write of shared state is indexed by its key; an access conflicts with another
+when at least one is a write, some thread context of each can overlap (model/thread_contexts.py),
+the locks held at each (the access's own and those every caller on the way holds) have none in
+common, and neither is ordered before the other (model/order.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Union
+
+from conclint.model.facts import Access, ModuleFacts, Write
+from conclint.model.order import Order
+from conclint.model.program import Program
+from conclint.model.thread_contexts import BESIDE, Reach, ThreadContexts
+
+
+@dataclass(frozen=True)
+class Site:
+    """One access of shared state, where it is."""
+
+    function: str
+    access: Union[Access, Write]
+    facts: ModuleFacts
+    key: str  # canonical
+
+    @property
+    def is_write(self) -> bool:
+        return isinstance(self.access, Write)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    other: Site
+    mine: Reach  # the context of the access asked about
+    theirs: Reach  # the context of the other access
+
+
+class Conflicts:
+    def __init__(
+        self,
+        program: Program,
+        contexts: ThreadContexts,
+        order: Order,
+        modules: Iterable[ModuleFacts],
+        skip: Callable[[str, str], bool],
+    ) -> None:
+        self.program = program
+        self.contexts = contexts
+        self.order = order
+        self.by_key: Dict[str, List[Site]] = {}
+        for facts in modules:
+            for function, state in facts.state.items():
+                if not contexts.reaches_of(function):
+                    continue
+                for access in (*state.reads, *state.writes):
+                    key = program.canonical_key(access.key)
+                    if key is not None and not key.startswith(("param:", "arg:")) and not skip(function, key):
+                        self.by_key.setdefault(key, []).append(Site(function, access, facts, key))
+
+    def sites(self, key: str) -> List[Site]:
+        return self.by_key.get(key, [])
+
+    def writes(self, key: str) -> List[Site]:
+        return [site for site in self.sites(key) if site.is_write]
+
+    def reaches(self, site: Site, inferred: bool = True) -> List[Reach]:
+        """The thread contexts in which this access can run: for the code that started a
+        thread, only what it does while the thread runs; for a closure's variable, only
+        threads started inside one call of the function that owns it share it."""
+        found = []
+        owner = site.key[5:].rsplit(".", 1)[0] if site.key.startswith("cell:") else None
+        for reach in self.contexts.reaches_of(site.function):
+            root = self.contexts.roots[reach.root]
+            if root.kind == BESIDE and len(reach.chain) == 1 and not self.contexts.in_window(root, site.access.span):
+                continue
+            if owner is not None and owner in reach.chain:
+                continue
+            if not inferred and root.inferred:
+                continue
+            found.append(reach)
+        return found
+
+    def ordered(self, first: Site, mine: Reach, second: Site, theirs: Reach) -> bool:
+        """One access surely happens before the other: a hand-off, or a join of the other's thread."""
+        order = self.order
+        if order.handed_off(first.function, first.access.span, second.function, second.access.span):
+            return True
+        if order.handed_off(second.function, second.access.span, first.function, first.access.span):
+            return True
+        roots = self.contexts.roots
+        return order.joined_before(roots[theirs.root], first.function, first.access.span) or order.joined_before(
+            roots[mine.root], second.function, second.access.span
+        )
+
+    def first_conflict(
+        self,
+        site: Site,
+        protected: FrozenSet[str],
+        others: Iterable[Site],
+        protection: Callable[[Site], FrozenSet[str]],
+        unguarded: bool = True,
+        inferred: bool = True,
+    ) -> Optional[Conflict]:
+        """The first of ``others`` that can run at the same time as ``site`` with no common lock:
+        ``protected`` are the locks ``site`` holds for the whole operation (a read-modify-write:
+        both halves), ``protection(other)`` those of the other access. The other is preferably
+        a different access than ``site`` itself (another thread running the same line counts).
+        With ``unguarded``, only contexts of ``site`` whose callers hold no lock count: the
+        side of a race to report is the one without the lock. Without ``inferred``, contexts
+        assumed only because a class or module owns a lock do not count (for state that lock
+        does not guard, nothing says it is shared)."""
+        self_state = site.key.startswith("self:")
+        candidates = sorted(others, key=lambda other: other.access is site.access)
+        mine_all = self.reaches(site, inferred)
+        for other in candidates:
+            theirs_all = self.reaches(other, inferred)
+            guard = protection(other)
+            for mine in mine_all:
+                if unguarded and mine.locks:
+                    continue
+                for theirs in theirs_all:
+                    if not self.contexts.overlap(mine, theirs, self_state):
+                        continue
+                    if (mine.locks | protected) & (theirs.locks | guard):
+                        continue
+                    if other.access is not site.access and self.ordered(site, mine, other, theirs):
+                        continue
+                    return Conflict(other, mine, theirs)
+        return None
