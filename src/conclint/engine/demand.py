@@ -25,6 +25,8 @@ _TRIGGERS = (
     r"|add_done_callback|asyncio|\btrio\b|\banyio\b|Lock\(|Condition\(|Semaphore\(|\.acquire\(|synchronized"
     r"|Protocol\)|\.route\(|start_response|FastAPI|APIRouter|add_get|add_post|add_route|Route\(|RouteTableDef"
     r"|[Ff]lask|gunicorn|django|uvicorn|starlette|aiohttp"
+    # classes callers share across threads (model/contracts.py)
+    r"|[Tt]hread[- _]?safe|conclint:|Session\(|PoolManager|AuthBase"
 )
 ALWAYS_ANALYSED = frozenset({"views.py", *GUNICORN_CONFIGS})
 
@@ -32,7 +34,8 @@ ALWAYS_ANALYSED = frozenset({"views.py", *GUNICORN_CONFIGS})
 def trigger_pattern(settings) -> Pattern[str]:
     """The words that make a file worth a full analysis, with the project's own entry names."""
     extra = [
-        re.escape(name.rsplit(".", 1)[-1]) for name in (*settings.thread_entry_decorators, *settings.thread_entry_calls)
+        re.escape(name.rsplit(".", 1)[-1])
+        for name in (*settings.thread_entry_decorators, *settings.thread_entry_calls, *settings.thread_safe)
     ]
     return re.compile("|".join([_TRIGGERS, *extra]))
 
@@ -85,3 +88,15 @@ def reached_paths(analysed: Sequence[ModuleFacts], index: ModuleIndex, done: Set
                     break
                 name = target.module_imports[head] + (f".{tail}" if tail else "")
     return sorted(found)
+
+
+def declared_paths(index: ModuleIndex, names: Sequence[str], done: Set[str]) -> List[str]:
+    """Files not analysed yet that hold a module or class the ``thread-safe`` setting names:
+    their public API runs in callers' threads whatever words their text uses."""
+    found = []
+    for name in names:
+        module, _rest = index.split(name)
+        path = index.path_of.get(module) if module is not None else None
+        if path is not None and path not in done and path not in found:
+            found.append(path)
+    return found

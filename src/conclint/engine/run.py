@@ -17,7 +17,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Pattern, Sequence, 
 
 from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file
 from conclint.engine.cache import Cache, digest
-from conclint.engine.demand import reached_paths, trigger_pattern
+from conclint.engine.demand import declared_paths, reached_paths, trigger_pattern
 from conclint.engine.deployment import COMMAND_FILES, GUNICORN_CONFIGS
 from conclint.engine.discovery import discover
 from conclint.engine.findings import Finding
@@ -180,8 +180,13 @@ def analyse(
             project = Project(analysed, settings, folders)
             # the model types receivers in place, the same way every time: building it again is safe
             model = project.model
-            running = set(model.contexts.by_function) | set(model.calls.reachable_from(model.entries.request_handlers))
-            pending = [path for path in reached_paths(analysed, index, done, running) if path in results]
+            running = (
+                set(model.contexts.by_function)
+                | set(model.calls.reachable_from(model.entries.request_handlers))
+                | set(model.threads.reaches)
+            )
+            reached = reached_paths(analysed, index, done, running) + declared_paths(index, settings.thread_safe, done)
+            pending = [path for path in dict.fromkeys(reached) if path in results]
             if not pending:
                 return Analysis(ordered, project, first_round)
             for result in _cached_analysis(pending, workers, None, cache, contents, timeout):

@@ -748,6 +748,9 @@ _NOT_THREAD_SAFE = re.compile(
 )
 
 
+_NEGATION = re.compile(r"\b(not|never|unsafe)\b|n't\b", re.IGNORECASE)
+
+
 def _declared_thread_safety(comment: Optional[cst.Comment], docstring: Optional[str]) -> Optional[str]:
     """What a class (or module) says of its own thread safety: ``# conclint: thread-safe`` on
     its line, or its docstring saying it is (or is not) thread-safe."""
@@ -757,7 +760,8 @@ def _declared_thread_safety(comment: Optional[cst.Comment], docstring: Optional[
         if _NOT_THREAD_SAFE.search(docstring):
             return "not thread-safe (its docstring)"
         match = _THREAD_SAFE.search(docstring)
-        if match and not match.group(1):  # "thread safety" alone promises nothing
+        # "thread safety" alone promises nothing; nor does a docstring that also negates something
+        if match and not match.group(1) and not _NEGATION.search(docstring):
             return "thread-safe (its docstring says so)"
     return None
 

@@ -23,17 +23,27 @@ from conclint.model.callgraph import CallGraph
 from conclint.model.contracts import CONSTRUCTORS, Contracts, is_public_method
 from conclint.model.entries import THREAD, EntryPoint, EntryPoints
 from conclint.model.facts import MODULE_SCOPE, CallSite, ModuleFacts
-from conclint.model.locks import call_lock_keys
+from conclint.model.locks import call_lock_keys, lock_keys
 from conclint.model.program import Program
 
 VISIBLE, CONTRACT, OWNER, BESIDE = "visible", "contract", "owner", "beside"
-JOIN_METHODS = frozenset({"join", "result", "shutdown", "wait", "terminate"})
+# waiting for a thread, a future or a pool to finish (a method of it; ``os.path.join`` is none)
+JOIN_METHODS = frozenset({"join", "result", "shutdown", "terminate"})
+JOIN_CALLS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
+NOT_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join", "shlex.join"})
 MAX_VARIANTS = 4  # reaches of one function from one root: distinct lock sets kept, the rest add nothing new
 MAX_STATES_PER_ROOT = 20000
 
 
 def before(first: Span, second: Span) -> bool:
     return (first.row, first.col) < (second.row, second.col)
+
+
+def is_join(call: CallSite) -> bool:
+    """``t.join()``, ``future.result()``, ``pool.shutdown()``, ``wait(futures)``."""
+    if call.callee in JOIN_CALLS:
+        return True
+    return call.method in JOIN_METHODS and "." in call.text and call.callee not in NOT_JOINS
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,13 @@ class ThreadContexts:
             (facts.path, call.span): call for facts in program.modules.values() for call in facts.calls
         }
         self._single_workers = self._single_worker_executors()
+        self._property_reads = self._find_property_reads()
+        self._getters_read: Dict[str, List[Tuple[str, CallSite]]] = {}  # function -> getters its reads call
+        self._extra_locks: Dict[Tuple[str, Span], FrozenSet[str]] = {}
+        for getter, readers in self._property_reads.items():
+            for reader, call, locks in readers:
+                self._getters_read.setdefault(reader, []).append((getter, call))
+                self._extra_locks[(reader, call.span)] = locks
         self._visible_roots([e for e in entries.entries if e.context == THREAD])
         self._owner_roots()
         visible = len(self.roots)
@@ -150,7 +167,7 @@ class ThreadContexts:
         own = [c for c in self._calls_in(starter, module) if not before(c.span, call.span)]
         start = next((c.span for c in own if c.method == "start" and c is not call), None)
         after = start if start is not None and call.method != "submit" else call.span
-        joins = [c.span for c in own if c.method in JOIN_METHODS and before(after, c.span)]
+        joins = [c.span for c in own if is_join(c) and before(after, c.span)]
         entry = self.program.functions.get(starter)
         state = entry[1].state.get(starter) if entry is not None else None
         pools = [p for p in (state.scoped_pools if state else ()) if before(p, call.span)]
@@ -160,7 +177,7 @@ class ThreadContexts:
             if (p.end_row, p.end_col) > (call.span.row, call.span.col)
         ]
         candidates = sorted([*joins, *ends], key=lambda s: (s.row, s.col))
-        return after, (candidates[0] if candidates and not call.in_loop else None)
+        return after, (candidates[0] if candidates else None)
 
     def _calls_in(self, function: str, module: Optional[ModuleFacts]) -> List[CallSite]:
         if module is not None:  # module-level code of one module
@@ -220,6 +237,25 @@ class ThreadContexts:
             return f"local:{call.function}"
         return None
 
+    def _find_property_reads(self) -> Dict[str, List[Tuple[str, CallSite, FrozenSet[str]]]]:
+        """``self.balance`` read where ``balance`` is a property: a call of its getter, with the
+        locks held at the read (properties are reached by reads, not by calls)."""
+        found: Dict[str, List[Tuple[str, CallSite, FrozenSet[str]]]] = {}
+        for facts in self.program.modules.values():
+            for function, state in facts.state.items():
+                for read in state.reads:
+                    if not read.key.startswith("self:"):
+                        continue
+                    owner, attribute = self.program.split_class(read.key[5:])
+                    getter = self.program.method_of(owner, attribute) if owner and "." not in attribute else None
+                    if getter is None or not _is_property(self.program.functions[getter][0].decorators):
+                        continue
+                    call = CallSite(
+                        None, read.display, function, False, read.span, class_context=owner, method=attribute
+                    )
+                    found.setdefault(getter, []).append((function, call, lock_keys(self.program, read)))
+        return found
+
     def _owner_roots(self) -> None:
         """The other public methods of a ``Thread`` subclass run in its owner's thread, beside ``run()``."""
         runs: Dict[str, List[int]] = {}
@@ -251,6 +287,9 @@ class ThreadContexts:
     def _contract_roots(self) -> None:
         self._locked_memo: Dict[str, bool] = {}
         for function in self.contracts.roots():
+            readers = self._property_reads.get(function, ())
+            if readers and all(self._call_holds_a_lock(reader, call) for reader, call, _locks in readers):
+                continue  # a property every reader reads with a lock held
             if self.calls.every_caller(function, self._locked_memo, self._call_holds_a_lock):
                 continue  # an internal helper every caller reaches with a lock held: the callers are the roots
             callers = self.calls.callers_of(function)
@@ -275,7 +314,7 @@ class ThreadContexts:
 
     def _call_holds_a_lock(self, caller: str, call: CallSite) -> bool:
         """The call is made with a lock held, there or by every caller of the caller."""
-        if self._locks_at(caller).get(call.span):
+        if self._locks_at(caller).get(call.span) or self._extra_locks.get((caller, call.span)):
             return True
         return caller != MODULE_SCOPE and self.calls.every_caller(caller, self._locked_memo, self._call_holds_a_lock)
 
@@ -306,6 +345,7 @@ class ThreadContexts:
             return
         yield from self.calls.callees.get(function, ())
         yield from self._inline.get(function, ())
+        yield from self._getters_read.get(function, ())
 
     def in_window(self, root: ThreadRoot, span: Span) -> bool:
         """For a BESIDE root, whether code at ``span`` of the starter runs while the thread runs."""
@@ -333,7 +373,9 @@ class ThreadContexts:
             for callee, call in self._edges(root, function):
                 on_self = own_prefix is not None and call.text.startswith(own_prefix) and call.text.count(".") == 1
                 now_owned = call.span in owned_calls or (owned and on_self)
-                now_locks = locks | held.get(call.span, frozenset())
+                now_locks = (
+                    locks | held.get(call.span, frozenset()) | self._extra_locks.get((function, call.span), frozenset())
+                )
                 if callee in self.decorator_locks:
                     now_locks = now_locks | {self.decorator_locks[callee]}
                 if len(chain) < 60:
@@ -383,3 +425,7 @@ class ThreadContexts:
         if root.kind == CONTRACT:
             return "in several threads at once (callers share the object)"
         return "in several threads at once" if root.many else "in a thread"
+
+
+def _is_property(decorators: Sequence[str]) -> bool:
+    return any(name.rsplit(".", 1)[-1] in ("property", "cached_property") for name in decorators)
