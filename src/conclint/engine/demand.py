@@ -96,7 +96,8 @@ def declared_paths(index: ModuleIndex, names: Sequence[str], done: Set[str]) -> 
     found = []
     for name in names:
         module, _rest = index.split(name)
-        path = index.path_of.get(module) if module is not None else None
-        if path is not None and path not in done and path not in found:
-            found.append(path)
+        inside = [path for other, path in index.path_of.items() if other.startswith(name + ".")]  # a package
+        for path in ([index.path_of[module]] if module is not None else []) + inside:
+            if path not in done and path not in found:
+                found.append(path)
     return found

@@ -80,8 +80,10 @@ class Contracts:
                 self.module_functions[function] = reason
 
     def _module_reason(self, module: str, said: Optional[str]) -> Optional[str]:
-        if module in self.declared:
-            return f"its module `{module}` is declared thread-safe in [tool.conclint] thread-safe"
+        declared = next((d for d in sorted(self.declared) if module == d or module.startswith(d + ".")), None)
+        if declared is not None:
+            what = "module" if declared == module else "package"
+            return f"its {what} `{declared}` is declared thread-safe in [tool.conclint] thread-safe"
         if said and not said.startswith("not "):
             return f"its module `{module}` is declared {said}"
         return None

@@ -409,22 +409,20 @@ class ThreadContexts:
                 return False
         return True
 
-    def describe(self, reach: Reach) -> str:
-        """``helper() <- worker() <- threading.Thread(target=...) at jobs.py:40``, or the contract."""
+    def explain(self, function: str, reach: Reach) -> str:
+        """Why ``function`` runs in a thread, as a message says it: ``helper()`` runs in several
+        threads at once: helper() <- worker() <- threading.Thread(target=...) at jobs.py:40."""
         root = self.roots[reach.root]
-        names = " <- ".join(f"{self.program.display_name(q)}()" for q in reversed(reach.chain) if "<module>" not in q)
-        where = f"{short_path(root.path)}:{root.span.row}"
+        name = f"`{self.program.display_name(function)}()`"
+        chain = " <- ".join(f"{self.program.display_name(q)}()" for q in reversed(reach.chain) if MODULE_SCOPE not in q)
         if root.kind == CONTRACT:
-            return f"{names}: {root.reason}"
+            via = f": {chain}" if len(reach.chain) > 1 else ""
+            return f"{name} can run in several threads at once{via} ({root.reason})"
         if root.kind in (OWNER, BESIDE):
-            return f"{names} ({root.reason})" if names else root.reason
-        return f"{names} <- {root.reason} at {where}"
-
-    def how_many(self, reach: Reach) -> str:
-        root = self.roots[reach.root]
-        if root.kind == CONTRACT:
-            return "in several threads at once (callers share the object)"
-        return "in several threads at once" if root.many else "in a thread"
+            via = f": {chain}" if len(reach.chain) > 1 else ""
+            return f"{name} runs beside a thread{via} ({root.reason})"
+        many = "in several threads at once" if root.many else "in a thread"
+        return f"{name} runs {many}: {chain} <- {root.reason} at {short_path(root.path)}:{root.span.row}"
 
 
 def _is_property(decorators: Sequence[str]) -> bool:

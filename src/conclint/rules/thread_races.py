@@ -157,8 +157,7 @@ class ThreadRaceAnalysis:
 
     # ---- messages -----------------------------------------------------------------------
     def _runs(self, function: str, reach: Reach) -> str:
-        name = self.program.display_name(function)
-        return f"`{name}()` runs {self.threads.how_many(reach)}: {self.threads.describe(reach)}"
+        return self.threads.explain(function, reach)
 
     def _sides(self, site: Site, conflict: Conflict) -> str:
         """Why the two accesses overlap: both thread contexts (one when it is the same line)."""
@@ -270,13 +269,39 @@ class UnsynchronizedReadModifyWrite(_ThreadRaceRule):
         value both store value + 1, and one increment is lost. conclint reports a write of
         shared state (a module global, a class attribute, an attribute of an object several
         threads use, a closure variable) whose new value is computed from a read of the same
-        state, in code that runs in threads (a `threading.Thread` target, a thread pool task,
-        a threading server's handler, a Flask route, anything they call), with no lock held
-        across the read and the write, when another thread can write it too.
+        state, with no lock held across the read and the write, when another write of the same
+        state (or the same line in another thread) can run at the same time.
 
-        Not reported: updates under a lock, `threading.local` attributes, locals, writes in
-        `__init__`, a single atomic container operation (`d[k] = v`, `lst.append(x)`,
-        `d.setdefault(k, v)`, `next(counter)`), state only one thread ever writes.
+        **When conclint reports.** Only a pair that can really overlap: two accesses of the same
+        state, at least one a write, from thread contexts that can run at the same time, with no
+        lock in common and nothing ordering them. The message names both sides (the other one is
+        in the related locations), why each runs in a thread, and the lock that would fix it.
+        Thread contexts are:
+
+        - threads the project starts: `threading.Thread(target=...)` and `Thread` subclasses,
+          `threading.Timer`, thread-pool tasks (`submit`, `map`, `Future.add_done_callback`),
+          threaded servers' request handlers, Flask routes, your `thread-entry-*` settings;
+        - the code that started a thread, from the start until it joins it (`join()`,
+          `result()`, `shutdown()`, the end of the pool's `with` block);
+        - the owner of a `Thread` subclass calling its other methods while `run()` runs;
+        - the concurrency callers bring, said in the message as "assumed concurrent": the public
+          methods of a class that declares itself thread-safe (its docstring, a
+          `# conclint: thread-safe` comment on its line, the `thread-safe` setting), of a
+          long-lived client (it holds an HTTP session or a connection pool, or it is a
+          `requests` auth handler), and, for the state its lock guards, of a class that owns a
+          lock (it expects threads).
+
+        Not reported: a single thread (confined state); writes before the thread starts or
+        after it is joined; a hand-off (one side writes then sets an `Event` or puts on a
+        `Queue`, the other waits on it then reads); a lock every caller holds (also a
+        property read under a lock, a project decorator that wraps in a lock,
+        `multiprocessing.Value.get_lock()`); the tasks of a single-worker executor; a
+        `submit(f).result()` waited for at once; an object the thread made itself and did not
+        publish; writes in `__init__` to the object being built; `threading.local` state;
+        one constant every writer stores; atomic container operations (`d[k] = v`,
+        `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
+        by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
+        function is no lock for the state other calls share.
 
         Fix: hold one `threading.Lock` around the read and the write, or use an atomic
         counter (`itertools.count`) or a `queue.Queue`.
@@ -320,13 +345,47 @@ class CheckThenAct(_ThreadRaceRule):
         `if key not in cache: cache[key] = build()` in two threads: both see the key
         missing, both build, one result is thrown away (or a counter is double-spent:
         `if self.balance >= amount: self.balance -= amount` overdraws). conclint reports a
-        write of shared state inside a condition that tested the same state, in code that
-        runs in threads, when no lock is held at the write.
+        write of shared state inside a condition that tested the same state, when no lock is
+        held across the check and the write and another write of it can run in between.
 
-        Double-checked locking, where the write happens under a lock, is fine.
+        Broken double-checked locking is reported too: the check outside the lock, the write
+        inside it, and no re-check under the lock (`if self._conn is None: with self._lock:
+        self._conn = connect()`): two threads pass the check and both connect. So is a flag
+        checked in one locked section and set in another.
 
-        Fix: hold one lock around the check and the act, or use an atomic operation
-        (`cache.setdefault(key, value)`).
+        **When conclint reports.** Only a pair that can really overlap: two accesses of the same
+        state, at least one a write, from thread contexts that can run at the same time, with no
+        lock in common and nothing ordering them. The message names both sides (the other one is
+        in the related locations), why each runs in a thread, and the lock that would fix it.
+        Thread contexts are:
+
+        - threads the project starts: `threading.Thread(target=...)` and `Thread` subclasses,
+          `threading.Timer`, thread-pool tasks (`submit`, `map`, `Future.add_done_callback`),
+          threaded servers' request handlers, Flask routes, your `thread-entry-*` settings;
+        - the code that started a thread, from the start until it joins it (`join()`,
+          `result()`, `shutdown()`, the end of the pool's `with` block);
+        - the owner of a `Thread` subclass calling its other methods while `run()` runs;
+        - the concurrency callers bring, said in the message as "assumed concurrent": the public
+          methods of a class that declares itself thread-safe (its docstring, a
+          `# conclint: thread-safe` comment on its line, the `thread-safe` setting), of a
+          long-lived client (it holds an HTTP session or a connection pool, or it is a
+          `requests` auth handler), and, for the state its lock guards, of a class that owns a
+          lock (it expects threads).
+
+        Not reported: a single thread (confined state); writes before the thread starts or
+        after it is joined; a hand-off (one side writes then sets an `Event` or puts on a
+        `Queue`, the other waits on it then reads); a lock every caller holds (also a
+        property read under a lock, a project decorator that wraps in a lock,
+        `multiprocessing.Value.get_lock()`); the tasks of a single-worker executor; a
+        `submit(f).result()` waited for at once; an object the thread made itself and did not
+        publish; writes in `__init__` to the object being built; `threading.local` state;
+        one constant every writer stores; atomic container operations (`d[k] = v`,
+        `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
+        by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
+        function is no lock for the state other calls share.
+
+        Fix: hold one lock around the check and the act (re-check under it), or use an atomic
+        operation (`cache.setdefault(key, value)`).
     """
     bad = (
         """
@@ -368,11 +427,45 @@ class InconsistentLocking(_ThreadRaceRule):
     name = "inconsistent-locking"
     summary = "State written under a lock in one place is written without any lock in another."
     explanation = """
-        Guarding a write with a lock says the state is shared between threads. A write of
-        the same state without the lock elsewhere races with the guarded one, whether or not
-        conclint can see where the threads start. The unlocked write is reported, naming the
-        lock used elsewhere. Writes in `__init__` and helpers called only with the lock held
-        (or named `*_locked`) are not reported.
+        Guarding state with a lock says threads share it. A write of the same state without
+        the lock races with the guarded accesses. conclint reports an unlocked write of state
+        that is read or written under a lock elsewhere, when the two can run at the same time:
+        in threads the project starts, or because the class (or module) that owns the lock is
+        used from callers' threads ("assumed concurrent: the class owns `self._lock`"). Not
+        reported: writes in `__init__`, helpers every caller calls with the lock held (or
+        reached only under it), a lock class's own bookkeeping, one constant every writer
+        stores, a blind store of one entry (`d[k] = v`, atomic).
+
+        **When conclint reports.** Only a pair that can really overlap: two accesses of the same
+        state, at least one a write, from thread contexts that can run at the same time, with no
+        lock in common and nothing ordering them. The message names both sides (the other one is
+        in the related locations), why each runs in a thread, and the lock that would fix it.
+        Thread contexts are:
+
+        - threads the project starts: `threading.Thread(target=...)` and `Thread` subclasses,
+          `threading.Timer`, thread-pool tasks (`submit`, `map`, `Future.add_done_callback`),
+          threaded servers' request handlers, Flask routes, your `thread-entry-*` settings;
+        - the code that started a thread, from the start until it joins it (`join()`,
+          `result()`, `shutdown()`, the end of the pool's `with` block);
+        - the owner of a `Thread` subclass calling its other methods while `run()` runs;
+        - the concurrency callers bring, said in the message as "assumed concurrent": the public
+          methods of a class that declares itself thread-safe (its docstring, a
+          `# conclint: thread-safe` comment on its line, the `thread-safe` setting), of a
+          long-lived client (it holds an HTTP session or a connection pool, or it is a
+          `requests` auth handler), and, for the state its lock guards, of a class that owns a
+          lock (it expects threads).
+
+        Not reported: a single thread (confined state); writes before the thread starts or
+        after it is joined; a hand-off (one side writes then sets an `Event` or puts on a
+        `Queue`, the other waits on it then reads); a lock every caller holds (also a
+        property read under a lock, a project decorator that wraps in a lock,
+        `multiprocessing.Value.get_lock()`); the tasks of a single-worker executor; a
+        `submit(f).result()` waited for at once; an object the thread made itself and did not
+        publish; writes in `__init__` to the object being built; `threading.local` state;
+        one constant every writer stores; atomic container operations (`d[k] = v`,
+        `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
+        by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
+        function is no lock for the state other calls share.
 
         Fix: take the same lock for every write.
     """
