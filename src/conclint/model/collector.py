@@ -254,7 +254,8 @@ class FactCollector(NodeWalker):
         qualname = self._qualname(node.name.value)
         self.scope.bind(node.name.value, DEFINITION, qualname)
         info = ClassInfo(qualname=qualname, name=node.name.value, bases=())
-        info.thread_safety = _declared_thread_safety(node.body.header.comment, _docstring(node.body))
+        line = node.body.header if isinstance(node.body, cst.IndentedBlock) else node.body.trailing_whitespace
+        info.thread_safety = _declared_thread_safety(line.comment, _docstring(node.body))
         self.facts.classes[qualname] = info
         self._positioned.append((info, node.name))
         self.pending.bases.append((info, self.scope, node.bases))

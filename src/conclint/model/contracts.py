@@ -15,6 +15,8 @@ from conclint.model.facts import MODULE_SCOPE
 from conclint.model.locks import lock_keys
 from conclint.model.program import Program
 
+# what the names of long-lived client classes end with (``GitHubClient``, ``URLLib3Session``)
+CLIENT_CLASS_WORDS = ("Client", "Session", "Api", "API", "Service", "Adapter", "Transport", "Auth")
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
 # dunder methods callers invoke like public ones
 PUBLIC_DUNDERS = frozenset({"__call__", "__getitem__", "__setitem__", "__delitem__", "__iter__", "__next__"})
@@ -80,12 +82,12 @@ class Contracts:
                 self.module_functions[function] = reason
 
     def _module_reason(self, module: str, said: Optional[str]) -> Optional[str]:
+        """A module (or package) the setting names. Its docstring alone is no promise: "thread-safe
+        connection pooling" describes one feature, not every function of the module."""
         declared = next((d for d in sorted(self.declared) if module == d or module.startswith(d + ".")), None)
         if declared is not None:
             what = "module" if declared == module else "package"
             return f"its {what} `{declared}` is declared thread-safe in [tool.conclint] thread-safe"
-        if said and not said.startswith("not "):
-            return f"its module `{module}` is declared {said}"
         return None
 
     def _classes_owning_a_lock(self) -> Dict[str, str]:
@@ -120,12 +122,15 @@ class Contracts:
         return found
 
     def _shared_client(self, qualname: str) -> Optional[str]:
-        """A long-lived client of the kind users share across threads: it holds an HTTP session
-        or a connection pool, or it is an auth handler that sessions call on every request."""
+        """A long-lived client of the kind users share across threads: a client, session or
+        service class that holds an HTTP session or a connection pool (a per-request object that
+        keeps a reference to its pool is none), or an auth handler sessions call on every request."""
         program = self.program
         for base in program.class_bases(qualname):
             if base in SHARED_CLIENT_BASES:
                 return f"it is a `{base.rsplit('.', 1)[-1]}`, called on every request of a session threads share"
+        if not qualname.rsplit(".", 1)[-1].endswith(CLIENT_CLASS_WORDS):
+            return None
         for owner in [qualname, *program.class_bases(qualname)]:
             entry = program.classes.get(owner)
             if entry is None:

@@ -272,6 +272,11 @@ class ThreadContexts:
                     continue
                 if method.name in ("run", "start", "join", *CONSTRUCTORS):
                     continue
+                callers = self.calls.callers_of(function)
+                family = {owner, *self.program.class_bases(owner), *self.program.subclasses_of(owner)}
+                if callers and all(self.program.owner_class(caller) in family for caller, _call in callers):
+                    continue  # a helper the thread's own methods call, not its owner
+
                 self.roots.append(
                     ThreadRoot(
                         function,

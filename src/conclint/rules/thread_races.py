@@ -162,9 +162,7 @@ class ThreadRaceAnalysis:
     def _sides(self, site: Site, conflict: Conflict) -> str:
         """Why the two accesses overlap: both thread contexts (one when it is the same line)."""
         mine = self._runs(site.function, conflict.mine)
-        if conflict.other.access is site.access or (
-            conflict.other.function == site.function and conflict.mine.root == conflict.theirs.root
-        ):
+        if conflict.mine.root == conflict.theirs.root and conflict.other.function == site.function:
             return mine
         return f"{mine}; {self._runs(conflict.other.function, conflict.theirs)}"
 
