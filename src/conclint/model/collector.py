@@ -749,6 +749,10 @@ _NOT_THREAD_SAFE = re.compile(
 )
 
 
+_SELF_CLAIM = re.compile(
+    r"\b(this|the|it|which)\b[^.]{0,40}\b(is|are)\s+(fully\s+|completely\s+|entirely\s+)?thread[- _]?safe\b",
+    re.IGNORECASE,
+)
 _NEGATION = re.compile(r"\b(not|never|unsafe)\b|n't\b", re.IGNORECASE)
 
 
@@ -760,9 +764,12 @@ def _declared_thread_safety(comment: Optional[cst.Comment], docstring: Optional[
     if docstring:
         if _NOT_THREAD_SAFE.search(docstring):
             return "not thread-safe (its docstring)"
-        match = _THREAD_SAFE.search(docstring)
-        # "thread safety" alone promises nothing; nor does a docstring that also negates something
-        if match and not match.group(1) and not _NEGATION.search(docstring):
+        # a claim about the class itself: in its first sentence ("A thread-safe registry."), or
+        # "This class is thread-safe"; not a word about something else ("a (thread safe) write
+        # function"), nor "thread safety" alone, nor a docstring that also negates something
+        first = re.split(r"\.\s|\n\s*\n", docstring.strip(), maxsplit=1)[0]
+        match = _THREAD_SAFE.search(first) or _SELF_CLAIM.search(docstring)
+        if match and not _NEGATION.search(docstring) and "safety" not in match.group(0).lower():
             return "thread-safe (its docstring says so)"
     return None
 
