@@ -65,7 +65,7 @@ class ConcurrencyModel:
 
     @cached_property
     def contracts(self) -> Contracts:
-        return Contracts(self.program, self._thread_safe)
+        return Contracts(self.program, self.calls, self._thread_safe)
 
     @cached_property
     def threads(self) -> ThreadContexts:

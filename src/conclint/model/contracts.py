@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Set
 
 from conclint.model.apis import SHARED_CLIENT_BASES, SHARED_CLIENT_TYPES
+from conclint.model.callgraph import CallGraph
 from conclint.model.facts import MODULE_SCOPE
 from conclint.model.locks import lock_keys
 from conclint.model.program import Program
@@ -27,8 +28,10 @@ def is_public_method(name: str) -> bool:
 
 
 class Contracts:
-    def __init__(self, program: Program, declared: Iterable[str] = ()) -> None:
+    def __init__(self, program: Program, calls: CallGraph, declared: Iterable[str] = ()) -> None:
         self.program = program
+        self.calls = calls
+        self._stored: Optional[Set[str]] = None  # what instances are stored in shared state
         self.declared = set(declared)
         self.by_class: Dict[str, str] = {}  # class -> why its public methods run in any thread
         self.module_functions: Dict[str, str] = {}  # module function -> why (a module declared thread-safe)
@@ -100,9 +103,29 @@ class Contracts:
                 continue
             for access in (*state.reads, *state.writes):
                 for key in sorted(lock_keys(self.program, access)):
-                    if key.startswith("self:") and access.key.startswith("self:"):
-                        found.setdefault(owner, "self." + key.rsplit(".", 1)[-1])
+                    lock_owner, attribute = self.program.split_class(key[5:]) if key.startswith("self:") else (None, "")
+                    # its own attribute (``self._lock``), not a lock of an object it holds (``self._pool._lock``)
+                    if lock_owner is not None and "." not in attribute and access.key.startswith("self:"):
+                        found.setdefault(owner, "self." + attribute)
+        for qualname in [name for name in found if self._made_per_call(name)]:
+            del found[qualname]
         return found
+
+    def _made_per_call(self, qualname: str) -> bool:
+        """Every instance is made inside a function and kept there (never stored in an attribute
+        or a global): an object per operation, which the thread that made it uses alone."""
+        sites = self.calls.instantiations.get(qualname, [])
+        if not sites or any(call.function == MODULE_SCOPE for call, _facts in sites):
+            return False
+        if self._stored is None:
+            self._stored = {
+                self.program.resolve_name(write.built) or write.built
+                for facts in self.program.modules.values()
+                for state in facts.state.values()
+                for write in state.writes
+                if write.built
+            }
+        return self._stored.isdisjoint({qualname, *self.program.subclasses_of(qualname)})
 
     def _modules_owning_a_lock(self) -> Dict[str, str]:
         """Modules whose own functions hold a thread lock kept in one of its globals while they
