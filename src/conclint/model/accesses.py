@@ -274,7 +274,7 @@ class AccessWalker(LockTracking, ForkBranches):
             sources=sources,
             rechecked=rechecked,
             condition=condition,
-            built=self.building if kind == "assign" else None,
+            built=self.building if kind in ("assign", "item") else None,
             literal=self.literal_value if kind in ("assign", "item") else None,
         )
         self.state.writes.append(write)
@@ -361,9 +361,14 @@ class AccessWalker(LockTracking, ForkBranches):
         elif isinstance(node, cst.If):
             self.conditional(node.test, node.body, node.orelse)
         elif isinstance(node, cst.While):
+            acquired = self._acquired_lock(node.test)
             reads = self.expr(node.test)
             self.checks.append(reads)
+            if acquired:
+                self.hold(self.locks, acquired)
             self.loop_body(node.body)
+            if acquired:
+                release(self.locks, acquired)
             self.checks.pop()
             if node.orelse is not None:
                 self.block(node.orelse.body)
@@ -580,6 +585,14 @@ class AccessWalker(LockTracking, ForkBranches):
             if resolved is not None:
                 self.write(*resolved, target, "rmw", [*container, *values])
 
+    def _built_by(self, value: cst.Call) -> Optional[str]:
+        """What a call builds: ``sqlite3.connect``, a project class, or, for ``cls()`` in a
+        classmethod, the class itself."""
+        parts = dotted_parts(value.func) or []
+        if parts in (["cls"], ["type", "self"]) and self.info.class_qualname:
+            return self.info.class_qualname
+        return self.collector.resolve_type(self.scope, parts)
+
     def own(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         """``conn = Connection(...)``: the local holds an object only this call knows, until it is
         published (stored in shared state, passed to a call, yielded); ``x = other`` does not."""
@@ -622,8 +635,14 @@ class AccessWalker(LockTracking, ForkBranches):
         self, target: cst.BaseExpression, reads: Reads, value: Optional[cst.BaseExpression] = None
     ) -> None:
         fork = self._fork_call(value) if value is not None else None
-        if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute)):
-            self.building = self.collector.resolve_type(self.scope, dotted_parts(value.func) or [])
+        if isinstance(value, cst.Call) and isinstance(target, (cst.Name, cst.Attribute, cst.Subscript)):
+            self.building = self._built_by(value)
+        elif (
+            isinstance(value, (cst.List, cst.Dict))
+            and not value.elements
+            and isinstance(target, (cst.Name, cst.Attribute))
+        ):
+            self.building = f"builtins.{type(value).__name__.lower()}"  # a new, empty container
         self.literal_value = _constant_text(value) if value is not None else None
         if fork is not None:
             first = target.elements[0].value if isinstance(target, cst.Tuple) and target.elements else target
@@ -843,7 +862,7 @@ class AccessWalker(LockTracking, ForkBranches):
         if scheduled or self.info.is_lambda:
             self.schedule_markers.append((node, arguments, partials, scheduled))
         if receiver_key is not None and isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
-            self.write(*receiver_key, node, "mutate", reads)
+            self.write(*receiver_key, node, "mutate", reads).method = func.attr.value
         # What the call returns derives from its receiver (``self.items.get(k)``) and, for pure
         # builtins (``len(x)``, ``int(x)``), from its arguments; an arbitrary function's result
         # is not "the value read" (``port = sock.getsockname()[1]``).

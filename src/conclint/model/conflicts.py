@@ -72,6 +72,8 @@ class Conflicts:
         thread, only what it does while the thread runs; for a closure's variable, only
         threads started inside one call of the function that owns it share it."""
         found = []
+        if site.function.rsplit(".", 1)[-1].endswith("_locked"):
+            return found  # named for its contract: every caller holds the lock
         owner = site.key[5:].rsplit(".", 1)[0] if site.key.startswith("cell:") else None
         for reach in self.contexts.reaches_of(site.function):
             root = self.contexts.roots[reach.root]

@@ -19,6 +19,14 @@ from conclint.model.program import Program
 # what the names of long-lived client classes end with (``GitHubClient``, ``URLLib3Session``)
 CLIENT_CLASS_WORDS = ("Client", "Session", "Api", "API", "Service", "Adapter", "Transport", "Auth")
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__setstate__")
+# lifecycle methods an owner calls once, in order, from one place: not "any thread"
+LIFECYCLE_METHODS = frozenset(
+    {
+        "start", "stop", "open", "close", "connect", "disconnect", "reconnect", "shutdown", "teardown", "setup",
+        "initialize", "initialise", "cleanup", "dispose", "terminate", "join", "run", "install", "uninstall",
+        "configure", "__enter__", "__exit__", "__del__",
+    }
+)  # fmt: skip
 # dunder methods callers invoke like public ones
 PUBLIC_DUNDERS = frozenset({"__call__", "__getitem__", "__setitem__", "__delitem__", "__iter__", "__next__"})
 
@@ -171,7 +179,9 @@ class Contracts:
         found: Set[str] = set(self.module_functions)
         for qualname in self.by_class:
             for function, (info, _facts) in program.functions.items():
-                if info.class_qualname == qualname and is_public_method(info.name) and info.name not in CONSTRUCTORS:
+                if info.class_qualname != qualname or not is_public_method(info.name):
+                    continue
+                if info.name not in CONSTRUCTORS and info.name not in LIFECYCLE_METHODS:
                     found.add(function)
         return sorted(found)
 

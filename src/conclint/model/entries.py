@@ -41,6 +41,7 @@ _REGISTERING_CALLEES = (
     | frozenset({"multiprocessing.util.register_after_fork", "os.register_at_fork"})
 )
 FORK_BRANCH = "os.fork() child branch"
+GREENLET_SERVERS = frozenset({"gevent.monkey.patch_all", "gevent.pywsgi.WSGIServer", "gevent.pywsgi.WSGIHandler"})
 Registration = Tuple[str, str, Span]  # (why, path, span)
 
 
@@ -109,6 +110,8 @@ class EntryPoints:
         return specs
 
     def _find_entries(self, modules: List[ModuleFacts]) -> None:
+        # a gevent-patched process serves Flask's requests in greenlets, not preemptive threads
+        self._greenlets = any(call.callee in GREENLET_SERVERS for facts in modules for call in facts.calls)
         for facts in modules:
             for name, type_name in facts.global_types.items():
                 resolved = self.program.resolve_name(type_name)
@@ -250,7 +253,8 @@ class EntryPoints:
             if name in self._thread_entry_decorators:
                 self._add_entry(THREAD, info.qualname, f"@{name}", facts, info.span, True)
             elif (
-                self.program.object_type(receiver) in THREADED_ROUTE_RECEIVERS
+                not self._greenlets
+                and self.program.object_type(receiver) in THREADED_ROUTE_RECEIVERS
                 and name.rsplit(".", 1)[-1] in ROUTE_DECORATOR_METHODS
             ):
                 self._add_entry(THREAD, info.qualname, f"Flask route @{name} (threaded server)", facts, info.span, True)

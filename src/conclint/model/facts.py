@@ -120,6 +120,7 @@ class Write(Access):
     condition: int = -1  # which condition of the function ``checked_by`` belongs to
     removes: bool = False  # ``del d[k]``: the entry is taken out, not stored
     awaited: bool = False  # the value stored comes from an await (``d[k] = await load(k)``, or a local holding one)
+    method: str = ""  # for "mutate": the method called (``pop``, ``append``)
 
 
 @dataclass

@@ -139,6 +139,10 @@ class LockTracking:
         return self._lock_call(value)
 
     def _acquired_lock(self, test: cst.BaseExpression) -> Optional[str]:
+        """``if lock.acquire(False):`` or ``while queue and lock.acquire(blocking=False):``: the
+        branch (or the loop body) runs holding the lock."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            return self._acquired_lock(test.left) or self._acquired_lock(test.right)
         if (
             isinstance(test, cst.Call)
             and isinstance(test.func, cst.Attribute)

@@ -352,6 +352,20 @@ class ThreadContexts:
         yield from self._inline.get(function, ())
         yield from self._getters_read.get(function, ())
 
+    def _receiver_locks(self, call: CallSite, callee: str, held: FrozenSet[str]) -> FrozenSet[str]:
+        """``with self.manager._lock: self.manager.update()``: the callee holds its own ``self._lock``."""
+        receiver = call.text.rsplit(".", 1)[0] if call.text.count(".") >= 2 else ""
+        info = self.program.functions.get(callee, (None,))[0]
+        if not receiver.startswith("self.") or info is None or not info.class_qualname or not call.class_context:
+            return frozenset()
+        path = self.program.canonical_key(f"self:{call.class_context}.{receiver[5:]}") or ""
+        found = set()
+        for key in held:
+            if path and key.startswith(path + "."):
+                own = f"self:{info.class_qualname}.{key[len(path) + 1 :]}"
+                found.add(self.program.canonical_key(own) or own)
+        return frozenset(found)
+
     def in_window(self, root: ThreadRoot, span: Span) -> bool:
         """For a BESIDE root, whether code at ``span`` of the starter runs while the thread runs."""
         if root.kind != BESIDE:
@@ -383,6 +397,7 @@ class ThreadContexts:
                 )
                 if callee in self.decorator_locks:
                     now_locks = now_locks | {self.decorator_locks[callee]}
+                now_locks = now_locks | self._receiver_locks(call, callee, frozenset(now_locks))
                 if len(chain) < 60:
                     queue.append((callee, (*chain, callee), frozenset(now_locks), now_owned))
 

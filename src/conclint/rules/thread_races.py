@@ -15,6 +15,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related
 from conclint.engine.paths import short_path
+from conclint.model.apis import INHERITED_RESOURCE_TYPES
 from conclint.model.concurrency import ConcurrencyModel
 from conclint.model.conflicts import Conflict, Site
 from conclint.model.facts import RMW_KINDS, ModuleFacts, Write
@@ -22,6 +23,8 @@ from conclint.model.locks import inside_a_lock_class, lock_keys, lock_name
 from conclint.model.thread_contexts import CONTRACT, Reach
 from conclint.rules.base import Rule
 
+REMOVING_METHODS = frozenset({"pop", "popleft", "popitem", "remove", "discard", "clear"})
+ADDING_METHODS = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "add", "update", "setdefault"})
 GENERIC_FIX = (
     "hold one `threading.Lock` around both, or keep the state per thread (`threading.local`) or behind a `queue.Queue`"
 )
@@ -123,32 +126,76 @@ class ThreadRaceAnalysis:
     def _classify(self, site: Site, reason: str, lock_class: bool) -> Optional[Finding]:
         """The unguarded side of a race: check-then-act, else read-modify-write, else
         inconsistent locking (a read-modify-write of state guarded elsewhere, seen only through
-        contracts, is CCL103: the lock is what the class promises)."""
+        contracts, is CCL103: the lock is what the class promises).
+
+        A class that owns a lock is evidence only for a read-modify-write racing a
+        read-modify-write of the state the lock guards: reviewed on real code, its other pairs
+        (a flag, a reference swapped, a value cached twice) were lifecycle steps, harmless or
+        ordered by how the object is used."""
         write: Write = site.access
         if lock_class:
             return None  # a lock class's own bookkeeping follows the lock's protocol
         writes = self.conflicts.writes(site.key)
-        guarded = [other for other in self.conflicts.sites(site.key) if self.locks(other)]
+        guarded = [other for other in writes if self.locks(other)]
         check = write.checked_by
         if check is not None and write.kind in (*RMW_KINDS, "mutate"):
             protected = self.locks(site, check.locks)
-            if not protected:
-                conflict = self.conflicts.first_conflict(site, protected, writes, self.locks, inferred=bool(guarded))
-                if conflict is not None:
-                    return self._check_then_act(site, reason, conflict)
-            return None
+            if protected or not self._consequential(site):
+                return None
+            if write.method in REMOVING_METHODS:  # adding cannot empty what the check saw filled
+                writes = [other for other in writes if other.access.method not in ADDING_METHODS]
+            # the author locked the act (or it is arithmetic) on state a lock guards: a class owning
+            # that lock is evidence
+            assumed = writes if guarded and (self.locks(site) or _is_rmw(write)) else []
+            conflict = self._conflict(site, writes, assumed)
+            return self._check_then_act(site, reason, conflict) if conflict is not None else None
         if self.locks(site) or write.kind not in RMW_KINDS:
             return None
-        if write.kind == "rmw" or write.derived_from is not None:
-            conflict = self.conflicts.first_conflict(site, frozenset(), writes, self.locks, inferred=bool(guarded))
+        if _is_rmw(write):
+            others = [other for other in writes if not _same_literal(write, other.access)]
+            assumed = [other for other in guarded if _is_rmw(other.access)]
+            conflict = self._conflict(site, others, assumed)
             if conflict is not None and not (guarded and self._assumed_only(conflict)):
                 return self._read_modify_write(site, reason, conflict)
         blind_item_store = write.kind == "item" and write.derived_from is None  # d[k] = v: atomic
         if guarded and not blind_item_store and not self._same_constant(site.key, write):
-            conflict = self.conflicts.first_conflict(site, frozenset(), guarded, self.locks)
+            others = [other for other in guarded if not _same_literal(write, other.access)]
+            conflict = self._conflict(site, others, [other for other in others if _is_rmw(other.access)])
             if conflict is not None:
                 return self._inconsistent(site, conflict)
         return None
+
+    def _conflict(self, site: Site, others: List[Site], assumed: List[Site]) -> Optional[Conflict]:
+        """A conflict with a context the project shows (a thread it starts, a declared contract),
+        else one of ``assumed`` through contexts assumed only because a class or module owns a
+        lock: reviewed on real code, such a lock is evidence for the read-modify-writes it guards
+        (a counter bumped under it and reset without it), not for flags, references swapped or
+        values cached, which were lifecycle steps, harmless or ordered by use."""
+        conflict = self.conflicts.first_conflict(site, frozenset(), others, self.locks, inferred=False)
+        if conflict is None and assumed:
+            conflict = self.conflicts.first_conflict(site, frozenset(), assumed, self.locks, inferred=True)
+        return conflict
+
+    def _consequential(self, site: Site) -> bool:
+        """An act whose repeat is not harmless: a read-modify-write, taking an entry out, an
+        append (twice is a duplicate), building a new object or an empty container (one is lost,
+        with what was put in it), or an act under a lock (broken double-checked locking, a flag
+        checked in one locked region and set in another). Not a value computed and stored twice
+        (two threads store equal values: a cache filled twice, a constant flag set twice)."""
+        write: Write = site.access
+        if _is_rmw(write) or write.removes:
+            return True
+        if write.kind == "mutate":
+            return write.method in REMOVING_METHODS or write.method in ("append", "appendleft", "insert", "extend")
+        if self.locks(site):
+            return True
+        if write.literal is not None or not write.built:
+            return False
+        built = self.program.realize(write.built) or write.built
+        if built in INHERITED_RESOURCE_TYPES:  # a connection, a client, a socket
+            return True
+        made = built.rsplit(".", 1)[-1]
+        return made in ("list", "dict", "set", "deque") or (made[:1].isupper() and not made.isupper())
 
     def _assumed_only(self, conflict: Conflict) -> bool:
         """Both sides run concurrently only by a contract, not by a thread the project starts."""
@@ -387,35 +434,37 @@ class CheckThenAct(_ThreadRaceRule):
     """
     bad = (
         """
+        import socket
         from concurrent.futures import ThreadPoolExecutor
 
-        cache = {}
+        connections = {}
 
-        def lookup(key):
-            if key not in cache:
-                cache[key] = key.upper()
-            return cache[key]
+        def connection(host):
+            if host not in connections:
+                connections[host] = socket.socket()
+            return connections[host]
 
         with ThreadPoolExecutor() as pool:
-            pool.map(lookup, ["a", "b", "a"])
+            pool.map(connection, ["a", "b", "a"])
         """,
     )
     good = (
         """
+        import socket
         import threading
         from concurrent.futures import ThreadPoolExecutor
 
-        cache = {}
-        cache_lock = threading.Lock()
+        connections = {}
+        connections_lock = threading.Lock()
 
-        def lookup(key):
-            with cache_lock:
-                if key not in cache:
-                    cache[key] = key.upper()
-                return cache[key]
+        def connection(host):
+            with connections_lock:
+                if host not in connections:
+                    connections[host] = socket.socket()
+                return connections[host]
 
         with ThreadPoolExecutor() as pool:
-            pool.map(lookup, ["a", "b", "a"])
+            pool.map(connection, ["a", "b", "a"])
         """,
     )
 
@@ -501,4 +550,15 @@ class InconsistentLocking(_ThreadRaceRule):
                 with self._lock:
                     self.count = 0
         """,
+    )
+
+
+def _same_literal(write: Write, other) -> bool:
+    """Both store one constant (``closed = True``): the order of the two cannot matter."""
+    return write.literal is not None and isinstance(other, Write) and other.literal == write.literal
+
+
+def _is_rmw(access) -> bool:
+    return isinstance(access, Write) and (
+        access.kind == "rmw" or (access.kind in RMW_KINDS and access.derived_from is not None)
     )
