@@ -365,6 +365,7 @@ class BlockingNetworkCall(_BlockingRule):
                 return await client.get(url)
         """,
     )
+    scenario = "blocking-http"
 
 
 class BlockingSubprocess(_BlockingRule):
@@ -394,6 +395,7 @@ class BlockingSubprocess(_BlockingRule):
             await process.wait()
         """,
     )
+    scenario = "blocking-subprocess"
 
 
 class BlockingFileIO(_BlockingRule):
@@ -428,6 +430,7 @@ class BlockingFileIO(_BlockingRule):
             return await asyncio.to_thread(read, path)
         """,
     )
+    scenario = "blocking-file-read"
 
 
 class BlockingWait(_BlockingRule):
@@ -463,6 +466,7 @@ class BlockingWait(_BlockingRule):
             return await jobs.get()
         """,
     )
+    scenario = "blocking-wait"
 
 
 class BlockingDatabaseCall(_BlockingRule):
@@ -498,6 +502,7 @@ class BlockingDatabaseCall(_BlockingRule):
                 return await cursor.fetchone()
         """,
     )
+    scenario = "blocking-database"
 
 
 class BlockingConsoleInput(_BlockingRule):
@@ -523,6 +528,7 @@ class BlockingConsoleInput(_BlockingRule):
             return await asyncio.to_thread(input, "name? ")
         """,
     )
+    scenario = "blocking-console"
 
 
 class ConfiguredBlockingCall(_BlockingRule):

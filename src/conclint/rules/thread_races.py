@@ -395,6 +395,7 @@ class CheckThenAct(_ThreadRaceRule):
             pool.map(lookup, ["a", "b", "a"])
         """,
     )
+    scenario = "room-created-twice"
 
 
 class InconsistentLocking(_ThreadRaceRule):
@@ -445,3 +446,4 @@ class InconsistentLocking(_ThreadRaceRule):
                     self.count = 0
         """,
     )
+    scenario = "half-locked-counter"
