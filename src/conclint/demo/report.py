@@ -14,7 +14,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from conclint.demo import registry
-from conclint.demo.results import Result
+from conclint.demo.results import Result, pairs, verdict
 
 HAZARD, FIXED, EXPECTED = "#d62728", "#2ca02c", "#7f7f7f"
 MODEL_COLOURS = {"prefork": "#1f77b4", "threaded": "#ff7f0e", "evented": "#9467bd"}
@@ -113,7 +113,7 @@ def latency_chart(results: Sequence[Result]):
         if first.expected_value:
             axis.axhline(first.expected_value, color=EXPECTED, linestyle="--", linewidth=1)
             axis.annotate(
-                f"limit {first.expected_value:g} ms", (len(marks) - 0.5, first.expected_value), fontsize=7, ha="right"
+                f"limit {first.expected_value:g} ms", (-0.45, first.expected_value * 1.08), fontsize=7, ha="left"
             )
         axis.set_yscale("log")
         axis.set_xticks(list(positions), marks)
@@ -193,8 +193,6 @@ def _escape(text: Any) -> str:
 
 
 def scenario_section(name: str, results: Sequence[Result]) -> str:
-    from conclint.demo.reproduce import pairs, verdict
-
     entry = registry.scenario(name)
     rules = ", ".join(code for code in entry.rules if code) or "no rule"
     figure = CHARTS[entry.chart](results)

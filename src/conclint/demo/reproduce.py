@@ -16,11 +16,11 @@ import sys
 import textwrap
 import threading
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 from conclint.demo import registry
 from conclint.demo.launch import ServerError, stop_all
-from conclint.demo.results import FULL, Result, Scale
+from conclint.demo.results import FULL, Result, Scale, pairs, verdict
 
 WIDTH = 100  # the terminal table fits this many columns
 
@@ -39,24 +39,6 @@ def run_scenario(name: str, scale: Scale = FULL) -> List[Result]:
 
 
 # ---- the terminal table ------------------------------------------------------------------------
-def pairs(results: Sequence[Result]) -> List[Tuple[Optional[Result], Optional[Result]]]:
-    """(hazard, fixed) for each scenario and rule, in the order of the results."""
-    grouped: Dict[Tuple[str, Optional[str]], Dict[str, Result]] = {}
-    for result in results:
-        grouped.setdefault((result.scenario, result.rule), {})[result.variant] = result
-    return [(variants.get("hazard"), variants.get("fixed")) for variants in grouped.values()]
-
-
-def verdict(hazard: Optional[Result], fixed: Optional[Result]) -> str:
-    hazard_ok = hazard is not None and hazard.ok
-    fixed_ok = fixed is not None and fixed.ok
-    if hazard_ok and fixed_ok:
-        return "ok"
-    if not hazard_ok and not fixed_ok:
-        return "BOTH FAILED"
-    return "NO HAZARD" if not hazard_ok else "FIX FAILED"
-
-
 def _model(hazard: Optional[Result], fixed: Optional[Result]) -> str:
     models = list(dict.fromkeys(r.model for r in (hazard, fixed) if r is not None))
     return models[0] if len(models) == 1 else "/".join(m[:3] for m in models)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 ATTEMPTS = 3
 
@@ -54,6 +54,24 @@ class Result:
             "detail": self.detail,
             "data": self.data,
         }
+
+
+def pairs(results: Sequence[Result]) -> List[Tuple[Optional[Result], Optional[Result]]]:
+    """(hazard, fixed) for each scenario and rule, in the order of the results."""
+    grouped: Dict[Tuple[str, Optional[str]], Dict[str, Result]] = {}
+    for result in results:
+        grouped.setdefault((result.scenario, result.rule), {})[result.variant] = result
+    return [(variants.get("hazard"), variants.get("fixed")) for variants in grouped.values()]
+
+
+def verdict(hazard: Optional[Result], fixed: Optional[Result]) -> str:
+    hazard_ok = hazard is not None and hazard.ok
+    fixed_ok = fixed is not None and fixed.ok
+    if hazard_ok and fixed_ok:
+        return "ok"
+    if not hazard_ok and not fixed_ok:
+        return "BOTH FAILED"
+    return "NO HAZARD" if not hazard_ok else "FIX FAILED"
 
 
 @dataclass(frozen=True)
