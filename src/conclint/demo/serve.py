@@ -106,7 +106,14 @@ def _builtin(
     if model == "prefork":
         from conclint.demo.servers.prefork import PreforkServer
 
-        return PreforkServer(app, listener, workers, **options).serve_forever()
+        try:
+            return PreforkServer(app, listener, workers, **options).serve_forever()
+        except OSError as exc:  # a scenario's master connects to its service before it forks
+            return _fail(
+                f"cannot start the workers: {exc}. The shared-connection scenario connects to the inventory "
+                "service at CONCLINT_DEMO_INVENTORY (host:port) first; `conclint demo reproduce` starts one",
+                1,
+            )
     if model == "threaded":
         from conclint.demo.servers.threaded import ThreadedServer
 
