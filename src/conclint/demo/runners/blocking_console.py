@@ -19,7 +19,7 @@ SCENARIO = Scenario(
 
 
 def run(scale: Scale) -> List[Result]:
-    block = scale.pick(0.5, 0.4)
+    block = scale.pick(0.5, 0.3)
     cases = (
         ("CCL207", "hazard", "/approve?refund=R-17", f"sys.stdin.readline(); the operator answers after {block:g} s"),
         ("CCL207", "fixed", "/approve-fixed?refund=R-17", "the same read in run_in_executor()"),

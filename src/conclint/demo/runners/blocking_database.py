@@ -21,7 +21,7 @@ SCENARIO = Scenario(
 
 
 def run(scale: Scale) -> List[Result]:
-    block = scale.pick(0.5, 0.4)
+    block = scale.pick(0.5, 0.3)
     cases = (
         (
             "CCL206",

@@ -20,7 +20,7 @@ SCENARIO = Scenario(
 
 
 def run(scale: Scale) -> List[Result]:
-    lines = scale.pick(3_000_000, 1_500_000)
+    lines = scale.pick(3_000_000, 1_000_000)
     server = ServerProcess("evented", SCENARIO.name).start()
     reply = client.request(server.port, "POST", f"/log?lines={lines}", timeout=60)
     if not reply.ok:

@@ -20,7 +20,7 @@ SCENARIO = Scenario(
 
 
 def run(scale: Scale) -> List[Result]:
-    block = scale.pick(0.5, 0.4)
+    block = scale.pick(0.5, 0.3)
     cases = (
         ("CCL202", "hazard", f"/quote?seconds={block}", f"urlopen() to a service that answers in {block:g} s"),
         ("CCL202", "fixed", f"/quote-fixed?seconds={block}", "the same call in asyncio.to_thread()"),

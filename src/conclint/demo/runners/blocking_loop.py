@@ -18,7 +18,7 @@ SCENARIO = Scenario(
 
 
 def run(scale: Scale) -> List[Result]:
-    block = scale.pick(0.5, 0.4)
+    block = scale.pick(0.5, 0.3)
     cases = (
         ("CCL201", "hazard", f"/report?seconds={block}", f"calls time.sleep() itself, {block:g} s"),
         ("CCL201", "fixed", f"/report-fixed?seconds={block}", f"awaits asyncio.sleep(), {block:g} s"),

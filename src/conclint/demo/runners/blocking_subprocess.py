@@ -18,7 +18,7 @@ SCENARIO = Scenario(
 
 
 def run(scale: Scale) -> List[Result]:
-    block = scale.pick(0.5, 0.4)
+    block = scale.pick(0.5, 0.3)
     cases = (
         ("CCL203", "hazard", f"/thumbnail?seconds={block}", f"subprocess.run() of a converter that takes {block:g} s"),
         ("CCL203", "fixed", f"/thumbnail-fixed?seconds={block}", "asyncio.create_subprocess_exec(), awaited"),

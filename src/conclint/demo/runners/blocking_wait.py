@@ -18,7 +18,7 @@ SCENARIO = Scenario(
 
 
 def run(scale: Scale) -> List[Result]:
-    block = scale.pick(0.5, 0.4)
+    block = scale.pick(0.5, 0.3)
     cases = (
         ("CCL205", "hazard", f"/report?seconds={block}", f"future.result() of a {block:g} s job in a thread pool"),
         ("CCL205", "fixed", f"/report-fixed?seconds={block}", "await asyncio.wrap_future() of the same job"),
