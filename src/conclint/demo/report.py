@@ -145,7 +145,10 @@ def workers_chart(results: Sequence[Result]):
             values = [worker["values"].get(category, 0) for worker in workers]
             if not any(values):
                 continue
-            axis.barh(names, values, left=left, color=CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)], label=category)
+            colour = CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
+            if len(categories) == 1:  # one measure: red where it is the hazard's, green where the fix's
+                colour = HAZARD if result.variant == "hazard" else FIXED
+            axis.barh(names, values, left=left, color=colour, label=category)
             left = [a + b for a, b in zip(left, values)]
         if "expected" in result.data:
             axis.axvline(result.data["expected"], color=EXPECTED, linestyle="--", linewidth=1)
