@@ -3,7 +3,8 @@
 A server hands an app a parsed `Request` and gets a `Response` back: `handle` in the
 threaded and prefork workers, `handle_async` on the evented loop. `ModuleApp` serves
 one scenario module (its `route` function, or its WSGI `application`); `DemoApp`
-mounts every scenario under `/<scenario>/...` beside `/ping`. `wsgi_app` and
+mounts every scenario of the registry under `/<scenario>/...` beside `/ping`, and
+`GET /<scenario>/` lists its routes (read from the module's dispatcher). `wsgi_app` and
 `asgi_app` are the demo app for gunicorn and uvicorn.
 
 A scenario module may also say how a server model runs it, for the lines conclint
