@@ -8,23 +8,21 @@ from pathlib import Path
 
 from conftest import expected_findings, run_cli
 
+from conclint.demo import registry
 from conclint.engine.run import run
 from conclint.engine.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "src" / "conclint" / "demo" / "scenarios"
 
-# scenario module -> the rule codes its hazard handlers must get (the rule docs name these scenarios)
-RULES_BY_MODULE = {
-    "lost_update_threaded.py": {"CCL101"},
-    "lost_update_evented.py": {"CCL111", "CCL113"},
-    "cache_stampede.py": {"CCL112"},
-    "blocking_loop.py": {"CCL201", "CCL210"},
-    "winner.py": {"CCL301"},
-    "per_worker_state.py": {"CCL303"},
-    "fork_with_threads.py": {"CCL302"},
-    "worker_isolation.py": set(),
-}
+
+def _rules_by_module():
+    """scenario module -> the rule codes its hazard handlers must get (the registry's, which the
+    rule pages name)."""
+    return {
+        scenario.module.rsplit(".", 1)[1] + ".py": {code for code in scenario.rules if code}
+        for scenario in registry.scenarios().values()
+    }
 
 
 def _actual():
@@ -42,7 +40,7 @@ def test_findings_on_the_scenarios_are_exactly_the_expected_ones():
 
 def test_each_scenario_module_expects_the_rules_its_scenario_is_about():
     expected = expected_findings(SCENARIOS)
-    for module, codes in RULES_BY_MODULE.items():
+    for module, codes in _rules_by_module().items():
         assert (SCENARIOS / module).is_file(), module
         assert {code for path, _, code in expected if path == module} == codes, module
 

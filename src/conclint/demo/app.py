@@ -3,7 +3,8 @@
 A server hands an app a parsed `Request` and gets a `Response` back: `handle` in the
 threaded and prefork workers, `handle_async` on the evented loop. `ModuleApp` serves
 one scenario module (its `route` function, or its WSGI `application`); `DemoApp`
-mounts every scenario under `/<scenario>/...` beside `/ping`. `wsgi_app` and
+mounts every scenario of the registry under `/<scenario>/...` beside `/ping`, and
+`GET /<scenario>/` lists its routes (read from the module's dispatcher). `wsgi_app` and
 `asgi_app` are the demo app for gunicorn and uvicorn.
 
 A scenario module may also say how a server model runs it, for the lines conclint
@@ -13,6 +14,7 @@ reads: `serve(server)` (the threaded model's pool) and `spawn_worker(server)` wi
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import importlib
 import inspect
@@ -24,19 +26,8 @@ import traceback
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from conclint.demo import registry
 from conclint.demo.http import MAX_BODY_BYTES, HTTPError, Request, Response, parse_head, reason_phrase
-
-# scenario name -> (module in conclint.demo.scenarios, the model it is about)
-SCENARIOS: Dict[str, Tuple[str, str]] = {
-    "lost-update-threaded": ("lost_update_threaded", "threaded"),
-    "lost-update-evented": ("lost_update_evented", "evented"),
-    "cache-stampede": ("cache_stampede", "evented"),
-    "blocking-loop": ("blocking_loop", "evented"),
-    "winner": ("winner", "prefork"),
-    "per-worker-state": ("per_worker_state", "prefork"),
-    "fork-with-threads": ("fork_with_threads", "prefork"),
-    "worker-isolation": ("worker_isolation", "prefork"),
-}
 
 
 def log(message: str) -> None:
@@ -59,9 +50,56 @@ def error_response(exc: BaseException) -> Response:
 
 
 def scenario_module(name: str):
-    if name not in SCENARIOS:
-        raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
-    return importlib.import_module(f"conclint.demo.scenarios.{SCENARIOS[name][0]}")
+    return importlib.import_module(registry.scenario(name).module)
+
+
+def routes_of(module) -> List[Dict[str, str]]:
+    """The routes a scenario module's ``route`` (or WSGI ``application``) dispatches on, read from
+    its source: each ``if`` that compares the path (and maybe the method) with a constant, the
+    handler it calls, and the first line of that handler's docstring."""
+    try:
+        tree = ast.parse(inspect.getsource(module))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    functions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    dispatcher = functions.get("route") or functions.get("application")
+    routes: List[Dict[str, str]] = []
+    for node in ast.walk(dispatcher) if dispatcher else ():
+        if not isinstance(node, ast.If):
+            continue
+        constants = [c.value for c in ast.walk(node.test) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+        paths = [c for c in constants if c.startswith("/")]
+        if not paths:
+            continue
+        methods = [c for c in constants if c.isupper()]
+        called = [
+            c.func.id
+            for statement in node.body
+            for c in ast.walk(statement)
+            if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in functions
+        ]
+        handler = called[0] if called else ""
+        doc = (ast.get_docstring(functions[handler]) or "").split("\n", 1)[0] if handler else ""
+        routes.append({"method": methods[0] if methods else "GET", "path": paths[0], "handler": handler, "doc": doc})
+    return routes
+
+
+def describe_scenario(name: str, prefix: str = "") -> Dict[str, Any]:
+    """What GET /<scenario>/ answers: the scenario, its rules and its routes."""
+    entry = registry.scenario(name)
+    module = scenario_module(name)
+    routes = [{**r, "path": prefix + r["path"]} for r in routes_of(module)]
+    answer: Dict[str, Any] = {
+        "scenario": name,
+        "rules": [code for code in entry.rules if code],
+        "model": entry.model,
+        "summary": entry.summary,
+        "routes": routes,
+        "reproduce": f"conclint demo reproduce {name}",
+    }
+    if not routes:
+        answer["note"] = "this scenario serves no requests: `conclint demo reproduce` runs it in processes of its own"
+    return answer
 
 
 # ---- coroutines called from worker threads and processes ----------------------
@@ -214,30 +252,34 @@ class ModuleApp(BaseApp):
         self.master_view = getattr(module, "master_view", None)
 
     def dispatch(self, request: Request) -> Any:
+        if request.path == "/" and request.method in ("GET", "HEAD"):
+            return describe_scenario(self.name)
         if self.route is not None:
             return self.route(request)
         return call_wsgi(self.application, request)
 
     def is_async(self, request: Request) -> bool:
+        if request.path == "/":
+            return False
         return self.route is not None and inspect.iscoroutinefunction(self.route)
 
 
 class DemoApp(BaseApp):
-    """Every scenario module, each under ``/<scenario>/``."""
+    """Every scenario module, each under ``/<scenario>/``; ``GET /<scenario>/`` lists its routes."""
 
     def __init__(self) -> None:
-        self.mounted: Dict[str, ModuleApp] = {}
-        for name in SCENARIOS:
+        self.mounted: Dict[str, Optional[ModuleApp]] = {}
+        for name in registry.names():
             module = scenario_module(name)
-            if hasattr(module, "route") or hasattr(module, "application"):
-                self.mounted[name] = ModuleApp(module)
+            self.mounted[name] = (
+                ModuleApp(module) if hasattr(module, "route") or hasattr(module, "application") else None
+            )
 
-    def _find(self, request: Request) -> Tuple[ModuleApp, Request]:
+    def _find(self, request: Request) -> Tuple[str, Optional[ModuleApp], Request]:
         prefix, _, rest = request.path[1:].partition("/")
-        app = self.mounted.get(prefix)
-        if app is None:
+        if prefix not in self.mounted:
             raise HTTPError(404, f"no route for {request.method} {request.path}; GET / lists the scenarios")
-        return app, replace(request, path="/" + rest)
+        return prefix, self.mounted[prefix], replace(request, path="/" + rest)
 
     def dispatch(self, request: Request) -> Any:
         if request.path == "/":
@@ -246,17 +288,21 @@ class DemoApp(BaseApp):
                 "scenarios": {name: f"/{name}/" for name in self.mounted},
                 "see": "conclint demo reproduce --help",
             }
-        app, inner = self._find(request)
+        name, app, inner = self._find(request)
+        if inner.path == "/" and request.method in ("GET", "HEAD"):
+            return describe_scenario(name, prefix=f"/{name}")
+        if app is None:
+            raise HTTPError(404, f"{name} serves no requests; GET /{name}/ says why")
         return app.dispatch(inner)
 
     def is_async(self, request: Request) -> bool:
         if request.path == "/":
             return False
         try:
-            app, inner = self._find(request)
+            _, app, inner = self._find(request)
         except HTTPError:
             return False
-        return app.is_async(inner)
+        return app is not None and app.is_async(inner)
 
 
 def load_app(scenario: Optional[str] = None) -> BaseApp:
@@ -264,12 +310,14 @@ def load_app(scenario: Optional[str] = None) -> BaseApp:
 
 
 _demo: Dict[str, BaseApp] = {}
+_demo_lock = threading.Lock()  # gunicorn's threads, or uvicorn's first requests, may ask at once
 
 
 def demo_app() -> BaseApp:
-    if "app" not in _demo:
-        _demo["app"] = DemoApp()
-    return _demo["app"]
+    with _demo_lock:
+        if "app" not in _demo:
+            _demo["app"] = DemoApp()
+        return _demo["app"]
 
 
 def wsgi_app(environ, start_response):
@@ -321,7 +369,8 @@ async def asgi_app(scope, receive, send):
         try:
             request, _ = parse_head("\r\n".join(lines).encode("latin-1"))
             request.body = body
-            response = await demo_app().handle_async(request)
+            app = _demo.get("app") or await asyncio.to_thread(demo_app)  # the first builds it: imports
+            response = await app.handle_async(request)
         except HTTPError as exc:
             response = Response.error(exc.status, exc.message)
     headers = [(b"content-type", response.content_type.encode()), (b"content-length", str(len(response.body)).encode())]

@@ -1,32 +1,35 @@
 """HTTP/1.1 for the demo: requests parsed with limits, responses, and a clear 4xx for bad input.
 
-Sans-IO at the core (`parse_head`), with a blocking reader for the threaded and prefork
-servers and an asyncio reader for the evented one. Only what the demo needs: origin-form
-targets, Content-Length bodies (no chunked request bodies), keep-alive.
+Sans-IO (`RequestParser`): every server model feeds it the bytes it reads, so the three
+answer alike, and none waits on a client to finish a request it has already refused. Only
+what the demo needs: origin-form targets, Content-Length bodies (no chunked request bodies),
+keep-alive.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import socket
-import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, unquote
 
-MAX_REQUEST_LINE = 8 * 1024
-MAX_HEAD_BYTES = 16 * 1024  # request line and every header line
-MAX_HEADERS = 64
-MAX_BODY_BYTES = 64 * 1024
-READ_TIMEOUT = 10.0  # seconds to receive one whole request once it has begun
-IDLE_TIMEOUT = 5.0  # seconds a keep-alive connection may wait for its next request
+from conclint.demo.limits import (
+    IDLE_TIMEOUT,
+    MAX_BODY_BYTES,
+    MAX_HEAD_BYTES,
+    MAX_HEADERS,
+    MAX_REQUEST_LINE,
+    READ_TIMEOUT,
+    WRITE_TIMEOUT,
+)
 
 TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
 FORBIDDEN_IN_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 HEAD_END = b"\r\n\r\n"
+BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
 class HTTPError(Exception):
@@ -117,13 +120,13 @@ def reason_phrase(status: int) -> str:
         return "Unknown"
 
 
-def parse_head(head: bytes) -> Tuple[Request, int]:
-    """The request line and headers (without the blank line) -> (request, body length)."""
-    lines = head.split(b"\r\n")
-    request_line = lines[0]
+def parse_request_line(request_line: bytes) -> Tuple[bytes, bytes, Tuple[int, int]]:
+    """``METHOD /target HTTP/1.x`` -> (method, target, version), or the HTTPError it deserves."""
     if len(request_line) > MAX_REQUEST_LINE:
         raise HTTPError(414, f"the request line is longer than {MAX_REQUEST_LINE} bytes")
     parts = request_line.split(b" ")
+    if len(parts) == 2 and parts[1].startswith(b"/"):
+        raise HTTPError(400, "HTTP/0.9 requests (no version in the request line) are not supported: use HTTP/1.1")
     if len(parts) != 3 or not all(parts):
         raise HTTPError(400, "malformed request line: expected 'METHOD /path HTTP/1.1'")
     method, target, version_text = parts
@@ -137,6 +140,13 @@ def parse_head(head: bytes) -> Tuple[Request, int]:
         raise HTTPError(505, f"HTTP/{version[0]}.{version[1]} is not supported: use HTTP/1.1")
     if not target.startswith(b"/") or FORBIDDEN_IN_VALUE.search(target) or b"\t" in target:
         raise HTTPError(400, "malformed request target: expected a path starting with '/'")
+    return method, target, version
+
+
+def parse_head(head: bytes) -> Tuple[Request, int]:
+    """The request line and headers (without the blank line) -> (request, body length)."""
+    lines = head.split(b"\r\n")
+    method, target, version = parse_request_line(lines[0])
     if len(lines) - 1 > MAX_HEADERS:
         raise HTTPError(431, f"more than {MAX_HEADERS} header fields")
     headers: List[Tuple[str, str]] = []
@@ -182,104 +192,76 @@ def _content_length(request: Request) -> int:
     return length
 
 
-def _check_partial_head(buffer: bytes) -> None:
-    """Refuse a head that has grown past the limits before its end has arrived."""
-    line_end = buffer.find(b"\r\n")
-    if (line_end < 0 and len(buffer) > MAX_REQUEST_LINE) or line_end > MAX_REQUEST_LINE:
-        raise HTTPError(414, f"the request line is longer than {MAX_REQUEST_LINE} bytes")
-    if len(buffer) > MAX_HEAD_BYTES + len(HEAD_END):
-        raise HTTPError(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a server waits on a client. A client that sends nothing is closed after ``idle``
+    seconds; one that has begun a request must finish it within ``read`` seconds (then 408), so a
+    client sending a byte a second cannot hold a worker; a response must be taken within ``write``."""
+
+    read: float = READ_TIMEOUT
+    idle: float = IDLE_TIMEOUT
+    write: float = WRITE_TIMEOUT
 
 
-class SocketReader:
-    """Reads requests off a blocking socket, one after the other (keep-alive)."""
+class RequestParser:
+    """Bytes in, complete requests out (sans-IO: every server model feeds it the same way, so all
+    three answer a malformed request alike). A request is refused as soon as its bytes show it is
+    bad: a request line without a version (HTTP/0.9), a bare LF, a method that is not a token (a
+    TLS handshake, garbage), a line or head over the limits; the parser is then spent."""
 
-    def __init__(self, sock: socket.socket, stopping=lambda: False) -> None:
-        self.sock = sock
+    def __init__(self) -> None:
         self.buffer = b""
-        self.stopping = stopping
+        self._head: Optional[Tuple[Request, int]] = None
+        self._line_checked = False
 
-    def _recv(self, deadline: float, idle: bool) -> bytes:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if idle:
-                    raise ConnectionDone()
-                raise HTTPError(408, f"the request did not arrive within {READ_TIMEOUT:g} seconds")
-            if idle and self.stopping():
-                raise ConnectionDone()
-            self.sock.settimeout(min(remaining, 0.25))
-            try:
-                return self.sock.recv(65536)
-            except socket.timeout:
-                continue
+    @property
+    def started(self) -> bool:
+        """Bytes of a request have arrived (blank lines between requests do not count)."""
+        return self._head is not None or bool(self.buffer.lstrip(b"\r\n"))
 
-    def read_request(self) -> Request:
-        idle_deadline = time.monotonic() + IDLE_TIMEOUT
-        deadline = None
-        while HEAD_END not in self.buffer:
-            _check_partial_head(self.buffer)
-            if self.buffer.strip(b"\r\n") == b"" and deadline is None:
-                chunk = self._recv(idle_deadline, idle=True)
-            else:
-                deadline = deadline or time.monotonic() + READ_TIMEOUT
-                chunk = self._recv(deadline, idle=False)
-            if not chunk:
-                if self.buffer.strip(b"\r\n"):
-                    raise HTTPError(400, "the connection closed in the middle of the request head")
-                raise ConnectionDone()
-            self.buffer += chunk
-            if self.buffer.startswith(b"\r\n"):  # blank lines before a request are allowed
-                self.buffer = self.buffer.lstrip(b"\r\n")
-        head, _, rest = self.buffer.partition(HEAD_END)
-        _check_partial_head(head + HEAD_END)
-        request, length = parse_head(head)
-        deadline = time.monotonic() + READ_TIMEOUT
-        while len(rest) < length:
-            chunk = self._recv(deadline, idle=False)
-            if not chunk:
-                raise HTTPError(400, "the connection closed in the middle of the request body")
-            rest += chunk
-        request.body, self.buffer = rest[:length], rest[length:]
+    def feed(self, data: bytes) -> None:
+        self.buffer += data
+
+    def next_request(self) -> Optional[Request]:
+        """The next complete request, or None until its last byte has arrived; HTTPError for a bad one."""
+        if self._head is None:
+            self.buffer = _skip_blank_lines(self.buffer)
+            end = self.buffer.find(HEAD_END)
+            self._check_head_so_far(self.buffer if end < 0 else self.buffer[: end + len(HEAD_END)])
+            if end < 0:
+                return None
+            self._head = parse_head(self.buffer[:end])
+            self.buffer = self.buffer[end + len(HEAD_END) :]
+        request, length = self._head
+        if len(self.buffer) < length:
+            return None
+        request.body, self.buffer = self.buffer[:length], self.buffer[length:]
+        self._head = None
+        self._line_checked = False
         return request
 
-
-async def read_request_async(reader) -> Request:
-    """One request from an asyncio StreamReader (made with ``limit=MAX_HEAD_BYTES + 4``)."""
-    import asyncio
-
-    try:
-        head = await asyncio.wait_for(_read_head_async(reader), IDLE_TIMEOUT + READ_TIMEOUT)
-    except asyncio.TimeoutError:
-        raise ConnectionDone() from None
-    request, length = parse_head(head)
-    if length:
-        try:
-            request.body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT)
-        except asyncio.IncompleteReadError:
-            raise HTTPError(400, "the connection closed in the middle of the request body") from None
-        except asyncio.TimeoutError:
-            raise HTTPError(408, f"the request body did not arrive within {READ_TIMEOUT:g} seconds") from None
-    return request
+    def _check_head_so_far(self, head: bytes) -> None:
+        line_end = head.find(b"\n")
+        line = head if line_end < 0 else head[:line_end]
+        if len(line.rstrip(b"\r")) > MAX_REQUEST_LINE:
+            raise HTTPError(414, f"the request line is longer than {MAX_REQUEST_LINE} bytes")
+        method = line.split(b" ", 1)[0].rstrip(b"\r")
+        if method and not TOKEN.match(method):
+            raise HTTPError(400, "this is not an HTTP request: the method is not a token")
+        if BARE_LF.search(head):
+            raise HTTPError(400, "a line ends with a bare LF: HTTP/1.1 lines end with CRLF")
+        if line_end >= 0 and not self._line_checked:
+            parse_request_line(line[:-1])
+            self._line_checked = True
+        if len(head) > MAX_HEAD_BYTES + len(HEAD_END):
+            raise HTTPError(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
 
 
-async def _read_head_async(reader) -> bytes:
-    import asyncio
-
-    while True:
-        try:
-            data = await reader.readuntil(HEAD_END)
-        except asyncio.IncompleteReadError as exc:
-            if exc.partial.strip(b"\r\n"):
-                raise HTTPError(400, "the connection closed in the middle of the request head") from None
-            raise ConnectionDone() from None
-        except asyncio.LimitOverrunError:
-            raise HTTPError(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes") from None
-        data = data.lstrip(b"\r\n")
-        if data:
-            head = data[: -len(HEAD_END)]
-            _check_partial_head(head + HEAD_END)
-            return head
+def _skip_blank_lines(buffer: bytes) -> bytes:
+    """Blank lines (CRLF) before a request are allowed (RFC 9112, 2.2)."""
+    while buffer.startswith(b"\r\n"):
+        buffer = buffer[2:]
+    return buffer
 
 
 def query_number(request: Request, name: str, default: float, low: float, high: float, kind=float):

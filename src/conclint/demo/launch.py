@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from conclint.demo.storage import STATE_ENV
 
@@ -28,17 +28,29 @@ class ServerError(RuntimeError):
 class ServerProcess:
     """``python -m conclint.demo.serve --events ...`` and the events it prints."""
 
-    def __init__(self, model: str, scenario: Optional[str] = None, workers: int = 2, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        model: str,
+        scenario: Optional[str] = None,
+        workers: int = 2,
+        host: str = "127.0.0.1",
+        env: Optional[Dict[str, str]] = None,
+        stdin: bool = False,
+        options: Sequence[str] = (),
+    ) -> None:
         self.model = model
         self.scenario = scenario
         self.workers = workers
         self.host = host
+        self.env = dict(env or {})
+        self.stdin = stdin  # a pipe the caller writes to (`write_stdin`), instead of /dev/null
+        self.options = list(options)  # more `demo serve` options: timeouts, --no-access-log, --workload
         self.port: Optional[int] = None
         self.worker_pids: List[int] = []
         self.process: Optional[subprocess.Popen] = None
         self.events: queue.Queue[Dict[str, Any]] = queue.Queue()
         self.seen: List[Dict[str, Any]] = []
-        self._state = tempfile.mkdtemp(prefix="conclint-demo-state-")
+        self.state_dir = tempfile.mkdtemp(prefix="conclint-demo-state-")  # CONCLINT_DEMO_STATE
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the server's life
         self._reader: Optional[threading.Thread] = None
 
@@ -63,14 +75,14 @@ class ServerProcess:
             str(self.workers),
             "--events",
         ]
-        return command + (["--scenario", self.scenario] if self.scenario else [])
+        return command + (["--scenario", self.scenario] if self.scenario else []) + self.options
 
     def start(self, timeout: float = START_TIMEOUT) -> ServerProcess:
-        env = dict(os.environ, PYTHONUNBUFFERED="1", **{STATE_ENV: self._state})
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **{STATE_ENV: self.state_dir}, **self.env)
         env.pop("PYTHONWARNINGS", None)
         self.process = subprocess.Popen(
             self.command(),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if self.stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=env,
@@ -118,6 +130,12 @@ class ServerProcess:
             if event.get("event") == name and (where is None or where(event)):
                 return event
 
+    def write_stdin(self, text: str) -> None:
+        """A line (or more) for the server's standard input (a server started with ``stdin=True``)."""
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(text.encode("utf-8"))
+        self.process.stdin.flush()
+
     def ask_master(self, timeout: float = 5.0) -> Dict[str, Any]:
         """What the prefork master holds itself (SIGUSR1 -> a ``master`` event)."""
         os.kill(self.pid, signal.SIGUSR1)
@@ -129,12 +147,16 @@ class ServerProcess:
     def describe(self) -> str:
         return f"the {self.model} server" + (f" for {self.scenario}" if self.scenario else "")
 
-    def _stderr_tail(self) -> str:
+    def stderr(self) -> str:
+        """What the server has written on stderr so far (its log, the access log)."""
         try:
             self._stderr.seek(0)
-            text = self._stderr.read().decode("utf-8", errors="replace").strip()
+            return self._stderr.read().decode("utf-8", errors="replace")
         except (OSError, ValueError):
             return ""
+
+    def _stderr_tail(self) -> str:
+        text = self.stderr().strip()
         return f"; its stderr ends: {text[-800:]}" if text else ""
 
     def stop(self, grace: float = STOP_GRACE) -> Optional[int]:
@@ -152,10 +174,14 @@ class ServerProcess:
         _signal_group(self.pid, signal.SIGKILL)  # workers left behind by a master that died
         if self._reader is not None:
             self._reader.join(1.0)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        for stream in (self.process.stdout, self.process.stdin):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:  # a pipe the server no longer reads
+                    pass
         self._stderr.close()
-        shutil.rmtree(self._state, ignore_errors=True)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
         _LIVE.discard(self)
         return code
 

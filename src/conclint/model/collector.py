@@ -301,8 +301,8 @@ class FactCollector(NodeWalker):
     leave_While = _leave_loop
 
     def visit_For(self, node: cst.For) -> None:
+        self._loop_depth[-1] += 1  # the target is bound anew each time round: it varies
         self._bind_target(node.target)
-        self._loop_depth[-1] += 1
 
     leave_For = _leave_loop
 

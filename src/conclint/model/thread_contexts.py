@@ -62,6 +62,7 @@ class ThreadRoot:
     partners: Tuple[int, ...] = ()  # OWNER and BESIDE roots: the roots they run beside
     handle: Optional[str] = None  # where the thread or pool object is kept (``self:mod.C._thread``)
     inferred: bool = False  # CONTRACT roots only inferred from a lock the class or module owns
+    per_task: Tuple[str, ...] = ()  # parameters each instance gets its own object in (``submit(f, conn)``)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class ThreadContexts:
             (facts.path, call.span): call for facts in program.modules.values() for call in facts.calls
         }
         self._single_workers = self._single_worker_executors()
+        self._parts: Dict[Tuple[str, str], bool] = {}  # (class, attribute) -> built by the class itself
         self._property_reads = self._find_property_reads()
         self._getters_read: Dict[str, List[Tuple[str, CallSite]]] = {}  # function -> getters its reads call
         self._extra_locks: Dict[Tuple[str, Span], FrozenSet[str]] = {}
@@ -126,6 +128,7 @@ class ThreadContexts:
                 after, until = self._window(facts if starter == MODULE_SCOPE else None, starter, call)
                 handle = self._handle(starter, call)
             group = self._group(call)
+            per_task = self._per_task(entry.function, call)
             index = len(self.roots)
             self.roots.append(
                 ThreadRoot(
@@ -141,6 +144,7 @@ class ThreadContexts:
                     until,
                     group,
                     handle=handle,
+                    per_task=per_task,
                 )
             )
             if starter is not None and after is not None:
@@ -192,6 +196,19 @@ class ThreadContexts:
             if write.span.row == call.span.row and write.built:
                 return self.program.canonical_key(write.key)
         return None
+
+    def _per_task(self, function: str, call: Optional[CallSite]) -> Tuple[str, ...]:
+        """The parameters of a pool task that each task gets its own object in: an argument the
+        submitting loop binds anew (``for conn in accept(): pool.submit(handle, conn)``), or the
+        items ``pool.map(f, items)`` hands out one per task."""
+        if call is None or call.method not in ("submit", "map", "imap", "imap_unordered", "apply_async"):
+            return ()
+        info = self.program.functions[function][0]
+        params = info.params[1:] if info.self_name else info.params
+        if call.method in ("map", "imap", "imap_unordered"):
+            return params[:1]
+        varies = call.arg_varies[1:]
+        return tuple(param for param, varied in zip(params, varies) if varied)
 
     def receiver_key(self, call: CallSite) -> Optional[str]:
         """The state a call's receiver is: ``self._pool.submit`` -> ``self:mod.C._pool``."""
@@ -352,6 +369,24 @@ class ThreadContexts:
         yield from self._inline.get(function, ())
         yield from self._getters_read.get(function, ())
 
+    def _own_part(self, info, call: CallSite) -> bool:
+        """``self.parser.feed()`` on an object the caller owns, where ``parser`` is one its class
+        builds itself (``self.parser = Parser()`` in ``__init__``): a part of the owned object.
+        An attribute passed in (``self.poller = poller``) may be shared, and is not."""
+        parts = call.text.split(".")
+        if len(parts) != 3 or parts[0] != info.self_name or not info.class_qualname:
+            return False
+        key = (info.class_qualname, parts[1])
+        if key not in self._parts:
+            self._parts[key] = False
+            for owner in [info.class_qualname, *self.program.class_bases(info.class_qualname)]:
+                init = self.program.functions.get(f"{owner}.__init__")
+                state = init[1].state.get(f"{owner}.__init__") if init else None
+                for write in state.writes if state else ():
+                    if write.key == f"self:{owner}.{parts[1]}" and write.built:
+                        self._parts[key] = True
+        return self._parts[key]
+
     def _receiver_locks(self, call: CallSite, callee: str, held: FrozenSet[str]) -> FrozenSet[str]:
         """``with self.manager._lock: self.manager.update()``: the callee holds its own ``self._lock``."""
         receiver = call.text.rsplit(".", 1)[0] if call.text.count(".") >= 2 else ""
@@ -391,7 +426,11 @@ class ThreadContexts:
             own_prefix = f"{info.self_name}." if info is not None and info.self_name else None
             for callee, call in self._edges(root, function):
                 on_self = own_prefix is not None and call.text.startswith(own_prefix) and call.text.count(".") == 1
-                now_owned = call.span in owned_calls or (owned and on_self)
+                per_task = function == root.function and call.text.split(".", 1)[0] in root.per_task
+                part = owned and own_prefix is not None and self._own_part(info, call)
+                now_owned = (
+                    call.span in owned_calls or (owned and on_self) or part or (per_task and call.text.count(".") == 1)
+                )
                 now_locks = (
                     locks | held.get(call.span, frozenset()) | self._extra_locks.get((function, call.span), frozenset())
                 )

@@ -368,6 +368,7 @@ class BlockingNetworkCall(_BlockingRule):
                 return await client.get(url)
         """,
     )
+    scenario = "blocking-http"
 
 
 class BlockingSubprocess(_BlockingRule):
@@ -397,6 +398,7 @@ class BlockingSubprocess(_BlockingRule):
             await process.wait()
         """,
     )
+    scenario = "blocking-subprocess"
 
 
 class BlockingFileIO(_BlockingRule):
@@ -431,6 +433,7 @@ class BlockingFileIO(_BlockingRule):
             return await asyncio.to_thread(read, path)
         """,
     )
+    scenario = "blocking-file-read"
 
 
 class BlockingWait(_BlockingRule):
@@ -466,6 +469,7 @@ class BlockingWait(_BlockingRule):
             return await jobs.get()
         """,
     )
+    scenario = "blocking-wait"
 
 
 class BlockingDatabaseCall(_BlockingRule):
@@ -501,6 +505,7 @@ class BlockingDatabaseCall(_BlockingRule):
                 return await cursor.fetchone()
         """,
     )
+    scenario = "blocking-database"
 
 
 class BlockingConsoleInput(_BlockingRule):
@@ -526,6 +531,7 @@ class BlockingConsoleInput(_BlockingRule):
             return await asyncio.to_thread(input, "name? ")
         """,
     )
+    scenario = "blocking-console"
 
 
 class ConfiguredBlockingCall(_BlockingRule):

@@ -524,6 +524,7 @@ class ResourceInheritedAcrossFork(Rule):
             Process(target=work).start()
         """,
     )
+    scenario = "shared-connection"
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         analysis = fork_analysis(project)

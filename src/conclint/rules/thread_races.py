@@ -467,6 +467,7 @@ class CheckThenAct(_ThreadRaceRule):
             pool.map(connection, ["a", "b", "a"])
         """,
     )
+    scenario = "room-created-twice"
 
 
 class InconsistentLocking(_ThreadRaceRule):
@@ -551,6 +552,7 @@ class InconsistentLocking(_ThreadRaceRule):
                     self.count = 0
         """,
     )
+    scenario = "half-locked-counter"
 
 
 def _same_literal(write: Write, other) -> bool:

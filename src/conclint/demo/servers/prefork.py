@@ -2,7 +2,8 @@
 
 The master opens the listening socket, imports the app (so module-level state is set
 before the fork, as with gunicorn's preload), and forks the workers, which accept on
-the shared socket one connection at a time. It starts a replacement for a worker that
+the shared socket and serve one request at a time (each worker's poller reads the requests,
+so a slow client holds a socket, not a worker). It starts a replacement for a worker that
 dies, and on SIGTERM or SIGINT it asks every worker to finish its request and exit,
 kills those that have not after a grace period, and exits. Workers share nothing but
 the socket; a worker whose master has gone exits by itself.
@@ -16,20 +17,20 @@ does, so that conclint sees which functions run in the child); it forks, serves
 from __future__ import annotations
 
 import os
-import select
 import signal
 import socket
 import sys
 import time
 import traceback
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 from conclint.demo.app import BaseApp, log
-from conclint.demo.servers.base import Connection, Events
+from conclint.demo.http import Timeouts
+from conclint.demo.limits import MAX_CONNECTIONS
+from conclint.demo.servers.base import AccessLog, Connection, Events, Poller
 
 GRACE = 5.0  # seconds a worker has to finish its request after SIGTERM
 MASTER_TICK = 0.05
-ACCEPT_POLL = 0.25
 RESTART_WINDOW = 2.0  # more than 2 x workers restarts within this many seconds: slow down
 STATUS_NAMES = {getattr(signal, n): n for n in dir(signal) if n.startswith("SIG") and not n.startswith("SIG_")}
 
@@ -37,11 +38,23 @@ STATUS_NAMES = {getattr(signal, n): n for n in dir(signal) if n.startswith("SIG"
 class PreforkServer:
     model = "prefork"
 
-    def __init__(self, app: BaseApp, listener: socket.socket, workers: int = 4, events: Events = Events(False)) -> None:
+    def __init__(
+        self,
+        app: BaseApp,
+        listener: socket.socket,
+        workers: int = 4,
+        events: Events = Events(False),
+        timeouts: Timeouts = Timeouts(),
+        access_log: Optional[AccessLog] = None,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self.app = app
         self.listener = listener
         self.workers = workers
         self.events = events
+        self.timeouts = timeouts
+        self.access_log = access_log or AccessLog()
+        self.max_connections = max_connections
         self.master_pid = os.getpid()
         self.children: Dict[int, float] = {}  # pid -> started at
         self.is_worker = False
@@ -72,32 +85,28 @@ class PreforkServer:
         self._stopping = True
 
     def connections(self) -> Iterator[Connection]:
-        """In a worker: connections accepted on the shared socket, one at a time, until
-        the master asks the worker to stop (or is gone)."""
+        """In a worker: connections whose request has fully arrived, one at a time, until the
+        master asks the worker to stop (or is gone). The worker's poller reads every connection
+        it has accepted, so a slow client holds a socket, not the worker."""
         if os.getpid() == self.master_pid:
             raise RuntimeError("connections() is for worker processes: the master serves no requests")
         self._become_worker()
-        while not self._stopping:
-            if os.getppid() != self.master_pid:
-                log("the master is gone; worker exiting")
-                return
-            try:
-                ready, _, _ = select.select([self.listener], [], [], ACCEPT_POLL)
-            except InterruptedError:
-                continue
-            if not ready:
-                continue
-            try:
-                sock, _ = self.listener.accept()
-            except (BlockingIOError, InterruptedError):
-                continue  # another worker took it
-            except OSError as exc:
-                log(f"accept failed: {exc}")
-                time.sleep(0.1)
-                continue
-            sock.setblocking(True)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            yield Connection(sock, self.stopping, keep_alive=False)
+        poller = Poller(
+            self.listener,
+            self.timeouts,
+            self._worker_stopping,
+            keep_alive=False,
+            access_log=self.access_log,
+            shared_listener=True,
+            max_connections=self.max_connections,
+        )
+        return poller.connections()
+
+    def _worker_stopping(self) -> bool:
+        if not self._stopping and os.getppid() != self.master_pid:
+            log("the master is gone; worker exiting")
+            self._stopping = True
+        return self._stopping
 
     def work(self) -> None:
         """The default worker body: serve the app until told to stop."""

@@ -1,9 +1,9 @@
-"""The threaded model: one process, a pool of worker threads taking connections from a queue.
+"""The threaded model: one process, a pool of worker threads.
 
-The main thread accepts; each accepted connection goes into the queue of a
-`ThreadPoolExecutor` and the next free worker thread serves it to the end (keep-alive
-included). At most ``4 x workers`` connections are accepted and not yet finished: past
-that the main thread stops accepting and the kernel's backlog holds the rest.
+The main thread runs the poller (`servers.base.Poller`): it accepts connections and reads
+their requests; a connection whose request has fully arrived goes into the queue of a
+`ThreadPoolExecutor`, and the next free worker thread answers it, then hands a keep-alive
+connection back to the poller. A slow or idle client holds a socket, never a thread.
 SIGTERM or SIGINT stops accepting, lets the requests in flight finish, and exits.
 
 An app may bring its own `serve(server)` (a scenario does, so that conclint sees which
@@ -15,26 +15,41 @@ from __future__ import annotations
 import signal
 import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from typing import Iterator, Optional
 
 from conclint.demo.app import BaseApp, log
-from conclint.demo.servers.base import Connection, Events
-
-ACCEPT_POLL = 0.25
+from conclint.demo.http import Timeouts
+from conclint.demo.limits import MAX_CONNECTIONS
+from conclint.demo.servers.base import AccessLog, Connection, Events, Poller
 
 
 class ThreadedServer:
     model = "threaded"
 
-    def __init__(self, app: BaseApp, listener: socket.socket, workers: int = 4, events: Events = Events(False)) -> None:
+    def __init__(
+        self,
+        app: BaseApp,
+        listener: socket.socket,
+        workers: int = 4,
+        events: Events = Events(False),
+        timeouts: Timeouts = Timeouts(),
+        access_log: Optional[AccessLog] = None,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self.app = app
         self.listener = listener
         self.workers = workers
         self.events = events
         self._stop = threading.Event()
-        self._slots = threading.BoundedSemaphore(4 * workers)
+        self.poller = Poller(
+            listener,
+            timeouts,
+            self.stopping,
+            keep_alive=True,
+            access_log=access_log or AccessLog(),
+            max_connections=max_connections,
+        )
 
     @property
     def address(self):
@@ -47,25 +62,8 @@ class ThreadedServer:
         self._stop.set()
 
     def connections(self) -> Iterator[Connection]:
-        """Accepted connections, until the server is told to stop."""
-        self.listener.settimeout(ACCEPT_POLL)
-        while not self._stop.is_set():
-            if not self._slots.acquire(timeout=ACCEPT_POLL):
-                continue
-            try:
-                sock, _ = self.listener.accept()
-            except socket.timeout:
-                self._slots.release()
-                continue
-            except OSError as exc:
-                self._slots.release()
-                if self._stop.is_set():
-                    break
-                log(f"accept failed: {exc}")
-                time.sleep(0.1)
-                continue
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            yield Connection(sock, self.stopping, keep_alive=True, on_close=self._slots.release)
+        """Connections whose next request has arrived, until the server is told to stop."""
+        return self.poller.connections()
 
     def handle(self, connection: Connection) -> None:
         with connection:
