@@ -109,7 +109,32 @@ class EntryPoints:
             specs += ENTRY_SPECS_BY_CALLEE.get(f"{call.receiver_type}.{call.method}", ())
         return specs
 
+    def _find_wrappers(self, modules: List[ModuleFacts]) -> Dict[str, Tuple[int, EntrySpec]]:
+        """Project functions that run the function they are given in a thread (a helper around
+        ``run_in_executor``, ``Thread(target=...)`` or ``submit``): the position of that parameter
+        in a call of the wrapper, and the entry it makes."""
+        wrappers: Dict[str, Tuple[int, EntrySpec]] = {}
+        for facts in modules:
+            for call in facts.calls:
+                info = self.program.functions.get(call.function, (None,))[0]
+                if info is None:
+                    continue
+                for spec in self._spec_for(call):
+                    ref = call.kwargs.get(spec.keyword) if spec.keyword else None
+                    if ref is None and spec.position is not None and spec.position < len(call.args):
+                        ref = call.args[spec.position]
+                    if spec.context != THREAD or ref is None or ref.text not in info.params or spec.handler_class:
+                        continue
+                    position = info.params.index(ref.text) - (1 if info.self_name else 0)
+                    reason = f"{self.program.display_name(call.function)}() (it runs what it is given: {spec.reason})"
+                    wrappers[call.function] = (
+                        position,
+                        EntrySpec(call.function, THREAD, position, ref.text, spec.many, reason),
+                    )
+        return wrappers
+
     def _find_entries(self, modules: List[ModuleFacts]) -> None:
+        wrappers = self._find_wrappers(modules)
         # a gevent-patched process serves Flask's requests in greenlets, not preemptive threads
         self._greenlets = any(call.callee in GREENLET_SERVERS for facts in modules for call in facts.calls)
         for facts in modules:
@@ -126,6 +151,9 @@ class EntryPoints:
             for call in facts.calls:
                 for spec in self._spec_for(call):
                     self._entry_from_call(spec, call, facts)
+                wrapper = self.program.resolve_call(call) if wrappers else None
+                if wrapper in wrappers:
+                    self._entry_from_call(wrappers[wrapper][1], call, facts)
                 self._process_facts_from_call(call, facts)
                 if call.callee in self._thread_entry_calls:
                     ref = call.args[0] if call.args else next(iter(call.kwargs.values()), None)
