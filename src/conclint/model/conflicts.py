@@ -19,7 +19,9 @@ from conclint.model.thread_contexts import BESIDE, Reach, ThreadContexts
 
 # methods that reset or set up an object: they run while the threads that use it are idle (the
 # issue's "a reset at start-up"); reviewed on real code, their races were debug triggers or start-up
-IDLE_PHASES = frozenset({"reset", "clear", "init", "initialize", "initialise", "setup", "reinit", "reinitialize"})
+# (a public reset() is API callers use while others work: it still pairs)
+SET_UP = frozenset({"init", "initialize", "initialise", "setup", "reinit", "reinitialize"})
+IDLE_PHASES = SET_UP | {"reset", "clear"}
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ class Conflicts:
         name = site.function.rsplit(".", 1)[-1]
         if name.endswith("_locked"):
             return found  # named for its contract: every caller holds the lock
-        if name.lstrip("_") in IDLE_PHASES:
-            return found  # a reset or set-up runs while the other threads are idle
+        if name.lstrip("_") in SET_UP or (name.startswith("_") and name.lstrip("_") in IDLE_PHASES):
+            return found  # a set-up, or an internal reset, runs while the other threads are idle
         owner = site.key[5:].rsplit(".", 1)[0] if site.key.startswith("cell:") else None
         for reach in self.contexts.reaches_of(site.function):
             root = self.contexts.roots[reach.root]
