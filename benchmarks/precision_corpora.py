@@ -97,6 +97,16 @@ THREADS = _pins(
     "mopidy==4.0.5",
     "octoprint==1.11.8",
     "errbot==6.2.1",
+    # added in session 5 (issue 16 asks for more projects until 15 findings are reviewed): more threaded
+    # applications and clients (stream and video downloaders, a ZooKeeper client, RPC, SSH, FTP, LDAP)
+    "streamlink==8.6.3",
+    "yt-dlp==2026.10.26",
+    "kazoo==2.11.0",
+    "rpyc==6.0.2",
+    "paramiko==5.1.0",
+    "pyftpdlib==2.2.0",
+    "ldap3==2.9.1",
+    sdists=("pyftpdlib",),  # pyftpdlib 2.2.0 has no wheel
 )
 
 FORK = _pins(
