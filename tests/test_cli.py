@@ -412,6 +412,8 @@ NOQA_CASES = [
     ("# noqa : CCL101", True),  # flake8 reads this as a bare noqa
     ("# noqa: CCL101", False),
     ("# noqa: CCL2011", False),
+    ("# NOQA: ccl201", False),  # flake8 matches `noqa` in any case, the codes as written
+    ("# noqa: ccl2", False),
     ("#noqa", False),
     ("#noqa: CCL201", False),
     ("# no qa", False),

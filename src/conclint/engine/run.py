@@ -326,7 +326,6 @@ def raw_findings(
 ) -> List[Finding]:
     """Every finding of the enabled rules over these analysed files, before per-file ignores and `# noqa`.
 
-    Shared by `run()` and the flake8 plugin, which leaves what is shown to flake8.
     Internal errors land in ``outcome``. ``project``: one already built over these results.
     """
     select = [*settings.select, *settings.extend_select]
@@ -349,22 +348,24 @@ def run(
     cache_dir: Optional[str] = None,
     project_root: Optional[str] = None,
     sources: Optional[Dict[str, bytes]] = None,
+    apply_noqa: bool = True,
 ) -> RunResult:
     """Check ``paths``. With ``cache_dir``, reuse what earlier runs computed (see engine/cache.py).
 
     With ``project_root``, every file of the project is analysed with them (from the cache when
     unchanged), so a hazard reaching into a module not named is found; only the findings in
     ``paths`` are reported. ``sources``: file bytes to analyse instead of what is on disk (stdin,
-    an editor's buffer); such a run is not cached.
+    an editor's buffer); such a run is not cached. ``apply_noqa=False`` leaves `# noqa` to the
+    caller (the flake8 plugin: flake8 applies its own, and `--disable-noqa`).
     """
     with gc_paused():
         reported = discover(paths or ["."], settings)
         if project_root is None:
-            return _run(paths, reported, settings, jobs, cache_dir, [], sources)
+            return _run(paths, reported, settings, jobs, cache_dir, [], sources, apply_noqa)
         named = {os.path.realpath(path) for path in reported}  # a file named through a symlink is not indexed twice
         indexed = [path for path in discover([project_root], settings) if os.path.realpath(path) not in named]
         files = sorted({*reported, *indexed})
-        outcome = _run([project_root], files, settings, jobs, cache_dir, [project_root], sources)
+        outcome = _run([project_root], files, settings, jobs, cache_dir, [project_root], sources, apply_noqa)
         return only_in(outcome, reported) if files != reported else outcome
 
 
@@ -387,17 +388,18 @@ def _run(
     cache_dir: Optional[str],
     folders: List[str],
     sources: Optional[Dict[str, bytes]],
+    apply_noqa: bool,
 ) -> RunResult:
     folders = [*folders, *(path for path in (paths or ["."]) if os.path.isdir(path))]
     cache = Cache(cache_dir) if cache_dir and not os.environ.get(FAIL_ON_ENV) else None
     if cache is None:
         analysis = analyse(files, settings, jobs, None, {}, folders, sources)
-        return run_rules(analysis.results, settings, folders, len(files), analysis.project)
+        return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
     contents = {path: bytes_tag(_read_bytes(path)) for path in files if not (sources and path in sources)}
     if sources:  # the files on disk come from the cache; the run as a whole is not cached
         analysis = analyse(files, settings, jobs, cache, contents, folders, sources)
-        return run_rules(analysis.results, settings, folders, len(files), analysis.project)
-    context = _context_key(paths, settings, folders)
+        return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
+    context = _context_key(paths, settings, folders) + ("" if apply_noqa else " without noqa")
     run_key = _run_key(context, files, contents)
     previous = cache.load("runs", run_key)
     if isinstance(previous, RunResult):
@@ -409,7 +411,7 @@ def _run(
         cache.store("runs", run_key, previous)
         return dataclasses.replace(previous, reused="equivalent files")
     analysis = analyse(files, settings, jobs, cache, contents, folders)
-    outcome = run_rules(analysis.results, settings, folders, len(files), analysis.project)
+    outcome = run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
     if not outcome.internal_errors:
         cache.store("runs", run_key, outcome)
         components = {path: equivalence.component(result) for path, result in analysis.first_round.items()}
@@ -423,6 +425,7 @@ def run_rules(
     folders: Sequence[str],
     files_checked: int,
     project: Optional[Project] = None,
+    apply_noqa: bool = True,
 ) -> RunResult:
     """The rules over analysed files, then selection, per-file ignores and ``# noqa``."""
     outcome = RunResult(files_checked=files_checked)
@@ -438,7 +441,7 @@ def run_rules(
             ignored_by_path[finding.path] = per_file.ignored_codes(finding.path)
         if any(finding.code.startswith(code) for code in ignored_by_path[finding.path]):
             continue
-        if suppressed_by_noqa(finding.code, finding.span.row, noqa_by_path.get(finding.path, {})):
+        if apply_noqa and suppressed_by_noqa(finding.code, finding.span.row, noqa_by_path.get(finding.path, {})):
             continue
         outcome.findings.append(finding)
     outcome.findings.sort(key=Finding.sort_key)
