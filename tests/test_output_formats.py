@@ -72,7 +72,8 @@ def test_json_lines_pylint_junit_and_gitlab(app):
     suites = ET.fromstring(check(app, "--output-format", "junit"))
     assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "3", "3")
     cases = suites.findall("testsuite/testcase")
-    assert [(c.get("classname"), c.get("name"), c.get("line")) for c in cases][0] == (
+    first = cases[0]
+    assert (first.get("classname"), first.get("name"), first.get("line")) == (
         "app/handlers.py",
         "org.conclint.CCL201",
         "7",
