@@ -61,6 +61,7 @@ class ConfigResolver:
         self.adjust = adjust
         self._closest: Dict[str, Optional[str]] = {}
         self._settings: Dict[Tuple[Optional[str], str], Settings] = {}
+        self._marked: Dict[str, Optional[str]] = {}  # folder -> its nearest marked folder
 
     def config_for(self, path: str) -> Tuple[Optional[str], str]:
         """(the configuration file that applies to ``path``, its role: "explicit", "project", "user" or "default")."""
@@ -99,7 +100,7 @@ class ConfigResolver:
 
     def settings_for(self, path: str) -> Settings:
         config, role = self.config_for(path)
-        root = self.default_root(path) if role in (USER_SOURCE, "default") else os.path.dirname(config)
+        root = self._default_root(path) if role in (USER_SOURCE, "default") else os.path.dirname(config)
         key = (config, root)
         if key not in self._settings:
             settings = load_settings(config, self.codes) if config is not None else Settings(root=root)
@@ -111,10 +112,18 @@ class ConfigResolver:
     def project_root_for(self, path: str) -> Optional[str]:
         """The folder whose files are analysed with ``path``: the project configuration's, or the nearest marked one."""
         config, role = self.config_for(path)
-        return project_root(path, config if role in ("explicit", "project") else None)
+        if role in ("explicit", "project"):
+            return project_root(path, config)
+        return project_root(path, None, self._nearest_marked(path))
 
-    @staticmethod
-    def default_root(path: str) -> str:
+    def _nearest_marked(self, path: str) -> Optional[str]:
+        folder = os.path.abspath(path)
+        if not os.path.isdir(folder):
+            folder = os.path.dirname(folder)
+        if folder not in self._marked:
+            self._marked[folder] = nearest_project_folder(folder)
+        return self._marked[folder]
+
+    def _default_root(self, path: str) -> str:
         """Where patterns are relative to when no project configuration applies: the project folder, else the cwd."""
-        cwd = os.getcwd()
-        return nearest_project_folder(path) or cwd
+        return self._nearest_marked(path) or os.getcwd()

@@ -29,14 +29,18 @@ def nearest_project_folder(path: str) -> Optional[str]:
         current = parent
 
 
-def project_root(path: str, config_path: Optional[str]) -> Optional[str]:
+def project_root(path: str, config_path: Optional[str], marked: Optional[str] = None) -> Optional[str]:
     """The configuration's folder when a project configuration applies, else the nearest marked folder.
 
     None for a file in no project (a script in /tmp): then only the files named are analysed.
     The home folder and the file system root are never a project (a stray `~/.git` would make
-    every script in the home folder pull in the whole of it).
+    every script in the home folder pull in the whole of it). ``marked``: the nearest marked
+    folder, when the caller already knows it.
     """
-    folder = os.path.dirname(os.path.abspath(config_path)) if config_path else nearest_project_folder(path)
+    if config_path:
+        folder: Optional[str] = os.path.dirname(os.path.abspath(config_path))
+    else:
+        folder = marked if marked is not None else nearest_project_folder(path)
     if folder is None or folder in (os.path.expanduser("~"), os.path.abspath(os.sep)):
         return None
     return folder
