@@ -312,7 +312,12 @@ def test_every_rule_setting_is_a_flake8_option_with_a_test():
         assert f"--conclint-{setting.key}" in help_text
 
 
-@pytest.mark.parametrize("key", sorted(OPTION_CASES))
+SMOKE_OPTIONS = ("blocking-calls", "server")  # the others run in the slow set
+
+
+@pytest.mark.parametrize(
+    "key", [key if key in SMOKE_OPTIONS else pytest.param(key, marks=pytest.mark.slow) for key in sorted(OPTION_CASES)]
+)
 def test_a_rule_setting_works_from_the_command_line_and_from_flake8_config(project, key):
     source, options, config_lines, effect = OPTION_CASES[key]
     base = BASE_OPTIONS.get(key, [])
@@ -343,6 +348,7 @@ def test_tool_conclint_applies_and_flake8_options_override_it(project):
     assert codes() == {"CCL101"}
 
 
+@pytest.mark.slow
 def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_path):
     """blocking/configured keeps its settings in [tool.conclint]; the same in [flake8] gives the same."""
     case = FIXTURES / "blocking" / "configured"

@@ -63,6 +63,7 @@ DEEP = {
 }
 
 
+@pytest.mark.slow
 def test_more_kinds_of_deep_nesting_are_analysed_or_ccl001(tree):
     """A CCL201 above the deep code: analysed, it is reported; refused, the file is one CCL001."""
     for name, deep in DEEP.items():
