@@ -164,6 +164,7 @@ def test_empty_and_trivial_files_pass(tree):
     assert (result.returncode, result.stdout, result.stderr) == (0, "All checks passed.\n", "")
 
 
+@pytest.mark.slow
 def test_five_megabyte_generated_file(tree):
     line = "VALUE_{:07d} = '" + "x" * 400 + "'\n"  # long lines: 5 MB in few statements
     count = 5 * 1024 * 1024 // len(line.format(0)) + 1

@@ -60,6 +60,7 @@ def test_jobs_and_cache_do_not_change_the_findings(tree):
     assert list((tree / "cache-1" / "runs").rglob("*.pickle")), "the warm runs had a cache to read"
 
 
+@pytest.mark.slow
 def test_a_cached_run_sees_an_edit(tree):
     """Per-file entries stay valid for the files that did not change; the run entry does not."""
     _, before = check(tree, "--jobs", "2", "--cache-dir", str(tree / "cache-edit"))

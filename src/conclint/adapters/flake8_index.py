@@ -113,10 +113,13 @@ def findings_in(path: str, text: Optional[str], overrides: Dict[str, object]) ->
     return [f for f in outcome.findings if f.path == path]
 
 
-def check_configuration(paths: Sequence[str], overrides: Dict[str, object]) -> None:
+def prepare(paths: Sequence[str], overrides: Dict[str, object]) -> None:
     """Read the configuration of each path flake8 was given, so a bad one is one line and exit 2
-    before any file is checked (ConfigError), not a report per file."""
+    before any file is checked (ConfigError), and analyse their projects now, in flake8's main
+    process with every CPU: its worker processes, forked after this, find the analyses done
+    (started otherwise, they find them in the cache)."""
     resolver = _resolver(overrides)
     for path in paths:
         if path != "-" and os.path.exists(path):
-            resolver.settings_for(os.path.abspath(path))
+            path = os.path.abspath(path)
+            _index(resolver.settings_for(path), _root(resolver, path))

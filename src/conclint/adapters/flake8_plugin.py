@@ -107,9 +107,9 @@ class ConclintChecker:
                 for setting in RULE_SETTINGS
                 if getattr(options, _dest(setting), None) is not None
             }
-            from conclint.adapters.flake8_index import check_configuration
+            from conclint.adapters.flake8_index import prepare
 
-            check_configuration(getattr(options, "filenames", None) or ["."], cls.overrides)
+            prepare(getattr(options, "filenames", None) or ["."], cls.overrides)
         except ConfigError as exc:
             print(f"flake8: conclint: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
