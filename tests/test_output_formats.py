@@ -8,6 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from conftest import run_cli, write
 
+from conclint.adapters.output import FORMATTERS
+from conclint.adapters.report import ReportContext, color_wanted
+from conclint.engine.run import run
+from conclint.engine.settings import Settings
 from conclint.rules import ALL_RULES
 
 HELPER = "import requests\n\n\ndef load(url):\n    return requests.get(url).json()\n"
@@ -32,6 +36,14 @@ def check(root, *args, **kwargs):
     return result.stdout
 
 
+def formatted(root, output_format: str) -> str:
+    """The report in one format, made in-process from one run (the CLI's path is tested above and in
+    test_cli_formats.py; a process per format would only cost interpreter starts)."""
+    files = [str(root / "app" / "handlers.py"), str(root / "broken.py")]
+    findings = run(files, Settings(root=str(root)), project_root=str(root)).findings
+    return FORMATTERS[output_format](findings, str(root), ReportContext())
+
+
 def test_concise_is_the_text_lines_and_the_summary_counts_errors_apart_from_hazards(app):
     text = check(app, "--output-format", "concise")
     assert text == check(app)
@@ -42,7 +54,7 @@ def test_concise_is_the_text_lines_and_the_summary_counts_errors_apart_from_haza
 
 
 def test_full_shows_the_source_with_the_span_and_the_related_places_underlined(app):
-    lines = check(app, "--output-format", "full").splitlines()
+    lines = formatted(app, "full").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("app/handlers.py:8:12: CCL210"))
     block = "\n".join(lines[start : start + 14])
     assert "8 |     return load(url)\n  |            ^^^^^^^^^ CCL210" in block
@@ -55,21 +67,21 @@ def test_full_shows_the_source_with_the_span_and_the_related_places_underlined(a
 
 
 def test_grouped_puts_findings_under_their_file(app):
-    lines = check(app, "--output-format", "grouped").splitlines()
+    lines = formatted(app, "grouped").splitlines()
     assert lines[0] == "app/handlers.py:"
     assert lines[1].startswith("  7:5  CCL201 ") and lines[2].startswith("  8:12 CCL210 ")
     assert lines[4] == "broken.py:"
 
 
 def test_json_lines_pylint_junit_and_gitlab(app):
-    items = [json.loads(line) for line in check(app, "--output-format", "json-lines").splitlines()]
+    items = [json.loads(line) for line in check(app, "--output-format", "json-lines").splitlines()]  # the CLI path
     assert [item["code"] for item in items] == ["CCL201", "CCL210", "CCL001"]
     assert [item["severity"] for item in items] == ["warning", "warning", "error"]
 
-    pylint = check(app, "--output-format", "pylint").splitlines()
+    pylint = formatted(app, "pylint").splitlines()
     assert pylint[0].startswith("app/handlers.py:7: [CCL201] `time.sleep()` blocks")
 
-    suites = ET.fromstring(check(app, "--output-format", "junit"))
+    suites = ET.fromstring(formatted(app, "junit"))
     assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "3", "3")
     cases = suites.findall("testsuite/testcase")
     first = cases[0]
@@ -80,7 +92,7 @@ def test_json_lines_pylint_junit_and_gitlab(app):
     )
     assert cases[-1].find("failure").get("type") == "error"
 
-    gitlab = json.loads(check(app, "--output-format", "gitlab"))
+    gitlab = json.loads(formatted(app, "gitlab"))
     assert [(g["check_name"], g["severity"], g["location"]["path"]) for g in gitlab] == [
         ("CCL201", "major", "app/handlers.py"),
         ("CCL210", "major", "app/handlers.py"),
@@ -89,13 +101,19 @@ def test_json_lines_pylint_junit_and_gitlab(app):
     assert len({g["fingerprint"] for g in gitlab}) == 3
 
 
-def test_colour_follows_the_choice_and_no_color(app):
+class Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_follows_the_choice_and_no_color(app, monkeypatch):
     assert "\x1b[" not in check(app)  # a pipe, not a terminal
-    coloured = check(app, "--color", "always")
-    assert "\x1b[1mapp/handlers.py\x1b[0m:7:5:" in coloured
-    assert "\x1b[" not in check(app, "--color", "auto", env_extra={"FORCE_COLOR": "1", "NO_COLOR": "1"})
-    assert "\x1b[" in check(app, "--color", "auto", env_extra={"FORCE_COLOR": "1"})
-    assert "\x1b[" not in check(app, "--color", "never", env_extra={"FORCE_COLOR": "1"})
+    assert "\x1b[1mapp/handlers.py\x1b[0m:7:5:" in check(app, "--color", "always")
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    assert color_wanted("auto", Terminal()) and not color_wanted("never", Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not color_wanted("auto", Terminal()) and color_wanted("always", Terminal())
 
 
 def test_show_fixes_marks_the_fixable_findings_and_lists_what_fix_fixed(app):
