@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import run_cli, write
+from conftest import conclint_command, run_cli, write
 
 from conclint.adapters.output import FORMATTERS
 from conclint.adapters.report import ReportContext, color_wanted
@@ -166,3 +167,14 @@ def test_rules_as_json_and_a_rule_by_name_or_all_of_them(tree):
     assert [line.split()[1] for line in every.splitlines() if line.startswith("# CCL")] == [r.code for r in ALL_RULES]
     unknown = run_cli("rule", "no-such-rule", cwd=tree)
     assert unknown.returncode == 2 and "unknown rule 'no-such-rule'" in unknown.stderr
+
+
+def test_a_reader_that_leaves_early_is_no_traceback(tree):
+    """`conclint rule --all | head -1`: the pipe closes while conclint still writes."""
+    process = subprocess.Popen(
+        [*conclint_command(), "rule", "--all"], cwd=str(tree), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout.readline().startswith(b"# CCL001")
+    process.stdout.close()
+    _, errors = process.communicate(timeout=120)
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors

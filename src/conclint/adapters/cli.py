@@ -182,6 +182,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("conclint: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `conclint check | head`: the reader left; nothing more can reach it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def _demo_cli():
