@@ -25,13 +25,13 @@ def fix(root: Path, name: str, text: str, *extra: str):
 # ---- what --fix writes ---------------------------------------------------------
 
 
-def test_sleep_becomes_awaited_asyncio_sleep_and_import_is_added(tree):
+def test_sleep_becomes_awaited_asyncio_sleep_the_import_is_added_and_the_unused_one_removed(tree):
     after, result = fix(
         tree,
         "poll.py",
         "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n",
     )
-    assert after == ("import asyncio\nimport time\n\n\nasync def poll(x):\n    await asyncio.sleep(x)\n")
+    assert after == ("import asyncio\n\n\nasync def poll(x):\n    await asyncio.sleep(x)\n")
     assert "CCL201" not in result.stdout
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -55,7 +55,6 @@ def test_import_goes_after_docstring_and_future_imports(tree):
         "from __future__ import annotations\n"
         "\n"
         "import asyncio\n"
-        "import time\n"
         "from typing import Optional\n"
         "\n"
         "\n"
@@ -92,7 +91,6 @@ def test_import_goes_after_a_comment_header_docstring_and_several_future_imports
         "\n"
         "# third-party imports follow\n"
         "import asyncio\n"
-        "import time\n"
         "\n"
         "\n"
         "async def poll(x):\n"
@@ -119,7 +117,6 @@ def test_existing_asyncio_import_is_reused_and_every_sleep_is_fixed(tree):
     after, result = fix(tree, "poll.py", source)
     assert after == (
         "import asyncio\n"
-        "import time\n"
         "\n"
         "\n"
         "async def poll(x):\n"
@@ -143,7 +140,6 @@ def test_one_import_for_many_sleeps(tree):
     )
     assert after == (
         "import asyncio\n"
-        "import time\n"
         "\n"
         "\n"
         "async def first():\n"
@@ -161,7 +157,7 @@ def test_trio_module_gets_trio_sleep(tree):
         "poll.py",
         "import time\n\nimport trio\n\n\nasync def poll(x):\n    time.sleep(x)\n",
     )
-    assert after == ("import time\n\nimport trio\n\n\nasync def poll(x):\n    await trio.sleep(x)\n")
+    assert after == ("import trio\n\n\nasync def poll(x):\n    await trio.sleep(x)\n")
 
 
 def test_anyio_module_gets_anyio_sleep(tree):
@@ -170,7 +166,7 @@ def test_anyio_module_gets_anyio_sleep(tree):
         "poll.py",
         "import time\n\nimport anyio\n\n\nasync def poll(x):\n    time.sleep(x)\n",
     )
-    assert after == ("import time\n\nimport anyio\n\n\nasync def poll(x):\n    await anyio.sleep(x)\n")
+    assert after == ("import anyio\n\n\nasync def poll(x):\n    await anyio.sleep(x)\n")
 
 
 def test_trio_used_through_from_import_gets_import_trio(tree):
@@ -188,7 +184,6 @@ def test_trio_used_through_from_import_gets_import_trio(tree):
     )
     assert after == (
         "import trio\n"
-        "import time\n"
         "\n"
         "from trio import open_nursery\n"
         "\n"
@@ -210,7 +205,7 @@ def test_trio_used_through_from_import_gets_import_trio(tree):
 )
 def test_aliases_are_rewritten_to_the_loop_library_sleep(tree, imports, call):
     after, _ = fix(tree, "poll.py", f"{imports}\n\nasync def poll(x):\n    {call}\n")
-    assert after == f"import asyncio\n{imports}\n\nasync def poll(x):\n    await asyncio.sleep(x)\n"
+    assert after == "import asyncio\n\n\nasync def poll(x):\n    await asyncio.sleep(x)\n"
 
 
 def test_sleep_in_an_expression_keeps_the_rest_of_the_line(tree):
@@ -229,7 +224,6 @@ def test_sleep_in_an_expression_keeps_the_rest_of_the_line(tree):
     )
     assert after == (
         "import asyncio\n"
-        "import time\n"
         "\n"
         "\n"
         "async def poll(delays):\n"
@@ -251,6 +245,71 @@ def test_import_before_a_decorated_first_statement_keeps_the_decorator_on_its_de
         '"""Registered pollers."""\nimport asyncio\n@register\nasync def poll(x):\n    await asyncio.sleep(x)\n'
     )
     compile(after, "poll.py", "exec")
+
+
+def test_only_the_import_the_fix_made_unused_goes_and_the_rest_of_its_line_stays(tree):
+    after, _ = fix(
+        tree,
+        "poll.py",
+        "import os  # unused before the fix: not ours to remove\n"
+        "from time import monotonic, sleep\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    sleep(x)\n"
+        "    return monotonic()\n",
+    )
+    assert after == (
+        "import asyncio\n"
+        "import os  # unused before the fix: not ours to remove\n"
+        "from time import monotonic\n"
+        "\n"
+        "\n"
+        "async def poll(x):\n"
+        "    await asyncio.sleep(x)\n"
+        "    return monotonic()\n"
+    )
+
+
+def test_time_still_used_elsewhere_keeps_its_import(tree):
+    source = "import time\n\n\nasync def poll(x):\n    time.sleep(x)\n    return time.monotonic()\n"
+    after, _ = fix(tree, "poll.py", source)
+    assert after == (
+        "import asyncio\nimport time\n\n\nasync def poll(x):\n    await asyncio.sleep(x)\n    return time.monotonic()\n"
+    )
+
+
+def test_the_added_import_keeps_a_sorted_block_sorted_and_comments_above_a_removed_one_stay(tree):
+    after, _ = fix(
+        tree,
+        "poll.py",
+        "import abc\n"
+        "import sys\n"
+        "# the clock\n"
+        "import time\n"
+        "\n"
+        "import requests\n"
+        "\n"
+        "\n"
+        "class Base(abc.ABC):\n"
+        "    async def poll(self, x):\n"
+        "        time.sleep(x)\n"
+        "        return sys.argv, requests\n",
+    )
+    assert after == (
+        "import abc\n"
+        "import asyncio\n"
+        "import sys\n"
+        "# the clock\n"
+        "\n"
+        "import requests\n"
+        "\n"
+        "\n"
+        "class Base(abc.ABC):\n"
+        "    async def poll(self, x):\n"
+        "        await asyncio.sleep(x)\n"
+        "        return sys.argv, requests\n"
+    )
 
 
 # ---- what --fix leaves alone -----------------------------------------------------
@@ -302,7 +361,6 @@ def test_fix_then_reports_the_remaining_findings(tree):
     after, result = fix(tree, "poll.py", source)
     assert after == (
         "import asyncio\n"
-        "import time\n"
         "\n"
         "import requests\n"
         "\n"
@@ -314,7 +372,7 @@ def test_fix_then_reports_the_remaining_findings(tree):
     assert result.returncode == 1
     assert "CCL201" not in result.stdout
     # the remaining finding, on its row in the fixed file
-    assert "poll.py:9:12: CCL202" in result.stdout
+    assert "poll.py:8:12: CCL202" in result.stdout
 
 
 def test_fix_is_idempotent(tree):
@@ -335,9 +393,9 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(tree):
     assert result.stdout == (
         "--- a/poll.py\n"
         "+++ b/poll.py\n"
-        "@@ -1,5 +1,6 @@\n"
+        "@@ -1,5 +1,5 @@\n"
+        "-import time\n"
         "+import asyncio\n"
-        " import time\n"
         " \n"
         " \n"
         " async def poll(x):\n"
@@ -356,7 +414,9 @@ def test_diff_in_a_subfolder_names_the_file_from_the_working_directory(tree):
     assert result.stdout == (
         "--- a/pkg/poll.py\n"
         "+++ b/pkg/poll.py\n"
-        "@@ -3,4 +3,4 @@\n"
+        "@@ -1,6 +1,5 @@\n"
+        " import asyncio\n"
+        "-import time\n"
         " \n"
         " \n"
         " async def poll(x):\n"

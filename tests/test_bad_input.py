@@ -84,7 +84,7 @@ def test_syntax_error_in_text_output(tree):
     write(tree, "b.py", "def broken(:\n    pass\n")
     result = run_cli("check", cwd=tree)
     row, col, message = cpython_syntax_error("def broken(:\n    pass\n")
-    assert (result.returncode, result.stdout) == (1, f"b.py:{row}:{col}: CCL001 {message}\nFound 1 hazard in 1 file.\n")
+    assert (result.returncode, result.stdout) == (1, f"b.py:{row}:{col}: CCL001 {message}\nFound 1 error in 1 file.\n")
 
 
 # --- CCL002: cannot be read or decoded ----------------------------------------------------------
@@ -164,6 +164,7 @@ def test_empty_and_trivial_files_pass(tree):
     assert (result.returncode, result.stdout, result.stderr) == (0, "All checks passed.\n", "")
 
 
+@pytest.mark.slow
 def test_five_megabyte_generated_file(tree):
     line = "VALUE_{:07d} = '" + "x" * 400 + "'\n"  # long lines: 5 MB in few statements
     count = 5 * 1024 * 1024 // len(line.format(0)) + 1
@@ -234,7 +235,7 @@ def test_a_directory_named_like_a_module(tree):
     write(tree, "x.py/inner.py", SLEEP)
     os.makedirs(tree / "empty.py")
     walked = run_cli("check", cwd=tree)
-    assert (walked.returncode, walked.stdout.splitlines()[1:]) == (1, ["Found 1 hazard in 1 file."])
+    assert (walked.returncode, walked.stdout.splitlines()[1:2]) == (1, ["Found 1 hazard in 1 file."])
     assert walked.stdout.startswith(os.path.join("x.py", "inner.py") + ":5:5: CCL201 ")
     assert run_cli("check", "x.py", "empty.py", cwd=tree).stdout == walked.stdout  # named, a folder is walked
     result = run_cli("check", "empty.py", cwd=tree)
@@ -313,8 +314,8 @@ def test_internal_error_is_reported_and_the_run_goes_on(tree, extra):
         os.path.join("pkg", "kaboom_too.py"),
     ]
     assert lines[-1] == HINT
-    assert [line.split(": CCL")[0] for line in result.stdout.splitlines()[:-1]] == ["a.py:5:5", "z.py:5:5"]
-    assert result.stdout.splitlines()[-1] == "Found 2 hazards in 2 files."
+    assert [line.split(": CCL")[0] for line in result.stdout.splitlines()[:-2]] == ["a.py:5:5", "z.py:5:5"]
+    assert result.stdout.splitlines()[-2] == "Found 2 hazards in 2 files."
 
 
 def test_internal_error_keeps_a_machine_readable_report(tree):

@@ -19,13 +19,16 @@ from conclint.rules import ALL_RULES, RULES_BY_CODE
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"  # CCL201 at 5:5, ends at 5:18
 SLEEP_MESSAGE = check_source(SLEEP)[0].message
 SYNTAX_ERROR = "def broken(:\n    pass\n"  # CCL001 at 1:12
-JSON_KEYS = {"cell", "code", "end_location", "filename", "fix", "location", "message", "noqa_row", "related", "url"}
+JSON_KEYS = {
+    *("cell", "code", "end_location", "filename", "fix", "location", "message", "noqa_row", "related", "url"),
+    "severity",  # conclint's: the severity SARIF and GitHub annotations give it too
+}
 
 # GitHub's workflow command grammar: `::error key=value,...::message`, where a property value
 # escapes `%`, CR, LF, `:` and `,`, and the message escapes `%`, CR and LF.
 PROPERTY_VALUE = r"(?:[^,:%\r\n]|%(?:25|0D|0A|3A|2C))*"
 GITHUB_LINE = re.compile(
-    rf"^::error title=(?P<title>{PROPERTY_VALUE}),file=(?P<file>{PROPERTY_VALUE}),"
+    rf"^::(?P<level>error|warning) title=(?P<title>{PROPERTY_VALUE}),file=(?P<file>{PROPERTY_VALUE}),"
     r"line=(?P<line>[1-9]\d*),col=(?P<col>[1-9]\d*),endLine=(?P<endLine>[1-9]\d*),endColumn=(?P<endColumn>[1-9]\d*)"
     r"::(?P<message>(?:[^%\r\n]|%(?:25|0D|0A))*)$"
 )
@@ -65,6 +68,7 @@ def test_json_is_ruff_compatible(tree):
         "message": "syntax error: invalid syntax",
         "noqa_row": 1,
         "related": [],
+        "severity": "error",
         "url": RULES_BY_CODE["CCL001"].url(),
     }
     fix = sleep.pop("fix")
@@ -77,6 +81,7 @@ def test_json_is_ruff_compatible(tree):
         "message": SLEEP_MESSAGE,
         "noqa_row": 5,
         "related": [],
+        "severity": "warning",
         "url": "https://conclint.readthedocs.io/en/latest/rules/CCL201/",
     }
     if fix is not None:
@@ -122,9 +127,11 @@ def test_json_related_locations_and_fix():
     }
 
     sarif = json.loads(format_sarif([finding], cwd))
-    assert sarif["runs"][0]["results"][0]["relatedLocations"] == [
+    (result,) = sarif["runs"][0]["results"]
+    assert result["message"]["text"] == "blocks (see [the coroutine starts here](1))"
+    assert result["relatedLocations"] == [
         {
-            "id": 0,
+            "id": 1,
             "message": {"text": "the coroutine starts here"},
             "physicalLocation": {
                 "artifactLocation": {"uri": "n.py", "uriBaseId": "%SRCROOT%"},
@@ -224,6 +231,7 @@ def test_github_annotations_follow_the_workflow_command_grammar(tree):
         parsed.append(fields)
     assert parsed == [
         {
+            "level": "error",  # a file conclint could not analyse
             "title": "conclint (CCL001)",
             "file": "b.py",
             "line": "1",
@@ -233,6 +241,7 @@ def test_github_annotations_follow_the_workflow_command_grammar(tree):
             "message": "CCL001 syntax error: invalid syntax",
         },
         {
+            "level": "warning",  # a hazard
             "title": "conclint (CCL201)",
             "file": "odd/we,ird:name%.py",
             "line": "5",
@@ -242,6 +251,7 @@ def test_github_annotations_follow_the_workflow_command_grammar(tree):
             "message": f"CCL201 {SLEEP_MESSAGE}",
         },
         {
+            "level": "warning",  # a hazard
             "title": "conclint (CCL201)",
             "file": "pkg/a.py",
             "line": "5",

@@ -39,6 +39,7 @@ def check(root: Path, *args: str, env_extra=None) -> Tuple[str, List[str]]:
     return result.stdout, sorted(json.dumps(item, sort_keys=True) for item in json.loads(result.stdout))
 
 
+@pytest.mark.slow
 def test_jobs_and_cache_do_not_change_the_findings(tree):
     baseline_text, baseline = check(tree, "--jobs", "1", "--no-cache")
     codes = {json.loads(item)["code"] for item in baseline}
@@ -59,6 +60,7 @@ def test_jobs_and_cache_do_not_change_the_findings(tree):
     assert list((tree / "cache-1" / "runs").rglob("*.pickle")), "the warm runs had a cache to read"
 
 
+@pytest.mark.slow
 def test_a_cached_run_sees_an_edit(tree):
     """Per-file entries stay valid for the files that did not change; the run entry does not."""
     _, before = check(tree, "--jobs", "2", "--cache-dir", str(tree / "cache-edit"))
@@ -77,6 +79,7 @@ def test_a_cached_run_sees_an_edit(tree):
     assert after == before
 
 
+@pytest.mark.slow
 def test_the_string_hash_seed_does_not_change_the_findings(tree):
     """Each Python process hashes strings with its own seed, so iterating a set of names
     gives another order in every run. (On sqlalchemy 2.1.9, PYTHONHASHSEED=5 made a CCL101

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
+import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Dict, Set, Tuple
 
 import pytest
 from conftest import FIXTURES, fixture_cases, run_cli
 
-from conclint.adapters import cli
-from conclint.adapters.flake8_plugin import RULE_SETTINGS, _analyses
-from conclint.engine.settings import SETTINGS, load_settings
-from conclint.rules import RULES_BY_CODE
+from conclint.adapters.flake8_plugin import RULE_SETTINGS
+from conclint.engine.settings import SETTINGS
 
 LINE = re.compile(r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) ")
 Found = Set[Tuple[str, int, int, str]]
@@ -66,61 +62,43 @@ def project(tmp_path: Path) -> Path:
 # ---- the same findings as `conclint check` on every fixture ---------------------------------
 
 
-def _where(case: Path) -> Tuple[Path, str]:
-    """Run in the case's own folder (so a pyproject.toml there applies), a package as `.`."""
-    return (case, ".") if case.is_dir() else (case.parent, case.name)
-
-
-def check_in_process(path: str, cwd: Path) -> Found:
-    """`conclint check -q PATH` run in ``cwd`` through the CLI's own `main()`, without a process
-    start per case (the other tests run the console script)."""
-    out, err, before = io.StringIO(), io.StringIO(), os.getcwd()
-    try:
-        os.chdir(cwd)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            cli.main(["check", "-q", path])
-    finally:
-        os.chdir(before)
-    assert err.getvalue() == "", err.getvalue()
-    return found(out.getvalue())
+def _case_id(case: Path) -> str:
+    return case.relative_to(FIXTURES).as_posix().replace("/", "__").replace(".py", "")
 
 
 @pytest.fixture(scope="module")
-def both_tools() -> Dict[Path, Tuple[Found, Found]]:
-    """case -> (flake8's findings, conclint check's).
-
-    `conclint check` runs on each case alone: given several unrelated files it analyses them
-    as one program. flake8 runs once per package case and once per group of single-file cases
-    (the plugin analyses each file with the modules linked to it by imports, and these import
-    none of each other), in subprocesses side by side while the checks run here.
-    """
-    groups: Dict[Path, List[str]] = {}
+def both_tools(tmp_path_factory) -> Dict[str, Tuple[Found, Found]]:
+    """case -> (flake8's findings, conclint check's), each case copied as a project of its own (a
+    `.git` marks it; a case's own pyproject.toml stays its configuration), all checked by one
+    flake8 run and one `conclint check` run: both analyse each project apart."""
+    root = tmp_path_factory.mktemp("cases")
     for case in CASES:
-        if case.is_file():
-            groups.setdefault(case.parent, []).append(case.name)
-    flake8_runs = [(case, ["."]) for case in CASES if case.is_dir()] + sorted(groups.items())
+        target = root / _case_id(case)
+        if case.is_dir():
+            shutil.copytree(case, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.mkdir()
+            shutil.copy2(case, target / case.name)
+        (target / ".git").mkdir()
+    by_flake8 = flake8("--select", "CCL,E999", ".", cwd=root)
+    assert by_flake8.stderr == "", by_flake8.stderr
+    by_check = run_cli("check", "-q", "--no-cache", *sorted(p.name for p in root.iterdir()), cwd=root)
+    assert by_check.returncode in (0, 1), by_check.stderr
 
-    def by_flake8(run):
-        cwd, paths = run
-        result = flake8("--select", "CCL,E999", *paths, cwd=cwd)
-        assert result.stderr == "", result.stderr
-        return cwd, found(result.stdout)
+    def per_case(found_: Found) -> Dict[str, Found]:
+        grouped: Dict[str, Found] = {_case_id(case): set() for case in CASES}
+        for path, row, col, code in found_:
+            grouped[Path(path).parts[0]].add((path, row, col, code))
+        return grouped
 
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        pending = pool.map(by_flake8, flake8_runs)
-        check_found = {case: check_in_process(_where(case)[1], _where(case)[0]) for case in CASES}
-        flake8_found = dict(pending)
-    outcome = {}
-    for case in CASES:
-        cwd, path = _where(case)
-        by_flake8 = flake8_found[cwd] if case.is_dir() else {f for f in flake8_found[cwd] if f[0] == path}
-        outcome[case] = (by_flake8, check_found[case])
-    return outcome
+    flake8_found, check_found = per_case(found(by_flake8.stdout)), per_case(found(by_check.stdout))
+    return {name: (flake8_found[name], check_found[name]) for name in flake8_found}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.relative_to(FIXTURES).as_posix() for c in CASES])
 def test_flake8_reports_what_conclint_check_reports(case: Path, both_tools):
-    by_flake8, by_check = both_tools[case]
+    by_flake8, by_check = both_tools[_case_id(case)]
     # flake8 does not run plugins on a file that does not parse: it says E999, we say CCL001
     by_flake8 = {f for f in by_flake8 if f[3] != "E999"}
     by_check = {f for f in by_check if f[3] != "CCL001"}
@@ -129,13 +107,14 @@ def test_flake8_reports_what_conclint_check_reports(case: Path, both_tools):
     )
 
 
+@pytest.mark.slow
 def test_a_syntax_error_is_flake8s_E999_on_the_row_of_our_CCL001(both_tools):
-    by_flake8, by_check = both_tools[FIXTURES / "input" / "syntax_error.py"]
+    by_flake8, by_check = both_tools[_case_id(FIXTURES / "input" / "syntax_error.py")]
     assert {(row, code) for _, row, _, code in by_flake8} == {(1, "E999")}
     assert {(row, code) for _, row, _, code in by_check} == {(1, "CCL001")}
 
 
-# ---- one file at a time: the modules linked to it by imports are analysed too -------------------
+# ---- one file at a time: the whole project is analysed -------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -145,30 +124,41 @@ def test_a_syntax_error_is_flake8s_E999_on_the_row_of_our_CCL001(both_tools):
             "threads/jobq",
             "jobq/stats.py",
         ),  # the threads start in runner.py, which imports jobs.py, which imports stats.py
-        ("threads/jobq", "jobq/store.py"),
         ("blocking/blobstore", "blobstore/handlers.py"),  # the blocking calls sit in helpers it imports
     ],
 )
-def test_one_module_of_a_package_gets_the_findings_of_a_check_of_the_whole_package(case, module):
-    folder = FIXTURES / case
-    alone = found(flake8("--select", "CCL", module, cwd=folder.parent).stdout)
-    whole = {f for f in found(run_cli("check", "-q", case.split("/")[1], cwd=folder.parent).stdout) if f[0] == module}
+def test_one_module_gets_the_findings_of_a_check_of_the_whole_project(tmp_path, case, module):
+    shutil.copytree(FIXTURES / case, tmp_path / case.split("/")[1])
+    (tmp_path / ".git").mkdir()
+    alone = found(flake8("--select", "CCL", module, cwd=tmp_path).stdout)
+    whole = {f for f in found(run_cli("check", "-q", case.split("/")[1], cwd=tmp_path).stdout) if f[0] == module}
     assert whole and alone == whole
-    # `conclint check` of the one file alone sees no other module, hence less
-    assert found(run_cli("check", "-q", module, cwd=folder.parent).stdout) < whole
+    # and `conclint check` of the one file alone indexes the project too
+    assert found(run_cli("check", "-q", module, cwd=tmp_path).stdout) == whole
 
 
-def test_every_module_of_a_package_shares_one_analysis_per_flake8_process(monkeypatch):
-    folder = FIXTURES / "threads" / "jobq"
-    monkeypatch.chdir(folder.parent)
-    settings = load_settings(None, RULES_BY_CODE)
-    settings.root = str(folder)  # a cache of its own, not one an earlier test filled
-    analyses = _analyses(settings)
-    modules = sorted(str(p) for p in folder.glob("*.py"))
-    for module in modules:
-        analyses.findings_in(module)
-    assert sorted(analyses.results) == modules  # each module analysed once
-    assert len(analyses.checked) == 1  # and the rules run once for the linked group
+def test_every_module_of_a_project_shares_one_analysis_per_flake8_process(tmp_path, monkeypatch):
+    from conclint.adapters import flake8_index
+
+    shutil.copytree(FIXTURES / "threads" / "jobq", tmp_path / "jobq")
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(flake8_index, "_INDEXES", {})
+    modules = sorted(str(p) for p in (tmp_path / "jobq").glob("*.py"))
+    found_ = [f for module in modules for f in flake8_index.findings_in(module, None, {})]
+    assert found_ and len(flake8_index._INDEXES) == 1  # one project, analysed once for all its files
+    assert (tmp_path / ".conclint_cache").is_dir()  # through the cache `conclint check` uses
+
+
+def test_nothing_is_analysed_when_no_ccl_code_is_selected(project):
+    write(project, {"m.py": SLEEPS})
+    # the engine's switch makes the analysis of m.py fail: flake8 would report the plugin's failure
+    quiet = flake8("--select", "E9", "m.py", cwd=project, fail_on="m.py")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    ignored = flake8("--extend-ignore", "CCL", "m.py", cwd=project, fail_on="m.py")
+    assert "failed during execution" not in ignored.stdout + ignored.stderr
+    selected = flake8("--select", "CCL201", "m.py", cwd=project, fail_on="m.py")
+    assert "failed during execution" in selected.stdout + selected.stderr
 
 
 def test_stdin_is_analysed_as_the_buffer_at_its_display_name(project):
@@ -217,6 +207,22 @@ def test_flake8_selects_and_honours_noqa(project, args, expected):
     assert found(flake8(*args, "m.py", cwd=project).stdout) == expected
 
 
+def test_noqa_comments_suppress_the_same_findings_in_flake8_and_conclint_check(project):
+    """flake8's matching rule in both: `noqa` in any case, the codes compared as written."""
+    from test_cli import NOQA_CASES
+
+    names = []
+    for i, (comment, _) in enumerate(NOQA_CASES):
+        names.append(f"case{i:02d}.py")
+        write(project, {names[-1]: SLEEPS.replace("time.sleep(1)  # noqa: CCL201", f"time.sleep(1)  {comment}")})
+    by_flake8 = found(flake8("--select", "CCL", *names, cwd=project).stdout)
+    by_check = found(run_cli("check", "-q", *names, cwd=project).stdout)
+    assert by_flake8 == by_check
+    assert {(path, row) for path, row, _, _ in by_check if row == 9} == {
+        (f"case{i:02d}.py", 9) for i, (_, suppressed) in enumerate(NOQA_CASES) if not suppressed
+    }
+
+
 # ---- rule settings: flake8 options, [flake8] config, [tool.conclint] -------------------------
 
 ROUTE = (
@@ -240,6 +246,12 @@ OPTION_CASES = {
         "from myapp import spawn\n\ncount = 0\n\n\ndef bump():\n    global count\n    count += 1\n\n\nspawn(bump)\n",
         ["--conclint-thread-entry-calls=myapp.spawn"],
         ["conclint-thread-entry-calls = myapp.spawn"],
+        "+CCL101",
+    ),
+    "thread-safe": (
+        "class Tally:\n    def __init__(self):\n        self.total = 0\n\n    def add(self, n):\n        self.total += n\n",
+        ["--conclint-thread-safe=m.Tally"],
+        ["conclint-thread-safe = m.Tally"],
         "+CCL101",
     ),
     "blocking-calls": (
@@ -278,7 +290,8 @@ OPTION_CASES = {
         "+CCL112",
     ),
     "file-timeout": (
-        "".join(f"value_{i} = {i} + {i}\n" for i in range(3000)),  # enough nodes for the deadline to look at the clock
+        # enough nodes for the deadline to look at the clock; `threading` asks for a full analysis
+        "import threading\n" + "".join(f"value_{i} = {i} + {i}\n" for i in range(3000)),
         ["--conclint-file-timeout", "0.000001"],
         ["conclint-file-timeout = 0.000001"],
         "+CCL001",
@@ -305,7 +318,12 @@ def test_every_rule_setting_is_a_flake8_option_with_a_test():
         assert f"--conclint-{setting.key}" in help_text
 
 
-@pytest.mark.parametrize("key", sorted(OPTION_CASES))
+SMOKE_OPTIONS = ("blocking-calls", "server")  # the others run in the slow set
+
+
+@pytest.mark.parametrize(
+    "key", [key if key in SMOKE_OPTIONS else pytest.param(key, marks=pytest.mark.slow) for key in sorted(OPTION_CASES)]
+)
 def test_a_rule_setting_works_from_the_command_line_and_from_flake8_config(project, key):
     source, options, config_lines, effect = OPTION_CASES[key]
     base = BASE_OPTIONS.get(key, [])
@@ -336,6 +354,7 @@ def test_tool_conclint_applies_and_flake8_options_override_it(project):
     assert codes() == {"CCL101"}
 
 
+@pytest.mark.slow
 def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_path):
     """blocking/configured keeps its settings in [tool.conclint]; the same in [flake8] gives the same."""
     case = FIXTURES / "blocking" / "configured"

@@ -63,6 +63,7 @@ DEEP = {
 }
 
 
+@pytest.mark.slow
 def test_more_kinds_of_deep_nesting_are_analysed_or_ccl001(tree):
     """A CCL201 above the deep code: analysed, it is reported; refused, the file is one CCL001."""
     for name, deep in DEEP.items():
@@ -77,6 +78,7 @@ def test_more_kinds_of_deep_nesting_are_analysed_or_ccl001(tree):
 # --- size ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_twenty_thousand_small_functions(tree):
     """Most are plain helpers; every 100th is a coroutine calling the one before; one of them blocks."""
     count = 20_000
@@ -92,6 +94,7 @@ def test_twenty_thousand_small_functions(tree):
     assert check(tree) == [("many.py", row, 5, "CCL201")]
 
 
+@pytest.mark.slow
 def test_a_call_chain_of_5000_functions_from_a_thread(tree):
     """A thread runs f0, which calls f1, ... f4999 writes a global: a long walk through the call graph.
     A short chain beside it shows the same race, so the test also sees one file spoil another's analysis."""
@@ -118,6 +121,7 @@ def test_a_call_chain_of_5000_functions_from_a_thread(tree):
 LONG = 100_000
 
 
+@pytest.mark.slow
 def test_hundred_thousand_character_lines(tree):
     string = "x" * LONG
     (tree / "string.py").write_text(

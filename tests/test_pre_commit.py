@@ -132,6 +132,19 @@ def test_fix_hook_rewrites_the_file_and_fails_then_the_check_passes(run_hooks, t
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_a_staged_file_is_checked_with_the_unchanged_modules_it_calls(run_hooks, tmp_path):
+    """pre-commit passes only the staged file; the blocking helper sits in a committed, unchanged module."""
+    helper = "import requests\n\n\ndef load(url):\n    return requests.get(url).json()\n"
+    root = project(tmp_path / "proj", {"pyproject.toml": "[tool.conclint]\n", "storage.py": helper})
+    git("commit", "-q", "--no-verify", "-m", "the helper", cwd=root)
+    (root / "handlers.py").write_text("from storage import load\n\n\nasync def handle(url):\n    return load(url)\n")
+    git("add", "handlers.py", cwd=root)
+    result = run_hooks(root, "conclint")  # the staged files only, as on `git commit`
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "handlers.py:5:12: CCL210 `load()` blocks the event loop" in result.stdout
+    assert "storage.py:" not in result.stdout.replace("at storage.py:5", "")  # the unchanged module is not reported
+
+
 @pytest.mark.slow
 def test_only_python_files_reach_the_hook(run_hooks, tmp_path):
     # notes.txt would be a CCL001 if it were passed; `tool` is Python by its shebang

@@ -61,6 +61,7 @@ def test_programs_from_the_grammar(source):
 
 
 @SETTINGS
+@pytest.mark.slow
 @given(hypothesmith.from_node())
 def test_programs_from_libcst_nodes(source):
     check_program(source)

@@ -1,42 +1,28 @@
 """The flake8 plugin: conclint's findings as flake8 `CCL` errors.
 
-flake8 hands a plugin one file at a time, but conclint's hazards often span modules:
-a thread started in ``runner.py`` runs a function of ``jobs.py``; a coroutine in
-``handlers.py`` calls a helper in ``storage.py`` that blocks. So each file is analysed
-together with the modules linked to it by imports: the project modules it imports
-(found from its package root or flake8's working directory), and, within its own
-top-level package (or, outside a package, its folder), the modules that import it.
-Only the findings located in the file are yielded; flake8 applies --select, --ignore and
-`# noqa` itself. Analyses are cached per process, so a flake8 run analyses each module,
-and each group of linked modules, once. docs/integrations.md says what can differ from
-`conclint check`.
+It costs nothing unless a CCL code is selected: flake8's own selection is asked first, and
+this module imports nothing of the analysis (libcst, the rules) until then. When selected,
+each file is reported as `conclint check` of its project reports it: the project (the folder
+of the configuration that applies, or the nearest one with pyproject.toml, setup.cfg or
+.git) is analysed once per flake8 run, through the on-disk cache of `conclint check`, and
+shared by every file and every flake8 process (see flake8_index.py). flake8 applies
+--select, --ignore, --per-file-ignores and `# noqa` itself. docs/integrations.md says what
+can differ from `conclint check`.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import re
 import sys
-from collections import defaultdict
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, Sequence, Tuple
 
 from conclint import __version__
-from conclint.engine.analysis import FileResult, analyse_file
-from conclint.engine.deadline import AnalysisTimeout, deadline
-from conclint.engine.deployment import GUNICORN_CONFIGS
-from conclint.engine.discovery import discover
-from conclint.engine.findings import Finding, Span
-from conclint.engine.modules import module_name_for
-from conclint.engine.parsing import ParseFailure, parse_source, run_with_deep_stack
-from conclint.engine.run import RunResult, raw_findings
-from conclint.engine.settings import SETTINGS, ConfigError, SettingDef, Settings, load_settings
-from conclint.model.collector import collect_facts
-from conclint.rules import RULES_BY_CODE
+from conclint.engine.settings import SETTINGS, ConfigError, SettingDef
 
 # Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
-# the cache is `conclint check`'s (the plugin keeps its analyses in memory for one flake8 run).
+# the cache is `conclint check`'s.
 NOT_OPTIONS = {
     "select",
     "extend-select",
@@ -48,6 +34,7 @@ NOT_OPTIONS = {
     "cache-dir",
 }
 RULE_SETTINGS: Tuple[SettingDef, ...] = tuple(s for s in SETTINGS if s.key not in NOT_OPTIONS)
+CODE_PREFIX = "CCL"
 
 
 def _option(setting: SettingDef) -> str:
@@ -58,17 +45,35 @@ def _dest(setting: SettingDef) -> str:
     return "conclint_" + setting.key.replace("-", "_")
 
 
+def ccl_selected(options: argparse.Namespace) -> bool:
+    """Does flake8's own selection (--select, --extend-select, --ignore, --extend-ignore, the defaults)
+    report any CCL code? Every code of the CCL range is asked, as flake8 would decide it."""
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        engine = DecisionEngine(options)
+        return any(engine.decision_for(f"{CODE_PREFIX}{n:03d}") is Decision.Selected for n in range(1000))
+    except Exception:  # another flake8 than the one this was written for: analyse, as before
+        return True
+
+
 class ConclintChecker:
     name = "conclint"
     version = __version__
-    settings: Settings = Settings()
+    selected = True
+    overrides: Dict[str, object] = {}  # setting key -> value given as a flake8 option
     reads_stdin = False
 
-    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+    def __init__(self, tree, filename: str, lines: Sequence[str]) -> None:
         # analysed here, not in run(): flake8 turns an exception raised here into its
         # one-paragraph "plugin failed" report, but lets one from run() end in a traceback
+        self.findings: list = []
+        if not self.selected:
+            return
+        from conclint.adapters.flake8_index import findings_in
+
         text = "".join(lines) if self.reads_stdin else None
-        self.findings = _analyses(self.settings).findings_in(os.path.abspath(filename), text)
+        self.findings = findings_in(os.path.abspath(filename), text, self.overrides)
 
     @classmethod
     def add_options(cls, manager) -> None:
@@ -91,19 +96,23 @@ class ConclintChecker:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        """[tool.conclint] as `conclint check` run here reads it, then flake8's options on top."""
+        """flake8's options on top of the closest [tool.conclint], as `conclint check` reads it for each file."""
+        cls.selected = ccl_selected(options)
+        cls.reads_stdin = "-" in (getattr(options, "filenames", None) or ())
+        if not cls.selected:
+            return
         try:
-            settings = load_settings(None, RULES_BY_CODE)
-            for setting in RULE_SETTINGS:
-                value = getattr(options, _dest(setting), None)
-                if value is not None:
-                    setattr(settings, setting.key.replace("-", "_"), _converted(setting, value))
+            cls.overrides = {
+                setting.key: _converted(setting, getattr(options, _dest(setting)))
+                for setting in RULE_SETTINGS
+                if getattr(options, _dest(setting), None) is not None
+            }
+            from conclint.adapters.flake8_index import prepare
+
+            prepare(getattr(options, "filenames", None) or ["."], cls.overrides)
         except ConfigError as exc:
             print(f"flake8: conclint: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
-        settings.select, settings.extend_select, settings.ignore = ["CCL"], [], []
-        cls.settings = settings
-        cls.reads_stdin = "-" in (getattr(options, "filenames", None) or ())
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         for finding in self.findings:
@@ -143,143 +152,3 @@ def _converted(setting: SettingDef, value):
                 table[name.strip()] = advice.strip()
         return table
     raise AssertionError(setting.kind)
-
-
-_CACHES: Dict[str, _Analyses] = {}
-
-
-def _analyses(settings: Settings) -> _Analyses:
-    """One cache per process and settings (flake8 gives every file of a run the same settings)."""
-    key = repr(settings)
-    if key not in _CACHES:
-        _CACHES[key] = _Analyses(settings)
-    return _CACHES[key]
-
-
-class _Analyses:
-    """Each module analysed once, each package's importers found once, each group of linked modules checked once."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.results: Dict[str, FileResult] = {}
-        self.imported: Dict[str, List[str]] = {}
-        self.neighbourhoods: Dict[str, Tuple[List[str], Dict[str, Set[str]]]] = {}
-        self.checked: Dict[Tuple[FrozenSet[str], str], Tuple[Dict[str, List[Finding]], Dict[str, str]]] = {}
-
-    def findings_in(self, path: str, text: Optional[str] = None) -> List[Finding]:
-        if text is not None:  # the editor's buffer, read from stdin: it wins over the saved file
-            self.results[path] = _analyse_text(path, text, self.settings.file_timeout or None)
-            self.imported.pop(path, None)
-        _, top = _package_root(path)
-        folder = top or os.path.dirname(path)
-        unit = self._unit(path, folder, top is not None)
-        key = (frozenset(unit), folder)
-        if key not in self.checked:
-            outcome = RunResult()
-            by_path: Dict[str, List[Finding]] = defaultdict(list)
-            results = [self._result(p) for p in sorted(unit)]
-            for finding in raw_findings(results, self.settings, [folder], outcome):
-                by_path[finding.path].append(finding)
-            self.checked[key] = (by_path, outcome.internal_errors)
-        by_path, errors = self.checked[key]
-        if path in errors:
-            raise RuntimeError(f"conclint internal error in {path}: {errors[path]}")
-        return sorted(by_path.get(path, []), key=Finding.sort_key)
-
-    def _result(self, path: str) -> FileResult:
-        if path not in self.results:
-            timeout = self.settings.file_timeout or None
-            self.results[path] = run_with_deep_stack(lambda: analyse_file(path, timeout=timeout))
-        return self.results[path]
-
-    def _imports(self, path: str) -> List[str]:
-        """The project files ``path`` imports: the modules and the packages above them."""
-        if path not in self.imported:
-            facts = self._result(path).facts
-            root, _ = _package_root(path)
-            bases = list(dict.fromkeys([root, os.getcwd()]))
-            found: Set[str] = set()
-            for name in sorted(facts.imported_modules if facts else ()):
-                found.update(_resolve(name, bases))
-            found.discard(path)
-            self.imported[path] = sorted(found)
-        return self.imported[path]
-
-    def _neighbourhood(self, folder: str, is_package: bool) -> Tuple[List[str], Dict[str, Set[str]]]:
-        """(the modules that may import a file: its top-level package, or its folder outside a
-        package; module -> those of them that import it)."""
-        if folder not in self.neighbourhoods:
-            if is_package:
-                modules = discover([folder], self.settings)
-            else:
-                modules = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".py")]
-            modules = [m for m in modules if os.path.isfile(m)]
-            importers: Dict[str, Set[str]] = defaultdict(set)
-            for module in modules:
-                for target in self._imports(module):
-                    importers[target].add(module)
-            self.neighbourhoods[folder] = (modules, importers)
-        return self.neighbourhoods[folder]
-
-    def _unit(self, path: str, folder: str, is_package: bool) -> Set[str]:
-        """``path`` and every module linked to it by imports: imported ones anywhere, importing
-        ones in its neighbourhood.
-
-        Gunicorn configs come along too: they are prefork evidence without importing anything.
-        """
-        modules, importers = self._neighbourhood(folder, is_package)
-        unit = {path, *(m for m in modules if os.path.basename(m) in GUNICORN_CONFIGS)}
-        todo = list(unit)
-        while todo:
-            module = todo.pop()
-            for other in [*self._imports(module), *sorted(importers.get(module, ()))]:
-                if other not in unit:
-                    unit.add(other)
-                    todo.append(other)
-        return unit
-
-
-def _package_root(path: str) -> Tuple[str, Optional[str]]:
-    """(the folder its absolute imports resolve from, its top-level package folder or None)."""
-    name, is_package = module_name_for(path)
-    parts = name.split(".")
-    depth = len(parts) if is_package else len(parts) - 1  # package folders holding the file
-    folder = os.path.dirname(path)
-    for _ in range(depth):
-        folder = os.path.dirname(folder)
-    return folder, (os.path.join(folder, parts[0]) if depth else None)
-
-
-def _resolve(name: str, bases: Sequence[str]) -> List[str]:
-    """The files of the longest importable prefix of ``name`` (``pkg.mod.func`` -> pkg/mod.py), with
-    the ``__init__.py`` of each package above it (Python runs them; they may re-export)."""
-    parts = name.split(".")
-    for base in bases:
-        for n in range(len(parts), 0, -1):
-            stem = os.path.join(base, *parts[:n])
-            for candidate in (os.path.join(stem, "__init__.py"), stem + ".py"):
-                if os.path.isfile(candidate) and module_name_for(candidate)[0] == ".".join(parts[:n]):
-                    inits = [os.path.join(base, *parts[:i], "__init__.py") for i in range(1, n)]
-                    return [os.path.abspath(candidate), *map(os.path.abspath, inits)]
-    return []
-
-
-def _analyse_text(path: str, text: str, timeout: Optional[float]) -> FileResult:
-    """Analyse source text flake8 read from stdin (an editor's unsaved buffer) as if saved at ``path``:
-    `analyse_file()` without the reading. A parse failure yields nothing: flake8 reports E999 itself."""
-    result = FileResult(path)
-    deadline.start(timeout)
-    try:
-        module = run_with_deep_stack(lambda: parse_source(text))
-        if not isinstance(module, ParseFailure):
-            name, is_package = module_name_for(path)
-            result.facts = run_with_deep_stack(lambda: collect_facts(module, path, name, is_package))
-    except AnalysisTimeout as exc:
-        result.findings.append(Finding("CCL001", str(exc), path, Span.point(1, 1)))
-    except RecursionError:
-        pass  # too deeply nested: `conclint check` says CCL001, flake8 has no line to pin it on
-    except Exception as exc:
-        result.internal_error = f"{type(exc).__name__}: {exc}"
-    finally:
-        deadline.stop()
-    return result

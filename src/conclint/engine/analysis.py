@@ -16,7 +16,7 @@ from conclint.engine.findings import Finding, Span
 from conclint.engine.modules import module_name_for
 from conclint.engine.parsing import ParseFailure, parse_source, syntax_failure
 from conclint.engine.selection import NoqaMap, parse_noqa
-from conclint.engine.source import SourceError, read_source
+from conclint.engine.source import SourceError, decode_source, read_source
 from conclint.model.collector import collect_facts
 from conclint.model.facts import ModuleFacts
 
@@ -47,17 +47,21 @@ def result_digest(result: FileResult) -> str:
 
 
 def analyse_file(
-    path: str, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = DEFAULT_SECONDS
+    path: str,
+    triggers: Optional[Pattern[str]] = None,
+    timeout: Optional[float] = DEFAULT_SECONDS,
+    data: Optional[bytes] = None,
 ) -> FileResult:
     """Never raises: every failure becomes a finding or an internal error for this file.
 
     With ``triggers``, a file whose text has none of them is only checked for syntax
     (``FileResult.light``): the run analyses it in full later if other code reaches it.
+    ``data``: the file's bytes, when they come from elsewhere than the disk (stdin, an editor).
     """
     result = FileResult(path)
     deadline.start(timeout)
     try:
-        _analyse_into(result, triggers)
+        _analyse_into(result, triggers, data)
     except AnalysisTimeout as exc:
         result.facts = None
         result.findings.append(Finding("CCL001", str(exc), path, Span.point(1, 1)))
@@ -75,9 +79,9 @@ def analyse_file(
     return result
 
 
-def _analyse_into(result: FileResult, triggers: Optional[Pattern[str]]) -> None:
+def _analyse_into(result: FileResult, triggers: Optional[Pattern[str]], data: Optional[bytes] = None) -> None:
     path = result.path
-    source = read_source(path)
+    source = read_source(path) if data is None else decode_source(path, data)
     if isinstance(source, SourceError):
         result.findings.append(Finding("CCL002", f"file {source.reason}", path, Span.point(source.row, source.col)))
         return

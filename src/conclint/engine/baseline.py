@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from typing import Dict, Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from conclint.engine.findings import Finding
 from conclint.engine.settings import ConfigError
@@ -41,6 +41,15 @@ def filter_baseline(findings: List[Finding], path: str) -> List[Finding]:
     folder = os.path.dirname(os.path.abspath(path))
     keys = [key for key, _ in _keyed(findings, folder)]
     return [finding for finding, key in zip(findings, keys) if key not in recorded]
+
+
+def fingerprints(findings: Sequence[Finding], folder: str) -> List[str]:
+    """A stable identity per finding, as the baseline matches it (code, file relative to ``folder``,
+    the code involved, the occurrence; no line number): for SARIF and GitLab reports."""
+    return [
+        hashlib.sha256(repr(key).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        for key, _ in _keyed(findings, folder)
+    ]
 
 
 def _keyed(findings: Iterable[Finding], folder: str) -> List[Tuple[Key, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional
 
 import pathspec
 
@@ -96,3 +96,24 @@ def discover(paths: Iterable[str], settings: Settings) -> List[str]:
                     if not ignores.excluded(full, False, below):
                         found.add(full)
     return sorted(found)
+
+
+def walk_excludes(settings: Settings) -> Callable[[str], bool]:
+    """A test of whether a walk from ``settings.root`` would skip a file: it, or a folder between
+    the root and it, is excluded. For files found under a folder whose own configuration is
+    another (a sub-project's excludes apply to its files)."""
+    ignores = _Ignores(settings)
+    root = os.path.abspath(settings.root)
+
+    def skipped(path: str) -> bool:
+        relative = relative_below(path, root)
+        if relative is None:
+            return ignores.excluded(path, False)
+        folder = root
+        for part in relative.split(os.sep)[:-1]:
+            folder = os.path.join(folder, part)
+            if ignores.excluded(folder, True):
+                return True
+        return ignores.excluded(path, False)
+
+    return skipped

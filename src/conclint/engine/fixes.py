@@ -6,6 +6,7 @@ import difflib
 from typing import Dict, Iterable, List, Tuple
 
 from conclint.engine.findings import Edit, Finding
+from conclint.engine.fix_imports import tidy_imports
 from conclint.engine.source import LINE_END
 
 
@@ -48,6 +49,12 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
         text = text[:start] + content + text[end:]
         last_start = start
     return text
+
+
+def fixed_text(text: str, edits: Iterable[Edit]) -> str:
+    """``text`` with the edits applied and the imports they touched tidied (see fix_imports.py)."""
+    after = apply_edits(text, edits)
+    return tidy_imports(text, after) if after != text else after
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

@@ -126,6 +126,27 @@ def analyse_files(
 
 
 def _cached_analysis(
+    paths: Sequence[str],
+    workers: Workers,
+    triggers,
+    cache: Optional[Cache],
+    contents,
+    timeout: Optional[float],
+    sources: Optional[Dict[str, bytes]] = None,
+) -> List[FileResult]:
+    """Analyse ``paths``; those in ``sources`` (an editor's buffer, stdin) from the bytes given, in
+    this process and never cached: the file on disk, if any, is not what was analysed."""
+    given = {
+        path: run_with_deep_stack(lambda path=path: analyse_file(path, triggers, timeout, data=sources[path]))
+        for path in paths
+        if sources and path in sources
+    }
+    on_disk = [path for path in paths if path not in given]
+    found = dict(zip(on_disk, _cached_disk_analysis(on_disk, workers, triggers, cache, contents, timeout)))
+    return [given[path] if path in given else found[path] for path in paths]
+
+
+def _cached_disk_analysis(
     paths: Sequence[str], workers: Workers, triggers, cache: Optional[Cache], contents, timeout: Optional[float]
 ) -> List[FileResult]:
     """Analyse ``paths``, reusing the cached result of every file whose bytes did not change
@@ -161,6 +182,7 @@ def analyse(
     cache: Optional[Cache] = None,
     contents=None,
     folders: Sequence[str] = (),
+    sources: Optional[Dict[str, bytes]] = None,
 ) -> Analysis:
     """Analyse what can matter (see engine/demand.py): the files that hold entry points or
     hazards, then, round by round, the files their facts reach. The last round's project
@@ -170,7 +192,8 @@ def analyse(
     index = ModuleIndex(files)
     with Workers(jobs) as workers:
         results = {
-            r.path: r for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout)
+            r.path: r
+            for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout, sources)
         }
         first_round = dict(results)
         while True:
@@ -189,7 +212,7 @@ def analyse(
             pending = [path for path in dict.fromkeys(reached) if path in results]
             if not pending:
                 return Analysis(ordered, project, first_round)
-            for result in _cached_analysis(pending, workers, None, cache, contents, timeout):
+            for result in _cached_analysis(pending, workers, None, cache, contents, timeout, sources):
                 results[result.path] = result
 
 
@@ -308,7 +331,6 @@ def raw_findings(
 ) -> List[Finding]:
     """Every finding of the enabled rules over these analysed files, before per-file ignores and `# noqa`.
 
-    Shared by `run()` and the flake8 plugin, which leaves what is shown to flake8.
     Internal errors land in ``outcome``. ``project``: one already built over these results.
     """
     select = [*settings.select, *settings.extend_select]
@@ -324,21 +346,65 @@ def raw_findings(
     return raw
 
 
-def run(paths: Sequence[str], settings: Settings, jobs: int = 1, cache_dir: Optional[str] = None) -> RunResult:
-    """Check ``paths``. With ``cache_dir``, reuse what earlier runs computed (see engine/cache.py)."""
+def run(
+    paths: Sequence[str],
+    settings: Settings,
+    jobs: int = 1,
+    cache_dir: Optional[str] = None,
+    project_root: Optional[str] = None,
+    sources: Optional[Dict[str, bytes]] = None,
+    apply_noqa: bool = True,
+) -> RunResult:
+    """Check ``paths``. With ``cache_dir``, reuse what earlier runs computed (see engine/cache.py).
+
+    With ``project_root``, every file of the project is analysed with them (from the cache when
+    unchanged), so a hazard reaching into a module not named is found; only the findings in
+    ``paths`` are reported. ``sources``: file bytes to analyse instead of what is on disk (stdin,
+    an editor's buffer); such a run is not cached. ``apply_noqa=False`` leaves `# noqa` to the
+    caller (the flake8 plugin: flake8 applies its own, and `--disable-noqa`).
+    """
     with gc_paused():
-        return _run(paths, settings, jobs, cache_dir)
+        reported = discover(paths or ["."], settings)
+        if project_root is None:
+            return _run(paths, reported, settings, jobs, cache_dir, [], sources, apply_noqa)
+        named = {os.path.realpath(path) for path in reported}  # a file named through a symlink is not indexed twice
+        indexed = [path for path in discover([project_root], settings) if os.path.realpath(path) not in named]
+        files = sorted({*reported, *indexed})
+        outcome = _run([project_root], files, settings, jobs, cache_dir, [project_root], sources, apply_noqa)
+        return only_in(outcome, reported) if files != reported else outcome
 
 
-def _run(paths: Sequence[str], settings: Settings, jobs: int, cache_dir: Optional[str]) -> RunResult:
-    files = discover(paths or ["."], settings)
-    folders = [path for path in (paths or ["."]) if os.path.isdir(path)]
+def only_in(outcome: RunResult, paths: Sequence[str]) -> RunResult:
+    """The part of a run's outcome located in ``paths``."""
+    wanted = set(paths)
+    return dataclasses.replace(
+        outcome,
+        findings=[f for f in outcome.findings if f.path in wanted],
+        files_checked=len(wanted),
+        internal_errors={path: error for path, error in outcome.internal_errors.items() if path in wanted},
+    )
+
+
+def _run(
+    paths: Sequence[str],
+    files: List[str],
+    settings: Settings,
+    jobs: int,
+    cache_dir: Optional[str],
+    folders: List[str],
+    sources: Optional[Dict[str, bytes]],
+    apply_noqa: bool,
+) -> RunResult:
+    folders = [*folders, *(path for path in (paths or ["."]) if os.path.isdir(path))]
     cache = Cache(cache_dir) if cache_dir and not os.environ.get(FAIL_ON_ENV) else None
     if cache is None:
-        analysis = analyse(files, settings, jobs, None, {}, folders)
-        return run_rules(analysis.results, settings, folders, len(files), analysis.project)
-    contents = {path: bytes_tag(_read_bytes(path)) for path in files}
-    context = _context_key(paths, settings, folders)
+        analysis = analyse(files, settings, jobs, None, {}, folders, sources)
+        return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
+    contents = {path: bytes_tag(_read_bytes(path)) for path in files if not (sources and path in sources)}
+    if sources:  # the files on disk come from the cache; the run as a whole is not cached
+        analysis = analyse(files, settings, jobs, cache, contents, folders, sources)
+        return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
+    context = _context_key(paths, settings, folders) + ("" if apply_noqa else " without noqa")
     run_key = _run_key(context, files, contents)
     previous = cache.load("runs", run_key)
     if isinstance(previous, RunResult):
@@ -350,7 +416,7 @@ def _run(paths: Sequence[str], settings: Settings, jobs: int, cache_dir: Optiona
         cache.store("runs", run_key, previous)
         return dataclasses.replace(previous, reused="equivalent files")
     analysis = analyse(files, settings, jobs, cache, contents, folders)
-    outcome = run_rules(analysis.results, settings, folders, len(files), analysis.project)
+    outcome = run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
     if not outcome.internal_errors:
         cache.store("runs", run_key, outcome)
         components = {path: equivalence.component(result) for path, result in analysis.first_round.items()}
@@ -364,6 +430,7 @@ def run_rules(
     folders: Sequence[str],
     files_checked: int,
     project: Optional[Project] = None,
+    apply_noqa: bool = True,
 ) -> RunResult:
     """The rules over analysed files, then selection, per-file ignores and ``# noqa``."""
     outcome = RunResult(files_checked=files_checked)
@@ -379,7 +446,7 @@ def run_rules(
             ignored_by_path[finding.path] = per_file.ignored_codes(finding.path)
         if any(finding.code.startswith(code) for code in ignored_by_path[finding.path]):
             continue
-        if suppressed_by_noqa(finding.code, finding.span.row, noqa_by_path.get(finding.path, {})):
+        if apply_noqa and suppressed_by_noqa(finding.code, finding.span.row, noqa_by_path.get(finding.path, {})):
             continue
         outcome.findings.append(finding)
     outcome.findings.sort(key=Finding.sort_key)

@@ -50,7 +50,8 @@ def parse_noqa(text: str) -> NoqaMap:
         if match is None:
             continue
         codes = match.group("codes")
-        found[row] = tuple(c.upper() for c in CODE_PATTERN.findall(codes)) if codes else None
+        # codes compare as written, as flake8 compares them: `# noqa: ccl201` suppresses nothing
+        found[row] = tuple(CODE_PATTERN.findall(codes)) if codes else None
     return found
 
 

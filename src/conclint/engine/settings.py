@@ -162,7 +162,7 @@ def find_pyproject(start: str) -> Optional[str]:
     current = os.path.abspath(start)
     while True:
         candidate = os.path.join(current, "pyproject.toml")
-        if os.path.isfile(candidate) and _has_conclint_table(candidate):
+        if os.path.isfile(candidate) and has_conclint_table(candidate):
             return candidate
         parent = os.path.dirname(current)
         if parent == current:
@@ -170,7 +170,7 @@ def find_pyproject(start: str) -> Optional[str]:
         current = parent
 
 
-def _has_conclint_table(path: str) -> bool:
+def has_conclint_table(path: str) -> bool:
     try:
         return _conclint_table(_read_toml(path)) is not None
     except ConfigError:

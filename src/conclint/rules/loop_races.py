@@ -269,34 +269,45 @@ class StaleReadAcrossAwait(Rule):
         await runs; `balance = self.balance; await audit(); self.balance = balance - x`
         loses concurrent withdrawals.
 
-        Checked: module globals, class attributes, `nonlocal` cells, and attributes of
-        `self` when several tasks can be in the method on one object: the instance is kept
-        in a module global (or in a module-level dict); or the class is seen shared (it holds an event-loop lock, its
-        methods are spawned as several tasks, one of them is a server's handler, or one
-        instance is passed to every task a loop or `gather` spawns:
-        `gather(*(deposit(wallet, 10) for _ in range(100)))`) and either the state is read
-        or written under an event-loop lock in a method the object runs, or the method
-        itself runs in several tasks (it or a caller is spawned in a loop or twice in one
-        `gather` on the same object, two spawned tasks reach it, or a web request handler
-        or a connection handler of `asyncio.start_server`, `websockets.serve` or
-        `trio.serve_tcp` does); CCL112
-        also takes the class alone for a cache fill (`self.cache[key] = await ...`; an entry
-        saved and put back is no fill). A `connect()` its owner calls once, on a
-        shared client, does not race with itself. A per-request object that one task
-        creates and drives races with nobody; `await-unshared-self = true` checks every
-        object, `await-parameter-attributes = true` other parameters too.
-        Not reported: no suspension point between the read and the write (an `await` of a
-        project coroutine that never suspends, undecorated and awaiting nothing that does,
-        is none); read and write
-        inside one `async with` of an `asyncio.Lock` (trio, anyio locks alike); a value
-        re-read after the await, or one that does not depend on the earlier read (`self.x =
-        await self.x` stores what the awaitable it holds resolves to, the same for every
-        task awaiting it; an entry stored under a key the await returned,
-        `d[resp["id"]] = ...`, is a new entry, not the one read); locals;
-        a function every caller calls with an event-loop lock held (a task it is spawned
-        as holds nothing); `self` state in a stream's own `read()`/`receive()` waiting on
-        the object's own stream, in the `__aenter__`/`__aexit__`/`__anext__` of an object
-        not seen shared, and in a lock class's own methods (see CCL112).
+        Checked:
+
+        - module globals, class attributes and `nonlocal` cells;
+        - attributes of `self` when several tasks can be in the method on one object:
+            - the instance is kept in a module global (or in a module-level dict); or
+            - the class is seen shared (it holds an event-loop lock, its methods are
+              spawned as several tasks, one of them is a server's handler, or one instance
+              is passed to every task a loop or `gather` spawns:
+              `gather(*(deposit(wallet, 10) for _ in range(100)))`), and either the state
+              is read or written under an event-loop lock in a method the object runs, or
+              the method itself runs in several tasks (it or a caller is spawned in a loop
+              or twice in one `gather` on the same object, two spawned tasks reach it, or a
+              web request handler or a connection handler of `asyncio.start_server`,
+              `websockets.serve` or `trio.serve_tcp` does);
+            - CCL112 also takes the class alone for a cache fill
+              (`self.cache[key] = await ...`; an entry saved and put back is no fill);
+        - not a `connect()` its owner calls once, on a shared client: it does not race with
+          itself; not a per-request object that one task creates and drives: it races with
+          nobody;
+        - every object with `await-unshared-self = true`; other parameters too with
+          `await-parameter-attributes = true`.
+
+        Not reported:
+
+        - no suspension point between the read and the write (an `await` of a project
+          coroutine that never suspends, undecorated and awaiting nothing that does, is
+          none);
+        - read and write inside one `async with` of an `asyncio.Lock` (trio, anyio locks
+          alike);
+        - a value re-read after the await, or one that does not depend on the earlier read
+          (`self.x = await self.x` stores what the awaitable it holds resolves to, the same
+          for every task awaiting it; an entry stored under a key the await returned,
+          `d[resp["id"]] = ...`, is a new entry, not the one read);
+        - locals;
+        - a function every caller calls with an event-loop lock held (a task it is spawned
+          as holds nothing);
+        - `self` state in a stream's own `read()`/`receive()` waiting on the object's own
+          stream, in the `__aenter__`/`__aexit__`/`__anext__` of an object not seen shared,
+          and in a lock class's own methods (see CCL112).
 
         Fix: re-read after the await (or move the read after it), or hold an
         `asyncio.Lock` across the read and the write.
@@ -388,26 +399,35 @@ class CheckThenActAcrossAwait(Rule):
         `if self.balance >= amount: await ...; self.balance -= amount` overdraws. The EAFP
         form, `try: return cache[key]` with `except KeyError:`, is the same check.
 
-        Not reported: no suspension point between the check and the act (see CCL111 for
-        awaits that never suspend); a check and act
-        inside one `async with` of an asyncio/trio/anyio lock; a re-check after the await,
-        or under a lock still held at the act (of the written state, or of state written
-        with it there: double-checked locking on a token); a function every caller calls
-        with an event-loop lock held (a task it is spawned as holds nothing); a claim
-        before the first await (the checked state, or other state of the same condition
-        set to a new object or `True`); the future-sharing pattern (store the in-flight
-        task or future before awaiting it, so later callers await the same one).
+        Not reported:
 
-        Nor objects that one task at a time drives by their own protocol: a buffer checked
-        and refilled around reads of the object's own stream (`await self._stream.read()`,
-        `async for c in self._iter`; streams refuse a second concurrent reader), the
-        `__aenter__`/`__aexit__`/`__anext__` of an object not seen shared (run by the task
-        in the `async with` or `async for`), the bookkeeping of a class that is itself a
-        lock (it defines `acquire` and `release`; a pool, whose `release(conn)` takes a
-        connection back, is none unless its name says lock), and a method the object spawns once as
-        its own background task (`create_task(self._run())`, outside any loop). Module
-        globals, class attributes and cells are reported in those methods all the same;
-        `self` state is checked on objects seen shared by several tasks (see CCL111).
+        - no suspension point between the check and the act (see CCL111 for awaits that
+          never suspend);
+        - a check and act inside one `async with` of an asyncio/trio/anyio lock;
+        - a re-check after the await, or under a lock still held at the act (of the written
+          state, or of state written with it there: double-checked locking on a token);
+        - a function every caller calls with an event-loop lock held (a task it is spawned
+          as holds nothing);
+        - a claim before the first await (the checked state, or other state of the same
+          condition set to a new object or `True`);
+        - the future-sharing pattern (store the in-flight task or future before awaiting
+          it, so later callers await the same one).
+
+        Nor objects that one task at a time drives by their own protocol:
+
+        - a buffer checked and refilled around reads of the object's own stream
+          (`await self._stream.read()`, `async for c in self._iter`; streams refuse a
+          second concurrent reader);
+        - the `__aenter__`/`__aexit__`/`__anext__` of an object not seen shared (run by the
+          task in the `async with` or `async for`);
+        - the bookkeeping of a class that is itself a lock (it defines `acquire` and
+          `release`; a pool, whose `release(conn)` takes a connection back, is none unless
+          its name says lock);
+        - a method the object spawns once as its own background task
+          (`create_task(self._run())`, outside any loop).
+
+        Module globals, class attributes and cells are reported in those methods all the
+        same; `self` state is checked on objects seen shared by several tasks (see CCL111).
 
         Fix: share the in-flight future, re-check after the await, or hold an
         `asyncio.Lock` across the check and the act.
