@@ -249,7 +249,8 @@ OPTION_CASES = {
         "+CCL101",
     ),
     "thread-safe": (
-        "class Tally:\n    def __init__(self):\n        self.total = 0\n\n    def add(self, n):\n        self.total += n\n",
+        "class Tally:\n    def __init__(self):\n        self.total = 0\n\n"
+        "    def add(self, n):\n        self.total += n\n",
         ["--conclint-thread-safe=m.Tally"],
         ["conclint-thread-safe = m.Tally"],
         "+CCL101",
