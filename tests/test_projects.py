@@ -103,3 +103,19 @@ def test_dev_stdin_is_read_once_and_never_a_stale_cache_hit(tree):
     assert again.stdout == first.stdout
     clean = stdin_check(tree, "x = 1\n", "/dev/stdin")
     assert (clean.returncode, clean.stdout) == (0, "All checks passed.\n")
+
+
+def test_a_configuration_given_with_config_does_not_make_its_folder_the_project(tmp_path):
+    """`--config` says which settings apply (as ruff's does): a configuration kept beside many
+    unpacked projects must not pull every one of them into the analysis of one."""
+    write(tmp_path, "configs/conclint.toml", "select = ['CCL']\n")
+    write(tmp_path, "corpus/one/app.py", "x = 1\n")
+    shown = run_cli(
+        "check",
+        "--show-settings",
+        "--config",
+        str(tmp_path / "configs/conclint.toml"),
+        "app.py",
+        cwd=tmp_path / "corpus/one",
+    )
+    assert str(tmp_path / "configs") not in next(line for line in shown.stdout.splitlines() if "Project root" in line)

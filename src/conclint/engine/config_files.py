@@ -112,8 +112,10 @@ class ConfigResolver:
     def project_root_for(self, path: str) -> Optional[str]:
         """The folder whose files are analysed with ``path``: the project configuration's, or the nearest marked one."""
         config, role = self.config_for(path)
-        if role in ("explicit", "project"):
+        if role == "project":
             return project_root(path, config)
+        # ``--config FILE`` says which settings apply, not where the project is (as in ruff): a
+        # configuration kept outside the tree must not make its folder the project
         return project_root(path, None, self._nearest_marked(path))
 
     def _nearest_marked(self, path: str) -> Optional[str]:
