@@ -32,6 +32,7 @@ from conclint.engine.modules import module_name_for
 from conclint.engine.parsing import ParseFailure, parse_source, run_with_deep_stack
 from conclint.engine.run import RunResult, raw_findings
 from conclint.engine.settings import SETTINGS, ConfigError, SettingDef, Settings, load_settings
+from conclint.engine.target import parse_target_version
 from conclint.model.collector import collect_facts
 from conclint.rules import RULES_BY_CODE
 
@@ -86,6 +87,8 @@ class ConclintChecker:
                 extra = {"metavar": "{prefork,threaded,evented}"}
             elif setting.kind == "table-of-text":
                 extra = {"metavar": "'NAME = ADVICE; ...'"}
+            elif setting.kind == "python-version":
+                extra = {"metavar": "PY3XX"}
             help_text = setting.doc.replace("%", "%%") + " Overrides [tool.conclint]."
             manager.add_option(_option(setting), default=None, parse_from_config=True, help=help_text, **extra)
 
@@ -142,6 +145,10 @@ def _converted(setting: SettingDef, value):
             if item.strip():
                 table[name.strip()] = advice.strip()
         return table
+    if setting.kind == "python-version":
+        if parse_target_version(value) is None:
+            raise ConfigError(f"{_option(setting)} must be a Python version like py313, not {value!r}")
+        return value
     raise AssertionError(setting.kind)
 
 

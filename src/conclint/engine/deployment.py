@@ -2,7 +2,7 @@
 
 Read from the deployment files people keep beside their code (a gunicorn config, a
 Procfile, a Dockerfile) or, failing those, from ``[tool.conclint] server``. Without
-such evidence, the prefork rules stay silent.
+such evidence CCL303 assumes several workers, as web apps run in production.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ UVICORN_COMMAND = re.compile(r"\buvicorn\b(?P<rest>.*)")
 WORKERS_OPTION = re.compile(r"(?:-w|--workers)(?:\s+|=|\s*\"?,\s*\"?)(?P<n>\d+)")
 THREADS_OPTION = re.compile(r"--threads(?:\s+|=|\s*\"?,\s*\"?)(?P<n>\d+)")
 GTHREAD_OPTION = re.compile(r"(?:-k|--worker-class)(?:\s+|=|\s*\"?,\s*\"?)\"?gthread")
+APP_TARGET = re.compile(r"[\w.]+:[\w.()]+")  # ``pkg.main:app``: the command runs a server
+CONFIGURED_ELSEWHERE = re.compile(r"(?:\s-c\b|--config\b|WEB_CONCURRENCY|UVICORN_WORKERS)")
 FORMULA = -1  # workers set by an expression (``cpu_count() * 2 + 1``): several, number unknown
 
 
@@ -54,8 +56,7 @@ def _from_gunicorn_module(facts: ModuleFacts) -> Optional[ServerEvidence]:
     threads = facts.constants.get("worker_class") == "gthread" or (
         "threads" in assigned and not (isinstance(threads_value, int) and threads_value <= 1)
     )
-    if "workers" not in assigned and not threads:
-        return None
+    # without ``workers``, gunicorn runs one worker process (its default)
     value = facts.constants.get("workers") if "workers" in assigned else 1
     workers = value if isinstance(value, int) and not isinstance(value, bool) else FORMULA
     preload = facts.constants.get("preload_app") is True
@@ -80,10 +81,13 @@ def _from_command_file(path: str) -> Optional[ServerEvidence]:
             threads = bool(GTHREAD_OPTION.search(rest)) or (
                 thread_count is not None and int(thread_count.group("n")) > 1
             )
-            if workers is not None or threads:
-                preload = "--preload" in rest
-                count = int(workers.group("n")) if workers is not None else 1
-                return ServerEvidence(count, preload, f"{os.path.basename(path)}:{row}", path, row, threads)
+            if workers is None and not threads:
+                if pattern is GUNICORN_COMMAND or CONFIGURED_ELSEWHERE.search(line) or not APP_TARGET.search(rest):
+                    continue  # not a server command, or a config file or the environment decides the workers
+            # without --workers, uvicorn runs one process
+            preload = "--preload" in rest
+            count = int(workers.group("n")) if workers is not None else 1
+            return ServerEvidence(count, preload, f"{os.path.basename(path)}:{row}", path, row, threads)
     return None
 
 

@@ -317,6 +317,22 @@ PROCESS_TYPES = frozenset(
     {"multiprocessing.Process", "multiprocessing.context.Process", "multiprocessing.get_context.Process"}
 )
 FORK_CALLS = frozenset({"os.fork", "os.forkpty"})
+START_METHODS = ("fork", "spawn", "forkserver")
+# Hosts that fork workers from a process that imported the project's code (model/processes.py).
+CELERY_APP_TYPES = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
+CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.app.shared_task", "celery.task"})
+DATALOADER_TYPES = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+DATASET_METHODS = ("__getitem__", "__getitems__", "__iter__")
+# decorators and signal connections that run a function in each child after the fork
+POST_FORK_DECORATORS = frozenset(
+    {
+        "uwsgidecorators.postfork",
+        "celery.signals.worker_process_init.connect",
+        "celery.signals.worker_init.connect",
+    }
+)
+POST_FORK_CONNECTIONS = frozenset({"celery.signals.worker_process_init.connect"})
+GUNICORN_POST_FORK_HOOKS = frozenset({"post_fork", "post_worker_init"})
 POOL_INITIALIZER_CALLS = PROCESS_STARTING_CONSTRUCTORS | frozenset({"multiprocessing.pool.ThreadPool"})
 
 # Connections and clients that must not be shared by a parent and its forked children.
@@ -342,6 +358,19 @@ INHERITED_RESOURCE_TYPES = frozenset(
         "grpc.secure_channel",
         "pymongo.MongoClient",
         "urllib3.PoolManager",
+    }
+)
+
+# Of those, the ones that connect (or start threads) as soon as they are made, not at first use.
+EAGER_CONNECTION_TYPES = frozenset(
+    {
+        "sqlite3.connect",
+        "psycopg2.connect",
+        "psycopg.connect",
+        "pymysql.connect",
+        "MySQLdb.connect",
+        "socket.create_connection",
+        "pymongo.MongoClient",
     }
 )
 
