@@ -40,12 +40,11 @@ class PythonTarget:
         return self.highest is None or self.highest >= FORKSERVER_DEFAULT
 
     def describe_fork_default(self) -> str:
-        return f"the default start method, fork on Linux up to Python 3.13 ({self.source})"
+        return f"the default start method: fork on Linux up to Python 3.13; {self.source}"
 
     def describe_reimport_default(self) -> str:
         return (
-            "the default start method, forkserver on Linux from Python 3.14 and spawn on macOS and Windows "
-            f"({self.source})"
+            f"the default start method: forkserver on Linux from Python 3.14, spawn on macOS and Windows; {self.source}"
         )
 
 

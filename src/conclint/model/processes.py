@@ -115,10 +115,15 @@ class Processes:
             for call in facts.calls:
                 self._call_paths[id(call)] = facts.path
         self.global_method = self._global_start_method()
-        self._context_methods: Dict[str, Set[str]] = {}
-        for call, method, path, _ in entries.start_methods:
-            if call == "get_context":
-                self._context_methods.setdefault(path, set()).add(method)
+        calls_at = {(facts.path, call.span): call for facts in program.modules.values() for call in facts.calls}
+        self._contexts: List[Tuple[str, str, Span, str]] = sorted(  # (path, function, span, method)
+            (
+                (path, calls_at[(path, span)].function if (path, span) in calls_at else MODULE_SCOPE, span, method)
+                for call, method, path, span in entries.start_methods
+                if call == "get_context"
+            ),
+            key=lambda c: (c[0], c[2]),
+        )
         self._worker_inits: Set[str] = set()  # DataLoader worker_init_fn
         self.starts: List[ProcessStart] = []
         self.handoffs: List[Handoff] = []
@@ -147,23 +152,23 @@ class Processes:
         return frozenset(m for m, _, _ in found), f"set_start_method() at {short_path(path)}:{span.row}"
 
     def _methods_of(self, call: CallSite, path: str) -> Tuple[FrozenSet[str], str]:
-        """The start methods a multiprocessing call may use, and where the code chose them."""
+        """The start methods a multiprocessing call may use, and where the code chose them: the
+        ``get_context()`` inside the call, else the nearest one before it in the same function,
+        else those at the module's top level, else any in the module; else ``set_start_method()``."""
         built_from = call.receiver_type if call.method in ("start", "Pool", "Process") else None
         built_from = built_from or call.callee or call.receiver_type or ""
         uses_context = built_from.startswith("multiprocessing.get_context") or any(
             k in call.keywords for k in ("mp_context", "context", "multiprocessing_context")
         )
-        if uses_context and self._context_methods.get(path):
-            where = next(
-                (
-                    f"get_context() at {short_path(p)}:{s.row}"
-                    for c, _, p, s in self.entries.start_methods
-                    if c == "get_context" and p == path
-                ),
-                "",
-            )
-            return frozenset(self._context_methods[path]), where
-        return self.global_method
+        contexts = [c for c in self._contexts if c[0] == path] if uses_context else []
+        if not contexts:
+            return self.global_method
+        nested = [c for c in contexts if inside(c[2], call.span)]
+        earlier = [c for c in contexts if c[1] == call.function and before(c[2], call.span)]
+        top = [c for c in contexts if c[1] == MODULE_SCOPE]
+        chosen = nested or earlier[-1:] or top or contexts
+        _, _, span, _ = chosen[0]
+        return frozenset(c[3] for c in chosen), f"get_context() at {short_path(path)}:{span.row}"
 
     def inherits(self, start: ProcessStart) -> bool:
         """The children are forked copies of the parent (its memory, threads' locks, sockets)."""
@@ -186,13 +191,17 @@ class Processes:
         if start.kind == CELERY:
             return " (Celery's default prefork pool forks its workers)"
         if start.methods:
-            return f" (start method 'fork', {start.where_set})" if start.where_set else " (start method 'fork')"
+            return f" (the 'fork' start method, {start.where_set})" if start.where_set else " (the 'fork' start method)"
         return f" ({self.target.describe_fork_default()})"
 
     def describe_reimport_method(self, start: ProcessStart) -> str:
         if start.methods:
             methods = "/".join(sorted(start.methods))
-            return f"start method '{methods}', {start.where_set}" if start.where_set else f"start method '{methods}'"
+            return (
+                f"the '{methods}' start method, {start.where_set}"
+                if start.where_set
+                else f"the '{methods}' start method"
+            )
         return self.target.describe_reimport_default()
 
     # ---- starts and hand-offs ----------------------------------------------------------------
@@ -306,6 +315,13 @@ class Processes:
         methods, where = self._methods_of(call, facts.path)
         dataset = call.args[0] if call.args else call.kwargs.get("dataset")
         owner = self.program.resolve_name(dataset.value_type or dataset.receiver_type) if dataset else None
+        if owner not in self.program.classes:  # ``DataLoader(Frames(path), ...)``: the class made in the call
+            made = (
+                self.program.resolve_name(inner.callee)
+                for inner in facts.calls
+                if inner.function == call.function and inner is not call and inside(inner.span, call.span)
+            )
+            owner = next((c for c in made if c in self.program.classes), None)
         names = (self.program.method_of(owner, n) for n in DATASET_METHODS) if owner in self.program.classes else ()
         children = tuple(m for m in names if m)
         how = f"{call.text}(num_workers=...)"

@@ -189,13 +189,17 @@ class GlobalWriteInChildProcess(Rule):
 
     @staticmethod
     def _sibling_read(processes: Processes, reads, writer: str, handoff: Handoff):
-        """A read of the state in the code sibling workers run, by code the writer neither calls nor
-        is called by (a request one worker serves reading what another worker's request set): the
-        siblings are meant to share it. A function reading back its own write is process-local."""
-        if not handoff.start.many:
-            return None
+        """A read of the state in the code sibling processes run (workers of the same start, or other
+        children the same code starts), by code the writer neither calls nor is called by (a request
+        one worker serves reading what another worker's request set, a consumer polling its
+        producer's flag). A function reading back its own write is process-local."""
         own = processes.reachable(writer)
-        siblings = [handoff] + [h for h in processes.handoffs if h.start == handoff.start and h.child != handoff.child]
+        siblings = [handoff] if handoff.start.many else []
+        siblings += [  # other children the same code starts (a producer and its consumer)
+            h
+            for h in processes.handoffs
+            if h.child != handoff.child and h.path == handoff.path and h.parent and h.parent == handoff.parent
+        ]
         for sibling in siblings:
             code = processes.reachable(sibling.child)
             for reader, read, read_facts in reads:
@@ -498,16 +502,17 @@ class PerWorkerState(Rule):
         chains = model.calls.reachable_from(model.entries.request_handlers)
         workers = server.describe() if server is not None else "several worker processes"
         assumed = f" ({ASSUMED_WORKERS})" if server is None else ""
-        for function, state in facts.state.items():
+        for function in [*facts.functions, MODULE_SCOPE]:
             chain = chains.get(function)
             if chain is None:
                 continue
+            state = facts.state.get(function)
             reason, path, span = model.entries.request_handlers[chain[0]]
             route = " <- ".join(f"{model.program.display_name(q)}()" for q in reversed(chain))
             related = [Related(f"request handler: {reason}", path, span)]
             if server is not None and server.path:
                 related.append(Related(f"several workers: {server.source}", server.path, server.span))
-            for write in state.writes:
+            for write in state.writes if state is not None else ():
                 key = processes.state_key(write.key)
                 if key is None or _memo(write):
                     continue
@@ -657,7 +662,6 @@ class ResourceInheritedAcrossFork(Rule):
     def _child_use(
         processes: Processes, key: str, handler_code, facts: ModuleFacts, function: str, creation: Write
     ) -> Optional[Tuple[str, Access, ModuleFacts, str]]:
-        program = processes.program
         at_import = function == MODULE_SCOPE
         for reader, read, read_facts in processes.reads_of(key):
             if at_import and reader in handler_code:
@@ -666,13 +670,12 @@ class ResourceInheritedAcrossFork(Rule):
                 forks = [s for s in processes.starts if s.kind == OS_FORK and s.parent == reader]
                 if at_import or any(_made_before(processes, facts, function, creation, s) for s in forks):
                     return reader, read, read_facts, "the child's branch after os.fork()"
-            for handoff, _chain in processes.handoffs_reaching(reader):
+            for handoff, chain in processes.handoffs_reaching(reader):
                 start = handoff.start
                 if not processes.inherits(start) or not _made_before(processes, facts, function, creation, start):
                     continue
-                name = program.display_name(reader)
                 how = processes.describe_fork_method(start)
-                return reader, read, read_facts, f"child process code ({name}() <- {handoff.reason}){how}"
+                return reader, read, read_facts, f"child process code ({processes.describe(handoff, chain)}){how}"
         return None
 
 
@@ -870,7 +873,7 @@ class ForkUnsafeLibraryState(Rule):
             owner, attribute = program.split_class(rest)
             if owner is None:
                 return None
-            where = f"kept in `{attribute}` of `{owner.rsplit('.', 1)[-1]}` objects"
+            where = f"kept in `{owner.rsplit('.', 1)[-1]}.{attribute}`"
             family = {owner, *program.subclasses_of(owner)}
             return (where, owner) if family & processes.long_lived_classes() else None
         if kind == "class":
@@ -935,8 +938,8 @@ class ForkUnsafeLibraryState(Rule):
                 continue
             message = (
                 f"`{creation.display}` ({built}) is a connection the module makes at import: every process forked "
-                "after the import (gunicorn, uWSGI and Celery workers, multiprocessing with fork) shares its socket "
-                "with the parent. Fix: make it lazily per pid (if self._pid != os.getpid()), or re-create it in "
+                "after the import (gunicorn, uWSGI and Celery workers, multiprocessing with fork) shares it with the "
+                "parent. Fix: make it lazily per pid (if self._pid != os.getpid()), or re-create it in "
                 "os.register_at_fork(after_in_child=...)"
             )
             yield Finding(self.code, message, facts.path, creation.span)

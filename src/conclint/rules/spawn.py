@@ -124,8 +124,8 @@ class ParentStateLostAtSpawn(Rule):
         reader, access, reader_facts = read
         start = handoff.start
         message = (
-            f"`{write.display}` is set by the parent before the workers start ({handoff.reason}), but with "
-            f"{processes.describe_reimport_method(start)} each worker imports the module afresh: "
+            f"`{write.display}` is set by the parent before the workers start ({handoff.reason}), but the workers "
+            f"import the module afresh ({processes.describe_reimport_method(start)}): "
             f"`{processes.program.display_name(reader)}()` reads its initial value at "
             f"{short_path(reader_facts.path)}:{access.span.row}. Fix: pass it to the task as an argument, "
             "or set it in each worker through the pool's initializer/initargs"
