@@ -86,6 +86,7 @@ class ProcessStart:
     where_set: str = ""  # where the code chose it: "set at jobs.py:12"
     children: Tuple[str, ...] = ()  # what the children run first (targets, tasks, run(), dataset methods)
     many: bool = True  # several children run the same code (a pool, starts in a loop, a spawner of workers)
+    initializer: Optional[str] = None  # what each child runs first (a pool initializer, a worker_init_fn)
 
 
 @dataclass(frozen=True)
@@ -245,9 +246,9 @@ class Processes:
         for pool in pools:
             kind = EXECUTOR if "ProcessPoolExecutor" in (pool.callee or "") else POOL
             methods, where = self._methods_of(pool, facts.path)
-            start = ProcessStart(
-                kind, f"{pool.text or pool.callee}()", facts.path, pool.function, pool.span, methods, where
-            )
+            init = self.program.resolve_ref(pool.kwargs.get("initializer"), pool)
+            how = f"{pool.text or 'Pool'}()"
+            start = ProcessStart(kind, how, facts.path, pool.function, pool.span, methods, where, initializer=init)
             self.starts.append(start)
             following = [p for p in pools if p.function == pool.function and before(pool.span, p.span)]
             until = following[0].span if following else None
@@ -325,11 +326,13 @@ class Processes:
         names = (self.program.method_of(owner, n) for n in DATASET_METHODS) if owner in self.program.classes else ()
         children = tuple(m for m in names if m)
         how = f"{call.text}(num_workers=...)"
-        start = ProcessStart(DATALOADER, how, facts.path, call.function, call.span, methods, where, children)
+        init = self.program.resolve_ref(call.kwargs.get("worker_init_fn"), call)
+        start = ProcessStart(
+            DATALOADER, how, facts.path, call.function, call.span, methods, where, children, initializer=init
+        )
         self.starts.append(start)
         for child in children:
             self._handoff(start, child, facts.path, call.function, call.span, how)
-        init = self.program.resolve_ref(call.kwargs.get("worker_init_fn"), call)
         if init:
             self._worker_inits.add(init)
 

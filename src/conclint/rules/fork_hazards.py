@@ -781,10 +781,10 @@ class ForkUnsafeLibraryState(Rule):
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         processes = processes_of(project)
-        if self._one_process_or_late_import(project):
+        if self._one_process(project):
             return
-        if any(path == facts.path for path, _ in processes.entries.fork_hooks):
-            return  # the module re-creates its state after fork
+        if facts.module in self._app_modules(project, processes):
+            return  # each worker imports the app after the server forked it (unless it is preloaded)
         after_fork = processes.after_fork_code()
         named = {
             (related.path, related.span)
@@ -801,11 +801,11 @@ class ForkUnsafeLibraryState(Rule):
             kept = self._kept_in(project, processes, facts, call)
             if kept is None:
                 continue
-            where, owner = kept
+            where, owner, handle = kept
             starter = call.function
             if starter in after_fork or (starter != MODULE_SCOPE and processes.in_child(starter, _NO_ACCESS)):
                 continue  # started after the fork, in the child
-            if self._restarted(processes, facts, starter, owner, after_fork):
+            if self._restarted(processes, facts, starter, owner, handle, after_fork):
                 continue
             thread = self._thread_function(project, processes, facts, call)
             locks = self._locks_taken(processes, thread) if thread else []
@@ -824,7 +824,8 @@ class ForkUnsafeLibraryState(Rule):
             )
             yield Finding(self.code, message, facts.path, call.span)
         if not project.model.entries.request_handlers:  # (an app's connections: CCL304 follows them)
-            yield from self._connections_at_import(processes, facts)
+            if not any(path == facts.path for path, _ in processes.entries.fork_hooks):
+                yield from self._connections_at_import(processes, facts)
 
     @staticmethod
     def _thread_start(processes: Processes, call: CallSite) -> bool:
@@ -840,18 +841,35 @@ class ForkUnsafeLibraryState(Rule):
         return project.shared("imported-by-forking-modules", find)
 
     @staticmethod
-    def _one_process_or_late_import(project) -> bool:
-        """Evidence of one process, or an app each worker imports after the fork (no preload)."""
+    def _one_process(project) -> bool:
+        """Evidence that the project runs in one process."""
         server = project.server
         if server is not None and not server.several_workers:
             return True
-        if project.settings.server in ("threaded", "evented"):
-            return True
-        handlers = project.model.entries.request_handlers
-        return bool(handlers) and not (server is not None and server.preload)
+        return project.settings.server in ("threaded", "evented")
 
     @staticmethod
-    def _kept_in(project, processes: Processes, facts: ModuleFacts, call: CallSite) -> Optional[Tuple[str, str]]:
+    def _app_modules(project, processes: Processes):
+        """The modules of a web app that its server's workers import after the fork (all of them
+        when it is preloaded: then none): those defining request handlers, those importing them,
+        and what they import."""
+        server = project.server
+        if server is not None and server.preload:
+            return set()
+
+        def find():
+            handlers = project.model.entries.request_handlers
+            homes = {processes.program.functions[h][1].module for h in handlers if h in processes.program.functions}
+            modules = processes.program.modules
+            homes |= {name for name, facts in modules.items() if facts.imported_modules & homes}
+            return {name for home in sorted(homes) for name in processes.imported_by(home)}
+
+        return project.shared("app-modules", find)
+
+    @staticmethod
+    def _kept_in(
+        project, processes: Processes, facts: ModuleFacts, call: CallSite
+    ) -> Optional[Tuple[str, str, Optional[str]]]:
         """Where a long-lived background thread is kept, as a message says it, and its owner (a class
         or the module). None for a thread started per call (kept in a local, or fire-and-forget in a
         function), kept on objects nothing shows to be long-lived (an instance in a module global,
@@ -862,9 +880,9 @@ class ForkUnsafeLibraryState(Rule):
             if _runs_its_program(processes, facts, call):
                 return None  # a script: its threads are the program's, not a library's
             if receiver and "." not in receiver and receiver in _module_variables(facts):
-                return f"kept in the module global `{receiver}`", facts.module
+                return f"kept in the module global `{receiver}`", facts.module, f"global:{facts.module}.{receiver}"
             daemon = _daemon(processes, facts, call, None)
-            return ("started at import", facts.module) if daemon else None
+            return ("started at import", facts.module, None) if daemon else None
         key = project.model.threads.receiver_key(call)
         if key is None or key.startswith("local:"):
             return None
@@ -875,26 +893,37 @@ class ForkUnsafeLibraryState(Rule):
                 return None
             where = f"kept in `{owner.rsplit('.', 1)[-1]}.{attribute}`"
             family = {owner, *program.subclasses_of(owner)}
-            return (where, owner) if family & processes.long_lived_classes() else None
+            return (where, owner, key) if family & processes.long_lived_classes() else None
         if kind == "class":
             owner, attribute = program.split_class(rest)
-            return (f"kept in the class attribute `{rest.rsplit('.', 1)[-1]}`", owner) if owner else None
+            return (f"kept in the class attribute `{rest.rsplit('.', 1)[-1]}`", owner, key) if owner else None
         if kind == "global":
-            return f"kept in the module global `{rest.rsplit('.', 1)[-1]}`", facts.module
+            return f"kept in the module global `{rest.rsplit('.', 1)[-1]}`", facts.module, key
         return None
 
     @staticmethod
-    def _restarted(processes: Processes, facts: ModuleFacts, starter: str, owner: str, after_fork) -> bool:
-        """Something re-creates the thread in a new process: a post-fork hook reaching the owner's
-        code, a per-pid check, or a restart of a dead thread."""
+    def _restarted(
+        processes: Processes, facts: ModuleFacts, starter: str, owner: str, handle: Optional[str], after_fork
+    ) -> bool:
+        """Something re-creates the thread in a new process: a post-fork hook that runs the owner's
+        code (a method of the class; for a module, the starter or code that sets the thread again),
+        a per-pid check, or a restart of a dead thread."""
         program = processes.program
         if owner in program.classes:
             family = set(program.mro(owner)) | set(program.subclasses_of(owner))
             functions = [f for f, (info, _) in program.functions.items() if info.class_qualname in family]
+            if any(f in after_fork for f in functions):
+                return True
         else:
             module = program.modules.get(owner)
             functions = [*(module.functions if module else ()), MODULE_SCOPE]
-        if any(f in after_fork for f in functions) or processes.per_pid(functions):
+            if handle is None and any(path == facts.path for path, _ in processes.entries.fork_hooks):
+                return True  # a thread started at import, in a module that handles forks
+            if starter in after_fork or any(
+                function in after_fork for function, _, _ in processes.writes_of(handle or "")
+            ):
+                return True
+        if processes.per_pid(functions):
             return True
         return starter != MODULE_SCOPE and any(c.method == "is_alive" for c in processes.calls.calls_of(starter))
 

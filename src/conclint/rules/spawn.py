@@ -112,7 +112,7 @@ class ParentStateLostAtSpawn(Rule):
                         continue
                     key = processes.state_key(write.key)
                     read = self._read_of(child_reads, key) if key else None
-                    if read is None or self._set_in_child(processes, key):
+                    if read is None or self._set_in_child(processes, handoff, key):
                         continue
                     if self._inherited_resource(processes, write) and processes.inherits(start):
                         continue  # a connection: CCL304 says to make it in the child, which fixes both
@@ -161,10 +161,9 @@ class ParentStateLostAtSpawn(Rule):
         return bool(write.built) and processes.program.object_type(write.built) in INHERITED_RESOURCE_TYPES
 
     @staticmethod
-    def _set_in_child(processes: Processes, key: str) -> bool:
-        """The workers set it for themselves (an initializer, the task itself)."""
-        hooks = processes.after_fork_code()
-        return any(
-            function in hooks or function in processes.child_code or write.in_child
-            for function, write, _ in processes.writes_of(key)
-        )
+    def _set_in_child(processes: Processes, handoff: Handoff, key: str) -> bool:
+        """The workers set it for themselves: their initializer or their own code writes it."""
+        code = set(processes.reachable(handoff.child))
+        if handoff.start.initializer:
+            code |= set(processes.reachable(handoff.start.initializer))
+        return any(function in code for function, _, _ in processes.writes_of(key))
