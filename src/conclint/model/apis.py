@@ -386,6 +386,11 @@ ROUTE_RECEIVERS = {
     "quart.Quart": "Quart route",
     "sanic.Sanic": "Sanic route",
 }
+# route decorators that are functions of the framework, not methods of an app (``@get("/")``)
+ROUTE_DECORATOR_FUNCTIONS = {
+    **{f"litestar.{m}": "Litestar route" for m in ("get", "post", "put", "patch", "delete", "head", "route")},
+    **{f"litestar.handlers.{m}": "Litestar route" for m in ("get", "post", "put", "patch", "delete", "head", "route")},
+}
 WEB_ROUTE_METHODS = frozenset(
     {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view"}
 )

@@ -697,7 +697,7 @@ class ForkUnsafeLibraryState(Rule):
     code = "CCL305"
     name = "fork-unsafe-library-state"
     summary = (
-        "A background thread or a connection kept in long-lived state, with nothing that re-creates it after fork."
+        "A library keeps a background thread or a connection in long-lived state, and nothing re-creates it after fork."
     )
     explanation = """
         Libraries are forked by their users: gunicorn and uWSGI workers, Celery's prefork
@@ -705,21 +705,27 @@ class ForkUnsafeLibraryState(Rule):
         imported the library and set it up. A background thread the library started (a
         batch exporter, a flusher, a heartbeat) is not running in the child: what the child
         queues is never sent, and a lock that thread held at the fork is copied locked, so
-        the child's flush hangs. A connection made at import is one socket shared by every
-        process.
+        the child's flush hangs. A connection made at import is one connection shared by
+        every process.
 
-        conclint reports a thread start whose thread is kept in long-lived state (a module
-        global, an attribute of the object, a class attribute) or that starts at import,
-        naming the locks the thread takes, and a connection or client a module makes at
-        import; when nothing re-creates them in the child: no `os.register_at_fork(after_in_child=...)`
-        in the module, no post-fork hook (`multiprocessing.util.register_after_fork`, uWSGI
-        `@postfork`, Celery `worker_process_init`, gunicorn `post_fork`, a pool initializer)
-        that reaches the code that starts it, no per-pid check (`if self._pid != os.getpid():`)
-        and no restart of a dead thread (`if not self._thread.is_alive():`).
+        conclint reports the `start()` of a thread kept in long-lived state: a module global,
+        a class attribute, or an attribute of an object that lives as long as the process
+        (one kept in a module global, or held by such an object); and a daemon thread started
+        at import. The message names the locks the thread takes. It also reports a connection
+        a module makes at import (`sqlite3.connect`, `psycopg2.connect`, `pymongo.MongoClient`,
+        `socket.create_connection`: those that connect when they are made) in a project that
+        does not fork itself (where it does, CCL304 follows the connection into the children).
 
-        Not reported: threads started in child code, in a `__main__` block, or per call (a
-        thread kept in a local); apps served by a prefork server that does not preload them
-        (each worker imports the app after the fork), or by one process.
+        Not reported when something re-creates the state in the child: an
+        `os.register_at_fork(after_in_child=...)` hook or another post-fork hook
+        (`multiprocessing.util.register_after_fork`, uWSGI `@postfork`, Celery
+        `worker_process_init`, gunicorn `post_fork`, a pool initializer) that runs the
+        owner's code, a per-pid check (`if self._pid != os.getpid():`), a restart of a dead
+        thread (`if not self._thread.is_alive():`). Nor threads started in child code, in a
+        `__main__` block, by a script's top-level code, or per call (kept in a local); threads
+        the project's own fork comes after (CCL302 reports those at the fork); the modules of
+        a web app its server's workers import after the fork (no preload); a project that
+        runs in one process.
 
         Fix: re-create the thread and reset its lock in the child with
         `os.register_at_fork(after_in_child=...)` (`threading.Lock._at_fork_reinit`-style
