@@ -55,7 +55,29 @@ OS_FORK, PROCESS_OBJECT, POOL, EXECUTOR, DATALOADER, CELERY = (
     "dataloader",
     "celery",
 )
-STATE_KINDS = ("global", "class")  # module globals and class attributes: what a process has its own copy of
+STATE_KINDS = ("global", "class")
+# types of values that are data a process keeps (its own copy after a fork), not a library's object
+DATA_TYPE_PREFIXES = (
+    "dict",
+    "list",
+    "set",
+    "frozenset",
+    "tuple",
+    "int",
+    "float",
+    "str",
+    "bytes",
+    "bytearray",
+    "builtins.",
+    "collections.",
+    "typing.",
+    "weakref.",
+    "queue.",
+    "array.",
+    "itertools.count",
+    "cachetools.",
+    "threading.",
+)  # module globals and class attributes: what a process has its own copy of
 WAIT_CALLS = frozenset({"os.waitpid", "os.wait", "os.wait3", "os.wait4", "os.waitid"})
 CALLER_DEPTH = 3  # how far up the parent's callers "before" and "after" a hand-off are followed
 Place = Tuple[str, str]  # (path, function): MODULE_SCOPE functions are per module
@@ -139,6 +161,7 @@ class Processes:
         self._long_lived: Optional[Set[str]] = None
         self._reads: Optional[Dict[str, List[Tuple[str, Access, ModuleFacts]]]] = None
         self._writes: Dict[str, List[Tuple[str, Write, ModuleFacts]]] = {}
+        self._uses: Dict[str, List[Tuple[str, Access, ModuleFacts]]] = {}
 
     # ---- start methods -------------------------------------------------------------------
     def _global_start_method(self) -> Tuple[FrozenSet[str], str]:
@@ -483,9 +506,42 @@ class Processes:
         built = self.program.object_type(f"{module}.{variable}") or ""
         return built.startswith(CROSS_PROCESS_TYPE_PREFIXES)
 
-    def reads_of(self, key: str) -> List[Tuple[str, Access, ModuleFacts]]:
+    def library_object(self, key: str, write: Write) -> Optional[str]:
+        """The type of a library's object the write goes to (``db.session.add()`` on a Flask-SQLAlchemy
+        ``db``, ``limiter.clear()``, an attribute of an alias of ``flask.g``), when it is not data the
+        process keeps (a dict, a list, a counter, a project object): its state lives in the library
+        (a per-request proxy, a session, a store), not in this module's variable."""
+        _kind, _, rest = key.partition(":")
+        module, path = self.program.split_module(rest)
+        if module is None:
+            return None
+        parts = path.split(".")
+        written_on = parts if write.kind == "mutate" else parts[:-1] if write.kind in ("assign", "rmw") else parts
+        built = self.program.object_type(f"{module}.{parts[0]}")
+        if built is None and self._aliases_a_library_object(module, parts[0]):
+            return "an alias of another library's object"
+        for attribute in written_on[1:]:
+            owner = self.program.resolve_name(built) if built else None
+            if built is None or owner not in self.program.classes:
+                break
+            built = self.program.attribute_type(owner, attribute)
+        if not built or built.startswith(DATA_TYPE_PREFIXES) or self.program.split_module(built)[0] is not None:
+            return None
+        return built
+
+    def _aliases_a_library_object(self, module: str, variable: str) -> bool:
+        """``g: Context = flask_g`` at module level: the variable is another library's object."""
+        state = self.program.modules[module].state.get(MODULE_SCOPE)
+        for write in state.writes if state is not None else ():
+            if write.display == variable and write.kind == "assign" and write.built is None and write.sources:
+                return all(k.startswith("global:") and self.program.canonical_key(k) is None for k in write.sources)
+        return False
+
+    def reads_of(self, key: str, uses: bool = False) -> List[Tuple[str, Access, ModuleFacts]]:
+        """Reads of ``key`` that look at its value: not the receiver of its own update
+        (``seen.append(x)``, ``totals[k] = v``), unless ``uses`` asks for every use of it."""
         self._index()
-        return self._reads.get(key, [])
+        return self._uses.get(key, []) if uses else self._reads.get(key, [])
 
     def writes_of(self, key: str) -> List[Tuple[str, Write, ModuleFacts]]:
         self._index()
@@ -494,13 +550,16 @@ class Processes:
     def _index(self) -> None:
         if self._reads is not None:
             return
-        self._reads, self._writes = {}, {}
+        self._reads, self._writes, self._uses = {}, {}, {}
         for facts in self.program.modules.values():
             for function, state in facts.state.items():
+                updated = {(w.key, w.span.row, w.span.col) for w in state.writes}
                 for read in state.reads:
                     key = self.program.canonical_key(read.key)
                     if key:
-                        self._reads.setdefault(key, []).append((function, read, facts))
+                        self._uses.setdefault(key, []).append((function, read, facts))
+                        if (read.key, read.span.row, read.span.col) not in updated:
+                            self._reads.setdefault(key, []).append((function, read, facts))
                 for write in state.writes:
                     key = self.program.canonical_key(write.key)
                     if key:

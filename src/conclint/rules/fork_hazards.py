@@ -512,13 +512,18 @@ class PerWorkerState(Rule):
             related = [Related(f"request handler: {reason}", path, span)]
             if server is not None and server.path:
                 related.append(Related(f"several workers: {server.source}", server.path, server.span))
+            written: Dict[str, List[Write]] = {}  # the writes of one variable in one function: one finding
             for write in state.writes if state is not None else ():
                 key = processes.state_key(write.key)
-                if key is None or _memo(write):
+                if key is None or _memo(write) or processes.library_object(key, write):
                     continue
+                written.setdefault(_variable(processes, key), []).append(write)
+            for writes in written.values():
+                write = writes[0]
+                more = f" (and {len(writes) - 1} more writes of it here)" if len(writes) > 1 else ""
                 message = (
-                    f"`{write.display}` is module-level state changed by a request handler ({route}, {reason}), but "
-                    f"the app runs in {workers}{assumed}: each worker changes its own copy, so the values diverge "
+                    f"`{write.display}` is module-level state changed by a request handler ({route}, {reason}){more}, "
+                    f"but the app runs in {workers}{assumed}: each worker changes its own copy, so the values diverge "
                     "between workers. Fix: keep it in shared storage (Redis, a database, a file)"
                 )
                 yield Finding(self.code, message, facts.path, write.span, tuple(related))
@@ -548,8 +553,21 @@ class PerWorkerState(Rule):
 
 
 def _memo(write: Write) -> bool:
-    """``if key not in cache: cache[key] = load(key)``: filled when missing, not derived from itself."""
-    return write.checked_by is not None and write.derived_from is None and write.kind in ("item", "assign")
+    """``if key not in cache: cache[key] = load(key)``: filled when missing, not derived from itself;
+    or a value stored into state named a cache (what a cache holds, each worker may compute again:
+    taking entries out of it is another matter)."""
+    if write.kind not in ("item", "assign") or write.removes:
+        return False
+    if write.checked_by is not None and write.derived_from is None:
+        return True
+    return write.kind == "item" and "cache" in write.display.lower()
+
+
+def _variable(processes: Processes, key: str) -> str:
+    """``global:pkg.config`` for ``global:pkg.config.attribute``: the variable a key is part of."""
+    kind, _, rest = key.partition(":")
+    module, path = processes.program.split_module(rest)
+    return f"{kind}:{module}.{path.split('.', 1)[0]}" if module else key
 
 
 class ResourceInheritedAcrossFork(Rule):
@@ -663,7 +681,7 @@ class ResourceInheritedAcrossFork(Rule):
         processes: Processes, key: str, handler_code, facts: ModuleFacts, function: str, creation: Write
     ) -> Optional[Tuple[str, Access, ModuleFacts, str]]:
         at_import = function == MODULE_SCOPE
-        for reader, read, read_facts in processes.reads_of(key):
+        for reader, read, read_facts in processes.reads_of(key, uses=True):
             if at_import and reader in handler_code:
                 return reader, read, read_facts, "request handlers of a preloaded app served by several workers"
             if read.in_child and reader != MODULE_SCOPE:
@@ -915,15 +933,16 @@ class ForkUnsafeLibraryState(Rule):
         code (a method of the class; for a module, the starter or code that sets the thread again),
         a per-pid check, or a restart of a dead thread."""
         program = processes.program
+        hooked = {path for path, _ in processes.entries.fork_hooks}
         if owner in program.classes:
             family = set(program.mro(owner)) | set(program.subclasses_of(owner))
             functions = [f for f, (info, _) in program.functions.items() if info.class_qualname in family]
-            if any(f in after_fork for f in functions):
-                return True
+            if any(f in after_fork for f in functions) or program.classes[owner][1].path in hooked:
+                return True  # (a module's own at-fork hook tends to the instances it keeps: a WeakSet of them)
         else:
             module = program.modules.get(owner)
             functions = [*(module.functions if module else ()), MODULE_SCOPE]
-            if handle is None and any(path == facts.path for path, _ in processes.entries.fork_hooks):
+            if handle is None and facts.path in hooked:
                 return True  # a thread started at import, in a module that handles forks
             if starter in after_fork or any(
                 function in after_fork for function, _, _ in processes.writes_of(handle or "")

@@ -143,9 +143,10 @@ class ParentStateLostAtSpawn(Rule):
         for function in processes.reachable(handoff.child):
             entry = processes.program.functions.get(function)
             state = entry[1].state.get(function) if entry is not None else None
+            updated = {(w.key, w.span.row, w.span.col) for w in state.writes} if state is not None else set()
             for read in state.reads if state is not None else ():
                 key = processes.state_key(read.key)
-                if key is not None:
+                if key is not None and (read.key, read.span.row, read.span.col) not in updated:
                     found.setdefault(key, (function, read, entry[1]))
         return found
 
