@@ -518,24 +518,38 @@ class Processes:
         parts = path.split(".")
         written_on = parts if write.kind == "mutate" else parts[:-1] if write.kind in ("assign", "rmw") else parts
         built = self.program.object_type(f"{module}.{parts[0]}")
-        if built is None and self._aliases_a_library_object(module, parts[0]):
+        initial = self._initial_value(module, parts[0])
+        if built is None and initial is not None and initial.sources and self._aliases_a_library_object(initial):
             return "an alias of another library's object"
+        if _kind == "global" and initial is not None and initial.literal == "None":
+            if write.literal == "None":
+                return "a reset of what this process made (None again)"
+            if write.kind == "mutate" and len(parts) == 1:
+                return "an object made later, of a type nothing shows"  # (``session = None``, then session.add())
         for attribute in written_on[1:]:
             owner = self.program.resolve_name(built) if built else None
             if built is None or owner not in self.program.classes:
                 break
             built = self.program.attribute_type(owner, attribute)
+        if not built and write.kind == "mutate" and len(written_on) > 1:
+            return "an attribute of a type nothing shows"  # ``calibre_db.session.add()``: not data we know of
         if not built or built.startswith(DATA_TYPE_PREFIXES) or self.program.split_module(built)[0] is not None:
             return None
         return built
 
-    def _aliases_a_library_object(self, module: str, variable: str) -> bool:
-        """``g: Context = flask_g`` at module level: the variable is another library's object."""
+    def _initial_value(self, module: str, variable: str) -> Optional[Write]:
+        """The module-level assignment that gives ``variable`` its first value."""
         state = self.program.modules[module].state.get(MODULE_SCOPE)
         for write in state.writes if state is not None else ():
-            if write.display == variable and write.kind == "assign" and write.built is None and write.sources:
-                return all(k.startswith("global:") and self.program.canonical_key(k) is None for k in write.sources)
-        return False
+            if write.display == variable and write.kind == "assign":
+                return write
+        return None
+
+    def _aliases_a_library_object(self, initial: Write) -> bool:
+        """``g: Context = flask_g`` at module level: the variable is another library's object."""
+        if initial.built is not None:
+            return False
+        return all(k.startswith("global:") and self.program.canonical_key(k) is None for k in initial.sources)
 
     def reads_of(self, key: str, uses: bool = False) -> List[Tuple[str, Access, ModuleFacts]]:
         """Reads of ``key`` that look at its value: not the receiver of its own update

@@ -554,13 +554,17 @@ class PerWorkerState(Rule):
 
 def _memo(write: Write) -> bool:
     """``if key not in cache: cache[key] = load(key)``: filled when missing, not derived from itself;
-    or a value stored into state named a cache (what a cache holds, each worker may compute again:
-    taking entries out of it is another matter)."""
-    if write.kind not in ("item", "assign") or write.removes:
+    a value stored into state named a cache (what a cache holds, each worker may compute again), or
+    an entry of it taken out under a check (expired). Invalidating an entry unconditionally (after an
+    update) is another matter: the other workers keep it."""
+    cache = "cache" in write.display.lower()
+    if write.removes:  # an entry that expired, taken out by the worker that holds it
+        return cache and write.checked_by is not None
+    if write.kind not in ("item", "assign"):
         return False
     if write.checked_by is not None and write.derived_from is None:
         return True
-    return write.kind == "item" and "cache" in write.display.lower()
+    return write.kind == "item" and cache
 
 
 def _variable(processes: Processes, key: str) -> str:
