@@ -156,6 +156,12 @@ class Processes:
             for function, chain in self.calls.reachable_from([handoff.child]).items():
                 self.child_code.setdefault(function, (handoff, chain))
         self.post_fork_hooks: Set[str] = self._find_post_fork_hooks()
+        # modules whose top-level code registers an at-fork hook: it tends to whatever the module keeps
+        self.modules_handling_forks: Set[str] = {
+            path
+            for path, span in entries.fork_hooks
+            if (path, span) in self._calls_at and self._calls_at[(path, span)].function == MODULE_SCOPE
+        }
         self._reachable: Dict[str, Dict[str, Tuple[str, ...]]] = {}
         self._thread_starters: Dict[str, bool] = {}
         self._long_lived: Optional[Set[str]] = None

@@ -937,7 +937,7 @@ class ForkUnsafeLibraryState(Rule):
         code (a method of the class; for a module, the starter or code that sets the thread again),
         a per-pid check, or a restart of a dead thread."""
         program = processes.program
-        hooked = {path for path, _ in processes.entries.fork_hooks}
+        hooked = processes.modules_handling_forks
         if owner in program.classes:
             family = set(program.mro(owner)) | set(program.subclasses_of(owner))
             functions = [f for f, (info, _) in program.functions.items() if info.class_qualname in family]
@@ -946,7 +946,7 @@ class ForkUnsafeLibraryState(Rule):
         else:
             module = program.modules.get(owner)
             functions = [*(module.functions if module else ()), MODULE_SCOPE]
-            if handle is None and facts.path in hooked:
+            if handle is None and facts.path in {path for path, _ in processes.entries.fork_hooks}:
                 return True  # a thread started at import, in a module that handles forks
             if starter in after_fork or any(
                 function in after_fork for function, _, _ in processes.writes_of(handle or "")
