@@ -513,12 +513,18 @@ class PerWorkerState(Rule):
             if server is not None and server.path:
                 related.append(Related(f"several workers: {server.source}", server.path, server.span))
             written: Dict[str, List[Write]] = {}  # the writes of one variable in one function: one finding
+            memos = set()  # variables this function uses as a cache: it also clears its own copy when it likes
             for write in state.writes if state is not None else ():
                 key = processes.state_key(write.key)
-                if key is None or _memo(write) or processes.library_object(key, write):
+                if key is None or processes.library_object(key, write):
+                    continue
+                if _memo(write):
+                    memos.add(_variable(processes, key))
                     continue
                 written.setdefault(_variable(processes, key), []).append(write)
-            for writes in written.values():
+            for variable, writes in written.items():
+                if variable in memos:
+                    continue
                 write = writes[0]
                 more = f" (and {len(writes) - 1} more writes of it here)" if len(writes) > 1 else ""
                 message = (
