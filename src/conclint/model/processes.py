@@ -165,6 +165,7 @@ class Processes:
         self._reachable: Dict[str, Dict[str, Tuple[str, ...]]] = {}
         self._thread_starters: Dict[str, bool] = {}
         self._long_lived: Optional[Set[str]] = None
+        self._import_time: Optional[Dict[str, Tuple[str, ...]]] = None
         self._reads: Optional[Dict[str, List[Tuple[str, Access, ModuleFacts]]]] = None
         self._writes: Dict[str, List[Tuple[str, Write, ModuleFacts]]] = {}
         self._uses: Dict[str, List[Tuple[str, Access, ModuleFacts]]] = {}
@@ -603,6 +604,23 @@ class Processes:
                     if target:
                         hooks.add(target)
         return hooks | self._worker_inits
+
+    def import_time_code(self) -> Dict[str, Tuple[str, ...]]:
+        """What importing the project runs: the functions module-level code calls (outside a
+        ``__main__`` block) and the decorators it applies, and what they call."""
+        if self._import_time is None:
+            roots: Set[str] = set()
+            for facts in self.program.modules.values():
+                for call in facts.calls:
+                    if call.function == MODULE_SCOPE and not call.in_main_guard:
+                        target = self.program.resolve_call(call)
+                        if target is not None:
+                            roots.add(target)
+                for info in facts.functions.values():
+                    if info.parent is None and info.class_qualname is None:
+                        roots.update(d for d in info.decorators if d in self.program.functions)
+            self._import_time = self.calls.reachable_from(sorted(roots))
+        return self._import_time
 
     def after_fork_code(self) -> Dict[str, Tuple[str, ...]]:
         """Everything the post-fork hooks run."""

@@ -708,8 +708,9 @@ class ResourceInheritedAcrossFork(Rule):
 
 
 def _made_before(processes: Processes, facts: ModuleFacts, function: str, creation: Write, start) -> bool:
-    """The resource is made before ``start`` forks: at import (not below a top-level start), in an
-    object's constructor (the object is made in the parent), or in code the parent runs before it."""
+    """The resource is made before ``start`` forks: at import (not below a top-level start; also in
+    what module-level code and decorators call), in an object's constructor (the object is made in
+    the parent), or in code the parent runs before it."""
     if function == MODULE_SCOPE:
         return not (start.parent == MODULE_SCOPE and start.path == facts.path and before(start.span, creation.span))
     if start.kind in ("celery",):
@@ -717,6 +718,8 @@ def _made_before(processes: Processes, facts: ModuleFacts, function: str, creati
     info = processes.program.functions.get(function, (None,))[0]
     if info is not None and info.name in CONSTRUCTORS and creation.key.startswith("self:"):
         return function not in processes.child_code  # the object is made in the parent
+    if start.parent != MODULE_SCOPE and function in processes.import_time_code():
+        return True  # importing the project makes it (a decorator, module-level set-up), before any such start
     region = processes.parent_before(start.path, start.parent, start.span)
     return processes.in_region(region, facts.path, function, creation.span)
 
