@@ -47,6 +47,17 @@ def test_evidence_of_one_process_silences_it(tree, path, text):
     assert _ccl303(tree) == []
 
 
+def test_an_app_that_serves_itself_in_one_process_is_one_worker(tree):
+    write(tree, "serve.py", "from app import app\n\n\ndef main():\n    app.run(host='0.0.0.0', port=8080)\n")
+    assert _ccl303(tree) == []
+
+
+def test_an_app_that_serves_itself_with_several_workers_says_so(tree):
+    write(tree, "serve.py", "import uvicorn\n\n\ndef main():\n    uvicorn.run('app:app', workers=4)\n")
+    (message,) = _ccl303(tree)
+    assert "4 worker processes (uvicorn.run(workers=4) at serve.py)" in message
+
+
 def test_a_gunicorn_command_without_workers_leaves_it_to_the_environment(tree):
     write(tree, "Procfile", "web: gunicorn app:app\n")  # gunicorn reads WEB_CONCURRENCY
     (message,) = _ccl303(tree)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
 from conclint.engine.findings import Span
+from conclint.model.apis import SELF_SERVING_CALLS
 from conclint.model.facts import MODULE_SCOPE, ModuleFacts
 
 GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_config.py", "gunicorn_conf.py")
@@ -108,4 +109,36 @@ def find_server_evidence(modules: Iterable[ModuleFacts], folders: List[str], set
         return ServerEvidence(settings.workers or FORMULA, settings.preload_app, '[tool.conclint] server = "prefork"')
     if settings.server == "threaded":
         return ServerEvidence(1, False, '[tool.conclint] server = "threaded"', threads=True)
+    return _from_own_server(modules)
+
+
+def _imported_type(by_name, dotted: Optional[str]) -> Optional[str]:
+    """``from app import app``: what the other module built ``app`` from."""
+    module, _, variable = (dotted or "").rpartition(".")
+    facts = by_name.get(module)
+    return facts.global_types.get(variable) if facts is not None else None
+
+
+def _from_own_server(modules: Iterable[ModuleFacts]) -> Optional[ServerEvidence]:
+    """The app serves itself in one process: its own code runs a one-process server (``app.run()``,
+    ``waitress.serve()``, gevent's ``WSGIServer``, ``uvicorn.run()`` without ``workers``)."""
+    modules = list(modules)
+    by_name = {facts.module: facts for facts in modules}
+    for facts in modules:
+        for call in facts.calls:
+            name = call.callee or ""
+            receiver = call.receiver_type or _imported_type(by_name, call.receiver_object)
+            if receiver and call.method and name not in SELF_SERVING_CALLS:
+                name = f"{receiver}.{call.method}"
+            if name not in SELF_SERVING_CALLS:
+                continue
+            workers = call.literal_keywords.get("workers", 1)
+            if "workers" in call.keywords and not isinstance(workers, int):
+                continue  # computed: several, maybe
+            if isinstance(workers, int) and workers > 1:
+                return ServerEvidence(workers, False, f"{name}(workers={workers}) at {os.path.basename(facts.path)}")
+            where = f"{os.path.basename(facts.path)}:{call.span.row}"
+            return ServerEvidence(
+                1, False, f"the app serves itself with {call.text}() at {where}", facts.path, call.span.row
+            )
     return None

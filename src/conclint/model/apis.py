@@ -386,6 +386,28 @@ ROUTE_RECEIVERS = {
     "quart.Quart": "Quart route",
     "sanic.Sanic": "Sanic route",
 }
+# calls with which an app serves itself in one process (its own entry point runs the server):
+# evidence of one worker process when no deployment file says otherwise (engine/deployment.py)
+SELF_SERVING_CALLS = frozenset(
+    {
+        "flask.Flask.run",
+        "quart.Quart.run",
+        "flask_socketio.SocketIO.run",
+        "werkzeug.serving.run_simple",
+        "werkzeug.run_simple",
+        "waitress.serve",
+        "gevent.pywsgi.WSGIServer",
+        "gevent.pywsgi.WSGIServer.serve_forever",
+        "cheroot.wsgi.Server",
+        "cheroot.wsgi.WSGIServer",
+        "bjoern.run",
+        "wsgiref.simple_server.make_server",
+        "aiohttp.web.run_app",
+        "uvicorn.run",
+        "hypercorn.asyncio.serve",
+    }
+)
+
 # route decorators that are functions of the framework, not methods of an app (``@get("/")``)
 ROUTE_DECORATOR_FUNCTIONS = {
     **{f"litestar.{m}": "Litestar route" for m in ("get", "post", "put", "patch", "delete", "head", "route")},
