@@ -452,11 +452,19 @@ class PerWorkerState(Rule):
         apps run in production, so without deployment evidence conclint assumes several
         workers and says so ("assumed: served by several worker processes"). Evidence of one
         process silences it: a `gunicorn.conf.py` (or `gunicorn_config.py`,
-        `gunicorn_conf.py`), `Procfile` or `Dockerfile` command with one worker, or
-        `workers = 1` or `server = "threaded"`/`"evented"` in `[tool.conclint]`.
+        `gunicorn_conf.py`) without `workers` or with one, a `uvicorn` command in a
+        `Procfile` or `Dockerfile` without `--workers`, an app that serves itself in one
+        process (`app.run()`, `waitress.serve()`, gevent's `WSGIServer`, `uvicorn.run()`
+        without `workers`), or `workers = 1` or `server = "threaded"`/`"evented"` in
+        `[tool.conclint]`.
 
-        Not reported: a per-worker memo filled when an entry is missing (`if key not in
-        cache: cache[key] = load(key)`): each worker computing its own copy is what it is for.
+        Not reported: a per-worker cache (a memo filled when an entry is missing, `if key not
+        in cache: cache[key] = load(key)`, values stored into state named a cache, expired
+        entries taken out): each worker computing its own copy is what it is for; writes to
+        another library's objects kept in a module global (a Flask-SQLAlchemy `db.session`, a
+        limiter, an alias of `flask.g`), which keep their state elsewhere; a worker resetting
+        what it made (`_client = None`). The writes of one variable in one function are one
+        finding.
 
         Fix: keep shared state outside process memory (Redis, a database, a file), or
         accept it as per-worker (and name it so).
