@@ -130,7 +130,8 @@ def _from_own_server(modules: Iterable[ModuleFacts]) -> Optional[ServerEvidence]
             receiver = call.receiver_type or _imported_type(by_name, call.receiver_object)
             if receiver and call.method and name not in SELF_SERVING_CALLS:
                 name = f"{receiver}.{call.method}"
-            if name not in SELF_SERVING_CALLS:
+            serves = call.method == "run" and any(k in call.keywords for k in ("host", "port"))
+            if name not in SELF_SERVING_CALLS and not serves:  # (``socketio.run(app, host=..., port=...)``)
                 continue
             workers = call.literal_keywords.get("workers", 1)
             if "workers" in call.keywords and not isinstance(workers, int):

@@ -929,6 +929,8 @@ class ForkUnsafeLibraryState(Rule):
             daemon = _daemon(processes, facts, call, None)
             return ("started at import", facts.module, None) if daemon else None
         key = project.model.threads.receiver_key(call)
+        if key is not None and key.startswith("local:"):
+            key = _container_keeping(project, processes, call, receiver)
         if key is None or key.startswith("local:"):
             return None
         kind, _, rest = key.partition(":")
@@ -971,7 +973,10 @@ class ForkUnsafeLibraryState(Rule):
                 return True
         if processes.per_pid(functions):
             return True
-        return starter != MODULE_SCOPE and any(c.method == "is_alive" for c in processes.calls.calls_of(starter))
+        if starter == MODULE_SCOPE:
+            return False
+        checks = [starter, *(callee for callee, _ in processes.calls.callees.get(starter, ()))]
+        return any(c.method == "is_alive" for function in checks for c in processes.calls.calls_of(function))
 
     @staticmethod
     def _thread_function(project, processes: Processes, facts: ModuleFacts, call: CallSite) -> Optional[str]:
@@ -1021,6 +1026,19 @@ class ForkUnsafeLibraryState(Rule):
 
 
 _NO_ACCESS = Access("", "", Span(0, 0, 0, 0), (), (), 0)
+
+
+def _container_keeping(project, processes: Processes, call: CallSite, local: str) -> Optional[str]:
+    """The long-lived container a thread kept in a local is added to (``self.consumers.append(consumer)``
+    in the function that starts it): the thread is kept there."""
+    for other in processes.calls.calls_of(call.function):
+        if other.method in ("append", "add", "insert", "appendleft") and any(
+            ref is not None and ref.text == local for ref in other.args
+        ):
+            key = project.model.threads.receiver_key(other)
+            if key is not None and not key.startswith("local:"):
+                return key
+    return None
 
 
 def _runs_its_program(processes: Processes, facts: ModuleFacts, start: CallSite) -> bool:
