@@ -122,8 +122,8 @@ class GlobalWriteInChildProcess(Rule):
                 if not write.in_child and not handoffs:
                     continue
                 key = processes.state_key(write.key)
-                if key is None:
-                    continue
+                if key is None or (_empties(processes, function, write) and self._memo_somewhere(processes, key)):
+                    continue  # (a per-process cache emptied when it likes: no one expects that change)
                 found = self._parent_read(processes, key, write, facts, function, handoffs, branch_fork)
                 if found is None:
                     continue
@@ -137,6 +137,10 @@ class GlobalWriteInChildProcess(Rule):
                 related = [Related(f"{by} reads `{read.display}` here", read_facts.path, read.span)]
                 related.append(Related(f"the children start: {starts[0]}", starts[1], starts[2]))
                 yield Finding(self.code, message, facts.path, write.span, tuple(related))
+
+    @staticmethod
+    def _memo_somewhere(processes: Processes, key: str) -> bool:
+        return any(_memo(write) for _, write, _ in processes.writes_of(key))
 
     @staticmethod
     def _fork_before(processes: Processes, facts: ModuleFacts, function: str) -> List[ProcessStart]:
@@ -579,6 +583,17 @@ def _memo(write: Write) -> bool:
     if write.checked_by is not None and write.derived_from is None:
         return True
     return write.kind == "item" and cache
+
+
+def _empties(processes: Processes, function: str, write: Write) -> bool:
+    """The write takes entries out (``del d[k]``, ``d.clear()``, ``d.pop(k)``) rather than storing."""
+    if write.removes:
+        return True
+    return write.kind == "mutate" and any(
+        call.method in ("clear", "pop", "popitem", "remove", "discard")
+        and (call.span.row, call.span.col) == (write.span.row, write.span.col)
+        for call in processes.calls.calls_of(function)
+    )
 
 
 def _variable(processes: Processes, key: str) -> str:
