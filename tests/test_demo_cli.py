@@ -43,7 +43,7 @@ KEYS = {
 }
 # one scenario of each chart kind: counts, latency, what each worker saw
 SOME = ("cache-stampede", "blocking-wait", "winner")
-NOT_REPRODUCED = {"CCL001", "CCL002", "CCL209", "CCL305", "CCL306"}  # see test_demo_scenarios.py
+NOT_REPRODUCED = {"CCL001", "CCL002", "CCL209"}  # see test_demo_scenarios.py
 
 
 def _processes_marked(mark: str):

@@ -248,6 +248,14 @@ OPTION_CASES = {
         ["conclint-thread-entry-calls = myapp.spawn"],
         "+CCL101",
     ),
+    "target-version": (
+        "import multiprocessing\n\nrate = 1.0\n\n\ndef work(x):\n    return x * rate\n\n\n"
+        "def main():\n    global rate\n    rate = 2.0\n    with multiprocessing.Pool() as pool:\n"
+        "        pool.map(work, [1])\n\n\nif __name__ == '__main__':\n    main()\n",
+        ["--conclint-target-version=py313"],
+        ["conclint-target-version = py313"],
+        "-CCL306",
+    ),
     "thread-safe": (
         "class Tally:\n    def __init__(self):\n        self.total = 0\n\n"
         "    def add(self, n):\n        self.total += n\n",

@@ -20,6 +20,7 @@ from typing import Dict, Iterator, Sequence, Tuple
 
 from conclint import __version__
 from conclint.engine.settings import SETTINGS, ConfigError, SettingDef
+from conclint.engine.target import parse_target_version
 
 # Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
 # the cache is `conclint check`'s.
@@ -91,6 +92,8 @@ class ConclintChecker:
                 extra = {"metavar": "{prefork,threaded,evented}"}
             elif setting.kind == "table-of-text":
                 extra = {"metavar": "'NAME = ADVICE; ...'"}
+            elif setting.kind == "python-version":
+                extra = {"metavar": "PY3XX"}
             help_text = setting.doc.replace("%", "%%") + " Overrides [tool.conclint]."
             manager.add_option(_option(setting), default=None, parse_from_config=True, help=help_text, **extra)
 
@@ -151,4 +154,8 @@ def _converted(setting: SettingDef, value):
             if item.strip():
                 table[name.strip()] = advice.strip()
         return table
+    if setting.kind == "python-version":
+        if parse_target_version(value) is None:
+            raise ConfigError(f"{_option(setting)} must be a Python version like py313, not {value!r}")
+        return value
     raise AssertionError(setting.kind)

@@ -25,6 +25,11 @@ _TRIGGERS = (
     r"|add_done_callback|asyncio|\btrio\b|\banyio\b|Lock\(|Condition\(|Semaphore\(|\.acquire\(|synchronized"
     r"|Protocol\)|\.route\(|start_response|FastAPI|APIRouter|add_get|add_post|add_route|Route\(|RouteTableDef"
     r"|[Ff]lask|gunicorn|django|uvicorn|starlette|aiohttp"
+    # forking hosts and what they inherit (model/processes.py, CCL3xx)
+    r"|celery|shared_task|DataLoader|litestar|[Ss]anic|[Qq]uart|postfork|sqlite3|psycopg|pymysql|MySQLdb|MongoClient"
+    r"|create_connection"
+    # an app serving itself in one process (engine/deployment.py)
+    r"|\bapp\.run\(|run_simple|waitress|WSGIServer|serve_forever|socketio|cheroot|bjoern|run_app"
     # classes callers share across threads (model/contracts.py)
     r"|[Tt]hread[- _]?safe|conclint:|Session\(|PoolManager|AuthBase"
 )

@@ -2,7 +2,7 @@
 
 Read from the deployment files people keep beside their code (a gunicorn config, a
 Procfile, a Dockerfile) or, failing those, from ``[tool.conclint] server``. Without
-such evidence, the prefork rules stay silent.
+such evidence CCL303 assumes several workers, as web apps run in production.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
 from conclint.engine.findings import Span
+from conclint.model.apis import SELF_SERVING_CALLS
 from conclint.model.facts import MODULE_SCOPE, ModuleFacts
 
 GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_config.py", "gunicorn_conf.py")
@@ -22,6 +23,8 @@ UVICORN_COMMAND = re.compile(r"\buvicorn\b(?P<rest>.*)")
 WORKERS_OPTION = re.compile(r"(?:-w|--workers)(?:\s+|=|\s*\"?,\s*\"?)(?P<n>\d+)")
 THREADS_OPTION = re.compile(r"--threads(?:\s+|=|\s*\"?,\s*\"?)(?P<n>\d+)")
 GTHREAD_OPTION = re.compile(r"(?:-k|--worker-class)(?:\s+|=|\s*\"?,\s*\"?)\"?gthread")
+APP_TARGET = re.compile(r"[\w.]+:[\w.()]+")  # ``pkg.main:app``: the command runs a server
+CONFIGURED_ELSEWHERE = re.compile(r"(?:\s-c\b|--config\b|WEB_CONCURRENCY|UVICORN_WORKERS)")
 FORMULA = -1  # workers set by an expression (``cpu_count() * 2 + 1``): several, number unknown
 
 
@@ -54,8 +57,7 @@ def _from_gunicorn_module(facts: ModuleFacts) -> Optional[ServerEvidence]:
     threads = facts.constants.get("worker_class") == "gthread" or (
         "threads" in assigned and not (isinstance(threads_value, int) and threads_value <= 1)
     )
-    if "workers" not in assigned and not threads:
-        return None
+    # without ``workers``, gunicorn runs one worker process (its default)
     value = facts.constants.get("workers") if "workers" in assigned else 1
     workers = value if isinstance(value, int) and not isinstance(value, bool) else FORMULA
     preload = facts.constants.get("preload_app") is True
@@ -80,10 +82,13 @@ def _from_command_file(path: str) -> Optional[ServerEvidence]:
             threads = bool(GTHREAD_OPTION.search(rest)) or (
                 thread_count is not None and int(thread_count.group("n")) > 1
             )
-            if workers is not None or threads:
-                preload = "--preload" in rest
-                count = int(workers.group("n")) if workers is not None else 1
-                return ServerEvidence(count, preload, f"{os.path.basename(path)}:{row}", path, row, threads)
+            if workers is None and not threads:
+                if pattern is GUNICORN_COMMAND or CONFIGURED_ELSEWHERE.search(line) or not APP_TARGET.search(rest):
+                    continue  # not a server command, or a config file or the environment decides the workers
+            # without --workers, uvicorn runs one process
+            preload = "--preload" in rest
+            count = int(workers.group("n")) if workers is not None else 1
+            return ServerEvidence(count, preload, f"{os.path.basename(path)}:{row}", path, row, threads)
     return None
 
 
@@ -104,4 +109,37 @@ def find_server_evidence(modules: Iterable[ModuleFacts], folders: List[str], set
         return ServerEvidence(settings.workers or FORMULA, settings.preload_app, '[tool.conclint] server = "prefork"')
     if settings.server == "threaded":
         return ServerEvidence(1, False, '[tool.conclint] server = "threaded"', threads=True)
+    return _from_own_server(modules)
+
+
+def _imported_type(by_name, dotted: Optional[str]) -> Optional[str]:
+    """``from app import app``: what the other module built ``app`` from."""
+    module, _, variable = (dotted or "").rpartition(".")
+    facts = by_name.get(module)
+    return facts.global_types.get(variable) if facts is not None else None
+
+
+def _from_own_server(modules: Iterable[ModuleFacts]) -> Optional[ServerEvidence]:
+    """The app serves itself in one process: its own code runs a one-process server (``app.run()``,
+    ``waitress.serve()``, gevent's ``WSGIServer``, ``uvicorn.run()`` without ``workers``)."""
+    modules = list(modules)
+    by_name = {facts.module: facts for facts in modules}
+    for facts in modules:
+        for call in facts.calls:
+            name = call.callee or ""
+            receiver = call.receiver_type or _imported_type(by_name, call.receiver_object)
+            if receiver and call.method and name not in SELF_SERVING_CALLS:
+                name = f"{receiver}.{call.method}"
+            serves = call.method == "run" and any(k in call.keywords for k in ("host", "port"))
+            if name not in SELF_SERVING_CALLS and not serves:  # (``socketio.run(app, host=..., port=...)``)
+                continue
+            workers = call.literal_keywords.get("workers", 1)
+            if "workers" in call.keywords and not isinstance(workers, int):
+                continue  # computed: several, maybe
+            if isinstance(workers, int) and workers > 1:
+                return ServerEvidence(workers, False, f"{name}(workers={workers}) at {os.path.basename(facts.path)}")
+            where = f"{os.path.basename(facts.path)}:{call.span.row}"
+            return ServerEvidence(
+                1, False, f"the app serves itself with {call.text}() at {where}", facts.path, call.span.row
+            )
     return None

@@ -8,6 +8,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Ty
 
 from conclint.engine.deployment import GUNICORN_CONFIGS, ServerEvidence, find_server_evidence
 from conclint.engine.settings import Settings
+from conclint.engine.target import python_target
 from conclint.model.concurrency import ConcurrencyModel
 from conclint.model.facts import ModuleFacts
 
@@ -54,6 +55,7 @@ class Project:
             thread_entry_calls=self.settings.thread_entry_calls,
             thread_safe=self.settings.thread_safe,
             threaded_server=server.source if server is not None and server.threads else None,
+            python_target=python_target(self.settings.target_version, self.settings.requires_python),
         )
 
     @cached_property

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Collection, Dict, List, Optional, Tuple
 
+from conclint.engine.target import parse_target_version
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on older Pythons only
@@ -114,6 +116,14 @@ SETTINGS: Tuple[SettingDef, ...] = (
         "The prefork server imports the app before forking (gunicorn `preload_app`; CCL304).",
     ),
     SettingDef(
+        "target-version",
+        "python-version",
+        "",
+        'The Python the code runs on (`"py313"`): it decides multiprocessing\'s default start method (fork on Linux '
+        "up to 3.13, forkserver from 3.14; CCL302-CCL306). Default: the versions `requires-python` in the "
+        "pyproject.toml beside the configuration allows.",
+    ),
+    SettingDef(
         "await-parameter-attributes",
         "bool",
         False,
@@ -151,10 +161,13 @@ class Settings:
     server: str = ""
     workers: int = 0
     preload_app: bool = False
+    target_version: str = ""
     blocking_calls: Dict[str, str] = field(default_factory=dict)
     allowed_blocking_calls: List[str] = field(default_factory=list)
     root: str = field(default_factory=os.getcwd)  # patterns are relative to this folder
     config_path: Optional[str] = None
+    # not a key: ``[project] requires-python`` of the pyproject.toml beside the configuration
+    requires_python: str = ""
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -199,7 +212,7 @@ def load_settings(config_path: Optional[str], codes: Collection[str], cwd: Optio
     cwd = cwd or os.getcwd()
     path = config_path if config_path is not None else find_pyproject(cwd)
     if path is None:
-        return Settings(root=cwd)
+        return Settings(root=cwd, requires_python=_requires_python(os.path.join(cwd, "pyproject.toml")))
     data = _read_toml(path)
     table = _conclint_table(data)
     if config_path is not None and not path.endswith("pyproject.toml") and "tool" not in data:
@@ -214,7 +227,24 @@ def load_settings(config_path: Optional[str], codes: Collection[str], cwd: Optio
         if setting is None:
             raise ConfigError(f"{path}: unknown key '{key}' in [tool.conclint]")
         setattr(settings, key.replace("-", "_"), _validated(path, setting, value, codes))
+    beside = path if os.path.basename(path) == "pyproject.toml" else os.path.join(settings.root, "pyproject.toml")
+    settings.requires_python = _requires_python(beside, data if beside == path else None)
     return settings
+
+
+def _requires_python(path: str, data: Optional[Dict[str, Any]] = None) -> str:
+    """``[project] requires-python`` of a pyproject.toml, "" when there is none (or it cannot be
+    read: the configuration, not this file, is what a broken file must stop)."""
+    if data is None:
+        if not os.path.isfile(path):
+            return ""
+        try:
+            data = _read_toml(path)
+        except ConfigError:
+            return ""
+    project = data.get("project")
+    value = project.get("requires-python") if isinstance(project, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str]) -> Any:
@@ -239,6 +269,12 @@ def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str
         if value not in ("prefork", "threaded", "evented", ""):
             raise ConfigError(
                 f'{path}: \'server\' in [tool.conclint] must be "prefork", "threaded" or "evented", not {value!r}'
+            )
+        return value
+    if setting.kind == "python-version":
+        if not isinstance(value, str) or parse_target_version(value) is None:
+            raise ConfigError(
+                f"{path}: 'target-version' in [tool.conclint] must be a Python version like \"py313\", not {value!r}"
             )
         return value
     if setting.kind == "number":

@@ -317,6 +317,22 @@ PROCESS_TYPES = frozenset(
     {"multiprocessing.Process", "multiprocessing.context.Process", "multiprocessing.get_context.Process"}
 )
 FORK_CALLS = frozenset({"os.fork", "os.forkpty"})
+START_METHODS = ("fork", "spawn", "forkserver")
+# Hosts that fork workers from a process that imported the project's code (model/processes.py).
+CELERY_APP_TYPES = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
+CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.app.shared_task", "celery.task"})
+DATALOADER_TYPES = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+DATASET_METHODS = ("__getitem__", "__getitems__", "__iter__")
+# decorators and signal connections that run a function in each child after the fork
+POST_FORK_DECORATORS = frozenset(
+    {
+        "uwsgidecorators.postfork",
+        "celery.signals.worker_process_init.connect",
+        "celery.signals.worker_init.connect",
+    }
+)
+POST_FORK_CONNECTIONS = frozenset({"celery.signals.worker_process_init.connect"})
+GUNICORN_POST_FORK_HOOKS = frozenset({"post_fork", "post_worker_init"})
 POOL_INITIALIZER_CALLS = PROCESS_STARTING_CONSTRUCTORS | frozenset({"multiprocessing.pool.ThreadPool"})
 
 # Connections and clients that must not be shared by a parent and its forked children.
@@ -345,6 +361,19 @@ INHERITED_RESOURCE_TYPES = frozenset(
     }
 )
 
+# Of those, the ones that connect (or start threads) as soon as they are made, not at first use.
+EAGER_CONNECTION_TYPES = frozenset(
+    {
+        "sqlite3.connect",
+        "psycopg2.connect",
+        "psycopg.connect",
+        "pymysql.connect",
+        "MySQLdb.connect",
+        "socket.create_connection",
+        "pymongo.MongoClient",
+    }
+)
+
 # Request handlers of web frameworks (for per-worker state under a prefork server).
 ROUTE_RECEIVERS = {
     "flask.Flask": "Flask route",
@@ -356,6 +385,33 @@ ROUTE_RECEIVERS = {
     "starlette.applications.Starlette": "Starlette route",
     "quart.Quart": "Quart route",
     "sanic.Sanic": "Sanic route",
+}
+# calls with which an app serves itself in one process (its own entry point runs the server):
+# evidence of one worker process when no deployment file says otherwise (engine/deployment.py)
+SELF_SERVING_CALLS = frozenset(
+    {
+        "flask.Flask.run",
+        "quart.Quart.run",
+        "flask_socketio.SocketIO.run",
+        "werkzeug.serving.run_simple",
+        "werkzeug.run_simple",
+        "waitress.serve",
+        "gevent.pywsgi.WSGIServer",
+        "gevent.pywsgi.WSGIServer.serve_forever",
+        "cheroot.wsgi.Server",
+        "cheroot.wsgi.WSGIServer",
+        "bjoern.run",
+        "wsgiref.simple_server.make_server",
+        "aiohttp.web.run_app",
+        "uvicorn.run",
+        "hypercorn.asyncio.serve",
+    }
+)
+
+# route decorators that are functions of the framework, not methods of an app (``@get("/")``)
+ROUTE_DECORATOR_FUNCTIONS = {
+    **{f"litestar.{m}": "Litestar route" for m in ("get", "post", "put", "patch", "delete", "head", "route")},
+    **{f"litestar.handlers.{m}": "Litestar route" for m in ("get", "post", "put", "patch", "delete", "head", "route")},
 }
 WEB_ROUTE_METHODS = frozenset(
     {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view"}

@@ -22,7 +22,7 @@ from conclint.model.annotations import (
     string_value,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
-from conclint.model.positions import node_positions
+from conclint.model.positions import SpanMarker, node_positions
 from conclint.model.scopes import (
     DEFINITION,
     IMPORT,
@@ -315,6 +315,9 @@ class FactCollector(NodeWalker):
         if self.scope is self.module_scope and _is_main_guard(node.test):
             self._main_guard_depth += 1
             self._main_guards.add(id(node))
+            guard = SpanMarker()
+            self.position_later(guard, node)
+            self.facts.main_guards.append(guard)
         for branch in (node.body, node.orelse.body if isinstance(node.orelse, cst.Else) else None):
             if branch is not None and block_ends_with(branch, (cst.Return, cst.Raise)):
                 self._exit_blocks[id(branch)] = len(self._exit_blocks) + 1
@@ -609,6 +612,7 @@ class FactCollector(NodeWalker):
             state.forks_exec_at_once = [marker.span for marker in state.forks_exec_at_once]
             state.owned_calls = [marker.span for marker in state.owned_calls]
             state.scoped_pools = [marker.span for marker in state.scoped_pools]
+        self.facts.main_guards = [marker.span for marker in self.facts.main_guards]
         self._positioned.clear()
 
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
@@ -807,9 +811,15 @@ def _self_name(node) -> Optional[str]:
 
 
 def _constructor_parts(value: cst.BaseExpression) -> Optional[List[str]]:
-    """``threading.Lock()`` -> ["threading", "Lock"]; ``await make()`` and others -> None."""
+    """``threading.Lock()`` -> ["threading", "Lock"]; a method of a call's result,
+    ``multiprocessing.get_context("spawn").Pool()`` -> ["multiprocessing", "get_context", "Pool"];
+    ``await make()`` and others -> None."""
     if isinstance(value, cst.Call):
-        return dotted_parts(value.func)
+        func = value.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            inner = dotted_parts(func.value.func)
+            return [*inner, func.attr.value] if inner else None
+        return dotted_parts(func)
     return None
 
 

@@ -12,6 +12,7 @@
 | ``contracts`` | contracts.py | which classes callers use from several threads (the concurrency callers bring)? |
 | ``order`` | order.py | what orders two accesses in different threads (hand-offs, joins)? |
 | ``initialisation`` | initialisation.py | which code runs before what it sets up is shared? |
+| ``processes`` | processes.py | where do children start, how, and what does the parent do before and after? |
 | ``conflicts`` | conflicts.py | which accesses to the same state can overlap with no common lock? |
 
 The accesses themselves (what each function reads and writes, under which locks) are facts,
@@ -23,6 +24,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Iterable, Optional, Sequence
 
+from conclint.engine.target import PythonTarget
 from conclint.model.callgraph import CallGraph
 from conclint.model.conflicts import Conflicts
 from conclint.model.contexts import Contexts
@@ -32,6 +34,7 @@ from conclint.model.facts import ModuleFacts
 from conclint.model.initialisation import Initialisation
 from conclint.model.locks import decorator_locks
 from conclint.model.order import Order
+from conclint.model.processes import Processes
 from conclint.model.program import Program
 from conclint.model.suspensions import Suspensions
 from conclint.model.tasks import TaskSharing
@@ -46,6 +49,7 @@ class ConcurrencyModel:
         thread_entry_calls: Iterable[str] = (),
         threaded_server: Optional[str] = None,  # where we read that requests run in threads
         thread_safe: Iterable[str] = (),  # classes and modules declared thread-safe
+        python_target: Optional[PythonTarget] = None,  # the Python the code runs on (the default start method)
     ) -> None:
         self.program = Program(modules)
         self.calls = CallGraph(self.program)
@@ -62,6 +66,7 @@ class ConcurrencyModel:
         self.suspensions = Suspensions(self.program)
         self.initialisation = Initialisation(self.calls, self.entries)
         self._thread_safe = tuple(thread_safe)
+        self._python_target = python_target or PythonTarget()
 
     @cached_property
     def contracts(self) -> Contracts:
@@ -75,6 +80,10 @@ class ConcurrencyModel:
     @cached_property
     def order(self) -> Order:
         return Order(self.program, self.calls, self.threads)
+
+    @cached_property
+    def processes(self) -> Processes:
+        return Processes(self.program, self.calls, self.entries, self.contexts, self._python_target)
 
     @cached_property
     def conflicts(self) -> Conflicts:

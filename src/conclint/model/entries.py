@@ -18,6 +18,7 @@ from conclint.model.apis import (
     POOL_INITIALIZER_CALLS,
     PROCESS_CLASSES,
     PROTOCOL_CLASSES,
+    ROUTE_DECORATOR_FUNCTIONS,
     ROUTE_DECORATOR_METHODS,
     ROUTE_RECEIVERS,
     START_METHOD_CALLS,
@@ -232,6 +233,12 @@ class EntryPoints:
                 )
 
     def _request_handler_from_signature(self, info: FunctionInfo, facts: ModuleFacts) -> None:
+        for name in info.decorators:
+            if name in ROUTE_DECORATOR_FUNCTIONS:
+                self.request_handlers.setdefault(
+                    info.qualname, (ROUTE_DECORATOR_FUNCTIONS[name], facts.path, info.span)
+                )
+                return
         for name, receiver in zip(info.decorators, info.decorator_receivers):
             framework = ROUTE_RECEIVERS.get(self.program.object_type(receiver) or "")
             if framework and name.rsplit(".", 1)[-1] in WEB_ROUTE_METHODS:

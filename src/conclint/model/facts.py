@@ -172,6 +172,7 @@ class ModuleFacts:
     constants: Dict[str, object] = field(default_factory=dict)  # module-level name = literal (int, str, bool)
     noqa: Dict[int, Optional[Tuple[str, ...]]] = field(default_factory=dict)
     thread_safety: Optional[str] = None  # what the module docstring says of thread safety (see ClassInfo)
+    main_guards: List[Span] = field(default_factory=list)  # ``if __name__ == "__main__":`` blocks
 
     def imports_any(self, *names: str) -> bool:
         return any(m == n or m.startswith(n + ".") for m in self.imported_modules for n in names)

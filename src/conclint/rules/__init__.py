@@ -17,6 +17,7 @@ from conclint.rules.blocking import (
     ConfiguredBlockingCall,
 )
 from conclint.rules.fork_hazards import (
+    ForkUnsafeLibraryState,
     ForkWithThreads,
     GlobalWriteInChildProcess,
     PerWorkerState,
@@ -24,6 +25,7 @@ from conclint.rules.fork_hazards import (
 )
 from conclint.rules.input_errors import SyntaxErrorRule, UnreadableFileRule
 from conclint.rules.loop_races import CheckThenActAcrossAwait, StaleReadAcrossAwait, StaleReadAcrossCallbacks
+from conclint.rules.spawn import ParentStateLostAtSpawn
 from conclint.rules.thread_races import CheckThenAct, InconsistentLocking, UnsynchronizedReadModifyWrite
 
 ALL_RULES: Tuple[Type[Rule], ...] = (
@@ -48,6 +50,8 @@ ALL_RULES: Tuple[Type[Rule], ...] = (
     ForkWithThreads,
     PerWorkerState,
     ResourceInheritedAcrossFork,
+    ForkUnsafeLibraryState,
+    ParentStateLostAtSpawn,
 )
 
 RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
