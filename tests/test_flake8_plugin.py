@@ -275,7 +275,8 @@ OPTION_CASES = {
         ["conclint-allowed-blocking-calls = os.path.exists, os.path.isdir"],
         "-CCL204",
     ),
-    "server": (ROUTE, ["--conclint-server", "prefork"], ["conclint-server = prefork"], "+CCL303"),
+    # a Flask app is assumed to run in several worker processes unless the server says otherwise
+    "server": (ROUTE, ["--conclint-server", "threaded"], ["conclint-server = threaded"], "-CCL303"),
     "workers": (ROUTE, ["--conclint-workers", "1"], ["conclint-workers = 1"], "-CCL303"),
     "preload-app": (
         PRELOADED,
