@@ -379,7 +379,8 @@ FAMILIES: Dict[str, Family] = {
     family.name: family
     for family in (
         Family("threads", ("CCL101", "CCL102", "CCL103"), "thread races", 16, THREADS, THREADS_VERDICTS),
-        Family("fork", ("CCL3",), "fork hazards", 17, FORK, FORK_VERDICTS),
+        # the threaded clients, servers and schedulers of the threads family are libraries forking hosts inherit too
+        Family("fork", ("CCL3",), "fork hazards", 17, FORK + THREADS, FORK_VERDICTS),
         Family("loop", ("CCL111", "CCL112", "CCL113"), "event-loop races", 18, LOOP, LOOP_VERDICTS),
         Family("blocking", ("CCL2",), "blocking calls in event-loop code", 19, BLOCKING, BLOCKING_VERDICTS),
     )
