@@ -50,6 +50,7 @@ SETTING_TYPES: Dict[str, str] = {
     "names": "list of qualified names",
     "bool": "boolean",
     "number": "number of seconds",
+    "megabytes": "number of megabytes",
     "int": "whole number",
     "path": "path",
     "server": '`"prefork"`, `"threaded"` or `"evented"`',
