@@ -89,16 +89,22 @@ def _analyse_batch(
     timeout: Optional[float] = None,
     max_size: Optional[float] = None,
 ) -> List[FileResult]:
-    in_main_process = multiprocessing.parent_process() is None
-    if in_main_process:
-        gc.freeze()  # the run's facts so far: the collection below need not walk them
+    """Analyse ``paths`` in this process (in a thread with a deep stack)."""
+    gc.freeze()  # the run's facts so far: the collection after the batch need not walk them
+    try:
+        return run_with_deep_stack(lambda: _analysed(paths, triggers, timeout, max_size))
+    finally:
+        gc.unfreeze()
+
+
+def _analysed(
+    paths: Sequence[str], triggers: Optional[Pattern[str]], timeout: Optional[float], max_size: Optional[float]
+) -> List[FileResult]:
     try:
         with gc_paused():
-            return run_with_deep_stack(lambda: [analyse_file(p, triggers, timeout, None, max_size) for p in paths])
+            return [analyse_file(path, triggers, timeout, None, max_size) for path in paths]
     finally:
-        gc.collect()  # the cycles parsing left (a worker's heap is frozen at start; here only what the batch made)
-        if in_main_process:
-            gc.unfreeze()
+        gc.collect()  # the cycles parsing left (only what this batch made: the rest is frozen)
         release_memory()
 
 
@@ -121,9 +127,9 @@ def _limit_memory(max_memory: float) -> None:
         with open("/proc/self/statm", "rb") as handle:
             mapped = int(handle.read().split()[0]) * resource.getpagesize()
     except (OSError, ValueError, IndexError):
-        mapped = 256 * MB
-    ceiling = mapped + STACK_SIZE + int(max_memory * MB)
+        mapped = 256 * MB + STACK_SIZE
     try:
+        ceiling = mapped + int(max_memory * MB)
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, resource.getrlimit(resource.RLIMIT_AS)[1]))
     except (ValueError, OSError):  # a lower hard limit is already set: that one holds
         return
@@ -141,6 +147,12 @@ def _serve(connection: Connection, max_memory: float) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
     gc.freeze()  # what the worker inherited or imported: no collection walks it again
+    # one deep-stack thread for the worker's life: a thread per file could need a second stack
+    # before the last one is unmapped, and that much address space again under max-memory
+    run_with_deep_stack(lambda: _serve_files(connection, max_memory))
+
+
+def _serve_files(connection: Connection, max_memory: float) -> None:
     _limit_memory(max_memory)
     while True:
         try:
@@ -150,7 +162,7 @@ def _serve(connection: Connection, max_memory: float) -> None:
         if task is None:
             return
         path, triggers, timeout, max_size = task
-        result = _analyse_batch([path], triggers, timeout, max_size)[0]
+        result = _analysed([path], triggers, timeout, max_size)[0]
         exhausted = result.stopped and "ran out of memory" in result.findings[0].message
         connection.send((result, time.process_time(), exhausted))
         if exhausted:
