@@ -23,8 +23,9 @@ from conclint.engine.settings import SETTINGS, ConfigError, SettingDef
 from conclint.engine.target import parse_target_version
 
 # Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
-# the cache is `conclint check`'s.
+# the cache is `conclint check`'s; so is max-memory (flake8's own workers cannot start the processes it limits).
 NOT_OPTIONS = {
+    "max-memory",
     "select",
     "extend-select",
     "ignore",

@@ -9,7 +9,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
-from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file
+from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file, file_size, size_refusal
 from conclint.engine.cache import Cache, digest
 from conclint.engine.demand import declared_paths, reached_paths, trigger_pattern
 from conclint.engine.deployment import COMMAND_FILES, GUNICORN_CONFIGS
@@ -111,11 +111,12 @@ def analyse(
     limits = Limits.of(settings)
     timeout = limits.timeout
     index = ModuleIndex(files)
+    # too large: reported from its size alone, whatever the cache holds (a limit lowered since must hold)
+    results: Dict[str, FileResult] = _size_refusals(files, limits, sources)
     with Workers(jobs, limits) as workers:
-        results = {
-            r.path: r
-            for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout, sources)
-        }
+        wanted = [path for path in files if path not in results]
+        for result in _cached_analysis(wanted, workers, trigger_pattern(settings), cache, contents, timeout, sources):
+            results[result.path] = result
         first_round = dict(results)
         while True:
             done = {path for path, result in results.items() if not result.light}
@@ -135,6 +136,16 @@ def analyse(
                 return Analysis(ordered, project, first_round)
             for result in _cached_analysis(pending, workers, None, cache, contents, timeout, sources):
                 results[result.path] = result
+
+
+def _size_refusals(files: Sequence[str], limits: Limits, sources: Optional[Dict[str, bytes]]) -> Dict[str, FileResult]:
+    """The files over max-file-size (by ``stat``, or the length of their given source), each with its CCL001."""
+    refusals = {}
+    for path in files:
+        refused = size_refusal(path, file_size(path, (sources or {}).get(path)), limits.max_file_size)
+        if refused is not None:
+            refusals[path] = refused
+    return refusals
 
 
 def analyse_project(
