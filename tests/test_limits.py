@@ -19,9 +19,7 @@ from typing import List
 import pytest
 from conftest import conclint_command, run_cli, write
 
-from conclint.engine.cache import Cache
-from conclint.engine.demand import trigger_pattern
-from conclint.engine.run import bytes_tag, file_key, run
+from conclint.engine.run import run
 from conclint.engine.settings import Settings
 
 SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -48,6 +46,12 @@ def config(root: Path, body: str) -> None:
     write(root, "pyproject.toml", "[tool.conclint]\n" + body)
 
 
+def _children_cpu() -> float:
+    """CPU time of this process's children that have ended (the workers, once they are reaped)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 @pytest.mark.slow
 def test_a_file_whose_parse_overruns_file_timeout_is_stopped_the_others_reported_and_it_is_never_cached(tree):
     # libcst parses 3 MB for seconds of CPU; the limit is a tenth of a second
@@ -56,22 +60,27 @@ def test_a_file_whose_parse_overruns_file_timeout_is_stopped_the_others_reported
     settings = Settings(root=str(tree), file_timeout=0.1)
     cache_dir = str(tree / ".cache")
 
-    outcomes = [run([str(tree)], settings, jobs=1, cache_dir=cache_dir) for _ in range(2)]
+    outcomes, worker_cpu = [], []
+    for _ in range(3):
+        before = _children_cpu()
+        outcomes.append(run([str(tree)], settings, jobs=1, cache_dir=cache_dir))
+        worker_cpu.append(_children_cpu() - before)
+    big.write_text(SLEEP, encoding="utf-8")  # now it finishes: its result is cached, and no worker is needed
+    for _ in range(2):
+        before = _children_cpu()
+        outcomes.append(run([str(tree)], settings, jobs=1, cache_dir=cache_dir))
+        worker_cpu.append(_children_cpu() - before)
 
-    for outcome in outcomes:
+    for outcome in outcomes[:3]:
         by_path = {(f.path, f.code): f.message for f in outcome.findings}
         assert "stopped after 0.1 s" in by_path[(str(big), "CCL001")]
         assert (str(small), "CCL201") in by_path
-        assert not outcome.internal_errors
-    assert outcomes[1].reused == ""  # the warm run analysed again: no run was cached with a stopped file
-    cache = Cache(cache_dir)
-
-    def cached(path: Path) -> object:
-        key = file_key(str(path), trigger_pattern(settings), 0.1, bytes_tag(path.read_bytes()))
-        return cache.load("files", key)
-
-    assert cached(big) is None
-    assert cached(small) is not None
+        assert not outcome.internal_errors and outcome.reused == ""
+    # each warm run analysed the stopped file again, in a worker process: no result of it was cached
+    assert all(cpu > 0 for cpu in worker_cpu[:3]), worker_cpu
+    assert {(f.path, f.code) for f in outcomes[3].findings} == {(str(big), "CCL201"), (str(small), "CCL201")}
+    assert outcomes[4].reused == "same files" and outcomes[4].findings == outcomes[3].findings
+    assert worker_cpu[3:] == [0, 0]  # small files: analysed in this process, then taken from the cache
 
 
 @pytest.mark.slow
