@@ -26,6 +26,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -136,8 +137,22 @@ def _limit_memory(max_memory: float) -> None:
     set_memory_ceiling(max_memory)
 
 
-def _serve(connection: Connection, max_memory: float) -> None:
+def _die_with_parent(parent: int) -> None:
+    """On Linux, the kernel kills this worker when the process that started it dies (even by SIGKILL):
+    no parent is left to stop a file that overruns. Elsewhere the worker ends at its next file (EOF)."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before that: too late for the kernel to tell
+        os._exit(0)
+
+
+def _serve(connection: Connection, max_memory: float, parent: int) -> None:
     """A worker: analyse the files it is sent, one at a time, until told to stop (or its parent goes)."""
+    if sys.platform.startswith("linux"):
+        _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -240,7 +255,7 @@ class Pool:
     def _start(self) -> _Worker:
         ours, theirs = multiprocessing.Pipe()
         process = multiprocessing.Process(
-            target=_serve, args=(theirs, self.limits.max_memory), name="conclint-worker", daemon=True
+            target=_serve, args=(theirs, self.limits.max_memory, os.getpid()), name="conclint-worker", daemon=True
         )
         # SIGINT blocked while the worker is made: it ignores SIGINT before it can take one
         blocked = hasattr(signal, "pthread_sigmask")
@@ -321,10 +336,11 @@ class Workers:
         sizes = {path: file_size(path) for path in paths}
         max_size = limits.max_file_size
         pooled = self.jobs > 1 and len(paths) >= MIN_FILES_PER_POOL
+        possible = can_start_workers()
         remote = [
             path
             for path in paths
-            if can_start_workers()
+            if possible
             and (max_size is None or (sizes[path] or 0) <= max_size)  # too large: refused here, unread
             and (pooled or (limits.guarded and (sizes[path] or 0) > IN_PROCESS_BYTES))
         ]
