@@ -107,6 +107,17 @@ def test_a_file_over_max_file_size_is_reported_without_being_analysed(tree):
     assert result.returncode == 1 and not result.stderr
 
 
+def test_a_run_with_a_file_over_max_file_size_is_cached_like_any_other(tree):
+    # the refusal is final for these settings (the run's key holds them): no reason to redo the run
+    big = write(tree, "big.py", SLEEP * 40)
+    settings = Settings(root=str(tree), max_file_size=0.001)
+    first, second = (run([str(tree)], settings, cache_dir=str(tree / ".cache")) for _ in range(2))
+    assert [(f.path, f.code) for f in first.findings] == [(str(big), "CCL001")]
+    assert first.reused == "" and second.reused == "same files" and second.findings == first.findings
+    settings.max_file_size = 10  # raised: the file is analysed
+    assert {f.code for f in run([str(tree)], settings, cache_dir=str(tree / ".cache")).findings} == {"CCL201"}
+
+
 def test_max_file_size_is_a_setting(tree):
     write(tree, "m.py", SLEEP * 40)  # about 2 KB
     config(tree, "max-file-size = 0.001\n")

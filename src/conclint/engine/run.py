@@ -139,12 +139,13 @@ def analyse(
 
 
 def _size_refusals(files: Sequence[str], limits: Limits, sources: Optional[Dict[str, bytes]]) -> Dict[str, FileResult]:
-    """The files over max-file-size (by ``stat``, or the length of their given source), each with its CCL001."""
+    """The files over max-file-size (by ``stat``, or the length of their given source), each with its CCL001:
+    final for these settings (a run's key holds them), so a run with such a file is cached like any other."""
     refusals = {}
     for path in files:
         refused = size_refusal(path, file_size(path, (sources or {}).get(path)), limits.max_file_size)
         if refused is not None:
-            refusals[path] = refused
+            refusals[path] = dataclasses.replace(refused, stopped=False)
     return refusals
 
 
@@ -174,6 +175,15 @@ def _context_key(paths: Sequence[str], settings: Settings, folders: Sequence[str
 
 
 UNREADABLE = ("unreadable",)
+
+
+def _contents_tag(path: str, max_size: Optional[float]) -> Tuple[str, ...]:
+    """``bytes_tag`` of the file; for one over ``max_size``, its size (it is never read: the run
+    depends on nothing else of it)."""
+    size = file_size(path)
+    if max_size and size is not None and size > max_size:
+        return ("size", str(size))
+    return bytes_tag(_read_bytes(path))
 
 
 def bytes_tag(data: Optional[bytes]) -> Tuple[str, ...]:
@@ -334,7 +344,8 @@ def _run(
     if cache is None:
         analysis = analyse(files, settings, jobs, None, {}, folders, sources)
         return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
-    contents = {path: bytes_tag(_read_bytes(path)) for path in files if not (sources and path in sources)}
+    max_size = Limits.of(settings).max_file_size
+    contents = {path: _contents_tag(path, max_size) for path in files if not (sources and path in sources)}
     if sources:  # the files on disk come from the cache; the run as a whole is not cached
         analysis = analyse(files, settings, jobs, cache, contents, folders, sources)
         return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
