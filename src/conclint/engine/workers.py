@@ -216,6 +216,7 @@ class Pool:
         self.limits = limits
         self._idle: List[_Worker] = []
         self._busy: List[_Worker] = []
+        self._started: List[_Worker] = []  # every worker not yet stopped, wherever Ctrl-C finds it
 
     def analyse(self, paths: Sequence[str], triggers: Optional[Pattern[str]]) -> Dict[str, FileResult]:
         """Each path's result; ``paths`` are handed out in the order given."""
@@ -237,37 +238,44 @@ class Pool:
 
     def close(self) -> None:
         """Stop every worker at once (idle ones wait for a file; busy ones' work is not wanted any more)."""
-        for worker in self._idle + self._busy:
+        for worker in self._started:
             worker.kill()
-        self._idle, self._busy = [], []
+        self._idle, self._busy, self._started = [], [], []
 
     def _hand_out(self, path: str, triggers: Optional[Pattern[str]]) -> None:
-        worker = self._idle.pop() if self._idle else self._start()
+        task = (path, triggers, self.limits.timeout, self.limits.max_file_size)
+        if not self._idle:
+            self._start()
+        worker = self._idle.pop()
         try:
-            worker.connection.send((path, triggers, self.limits.timeout, self.limits.max_file_size))
+            worker.connection.send(task)
         except (OSError, EOFError):  # it died while idle: start another
             worker.kill()
-            worker = self._start()
-            worker.connection.send((path, triggers, self.limits.timeout, self.limits.max_file_size))
+            self._start()
+            worker = self._idle.pop()
+            worker.connection.send(task)
         worker.path, worker.started = path, time.monotonic()
         self._busy.append(worker)
 
-    def _start(self) -> _Worker:
+    def _start(self) -> None:
+        """One more idle worker. SIGINT is blocked until the worker ignores it and the pool knows
+        it: Ctrl-C at any moment finds every worker the pool started, to stop it."""
         ours, theirs = multiprocessing.Pipe()
         process = multiprocessing.Process(
             target=_serve, args=(theirs, self.limits.max_memory, os.getpid()), name="conclint-worker", daemon=True
         )
-        # SIGINT blocked while the worker is made: it ignores SIGINT before it can take one
         blocked = hasattr(signal, "pthread_sigmask")
         if blocked:
             previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             process.start()
+            worker = _Worker(process, ours)
+            self._started = [*(w for w in self._started if w.process.exitcode is None), worker]
+            self._idle.append(worker)
         finally:
             if blocked:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        theirs.close()
-        return _Worker(process, ours)
+            theirs.close()
 
     def _collect(self, worker: _Worker) -> FileResult:
         """The result a worker sent, or what its death means for its file."""
