@@ -23,8 +23,9 @@ from conclint.engine.settings import SETTINGS, ConfigError, SettingDef
 from conclint.engine.target import parse_target_version
 
 # Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
-# the cache is `conclint check`'s.
+# the cache is `conclint check`'s; so is max-memory (flake8's own workers cannot start the processes it limits).
 NOT_OPTIONS = {
+    "max-memory",
     "select",
     "extend-select",
     "ignore",
@@ -88,6 +89,8 @@ class ConclintChecker:
                 extra = {"type": int, "metavar": "N"}
             elif setting.kind == "number":
                 extra = {"metavar": "SECONDS"}
+            elif setting.kind == "megabytes":
+                extra = {"metavar": "MB"}
             elif setting.kind == "server":
                 extra = {"metavar": "{prefork,threaded,evented}"}
             elif setting.kind == "table-of-text":
@@ -133,13 +136,14 @@ def _converted(setting: SettingDef, value):
         if value < 0:
             raise ConfigError(f"{_option(setting)} must be a whole number, not {value}")
         return value
-    if setting.kind == "number":  # a string from [flake8] (flake8 converts only int and bool options)
+    if setting.kind in ("number", "megabytes"):  # a string from [flake8] (flake8 converts only int and bool options)
         try:
             number = float(value)
         except ValueError:
             number = -1.0
         if not number >= 0:
-            raise ConfigError(f"{_option(setting)} must be a number of seconds (0 or more), not {value!r}")
+            unit = "seconds" if setting.kind == "number" else "megabytes"
+            raise ConfigError(f"{_option(setting)} must be a number of {unit} (0 or more), not {value!r}")
         return number
     if setting.kind == "server":
         if value not in ("prefork", "threaded", "evented"):
