@@ -144,8 +144,6 @@ class ThreadRaceAnalysis:
                 return None
             if write.method in REMOVING_METHODS:  # adding cannot empty what the check saw filled
                 writes = [other for other in writes if other.access.method not in ADDING_METHODS]
-            # another thread storing the constant this act stores changes nothing the act decides
-            writes = [other for other in writes if not _same_literal(write, other.access)]
             # the author locked the act (or it is arithmetic) on state a lock guards: a class owning
             # that lock is evidence
             assumed = writes if guarded and (self.locks(site) or _is_rmw(write)) else []
