@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 from conclint import __version__
 from conclint.adapters.buffers import encode_buffer
 from conclint.adapters.report import ERROR, severity
-from conclint.engine.cache import CACHE_DIR_NAME
+from conclint.engine.cache import default_cache_dir
 from conclint.engine.config_files import ConfigResolver
 from conclint.engine.findings import Finding, Span
 from conclint.engine.fixes import fixed_text
@@ -33,7 +33,7 @@ def check_buffer(path: str, text: str) -> List[Finding]:
     """The findings in ``path`` when it holds ``text``, analysed in its project with its closest configuration."""
     resolver = ConfigResolver(RULES_BY_CODE)
     settings = resolver.settings_for(path)
-    cache_dir = settings.cache_dir or os.path.join(settings.root, CACHE_DIR_NAME)
+    cache_dir = settings.cache_dir or default_cache_dir(settings.root)
     result = run([path], settings, 1, cache_dir, resolver.project_root_for(path), {path: encode_buffer(text)})
     return [f for f in result.findings if f.path == path]
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
-import pickle
 import traceback
 from dataclasses import dataclass, field
-from typing import List, Optional, Pattern
+from typing import List, Optional, Pattern, Tuple
 
+from conclint.engine.codec import Codec
 from conclint.engine.deadline import DEFAULT_SECONDS, AnalysisTimeout, deadline
 from conclint.engine.demand import wanted
 from conclint.engine.findings import Finding, Span
@@ -33,17 +32,21 @@ class FileResult:
     internal_error: Optional[str] = None
     light: bool = False  # only syntax-checked: nothing in it asked for a full analysis (yet)
     digest: Optional[str] = None  # of everything above (full analyses only): equal digests, equal results
+    # the analysis was stopped (out of time, too large, out of memory): not the file's result,
+    # so never cached; the next run analyses it again
+    stopped: bool = False
+
+
+FILE_RESULT_CODEC = Codec(FileResult)
+_VISIBLE = Codec(Tuple[str, Optional[ModuleFacts], List[Finding], NoqaMap, Optional[str], bool])
 
 
 def result_digest(result: FileResult) -> str:
     """A digest of what the rules can see of one file: an edit that leaves it unchanged (a
     comment, a docstring, spacing within a line) cannot change any finding of the run.
-    Sets are sorted first: their order in a pickle follows the process's string hash seed."""
-    facts = result.facts
-    if facts is not None:
-        facts = dataclasses.replace(facts, imported_modules=tuple(sorted(facts.imported_modules)))
-    state = (result.path, facts, result.findings, result.noqa, result.internal_error, result.light)
-    return hashlib.sha256(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    The codec's encoding is canonical (sets sorted), whatever the process's string hash seed."""
+    state = (result.path, result.facts, result.findings, result.noqa, result.internal_error, result.light)
+    return hashlib.sha256(_VISIBLE.dumps(state)).hexdigest()
 
 
 def analyse_file(
@@ -64,6 +67,7 @@ def analyse_file(
         _analyse_into(result, triggers, data)
     except AnalysisTimeout as exc:
         result.facts = None
+        result.stopped = True
         result.findings.append(Finding("CCL001", str(exc), path, Span.point(1, 1)))
     except RecursionError:
         result.facts = None
@@ -74,7 +78,7 @@ def analyse_file(
         result.internal_error = f"{type(exc).__name__}: {exc} (at {os.path.basename(last.filename)}:{last.lineno})"
     finally:
         deadline.stop()
-    if not result.light and result.internal_error is None:
+    if not result.light and result.internal_error is None and not result.stopped:
         result.digest = result_digest(result)
     return result
 

@@ -68,7 +68,8 @@ SETTINGS: Tuple[SettingDef, ...] = (
         "cache-dir",
         "path",
         "",
-        "Where to keep the cache (default: `.conclint_cache` beside the configuration); `--no-cache` turns it off.",
+        "Where to keep the cache, relative to the configuration (default: a folder per project in the user "
+        "cache folder, `$XDG_CACHE_HOME/conclint` or `~/.cache/conclint`); `--no-cache` turns it off.",
     ),
     SettingDef(
         "thread-entry-decorators",
