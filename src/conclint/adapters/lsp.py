@@ -23,7 +23,7 @@ from conclint.engine.findings import Finding, Span
 from conclint.engine.fixes import fixed_text
 from conclint.engine.run import run
 from conclint.engine.settings import ConfigError
-from conclint.engine.source import python_lines
+from conclint.engine.source import python_lines, read_regular_file
 from conclint.rules import RULES_BY_CODE
 
 SOURCE = "conclint"
@@ -55,8 +55,8 @@ def serve() -> int:
         if document is not None:
             return document.lines
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                return [line + "\n" for line in python_lines(handle.read())]
+            text = read_regular_file(path).decode("utf-8", "replace")
+            return [line + "\n" for line in python_lines(text)]
         except OSError:
             return None
 

@@ -87,7 +87,9 @@ def _analyse_into(result: FileResult, triggers: Optional[Pattern[str]], data: Op
     path = result.path
     source = read_source(path) if data is None else decode_source(path, data)
     if isinstance(source, SourceError):
-        result.findings.append(Finding("CCL002", f"file {source.reason}", path, Span.point(source.row, source.col)))
+        result.findings.append(
+            Finding("CCL002", f"{source.subject} {source.reason}", path, Span.point(source.row, source.col))
+        )
         return
     result.noqa = parse_noqa(source.text)
     fail_on = os.environ.get(FAIL_ON_ENV)

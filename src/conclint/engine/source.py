@@ -31,6 +31,7 @@ class SourceError:
     reason: str
     row: int = 1
     col: int = 1
+    subject: str = "file"  # what the message names: "file", or "folder" for one that cannot be listed
 
 
 class NotRegularFile(OSError):
@@ -62,7 +63,7 @@ def read_source(path: str) -> Union[SourceText, SourceError]:
     try:
         data = read_regular_file(path)
     except IsADirectoryError:
-        return SourceError(path, _folder_reason(path))
+        return _folder_error(path)
     except NotRegularFile:
         return SourceError(path, "is not a regular file (a FIFO, socket or device): not read")
     except OSError as exc:
@@ -70,13 +71,15 @@ def read_source(path: str) -> Union[SourceText, SourceError]:
     return decode_source(path, data)
 
 
-def _folder_reason(path: str) -> str:
+def _folder_error(path: str) -> SourceError:
     """A folder in the list of files: discovery lists a folder it could not walk, so that it is reported."""
     try:
         os.listdir(path)
     except OSError as exc:
-        return f"is a folder that cannot be listed: {exc.strerror or exc}; its files are not checked"
-    return "is a directory, not a Python file"
+        return SourceError(
+            path, f"cannot be listed: {exc.strerror or exc}; its files are not checked", subject="folder"
+        )
+    return SourceError(path, "is a directory, not a Python file")
 
 
 def decode_source(path: str, data: bytes) -> Union[SourceText, SourceError]:
