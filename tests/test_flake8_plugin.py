@@ -398,6 +398,11 @@ def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_pat
         ),
         (
             [],
+            "[flake8]\nconclint-file-timeout = inf\n",
+            "--conclint-file-timeout must be a number of seconds (0 or more), not 'inf'",
+        ),
+        (
+            [],
             "[flake8]\nconclint-blocking-calls = mylib.fetch\n",
             "--conclint-blocking-calls: expected 'name = advice', not 'mylib.fetch'",
         ),

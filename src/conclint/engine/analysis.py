@@ -8,7 +8,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import List, Optional, Pattern, Tuple
 
-from conclint.engine.codec import Codec
+from conclint.engine.codec import Codec, CodecError
 from conclint.engine.deadline import DEFAULT_SECONDS, AnalysisTimeout, deadline
 from conclint.engine.demand import wanted
 from conclint.engine.findings import Finding, Span
@@ -79,7 +79,10 @@ def analyse_file(
     finally:
         deadline.stop()
     if not result.light and result.internal_error is None and not result.stopped:
-        result.digest = result_digest(result)
+        try:
+            result.digest = result_digest(result)
+        except CodecError:  # a value the cache cannot keep: such a result is neither cached nor compared
+            result.digest = None
     return result
 
 
