@@ -70,14 +70,10 @@ def _fail(expected: str, value: Any) -> CodecError:
 
 
 def _build(schema: Any) -> Tuple[_Coder, _Coder]:
-    if schema in (str, bool):
+    if schema in (str, int, bool, type(None)):  # exactly: a bool is no int here
         return _exact(schema)
-    if schema is int:
-        return _integer()
     if schema is float:
         return _number()
-    if schema is type(None):
-        return _exact(type(None))
     if schema is object:  # a literal from the source: str, int, float, bool or None
         return _literal()
     origin = typing.get_origin(schema)
@@ -105,15 +101,6 @@ def _exact(kind: type) -> Tuple[_Coder, _Coder]:
     def check(value: Any) -> Any:
         if type(value) is not kind:
             raise _fail(kind.__name__, value)
-        return value
-
-    return check, check
-
-
-def _integer() -> Tuple[_Coder, _Coder]:
-    def check(value: Any) -> Any:
-        if type(value) is not int:
-            raise _fail("int", value)
         return value
 
     return check, check
