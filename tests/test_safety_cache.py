@@ -50,11 +50,12 @@ def crafted_pickle(marker: Path) -> bytes:
     return payload
 
 
-def entries(*folders: Path) -> List[Path]:
-    """Every cache entry file under ``folders`` (whatever the format: `.json` now, `.pickle` before)."""
+def entries(*folders: Path, kinds=("files", "runs", "index")) -> List[Path]:
+    """Every cache entry file of these kinds in the caches at ``folders`` (whatever the format:
+    `.json` now, `.pickle` before)."""
     found = []
     for folder in folders:
-        for kind in ("files", "runs", "index"):
+        for kind in kinds:
             found.extend(p for p in (folder / kind).rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
     return sorted(found)
 
@@ -160,23 +161,17 @@ def test_a_file_whose_analysis_was_stopped_is_not_cached(tree, tmp_path):
     for _ in range(2):
         result = check(tree, "--cache-dir", str(cache), user_cache=tmp_path)
         assert result.returncode == 1 and "big.py:1:1: CCL001" in result.stdout, result.stdout + result.stderr
-        assert not entries(cache / "runs"), "a run with a stopped file was cached"
+        assert entries(cache, kinds=["files"]), "the cache is in use"
+        assert not entries(cache, kinds=["runs"]), "a run with a stopped file was cached"
         held = _cached_paths(cache)
         assert held == ["small.py"], held
 
 
 def _cached_paths(cache: Path) -> List[str]:
-    """The files whose result the cache holds (whatever the format, by the entry's own record of its path)."""
-    paths = []
-    for entry in entries(cache):
-        if entry.parent.parent.name != "files":
-            continue
-        data = entry.read_bytes()
-        if entry.suffix == ".pickle":
-            paths.append(os.path.basename(pickle.loads(data)[1].path))
-        else:
-            paths.append(os.path.basename(json.loads(data)["value"][0]))
-    return sorted(paths)
+    """The files whose result the cache holds, by the entry's own record of its path."""
+    files = entries(cache, kinds=["files"])
+    held = [FILE_RESULT_CODEC.loads(json.dumps(json.loads(p.read_bytes())["value"]).encode()) for p in files]
+    return sorted(os.path.basename(result.path) for result in held if result.path)
 
 
 # The codec itself
