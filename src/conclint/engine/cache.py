@@ -45,10 +45,13 @@ def digest(*parts: Any) -> str:
 
 def default_cache_dir(project_root: str) -> str:
     """The cache folder of a project when none is configured: in the user's cache folder, named
-    by a digest of the project's path (so two checkouts never share entries)."""
+    by a digest of the project's path (so two checkouts never share entries). "" (no cache)
+    when there is no home folder: a relative ``~/.cache`` would put it in the tree after all."""
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # the XDG spec: a relative value is to be ignored
         base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return ""
     name = hashlib.sha256(os.path.realpath(project_root).encode("utf-8", "surrogateescape")).hexdigest()[:20]
     return os.path.join(base, "conclint", name)
 
