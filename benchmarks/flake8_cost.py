@@ -24,6 +24,8 @@ import time
 from importlib import metadata
 from typing import List, Sequence, Tuple
 
+from conclint.engine.cache import default_cache_dir
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 BARE_VENV = os.path.join(HERE, ".venv-flake8")
@@ -78,7 +80,7 @@ def main(argv: Sequence[str]) -> int:
         shutil.copytree(args.project, tree, ignore=shutil.ignore_patterns("__pycache__", ".conclint_cache"))
         os.mkdir(os.path.join(tree, ".git"))
         files = sum(1 for _, _, names in os.walk(tree) for name in names if name.endswith(".py"))
-        cache = os.path.join(tree, ".conclint_cache")
+        cache = default_cache_dir(tree)  # where `conclint check` and the plugin keep it when not told
 
         def cold() -> None:
             shutil.rmtree(cache, ignore_errors=True)

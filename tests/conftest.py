@@ -48,6 +48,19 @@ def conclint_command() -> List[str]:
     return [script]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _user_cache_folder(tmp_path_factory) -> Iterator[None]:
+    """The default cache lives in the user's cache folder: the suite's runs keep theirs in a
+    folder of their own, not in the cache of whoever runs the tests."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 def run_cli(*args: str, cwd, env_extra=None, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("CONCLINT_TEST_FAIL_ON", None)

@@ -57,7 +57,7 @@ def test_jobs_and_cache_do_not_change_the_findings(tree):
         text, found = check(tree, *args)
         assert found == baseline, name
         assert text == baseline_text, f"{name}: same findings, printed in another order"
-    assert list((tree / "cache-1" / "runs").rglob("*.pickle")), "the warm runs had a cache to read"
+    assert list((tree / "cache-1" / "runs").rglob("*.json")), "the warm runs had a cache to read"
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import pytest
 from conftest import FIXTURES, fixture_cases, run_cli
 
 from conclint.adapters.flake8_plugin import RULE_SETTINGS
+from conclint.engine.cache import default_cache_dir
 from conclint.engine.settings import SETTINGS
 
 LINE = re.compile(r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) ")
@@ -147,7 +148,7 @@ def test_every_module_of_a_project_shares_one_analysis_per_flake8_process(tmp_pa
     modules = sorted(str(p) for p in (tmp_path / "jobq").glob("*.py"))
     found_ = [f for module in modules for f in flake8_index.findings_in(module, None, {})]
     assert found_ and len(flake8_index._INDEXES) == 1  # one project, analysed once for all its files
-    assert (tmp_path / ".conclint_cache").is_dir()  # through the cache `conclint check` uses
+    assert os.path.isdir(default_cache_dir(str(tmp_path)))  # through the cache `conclint check` uses
 
 
 def test_nothing_is_analysed_when_no_ccl_code_is_selected(project):
@@ -396,6 +397,11 @@ def test_a_configured_fixture_gives_the_same_findings_from_flake8_config(tmp_pat
             [],
             "[flake8]\nconclint-file-timeout = soon\n",
             "--conclint-file-timeout must be a number of seconds (0 or more), not 'soon'",
+        ),
+        (
+            [],
+            "[flake8]\nconclint-file-timeout = inf\n",
+            "--conclint-file-timeout must be a number of seconds (0 or more), not 'inf'",
         ),
         (
             [],

@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from conclint import __version__
 from conclint.adapters.output import FORMATTERS, HUMAN_FORMATS, format_statistics
 from conclint.adapters.report import ReportContext, color_wanted, display_path, plural, severity
-from conclint.engine.cache import CACHE_DIR_NAME
+from conclint.engine.cache import default_cache_dir
 from conclint.engine.config_files import ConfigResolver
 from conclint.engine.discovery import discover, walk_excludes
 from conclint.engine.findings import Finding
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--cache-dir",
         metavar="PATH",
-        help="where to keep the cache (default: .conclint_cache beside the configuration)",
+        help="where to keep the cache (default: a folder per project in $XDG_CACHE_HOME/conclint or ~/.cache/conclint)",
     )
     check.add_argument(
         "--jobs",
@@ -325,7 +325,7 @@ def _run_groups(groups: Sequence[_Group], args: argparse.Namespace, sources: Dic
         settings = group.settings
         cache_dir = None
         if not args.no_cache:
-            cache_dir = args.cache_dir or settings.cache_dir or os.path.join(settings.root, CACHE_DIR_NAME)
+            cache_dir = args.cache_dir or settings.cache_dir or default_cache_dir(settings.root)
         outcome = run(
             sorted(set(group.files)),
             settings,

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from conclint.adapters.buffers import encode_buffer
-from conclint.engine.cache import CACHE_DIR_NAME
+from conclint.engine.cache import default_cache_dir
 from conclint.engine.config_files import ConfigResolver
 from conclint.engine.discovery import discover
 from conclint.engine.findings import Finding
@@ -82,7 +82,7 @@ def _project_lock(cache_dir: str, root: str) -> Iterator[None]:
 
 
 def _cache_dir(settings: Settings) -> str:
-    return settings.cache_dir or os.path.join(settings.root, CACHE_DIR_NAME)
+    return settings.cache_dir or default_cache_dir(settings.root)
 
 
 def _index(settings: Settings, root: str) -> Tuple[Set[str], RunResult]:

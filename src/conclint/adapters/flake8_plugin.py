@@ -13,6 +13,7 @@ can differ from `conclint check`.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -141,7 +142,7 @@ def _converted(setting: SettingDef, value):
             number = float(value)
         except ValueError:
             number = -1.0
-        if not number >= 0:
+        if not 0 <= number < math.inf:  # nan and inf are no number
             unit = "seconds" if setting.kind == "number" else "megabytes"
             raise ConfigError(f"{_option(setting)} must be a number of {unit} (0 or more), not {value!r}")
         return number

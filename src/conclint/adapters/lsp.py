@@ -17,13 +17,13 @@ from typing import Dict, List, Optional
 from conclint import __version__
 from conclint.adapters.buffers import encode_buffer
 from conclint.adapters.report import ERROR, severity
-from conclint.engine.cache import CACHE_DIR_NAME
+from conclint.engine.cache import default_cache_dir
 from conclint.engine.config_files import ConfigResolver
 from conclint.engine.findings import Finding, Span
 from conclint.engine.fixes import fixed_text
 from conclint.engine.run import run
 from conclint.engine.settings import ConfigError
-from conclint.engine.source import python_lines
+from conclint.engine.source import python_lines, read_regular_file
 from conclint.rules import RULES_BY_CODE
 
 SOURCE = "conclint"
@@ -33,7 +33,7 @@ def check_buffer(path: str, text: str) -> List[Finding]:
     """The findings in ``path`` when it holds ``text``, analysed in its project with its closest configuration."""
     resolver = ConfigResolver(RULES_BY_CODE)
     settings = resolver.settings_for(path)
-    cache_dir = settings.cache_dir or os.path.join(settings.root, CACHE_DIR_NAME)
+    cache_dir = settings.cache_dir or default_cache_dir(settings.root)
     result = run([path], settings, 1, cache_dir, resolver.project_root_for(path), {path: encode_buffer(text)})
     return [f for f in result.findings if f.path == path]
 
@@ -55,8 +55,8 @@ def serve() -> int:
         if document is not None:
             return document.lines
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                return [line + "\n" for line in python_lines(handle.read())]
+            text = read_regular_file(path).decode("utf-8", "replace")
+            return [line + "\n" for line in python_lines(text)]
         except OSError:
             return None
 

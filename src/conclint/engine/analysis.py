@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
-import pickle
 import traceback
 from dataclasses import dataclass, field
-from typing import List, Optional, Pattern
+from typing import List, Optional, Pattern, Tuple
 
+from conclint.engine.codec import Codec, CodecError
 from conclint.engine.deadline import DEFAULT_SECONDS, AnalysisTimeout, deadline
 from conclint.engine.demand import wanted
 from conclint.engine.findings import Finding, Span
@@ -34,18 +33,21 @@ class FileResult:
     internal_error: Optional[str] = None
     light: bool = False  # only syntax-checked: nothing in it asked for a full analysis (yet)
     digest: Optional[str] = None  # of everything above (full analyses only): equal digests, equal results
-    stopped: bool = False  # the analysis was stopped (time, size, memory): never cached as final
+    # the analysis was stopped (out of time, too large, out of memory): not the file's result,
+    # so never cached; the next run analyses it again
+    stopped: bool = False
+
+
+FILE_RESULT_CODEC = Codec(FileResult)
+_VISIBLE = Codec(Tuple[str, Optional[ModuleFacts], List[Finding], NoqaMap, Optional[str], bool])
 
 
 def result_digest(result: FileResult) -> str:
     """A digest of what the rules can see of one file: an edit that leaves it unchanged (a
     comment, a docstring, spacing within a line) cannot change any finding of the run.
-    Sets are sorted first: their order in a pickle follows the process's string hash seed."""
-    facts = result.facts
-    if facts is not None:
-        facts = dataclasses.replace(facts, imported_modules=tuple(sorted(facts.imported_modules)))
-    state = (result.path, facts, result.findings, result.noqa, result.internal_error, result.light)
-    return hashlib.sha256(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    The codec's encoding is canonical (sets sorted), whatever the process's string hash seed."""
+    state = (result.path, result.facts, result.findings, result.noqa, result.internal_error, result.light)
+    return hashlib.sha256(_VISIBLE.dumps(state)).hexdigest()
 
 
 def stopped_result(path: str, message: str) -> FileResult:
@@ -109,8 +111,11 @@ def analyse_file(
         result.internal_error = f"{type(exc).__name__}: {exc} (at {os.path.basename(last.filename)}:{last.lineno})"
     finally:
         deadline.stop()
-    if not result.light and result.internal_error is None:
-        result.digest = result_digest(result)
+    if not result.light and result.internal_error is None and not result.stopped:
+        try:
+            result.digest = result_digest(result)
+        except CodecError:  # a value the cache cannot keep: such a result is neither cached nor compared
+            result.digest = None
     return result
 
 
@@ -118,7 +123,9 @@ def _analyse_into(result: FileResult, triggers: Optional[Pattern[str]], data: Op
     path = result.path
     source = read_source(path) if data is None else decode_source(path, data)
     if isinstance(source, SourceError):
-        result.findings.append(Finding("CCL002", f"file {source.reason}", path, Span.point(source.row, source.col)))
+        result.findings.append(
+            Finding("CCL002", f"{source.subject} {source.reason}", path, Span.point(source.row, source.col))
+        )
         return
     result.noqa = parse_noqa(source.text)
     fail_on = os.environ.get(FAIL_ON_ENV)

@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from conclint.engine.findings import Finding
 from conclint.engine.settings import ConfigError
-from conclint.engine.source import SourceError, python_lines, read_source
+from conclint.engine.source import NotRegularFile, SourceError, python_lines, read_regular_file, read_source
 
 VERSION = 1
 Key = Tuple[str, str, str, int]  # code, path, fingerprint, occurrence
@@ -95,12 +95,15 @@ def _entry(key: Key, source: str) -> Dict[str, object]:
 
 def _read(path: str) -> Set[Key]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(read_regular_file(path).decode("utf-8"))
+    except NotRegularFile:
+        raise ConfigError(f"{path}: cannot read baseline: not a regular file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         raise ConfigError(f"{path}: not a conclint baseline: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not a conclint baseline: invalid JSON (nested too deeply)") from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):
         raise ConfigError(f"{path}: not a conclint baseline (expected a version {VERSION} file from --write-baseline)")
     recorded: Set[Key] = set()

@@ -8,24 +8,30 @@
   findings without loading any facts; so does a run whose edited files give the same
   first-round results as before (see ``_Equivalence`` in run.py).
 
-Entries are pickles written atomically (a temporary file, then a rename), so concurrent
-runs on one cache are safe; an unreadable, corrupt or foreign entry is ignored and
-rewritten, never an error.
+Entries are typed JSON (engine/codec.py), never pickles: reading a cache, even one the
+analysed repository crafted, builds only our own plain data, so it cannot run code. They are
+written atomically (a temporary file, then a rename), so concurrent runs on one cache are
+safe; an unreadable, corrupt, foreign or ill-typed entry is ignored and rewritten, never an
+error.
+
+The cache lives in the user's cache folder (``$XDG_CACHE_HOME/conclint``, by default
+``~/.cache/conclint``), one folder per project root, unless ``cache-dir`` or ``--cache-dir``
+says where: the tree under analysis does not choose where its cache is read from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
 import tempfile
 from typing import Any, Optional
 
 from conclint import __version__
+from conclint.engine.codec import Codec, CodecError
+from conclint.engine.source import read_regular_file
 
-CACHE_DIR_NAME = ".conclint_cache"
-_FORMAT = 16
+_FORMAT = 17
 _SALT = f"conclint {__version__} format {_FORMAT} python {sys.version_info[:2]}"
 
 
@@ -37,33 +43,56 @@ def digest(*parts: Any) -> str:
     return h.hexdigest()
 
 
+def default_cache_dir(project_root: str) -> str:
+    """The cache folder of a project when none is configured: in the user's cache folder, named
+    by a digest of the project's path (so two checkouts never share entries). "" (no cache)
+    when there is no home folder: a relative ``~/.cache`` would put it in the tree after all."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative value is to be ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return ""
+    name = hashlib.sha256(os.path.realpath(project_root).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return os.path.join(base, "conclint", name)
+
+
+_ENTRY_HEAD = b'{"key":"'
+
+
 class Cache:
     def __init__(self, folder: str) -> None:
         self.folder = folder
 
     def _path(self, kind: str, key: str) -> str:
-        return os.path.join(self.folder, kind, key[:2], key + ".pickle")
+        return os.path.join(self.folder, kind, key[:2], key + ".json")
 
-    def load(self, kind: str, key: str) -> Optional[Any]:
+    def load(self, kind: str, key: str, codec: Codec) -> Optional[Any]:
+        """The entry under ``key`` as a value of ``codec``'s type, or None when there is none, or
+        it is not one (another version's, truncated, crafted): the caller recomputes and rewrites it."""
         try:
-            with open(self._path(kind, key), "rb") as handle:
-                entry = pickle.load(handle)
-        except FileNotFoundError:
+            data = read_regular_file(self._path(kind, key))
+        except (OSError, ValueError):
             return None
-        except Exception:  # corrupt, truncated, from another version: recompute and rewrite
+        head = _ENTRY_HEAD + key.encode("ascii") + b'","value":'
+        if not data.startswith(head) or not data.endswith(b"}"):
             return None
-        if not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != key:
+        try:
+            return codec.loads(data[len(head) : -1])
+        except CodecError:
             return None
-        return entry[1]
 
-    def store(self, kind: str, key: str, value: Any) -> None:
+    def store(self, kind: str, key: str, value: Any, codec: Codec) -> None:
         path = self._path(kind, key)
+        try:
+            body = codec.dumps(value)
+        except CodecError:
+            return  # not ours to keep (cannot happen with our own results): recomputed next time
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             self._mark_folder()
             handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
-                pickle.dump((key, value), out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.write(_ENTRY_HEAD + key.encode("ascii") + b'","value":' + body + b"}")
             os.replace(temporary, path)
         except OSError:
             pass  # a read-only or full disk costs the cache, not the run

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
 from conclint.engine.findings import Span
+from conclint.engine.source import read_regular_file
 from conclint.model.apis import SELF_SERVING_CALLS, SELF_SERVING_LISTEN_TYPES
 from conclint.model.facts import MODULE_SCOPE, ModuleFacts
 
@@ -67,9 +68,8 @@ def _from_gunicorn_module(facts: ModuleFacts) -> Optional[ServerEvidence]:
 
 def _from_command_file(path: str) -> Optional[ServerEvidence]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
+        lines = read_regular_file(path).decode("utf-8", "replace").splitlines()
+    except OSError:  # missing, unreadable, or a FIFO (never opened: it could wait forever)
         return None
     for row, line in enumerate(lines, start=1):
         for pattern in (GUNICORN_COMMAND, UVICORN_COMMAND):

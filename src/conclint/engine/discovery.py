@@ -7,7 +7,9 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 import pathspec
 
+from conclint.engine.patterns import lenient_spec
 from conclint.engine.settings import Settings
+from conclint.engine.source import read_regular_file
 
 
 class _Ignores:
@@ -50,8 +52,8 @@ class _Ignores:
         if directory not in self._gitignores:
             spec = None
             try:
-                with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-                    spec = pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+                text = read_regular_file(os.path.join(directory, ".gitignore")).decode("utf-8", "replace")
+                spec = lenient_spec(text.splitlines())  # git skips a line it cannot use; so do we
             except OSError:
                 pass
             self._gitignores[directory] = spec
@@ -78,17 +80,23 @@ def discover(paths: Iterable[str], settings: Settings) -> List[str]:
     A path named explicitly is always checked, whatever the excludes say (a folder
     named explicitly is walked even if an exclude names it, as ruff does); a
     directory is walked for ``*.py`` without following symlinked directories,
-    so a symlink loop cannot trap the walk.
+    so a symlink loop cannot trap the walk. A folder that cannot be listed is in the list
+    itself, so that it is reported (CCL002) rather than skipped in silence.
     """
     ignores = _Ignores(settings)
     found = set()
+
+    def unlisted(error: OSError) -> None:
+        if error.filename:
+            found.add(os.path.abspath(error.filename))
+
     for given in paths:
         path = os.path.abspath(given)
         if not os.path.isdir(path):
             found.add(path)
             continue
         below = path if ignores.excluded(path, True) else None
-        for directory, subdirs, files in os.walk(path):
+        for directory, subdirs, files in os.walk(path, onerror=unlisted):
             subdirs[:] = sorted(d for d in subdirs if not ignores.excluded(os.path.join(directory, d), True, below))
             for name in files:
                 if name.endswith(".py"):

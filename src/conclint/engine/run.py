@@ -9,8 +9,9 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
-from conclint.engine.analysis import FAIL_ON_ENV, FileResult, analyse_file, file_size, size_refusal
+from conclint.engine.analysis import FAIL_ON_ENV, FILE_RESULT_CODEC, FileResult, analyse_file, file_size, size_refusal
 from conclint.engine.cache import Cache, digest
+from conclint.engine.codec import Codec
 from conclint.engine.demand import declared_paths, reached_paths, trigger_pattern
 from conclint.engine.deployment import COMMAND_FILES, GUNICORN_CONFIGS
 from conclint.engine.discovery import discover
@@ -21,6 +22,7 @@ from conclint.engine.parsing import run_with_deep_stack
 from conclint.engine.project import Project
 from conclint.engine.selection import PerFileIgnores, enabled_codes, is_enabled, suppressed_by_noqa
 from conclint.engine.settings import Settings
+from conclint.engine.source import read_regular_file
 from conclint.engine.workers import Workers, gc_paused
 from conclint.rules import ALL_RULES
 from conclint.rules.base import Rule
@@ -32,6 +34,10 @@ class RunResult:
     files_checked: int = 0
     internal_errors: Dict[str, str] = field(default_factory=dict)  # path -> one-line description
     reused: str = ""  # "" (computed), "same files" or "equivalent files": answered from the cache
+
+
+RUN_RESULT_CODEC = Codec(RunResult)
+INDEX_CODEC = Codec(Dict[str, Tuple[str, str]])  # path -> (its file key, its first-round component)
 
 
 def analyse_files(
@@ -78,13 +84,16 @@ def _cached_disk_analysis(
         for path in paths
         if contents.get(path, UNREADABLE) != UNREADABLE
     }
-    found = {path: cache.load("files", key) for path, key in keys.items()}
-    missing = [path for path in paths if found.get(path) is None]
+    found = {path: cache.load("files", key, FILE_RESULT_CODEC) for path, key in keys.items()}
+    # an entry of another file (a crafted or mixed-up cache) is not this file's result
+    found = {path: result for path, result in found.items() if result is not None and result.path == path}
+    missing = [path for path in paths if path not in found]
     for result in workers.analyse(missing, triggers, timeout) if missing else ():
         found[result.path] = result
         unreadable = any(f.code == "CCL002" for f in result.findings)  # it changed under us: do not remember it
-        if result.path in keys and result.internal_error is None and not unreadable:
-            cache.store("files", keys[result.path], result)
+        final = result.internal_error is None and not unreadable and not result.stopped
+        if result.path in keys and final:
+            cache.store("files", keys[result.path], result, FILE_RESULT_CODEC)
     return [found[path] for path in paths]
 
 
@@ -157,9 +166,8 @@ def analyse_project(
 
 def _read_bytes(path: str) -> Optional[bytes]:
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
+        return read_regular_file(path)
+    except OSError:  # a FIFO or device is not read: it could wait forever
         return None
 
 
@@ -231,8 +239,8 @@ class _Equivalence:
 
     def known_key(self) -> Optional[str]:
         """The key of this run's equivalence class, when few enough files changed since the last run."""
-        index = self.cache.load("index", self.index_key)
-        if not isinstance(index, dict):
+        index = self.cache.load("index", self.index_key, INDEX_CODEC)
+        if index is None:
             return None
         components = {path: index[path][1] for path in self.files if index.get(path, (None,))[0] == self.keys[path]}
         changed = [path for path in self.files if path not in components]
@@ -249,7 +257,8 @@ class _Equivalence:
         return first_round.digest
 
     def remember(self, components: Dict[str, str]) -> str:
-        self.cache.store("index", self.index_key, {path: (self.keys[path], components[path]) for path in self.files})
+        index = {path: (self.keys[path], components[path]) for path in self.files}
+        self.cache.store("index", self.index_key, index, INDEX_CODEC)
         return self.key(components)
 
 
@@ -351,22 +360,22 @@ def _run(
         return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
     context = _context_key(paths, settings, folders) + ("" if apply_noqa else " without noqa")
     run_key = _run_key(context, files, contents)
-    previous = cache.load("runs", run_key)
-    if isinstance(previous, RunResult):
+    previous = cache.load("runs", run_key, RUN_RESULT_CODEC)
+    if previous is not None:
         return dataclasses.replace(previous, reused="same files")
     equivalence = _Equivalence(cache, context, files, contents, settings)
     equivalent_key = equivalence.known_key()
-    previous = cache.load("runs", equivalent_key) if equivalent_key else None
-    if isinstance(previous, RunResult):
-        cache.store("runs", run_key, previous)
+    previous = cache.load("runs", equivalent_key, RUN_RESULT_CODEC) if equivalent_key else None
+    if previous is not None:
+        cache.store("runs", run_key, previous, RUN_RESULT_CODEC)
         return dataclasses.replace(previous, reused="equivalent files")
     analysis = analyse(files, settings, jobs, cache, contents, folders)
     outcome = run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
     stopped = any(result.stopped for result in (*analysis.results, *analysis.first_round.values()))
-    if not outcome.internal_errors and not stopped:  # a stopped file may finish next time: ask again
-        cache.store("runs", run_key, outcome)
+    if not outcome.internal_errors and not stopped:  # a stopped file's CCL001 is not the run's final answer
+        cache.store("runs", run_key, outcome, RUN_RESULT_CODEC)
         components = {path: equivalence.component(result) for path, result in analysis.first_round.items()}
-        cache.store("runs", equivalence.remember(components), outcome)
+        cache.store("runs", equivalence.remember(components), outcome, RUN_RESULT_CODEC)
     return outcome
 
 

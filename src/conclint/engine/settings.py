@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Collection, Dict, List, Optional, Tuple
 
+from conclint.engine.patterns import pattern_error
+from conclint.engine.source import NotRegularFile, read_regular_file
 from conclint.engine.target import parse_target_version
 
 if sys.version_info >= (3, 11):
@@ -81,7 +84,8 @@ SETTINGS: Tuple[SettingDef, ...] = (
         "cache-dir",
         "path",
         "",
-        "Where to keep the cache (default: `.conclint_cache` beside the configuration); `--no-cache` turns it off.",
+        "Where to keep the cache, relative to the configuration (default: a folder per project in the user "
+        "cache folder, `$XDG_CACHE_HOME/conclint` or `~/.cache/conclint`); `--no-cache` turns it off.",
     ),
     SettingDef(
         "thread-entry-decorators",
@@ -213,11 +217,16 @@ def _conclint_table(data: Dict[str, Any]) -> Any:
 
 def _read_toml(path: str) -> Dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        data = read_regular_file(path)
+    except NotRegularFile:
+        raise ConfigError(f"{path}: cannot read configuration: not a regular file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:  # TOML is UTF-8
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 (byte 0x{data[exc.start]:02x} at {exc.start})") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
@@ -275,6 +284,8 @@ def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str
             raise bad("a list of strings")
         if setting.kind == "codes":
             check_codes(value, f"{path}: '{setting.key}'", codes)
+        if setting.kind == "globs":
+            check_patterns(value, f"{path}: '{setting.key}'")
         return list(value)
     if setting.kind == "path":
         if not isinstance(value, str):
@@ -293,8 +304,10 @@ def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str
             )
         return value
     if setting.kind == "number":
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise bad("a number of seconds (0 or more)")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < math.inf:
+            raise ConfigError(
+                f"{path}: '{setting.key}' in [tool.conclint] must be a number of seconds (0 or more), not {value!r}"
+            )
         return value
     if setting.kind == "int":
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -315,14 +328,25 @@ def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str
             raise bad("a table of pattern = [codes]")
         for selected in value.values():
             check_codes(selected, f"{path}: '{setting.key}'", codes)
+        check_patterns(list(value), f"{path}: '{setting.key}'")
         return {pattern: list(codes) for pattern, codes in value.items()}
     raise AssertionError(setting.kind)
 
 
+def check_patterns(patterns: List[str], where: str) -> None:
+    """Every pattern must be one gitignore can use."""
+    for pattern in patterns:
+        error = pattern_error(pattern)
+        if error is not None:
+            raise ConfigError(f"{where}: invalid pattern {pattern!r}: {error}")
+
+
 def check_codes(selectors: List[str], where: str, codes: Collection[str]) -> None:
-    """Every selector must name a rule or a prefix of one (``CCL``, ``CCL1``, ``CCL101``)."""
+    """Every selector must name a rule or a prefix of one (``CCL``, ``CCL1``, ``CCL101``); "" names none."""
     for selector in selectors:
         if selector == "ALL":
             continue
+        if not selector.strip():
+            raise ConfigError(f"{where}: empty rule selector")
         if not any(code.startswith(selector) for code in codes):
             raise ConfigError(f"{where}: unknown rule selector '{selector}'")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass
 from typing import List, Union
@@ -28,17 +31,55 @@ class SourceError:
     reason: str
     row: int = 1
     col: int = 1
+    subject: str = "file"  # what the message names: "file", or "folder" for one that cannot be listed
+
+
+class NotRegularFile(OSError):
+    """A FIFO, socket or device where a file was expected: reading it could wait forever."""
+
+    def __init__(self, path: str, reason: str = "not a regular file") -> None:
+        super().__init__(errno.EINVAL, reason, path)
+
+
+def read_regular_file(path: str) -> bytes:
+    """The bytes of ``path``, which must be a regular file (symlinks followed).
+
+    Anything else is refused before it is opened (opening a FIFO waits for a writer; a device
+    may act on open), and opened without blocking, then checked again, in case it was swapped.
+    """
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotRegularFile(path)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotRegularFile(path)
+        return handle.read()
 
 
 def read_source(path: str) -> Union[SourceText, SourceError]:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(path)
     except IsADirectoryError:
-        return SourceError(path, "is a directory, not a Python file")
+        return _folder_error(path)
+    except NotRegularFile:
+        return SourceError(path, "is not a regular file (a FIFO, socket or device): not read")
     except OSError as exc:
         return SourceError(path, f"cannot be read: {exc.strerror or exc}")
     return decode_source(path, data)
+
+
+def _folder_error(path: str) -> SourceError:
+    """A folder in the list of files: discovery lists a folder it could not walk, so that it is reported."""
+    try:
+        os.listdir(path)
+    except OSError as exc:
+        return SourceError(
+            path, f"cannot be listed: {exc.strerror or exc}; its files are not checked", subject="folder"
+        )
+    return SourceError(path, "is a directory, not a Python file")
 
 
 def decode_source(path: str, data: bytes) -> Union[SourceText, SourceError]:
