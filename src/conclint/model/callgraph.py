@@ -30,7 +30,8 @@ class CallGraph:
         for facts in modules:
             for call in facts.calls:
                 target = self.program.resolve_call(call)
-                for callee in [target, *self._overrides(call, target)] if target is not None else ():
+                alternatives = self.program.alternatives.get(target, ()) if target is not None else ()
+                for callee in [target, *alternatives, *self._overrides(call, target)] if target is not None else ():
                     self.callers.setdefault(callee, []).append((call.function, call))
                     if call.function != MODULE_SCOPE:
                         self.callees.setdefault(call.function, []).append((callee, call))

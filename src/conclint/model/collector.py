@@ -83,6 +83,7 @@ class FactCollector(NodeWalker):
         self._lambda_count = 0
         self._imported: set = set()
         self._positioned: List[Tuple[object, cst.CSTNode]] = []
+        self._definitions: Dict[int, Tuple[str, bool]] = {}  # id of a def -> (its name in qualnames, alternative)
         self.pending = _Pending()
 
     # ---- helpers -------------------------------------------------------
@@ -180,7 +181,8 @@ class FactCollector(NodeWalker):
                 self.scope.bind(star.name.value, VALUE)
 
     def _enter_function(self, node, anchor: cst.CSTNode, name: str, is_async: bool, is_lambda: bool) -> FunctionInfo:
-        qualname = self._qualname(name)
+        unique, alternative = self._definitions.get(id(node), (name, False))
+        qualname = self._qualname(unique)
         owner = self._class_stack[-1] if self._class_stack and self.scope.kind == "class" else None
         info = FunctionInfo(
             qualname=qualname,
@@ -190,6 +192,9 @@ class FactCollector(NodeWalker):
             parent=self._current_function() if self._function_stack else None,
             class_qualname=owner.qualname if owner else None,
         )
+        if unique != name:
+            info.replaced_by = self._qualname(name)
+            info.alternative = alternative
         if owner is not None:
             info.self_name = _self_name(node)
         info.params = tuple(p.name.value for p in [*node.params.posonly_params, *node.params.params])
@@ -201,7 +206,7 @@ class FactCollector(NodeWalker):
         self.facts.functions[qualname] = info
         self._positioned.append((info, anchor))
         self._function_stack.append(info)
-        self._name_stack.extend([name, "<locals>"])
+        self._name_stack.extend([unique, "<locals>"])
         self._loop_depth.append(0)
         self._varying.append(set())
         return info
@@ -212,9 +217,27 @@ class FactCollector(NodeWalker):
         self._varying.pop()
         del self._name_stack[-2:]
 
+    def _plan_definitions(self, body) -> None:
+        """Name every ``def`` of one scope by its definition: a name defined twice (a redefinition,
+        ``if``/``else`` alternatives, overload stubs, a property's setter) keeps its plain qualname
+        for the last definition, the one later code calls; earlier ones get ``name#n``, and are
+        marked alternatives when they sit in another branch of an ``if``/``try``/``match`` than it."""
+        found: Dict[str, List[Tuple[cst.FunctionDef, Tuple[Tuple[int, int], ...]]]] = {}
+        for node, branches in _scope_definitions(body, ()):
+            found.setdefault(node.name.value, []).append((node, branches))
+        for name, definitions in found.items():
+            if len(definitions) < 2:
+                continue
+            last_branches = dict(definitions[-1][1])
+            for number, (node, branches) in enumerate(definitions[:-1], start=1):
+                alternative = any(last_branches.get(point, arm) != arm for point, arm in branches)
+                self._definitions[id(node)] = (f"{name}#{number}", alternative)
+
     # ---- definitions ----------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.scope.bind(node.name.value, DEFINITION, self._qualname(node.name.value))
+        unique = self._definitions.get(id(node), (node.name.value, False))[0]
+        self.scope.bind(node.name.value, DEFINITION, self._qualname(unique))
+        self._plan_definitions(node.body)
         for decorator in node.decorators:
             self.walk(decorator)
         for default in _param_defaults(node.params):
@@ -257,6 +280,7 @@ class FactCollector(NodeWalker):
         line = node.body.header if isinstance(node.body, cst.IndentedBlock) else node.body.trailing_whitespace
         info.thread_safety = _declared_thread_safety(line.comment, _docstring(node.body))
         self.facts.classes[qualname] = info
+        self._plan_definitions(node.body)
         self._positioned.append((info, node.name))
         self.pending.bases.append((info, self.scope, node.bases))
         self._class_stack.append(info)
@@ -464,6 +488,7 @@ class FactCollector(NodeWalker):
     def visit_Module(self, node: cst.Module) -> None:
         """Find where autofix would add an import: before the first import, after docstring and __future__."""
         self._module_node = node
+        self._plan_definitions(node)
         self.facts.thread_safety = _declared_thread_safety(None, _docstring(node))
         self._module_info = FunctionInfo(MODULE_SCOPE, MODULE_SCOPE, False, False, None, None)
         anchor = None
@@ -821,6 +846,43 @@ def _constructor_parts(value: cst.BaseExpression) -> Optional[List[str]]:
             return [*inner, func.attr.value] if inner else None
         return dotted_parts(func)
     return None
+
+
+def _scope_definitions(body, branches: Tuple[Tuple[int, int], ...]):
+    """The ``def`` statements of one scope, in order, each with the branches it sits in:
+    (id of the ``if``/``try``/``match``, which arm). Nested functions and classes are scopes of their own."""
+    statements = body.body if isinstance(body, (cst.Module, cst.IndentedBlock)) else ()
+    for statement in statements:
+        if isinstance(statement, cst.FunctionDef):
+            yield statement, branches
+        elif isinstance(statement, cst.If):
+            yield from _if_definitions(statement, branches)
+        elif isinstance(statement, (cst.Try, cst.TryStar)):
+            point = id(statement)
+            yield from _scope_definitions(statement.body, (*branches, (point, 0)))
+            for arm, handler in enumerate(statement.handlers, start=1):
+                yield from _scope_definitions(handler.body, (*branches, (point, arm)))
+            if statement.orelse is not None:  # runs after the body: its arm
+                yield from _scope_definitions(statement.orelse.body, (*branches, (point, 0)))
+            if statement.finalbody is not None:  # runs after either
+                yield from _scope_definitions(statement.finalbody.body, branches)
+        elif isinstance(statement, cst.Match):
+            for arm, case in enumerate(statement.cases):
+                yield from _scope_definitions(case.body, (*branches, (id(statement), arm)))
+        elif isinstance(statement, (cst.With, cst.For, cst.While)):
+            yield from _scope_definitions(statement.body, branches)
+            orelse = getattr(statement, "orelse", None)
+            if orelse is not None:
+                yield from _scope_definitions(orelse.body, branches)
+
+
+def _if_definitions(node: cst.If, branches: Tuple[Tuple[int, int], ...]):
+    point = id(node)
+    yield from _scope_definitions(node.body, (*branches, (point, 0)))
+    if isinstance(node.orelse, cst.If):
+        yield from _if_definitions(node.orelse, (*branches, (point, 1)))
+    elif isinstance(node.orelse, cst.Else):
+        yield from _scope_definitions(node.orelse.body, (*branches, (point, 1)))
 
 
 def _param_defaults(params: cst.Parameters) -> Sequence[cst.CSTNode]:

@@ -75,6 +75,9 @@ class FunctionInfo:
     params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)
     returns: Optional[str] = None  # ``return Pool(...)``: what the function builds and returns (a factory)
     off_by_default: Tuple[str, ...] = ()  # parameters defaulting to False, None or 0 (``wait=False``)
+    # a def whose name a later def of the same scope takes (its qualname is ``name#n``): that def's qualname
+    replaced_by: Optional[str] = None
+    alternative: bool = False  # ... in another branch of an ``if``/``try``: either may be the one that runs
 
 
 @dataclass

@@ -6,10 +6,13 @@ Every other part of the model asks this one; it knows nothing about threads or t
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from conclint.engine.modules import split_prefix
 from conclint.model.facts import CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
+
+_DEFINITION_NUMBER = re.compile(r"#\d+")  # ``f#1``: an earlier def of a name defined again (see the collector)
 
 
 class Program:
@@ -19,9 +22,13 @@ class Program:
         self.modules = {m.module: m for m in modules}
         self.functions: Dict[str, Tuple[FunctionInfo, ModuleFacts]] = {}
         self.classes: Dict[str, Tuple[ClassInfo, ModuleFacts]] = {}
+        # the last def of a name -> earlier defs of it in other branches (``if``/``else``): either may run
+        self.alternatives: Dict[str, List[str]] = {}
         for facts in modules:
             for qualname, info in facts.functions.items():
                 self.functions[qualname] = (info, facts)
+                if info.alternative and info.replaced_by:
+                    self.alternatives.setdefault(info.replaced_by, []).append(qualname)
             for qualname, info in facts.classes.items():
                 self.classes[qualname] = (info, facts)
         self._resolved: Dict[Optional[str], Optional[str]] = {}
@@ -206,7 +213,8 @@ class Program:
         return None
 
     def short_name(self, qualname: str) -> str:
-        return qualname.replace(".<locals>", "").rsplit(".", 2)[-1] if qualname.count(".") else qualname
+        plain = _DEFINITION_NUMBER.sub("", qualname.replace(".<locals>", ""))
+        return plain.rsplit(".", 2)[-1] if plain.count(".") else plain
 
     def display_name(self, qualname: str) -> str:
         """``Counter.inc`` for methods, ``worker`` for functions: the name a reader knows."""
