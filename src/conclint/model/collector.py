@@ -22,6 +22,7 @@ from conclint.model.annotations import (
     string_value,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
+from conclint.model.guards import UNKNOWN, condition, constant, is_constant, mentions, negate
 from conclint.model.positions import SpanMarker, node_positions
 from conclint.model.scopes import (
     DEFINITION,
@@ -84,6 +85,10 @@ class FactCollector(NodeWalker):
         self._imported: set = set()
         self._positioned: List[Tuple[object, cst.CSTNode]] = []
         self._definitions: Dict[int, Tuple[str, bool]] = {}  # id of a def -> (its name in qualnames, alternative)
+        self._guards: List[List[tuple]] = [[]]  # per function: the conditions on its parameters holding here
+        self._guard_params: List[Set[str]] = [set()]  # per function: its parameters (``self`` left out)
+        self._guard_blocks: Dict[int, tuple] = {}  # id of an if's body, else or elif -> the condition inside it
+        self._top_statements: Set[int] = set()  # ids of statements directly in a function's body
         self.pending = _Pending()
 
     # ---- helpers -------------------------------------------------------
@@ -203,6 +208,13 @@ class FactCollector(NodeWalker):
             for p in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
             if p.default is not None and literal_is_falsy(p.default)
         )
+        every = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        for param in every:
+            value = constant(param.default) if param.default is not None else None
+            if param.default is not None and is_constant(value):
+                info.defaults[param.name.value] = value
+        self._guards.append([])
+        self._guard_params.append({p.name.value for p in every if p.name.value != info.self_name})
         self.facts.functions[qualname] = info
         self._positioned.append((info, anchor))
         self._function_stack.append(info)
@@ -212,6 +224,8 @@ class FactCollector(NodeWalker):
         return info
 
     def _leave_function(self) -> None:
+        self._guards.pop()
+        self._guard_params.pop()
         self._function_stack.pop()
         self._loop_depth.pop()
         self._varying.pop()
@@ -249,6 +263,8 @@ class FactCollector(NodeWalker):
         self.scope.function = info
         self._bind_params(node.params)
         self.pending.bodies.append((info, node, self.scope))
+        if isinstance(node.body, cst.IndentedBlock):
+            self._top_statements.update(id(statement) for statement in node.body.body)
         self.walk(node.body)
         return False
 
@@ -345,10 +361,41 @@ class FactCollector(NodeWalker):
         for branch in (node.body, node.orelse.body if isinstance(node.orelse, cst.Else) else None):
             if branch is not None and block_ends_with(branch, (cst.Return, cst.Raise)):
                 self._exit_blocks[id(branch)] = len(self._exit_blocks) + 1
+        self._enter_guard(node)
+        test = condition(node.test, self._guard_params[-1]) if self._guard_params[-1] else UNKNOWN
+        if mentions(test):
+            self._guard_blocks[id(node.body)] = test
+            if isinstance(node.orelse, cst.Else):
+                self._guard_blocks[id(node.orelse.body)] = negate(test)
+            elif isinstance(node.orelse, cst.If):
+                self._guard_blocks[id(node.orelse)] = negate(test)
 
     def leave_If(self, original_node: cst.If) -> None:
         if id(original_node) in self._main_guards:
             self._main_guard_depth -= 1
+        self._leave_guard(original_node)
+        test = self._guard_blocks.get(id(original_node.body))
+        if (
+            test is not None
+            and id(original_node) in self._top_statements
+            and original_node.orelse is None
+            and block_ends_with(original_node.body, (cst.Return, cst.Raise))
+        ):
+            self._guards[-1].append(negate(test))  # ``if not path: return`` at the top: the rest needs ``path``
+
+    def _enter_guard(self, node) -> None:
+        if id(node) in self._guard_blocks:
+            self._guards[-1].append(self._guard_blocks[id(node)])
+
+    def _leave_guard(self, node) -> None:
+        if id(node) in self._guard_blocks:
+            self._guards[-1].pop()
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._enter_guard(node)
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
+        self._leave_guard(original_node)
 
     def visit_Try(self, node: cst.Try) -> bool:
         """Calls in the ``try`` body know what is caught around them (a non-blocking socket's
@@ -364,10 +411,12 @@ class FactCollector(NodeWalker):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if id(node) in self._exit_blocks:
             self._exit_stack.append(self._exit_blocks[id(node)])
+        self._enter_guard(node)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
         if id(original_node) in self._exit_blocks:
             self._exit_stack.pop()
+        self._leave_guard(original_node)
 
     # ---- bindings -------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -548,6 +597,18 @@ class FactCollector(NodeWalker):
                 if value is not None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
                     call.literal_keywords[arg.keyword.value] = value
         call.result_at_once = id(node) in self._waited_at_once
+        call.requires = tuple(self._guards[-1])
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                break
+            where = arg.keyword.value if arg.keyword is not None else position
+            position += arg.keyword is None
+            value = constant(arg.value)
+            if is_constant(value):
+                call.constants[where] = value
+            elif isinstance(arg.value, cst.Name):
+                call.passes[where] = arg.value.value
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "result" and not node.args:
             self._waited_at_once.add(id(node.func.value))  # ``pool.submit(f).result()``
         call.unpacks = any(arg.star for arg in node.args)
@@ -619,6 +680,7 @@ class FactCollector(NodeWalker):
         for call, names, varying in pending.varies:
             call.arg_varies = tuple(name is not None and name in varying for name in names)
         self.facts.imported_modules = frozenset(self._imported)
+        self._settle_guards()
         for info, node, scope in [(self._module_info, self._module_node, self.module_scope), *pending.bodies]:
             state = analyse_function_state(self, info, node, scope)
             if state is not None:
@@ -639,6 +701,21 @@ class FactCollector(NodeWalker):
             state.scoped_pools = [marker.span for marker in state.scoped_pools]
         self.facts.main_guards = [marker.span for marker in self.facts.main_guards]
         self._positioned.clear()
+
+    def _settle_guards(self) -> None:
+        """A parameter assigned again in its function no longer holds what the caller passed: the
+        conditions on it, and the names passed on from it, say nothing."""
+        held: Dict[str, Set[str]] = {}  # function -> parameters never bound again
+        for info, node, scope in self.pending.bodies:
+            params = node.params if isinstance(node, (cst.FunctionDef, cst.Lambda)) else None
+            names = [p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]]
+            held[info.qualname] = {name for name in names if len(scope.bindings.get(name, ())) == 1}
+        for call in self.facts.calls:
+            kept = held.get(call.function, set())
+            if call.requires:
+                call.requires = tuple(tree for tree in call.requires if mentions(tree) <= kept)
+            if call.passes:
+                call.passes = {where: name for where, name in call.passes.items() if name in kept}
 
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
         """What a constructor or factory call builds: ``sqlite3.connect``, or a method of a

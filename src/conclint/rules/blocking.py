@@ -9,6 +9,7 @@ down its call chain, the chain itself (CCL210).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
@@ -16,11 +17,24 @@ from conclint.engine.paths import short_path
 from conclint.model.apis import INLINE_CALLERS, INLINE_METHODS
 from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
 from conclint.model.entries import LOOP
-from conclint.model.facts import CallSite, ModuleFacts
+from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
+from conclint.model.guards import reachable
 from conclint.model.locks import real_locks
 from conclint.rules.base import Rule
 
-Site = Tuple[Span, str, BlockingApi, str]  # (where, what is called, the API, the module's path)
+
+@dataclass(frozen=True)
+class Site:
+    """A blocking call (or ``with lock:``) in a function."""
+
+    span: Span
+    text: str  # as written
+    api: BlockingApi
+    path: str  # the module's path
+    requires: Tuple[tuple, ...] = ()  # conditions on the function's parameters to reach it
+
+
+Values = Dict[str, object]  # a function's parameters -> the constants one call passes (or leaves at their default)
 
 
 def loop_library(facts: ModuleFacts) -> str:
@@ -83,7 +97,7 @@ class BlockingAnalysis:
         self.direct: Dict[str, List[Site]] = {}
         for facts in project.modules():
             self._collect_direct(facts)
-        self._paths: Dict[str, Optional[List[str]]] = {}
+        self._paths: Dict[Tuple[str, tuple], Optional[List[str]]] = {}
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
         """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
@@ -104,7 +118,9 @@ class BlockingAnalysis:
                 continue
             api = self.api_for(call, switches)
             if api is not None:
-                self.direct.setdefault(call.function, []).append((call.span, f"{call.text}()", api, facts.path))
+                self.direct.setdefault(call.function, []).append(
+                    Site(call.span, f"{call.text}()", api, facts.path, call.requires)
+                )
         for qualname, state in facts.state.items():
             for access in state.thread_lock_withs:
                 if not real_locks(self.model.program, (access.key,)):
@@ -114,7 +130,8 @@ class BlockingAnalysis:
                     "CCL205",
                     self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives,
                 )
-                self.direct.setdefault(qualname, []).append((access.span, f"with {access.display}:", api, facts.path))
+                site = Site(access.span, f"with {access.display}:", api, facts.path)
+                self.direct.setdefault(qualname, []).append(site)
 
     def api_for(self, call: CallSite, switches) -> Optional[BlockingApi]:
         api = self.catalogue.lookup_function(self.canonical(call.callee))
@@ -139,29 +156,34 @@ class BlockingAnalysis:
             return True
         return any(c.entry.function == qualname for c in self.model.contexts.contexts_of(qualname, LOOP))
 
-    def blocking_path(self, qualname: str, visiting=None) -> Optional[List[str]]:
-        """``[f, g, h]`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks directly; None if none does."""
-        if qualname in self._paths:
-            return self._paths[qualname]
+    def blocking_path(self, qualname: str, values: Optional[Values] = None, visiting=None) -> Optional[List[str]]:
+        """``[f, g, h]`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks directly; None if none does.
+
+        ``values``: the constants ``f``'s caller passes; a call or blocking site behind a guard
+        those constants fail (``if not path: return`` for ``f(None)``) is left out."""
+        values = values or {}
+        key = (qualname, tuple(sorted(values.items(), key=lambda item: item[0])))
+        if key in self._paths:
+            return self._paths[key]
         visiting = visiting if visiting is not None else set()
-        if qualname in visiting:
+        if key in visiting:
             return None  # a cycle: the other way round will find it
-        visiting.add(qualname)
+        visiting.add(key)
         path: Optional[List[str]] = None
-        if self.direct.get(qualname):
+        if any(reachable(site.requires, values) for site in self.direct.get(qualname, ())):
             path = [qualname]
         else:
             for callee, call in self.model.calls.callees.get(qualname, ()):
                 info = self.model.program.functions[callee][0]
-                if info.is_async or call.awaited:
+                if info.is_async or call.awaited or not reachable(call.requires, values):
                     continue
-                below = self.blocking_path(callee, visiting)
+                below = self.blocking_path(callee, passed_values(call, info, values), visiting)
                 if below is not None:
                     path = [qualname, *below]
                     break
-        visiting.discard(qualname)
+        visiting.discard(key)
         if path is not None or not visiting:
-            self._paths[qualname] = path
+            self._paths[key] = path
         return path
 
     def findings(self, facts: ModuleFacts) -> List[Finding]:
@@ -177,8 +199,10 @@ class BlockingAnalysis:
             library = loop_library(facts)
             inline_lambdas, inline_functions = self._run_inline(qualname, facts)
             for function in (qualname, *inline_lambdas):
-                for span, text, api, _path in self.direct.get(function, ()):
-                    found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
+                for site in self.direct.get(function, ()):
+                    found.append(
+                        self._direct_finding(facts, qualname, info, where, library, site.span, site.text, site.api)
+                    )
             edges = [
                 edge for function in (qualname, *inline_lambdas) for edge in self.model.calls.callees.get(function, ())
             ]
@@ -186,7 +210,7 @@ class BlockingAnalysis:
                 callee_info = self.model.program.functions[callee][0]
                 if call.awaited or callee_info.is_async:
                     continue
-                path = self.blocking_path(callee)
+                path = self.blocking_path(callee, passed_values(call, callee_info, {}))
                 if path is not None:
                     found.append(self._helper_finding(facts, where, library, call, path))
         return found
@@ -232,7 +256,8 @@ class BlockingAnalysis:
 
     def _helper_finding(self, facts, where, library, call: CallSite, path: List[str]) -> Finding:
         model = self.model
-        span, text, api, site_path = self.direct[path[-1]][0]
+        site = self.direct[path[-1]][0]
+        span, text, api, site_path = site.span, site.text, site.api, site.path
         chain = " -> ".join(f"{model.program.display_name(q)}()" for q in path)
         family = FAMILIES[api.code][1]
         message = (
@@ -244,6 +269,31 @@ class BlockingAnalysis:
             info, owner = model.program.functions[qualname]
             related.append(Related(f"`{model.program.display_name(qualname)}()` defined here", owner.path, info.span))
         return Finding("CCL210", message, facts.path, call.span, tuple(related))
+
+
+def passed_values(call: CallSite, callee: FunctionInfo, caller_values: Values) -> Values:
+    """The constants ``call`` gives ``callee``'s parameters: literal arguments, the caller's own
+    known parameters passed on by name, and the literal defaults of parameters it leaves out."""
+    if call.unpacks:
+        return {}
+    bound = callee.self_name is not None and (
+        call.callee is None or call.callee != callee.qualname or "classmethod" in callee.decorators
+    )
+    positional = callee.params[1:] if bound else callee.params
+    values: Values = {}
+    for where, value in call.constants.items():
+        name = positional[where] if isinstance(where, int) and where < len(positional) else where
+        if isinstance(name, str):
+            values[name] = value
+    for where, passed in call.passes.items():
+        name = positional[where] if isinstance(where, int) and where < len(positional) else where
+        if isinstance(name, str) and passed in caller_values:
+            values[name] = caller_values[passed]
+    given = set(positional[: len(call.args)]) | {keyword.split("=", 1)[0] for keyword in call.keywords}
+    for name, default in callee.defaults.items():
+        if name not in given:
+            values[name] = default
+    return values
 
 
 _LOCK_API = BlockingApi("threading.Lock.acquire", "CCL205", (("any", "an `asyncio.Lock` (`async with lock:`)"),))
