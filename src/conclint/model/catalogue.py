@@ -8,7 +8,7 @@ method of that type. The docs page is rendered from this table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Optional, Tuple
 
 FAMILIES = {
@@ -29,11 +29,17 @@ THREAD_OFFLOAD = {
 }
 
 
+UNBOUNDED = "unbounded"  # network, sleep, processes, waits, databases, directory walks, reads of unknown size
+BOUNDED = "bounded"  # one short system call: a single stat or exists, an open, a small write
+COSTS = {UNBOUNDED: "unbounded", BOUNDED: "bounded: one short system call"}  # as messages say it
+
+
 @dataclass(frozen=True)
 class BlockingApi:
     name: str  # "time.sleep", or "<type>.<method>"
     code: str
     alternatives: Tuple[Tuple[str, str], ...]  # (library, what to use) — "any" for all
+    cost: str = UNBOUNDED
 
     def alternative(self, library: str) -> str:
         table = dict(self.alternatives)
@@ -471,6 +477,76 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
     ),
 )
 
+# A single file-system call on a path (a look-up, a rename, a small write): short on a local disk, so
+# bounded; reading what a file holds, walking a directory and copying trees take as long as the data.
+_BOUNDED_FILE_FUNCTIONS = frozenset(
+    {
+        "open",
+        "builtins.open",
+        "io.open",
+        "io.open_code",
+        "os.fdopen",
+        "codecs.open",
+        *(f"os.path.{f}" for f in ("exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime")),
+        *(f"os.path.{f}" for f in ("getatime", "getctime", "samefile", "realpath")),
+        *(f"os.{f}" for f in ("stat", "lstat", "mkdir", "makedirs", "remove", "unlink", "rmdir", "removedirs")),
+        *(f"os.{f}" for f in ("rename", "renames", "replace", "truncate", "chmod", "chown")),
+        *(f"shutil.{f}" for f in ("disk_usage", "chown", "copymode", "copystat")),
+    }
+)
+_BOUNDED_PATH_METHODS = frozenset(
+    {
+        "open",
+        "stat",
+        "lstat",
+        "exists",
+        "is_dir",
+        "is_file",
+        "is_symlink",
+        "mkdir",
+        "rmdir",
+        "unlink",
+        "rename",
+        "replace",
+        "touch",
+        "chmod",
+        "samefile",
+        "readlink",
+        "symlink_to",
+        "hardlink_to",
+        "owner",
+        "group",
+        "write_text",
+        "write_bytes",
+    }
+)
+# a file object's methods other than reading all it holds (``read()``, ``readlines()``, iterating)
+BOUNDED_FILE_METHODS = frozenset(
+    {"write", "writelines", "flush", "close", "seek", "tell", "fileno", "readline", "truncate", "isatty"}
+)
+
+
+def _cost(api: BlockingApi) -> str:
+    if api.code != "CCL204":
+        return BOUNDED if api.name.endswith(".close") else UNBOUNDED
+    if api.name in _BOUNDED_FILE_FUNCTIONS:
+        return BOUNDED
+    receiver, _, method = api.name.rpartition(".")
+    if receiver in _PATH_TYPES and method in _BOUNDED_PATH_METHODS:
+        return BOUNDED
+    return UNBOUNDED
+
+
+CATALOGUE = tuple(BlockingApi(api.name, api.code, api.alternatives, _cost(api)) for api in CATALOGUE)
+
+
+def file_method_cost(method: str, sized: bool) -> str:
+    """What one method of a file object costs: ``read(4096)`` is bounded, ``read()`` is as long as the file."""
+    if method in BOUNDED_FILE_METHODS or (sized and method in ("read", "readinto", "readlines")):
+        return BOUNDED
+    return UNBOUNDED
+
+
 # Methods of these receivers never block: connecting a Redis client object is lazy.
 WILDCARD_EXCEPTIONS = frozenset({"pipeline", "close", "connection_pool", "lock"})
 NON_BLOCKING_KEYWORDS = {"get": ("block", "timeout"), "put": ("block", "timeout")}
@@ -483,7 +559,7 @@ class Catalogue:
     def __init__(self, extra: Optional[Dict[str, str]] = None, allowed: Iterable[str] = ()) -> None:
         self.by_name: Dict[str, BlockingApi] = {api.name: api for api in CATALOGUE}
         for name, advice in (extra or {}).items():
-            self.by_name[name] = BlockingApi(name, "CCL209", (("any", advice),))
+            self.by_name[name] = BlockingApi(name, "CCL209", (("any", advice),))  # the project says it blocks
         for name in allowed:
             self.by_name.pop(name, None)
         self.allowed = frozenset(allowed)
@@ -491,15 +567,23 @@ class Catalogue:
     def lookup_function(self, name: Optional[str]) -> Optional[BlockingApi]:
         return self.by_name.get(name) if name else None
 
-    def lookup_method(self, receiver_type: Optional[str], method: str) -> Optional[BlockingApi]:
+    def lookup_method(self, receiver_type: Optional[str], method: str, sized: bool = False) -> Optional[BlockingApi]:
+        """``sized``: the call gives a size (``read(4096)``), so a file read is bounded."""
         if not receiver_type:
             return None
         api = self.by_name.get(f"{receiver_type}.{method}")
         if api is None and method not in WILDCARD_EXCEPTIONS and not method.startswith("_"):
             api = self.by_name.get(f"{receiver_type}.*")
+            if api is not None and receiver_type in _FILE_TYPES:
+                api = replace(api, cost=file_method_cost(method, sized))
         if api is not None and f"{receiver_type}.{method}" in self.allowed:
             return None
         return api
+
+
+_FILE_METHOD_COSTS = (
+    "bounded (`write`, `flush`, `seek`, `readline`, `read(n)`), else unbounded (`read()`, `readlines()`)"
+)
 
 
 def catalogue_markdown() -> str:
@@ -509,15 +593,26 @@ def catalogue_markdown() -> str:
         "",
         "Generated from `src/conclint/model/catalogue.py`; `conclint` reports these inside event-loop code.",
         "",
+        "Every finding names its cost class. **unbounded**: the call waits as long as the network, the other",
+        "process, the lock or the data takes (network, sleep, subprocesses, waits, databases, directory walks,",
+        "reads of data of unknown size). **bounded**: one short system call (a single `stat` or `exists`, an",
+        '`open`, a small write). `blocking-severity = "unbounded"` reports only the first class.',
+        "",
     ]
     for code, (name, family) in FAMILIES.items():
         entries = [api for api in CATALOGUE if api.code == code]
         if not entries:
             continue
-        lines += [f"## {code} `{name}`: {family}", "", "| call | asyncio | trio | anyio |", "|---|---|---|---|"]
+        lines += [
+            f"## {code} `{name}`: {family}",
+            "",
+            "| call | cost | asyncio | trio | anyio |",
+            "|---|---|---|---|---|",
+        ]
         for api in entries:
+            cost = _FILE_METHOD_COSTS if api.name.rpartition(".")[0] in _FILE_TYPES else api.cost
             lines.append(
-                f"| `{api.name}` | {api.alternative('asyncio')} | {api.alternative('trio')} | "
+                f"| `{api.name}` | {cost} | {api.alternative('asyncio')} | {api.alternative('trio')} | "
                 f"{api.alternative('anyio')} |"
             )
         lines.append("")

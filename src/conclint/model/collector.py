@@ -618,6 +618,8 @@ class FactCollector(NodeWalker):
         self.pending.varies.append((call, names, self._varying[-1]))  # the set grows until the function ends
         if isinstance(node.func, cst.Attribute):
             call.method = node.func.attr.value
+        if not parts:
+            call.display = _rendered(node.func)
         if node.args and node.args[0].keyword is None and not node.args[0].star:
             call.literal = literal(node.args[0].value)
         self.facts.calls.append(call)
@@ -654,6 +656,16 @@ class FactCollector(NodeWalker):
             )
         for info, scope, decorators in pending.decorators:
             names, receivers = [], []
+            info.decorator_flags = tuple(
+                tuple(
+                    arg.keyword.value
+                    for arg in decorator.decorator.args
+                    if arg.keyword is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+                )
+                if isinstance(decorator.decorator, cst.Call)
+                else ()
+                for decorator in decorators
+            )
             for decorator in decorators:
                 expression = (
                     decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
@@ -960,6 +972,21 @@ def _if_definitions(node: cst.If, branches: Tuple[Tuple[int, int], ...]):
         yield from _if_definitions(node.orelse, (*branches, (point, 1)))
     elif isinstance(node.orelse, cst.Else):
         yield from _scope_definitions(node.orelse.body, (*branches, (point, 1)))
+
+
+def _rendered(node: cst.BaseExpression) -> str:
+    """An expression as a reader knows it, with arguments and subscripts elided: ``open(...).read``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_rendered(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return f"{_rendered(node.func)}(...)"
+    if isinstance(node, cst.Subscript):
+        return f"{_rendered(node.value)}[...]"
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return "'...'"
+    return "(...)"
 
 
 def _param_defaults(params: cst.Parameters) -> Sequence[cst.CSTNode]:

@@ -62,6 +62,7 @@ class CallSite:
     requires: Tuple[tuple, ...] = ()
     constants: Dict[object, object] = field(default_factory=dict)  # argument (index or keyword) -> literal value
     passes: Dict[object, str] = field(default_factory=dict)  # argument (index or keyword) -> a plain name passed
+    display: str = ""  # when ``text`` is "": the callee as a reader knows it (``open(...).read``, ``clients[...].get``)
 
 
 @dataclass
@@ -75,6 +76,9 @@ class FunctionInfo:
     span: Span = NO_SPAN
     decorators: Tuple[str, ...] = ()  # resolved names of decorators (calls: of the callee)
     decorator_receivers: Tuple[Optional[str], ...] = ()  # ``@app.route``: the type of ``app``, or its qualified name
+    decorator_flags: Tuple[
+        Tuple[str, ...], ...
+    ] = ()  # per decorator: its keywords set to True (``thread`` in ``@work(thread=True)``)
     is_generator: bool = False
     self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
     params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)

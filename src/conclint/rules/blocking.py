@@ -14,8 +14,14 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
 from conclint.engine.paths import short_path
-from conclint.model.apis import INLINE_CALLERS, INLINE_METHODS
-from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
+from conclint.model.apis import (
+    INLINE_CALLERS,
+    INLINE_METHODS,
+    OFFLOAD_DECORATOR_NAMES,
+    OFFLOAD_DECORATORS,
+    OFFLOAD_FLAG_DECORATORS,
+)
+from conclint.model.catalogue import BOUNDED, COSTS, FAMILIES, SOCKET_TYPES, UNBOUNDED, BlockingApi, Catalogue
 from conclint.model.entries import LOOP
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
 from conclint.model.guards import reachable
@@ -32,6 +38,13 @@ class Site:
     api: BlockingApi
     path: str  # the module's path
     requires: Tuple[tuple, ...] = ()  # conditions on the function's parameters to reach it
+
+    @property
+    def cost(self) -> str:
+        return self.api.cost
+
+
+Chain = Tuple[Tuple[str, ...], Site]  # the functions from the helper called down to the one that blocks, and where
 
 
 Values = Dict[str, object]  # a function's parameters -> the constants one call passes (or leaves at their default)
@@ -94,10 +107,14 @@ class BlockingAnalysis:
         settings = project.settings
         self.model = project.model
         self.catalogue = Catalogue(settings.blocking_calls, settings.allowed_blocking_calls)
+        self.offload_decorators = frozenset(
+            (*OFFLOAD_DECORATORS, *settings.offload_decorators, *settings.thread_entry_decorators)
+        )
         self.direct: Dict[str, List[Site]] = {}
         for facts in project.modules():
             self._collect_direct(facts)
-        self._paths: Dict[Tuple[str, tuple], Optional[List[str]]] = {}
+        self._paths: Dict[Tuple[str, tuple], Optional[Chain]] = {}
+        self.unbounded_only = settings.blocking_severity == UNBOUNDED
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
         """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
@@ -119,7 +136,7 @@ class BlockingAnalysis:
             api = self.api_for(call, switches)
             if api is not None:
                 self.direct.setdefault(call.function, []).append(
-                    Site(call.span, f"{call.text}()", api, facts.path, call.requires)
+                    Site(call.span, f"{call.display or call.text}()", api, facts.path, call.requires)
                 )
         for qualname, state in facts.state.items():
             for access in state.thread_lock_withs:
@@ -138,7 +155,7 @@ class BlockingAnalysis:
         if api is not None:
             return api
         if call.receiver_type and call.method:
-            api = self.catalogue.lookup_method(self.canonical(call.receiver_type), call.method)
+            api = self.catalogue.lookup_method(self.canonical(call.receiver_type), call.method, bool(call.args))
             if api is None or _non_blocking_form(call, call.method):
                 return None
             if call.receiver_type in SOCKET_TYPES and (
@@ -148,16 +165,27 @@ class BlockingAnalysis:
             return api
         return None
 
+    def offloaded(self, info: FunctionInfo) -> bool:
+        """Its decorator runs it in a worker thread (``@sync_to_async``, ``@work(thread=True)``, the
+        ``offload-decorators`` setting): calling it hands the body over, and the body is not loop code."""
+        for name, flags in zip(info.decorators, info.decorator_flags or ((),) * len(info.decorators)):
+            if name in self.offload_decorators or name.rsplit(".", 1)[-1] in OFFLOAD_DECORATOR_NAMES:
+                return True
+            if OFFLOAD_FLAG_DECORATORS.get(name) in flags:
+                return True
+        return False
+
     def is_loop_function(self, qualname: str) -> bool:
         entry = self.model.program.functions.get(qualname)
-        if entry is None:
+        if entry is None or self.offloaded(entry[0]):
             return False
         if entry[0].is_async:
             return True
         return any(c.entry.function == qualname for c in self.model.contexts.contexts_of(qualname, LOOP))
 
-    def blocking_path(self, qualname: str, values: Optional[Values] = None, visiting=None) -> Optional[List[str]]:
-        """``[f, g, h]`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks directly; None if none does.
+    def blocking_path(self, qualname: str, values: Optional[Values] = None, visiting=None) -> Optional[Chain]:
+        """``((f, g, h), site)`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks at ``site``; None if
+        nothing below ``f`` blocks. The worst call is cited: an unbounded one before a bounded one.
 
         ``values``: the constants ``f``'s caller passes; a call or blocking site behind a guard
         those constants fail (``if not path: return`` for ``f(None)``) is left out."""
@@ -169,22 +197,24 @@ class BlockingAnalysis:
         if key in visiting:
             return None  # a cycle: the other way round will find it
         visiting.add(key)
-        path: Optional[List[str]] = None
-        if any(reachable(site.requires, values) for site in self.direct.get(qualname, ())):
-            path = [qualname]
-        else:
+        best: Optional[Chain] = None
+        for site in self.direct.get(qualname, ()):
+            if reachable(site.requires, values) and (best is None or _worse(site, best[1])):
+                best = ((qualname,), site)
+        if best is None or best[1].cost != UNBOUNDED:
             for callee, call in self.model.calls.callees.get(qualname, ()):
                 info = self.model.program.functions[callee][0]
-                if info.is_async or call.awaited or not reachable(call.requires, values):
+                if info.is_async or call.awaited or self.offloaded(info) or not reachable(call.requires, values):
                     continue
                 below = self.blocking_path(callee, passed_values(call, info, values), visiting)
-                if below is not None:
-                    path = [qualname, *below]
-                    break
+                if below is not None and (best is None or _worse(below[1], best[1])):
+                    best = ((qualname, *below[0]), below[1])
+                    if best[1].cost == UNBOUNDED:
+                        break
         visiting.discard(key)
-        if path is not None or not visiting:
-            self._paths[key] = path
-        return path
+        if best is not None or not visiting:
+            self._paths[key] = best
+        return best
 
     def findings(self, facts: ModuleFacts) -> List[Finding]:
         found: List[Finding] = []
@@ -200,19 +230,18 @@ class BlockingAnalysis:
             inline_lambdas, inline_functions = self._run_inline(qualname, facts)
             for function in (qualname, *inline_lambdas):
                 for site in self.direct.get(function, ()):
-                    found.append(
-                        self._direct_finding(facts, qualname, info, where, library, site.span, site.text, site.api)
-                    )
+                    if not (self.unbounded_only and site.cost == BOUNDED):
+                        found.append(self._direct_finding(facts, qualname, info, where, library, site))
             edges = [
                 edge for function in (qualname, *inline_lambdas) for edge in self.model.calls.callees.get(function, ())
             ]
             for callee, call in [*edges, *inline_functions]:
                 callee_info = self.model.program.functions[callee][0]
-                if call.awaited or callee_info.is_async:
+                if call.awaited or callee_info.is_async or self.offloaded(callee_info):
                     continue
-                path = self.blocking_path(callee, passed_values(call, callee_info, {}))
-                if path is not None:
-                    found.append(self._helper_finding(facts, where, library, call, path))
+                chain = self.blocking_path(callee, passed_values(call, callee_info, {}))
+                if chain is not None and not (self.unbounded_only and chain[1].cost == BOUNDED):
+                    found.append(self._helper_finding(facts, where, library, call, chain))
         return found
 
     def _run_inline(self, qualname: str, facts: ModuleFacts) -> Tuple[List[str], List[Tuple[str, CallSite]]]:
@@ -233,16 +262,17 @@ class BlockingAnalysis:
                     named.append((target, call))
         return lambdas, named
 
-    def _direct_finding(self, facts, qualname, info, where, library, span, text, api) -> Finding:
+    def _direct_finding(self, facts, qualname, info, where, library, site: Site) -> Finding:
+        api = site.api
         family = FAMILIES[api.code][1]
         message = (
-            f"`{text}` blocks the event loop inside {where} ({family}): every other task waits; use "
-            f"{api.alternative(library)} instead"
+            f"`{site.text}` blocks the event loop inside {where} ({family}, {COSTS[site.cost]}): every other task "
+            f"waits; use {api.alternative(library)} instead"
         )
         fix = None
         if api.code == "CCL201" and info.is_async:
-            fix = self._sleep_fix(facts, qualname, span, library)
-        return Finding(api.code, message, facts.path, span, (), fix)
+            fix = self._sleep_fix(facts, qualname, site.span, library)
+        return Finding(api.code, message, facts.path, site.span, (), fix, (("cost", site.cost),))
 
     def _sleep_fix(self, facts: ModuleFacts, qualname: str, span: Span, library: str) -> Optional[Fix]:
         call = next((c for c in facts.calls if c.span == span and c.function == qualname), None)
@@ -254,21 +284,27 @@ class BlockingAnalysis:
             edits.insert(0, Edit(f"import {library}\n", Span(anchor.row, 1, anchor.row, 1)))
         return Fix(f"Replace with `await {library}.sleep(...)`", tuple(edits))
 
-    def _helper_finding(self, facts, where, library, call: CallSite, path: List[str]) -> Finding:
+    def _helper_finding(self, facts, where, library, call: CallSite, chain: Chain) -> Finding:
         model = self.model
-        site = self.direct[path[-1]][0]
+        path, site = chain
         span, text, api, site_path = site.span, site.text, site.api, site.path
-        chain = " -> ".join(f"{model.program.display_name(q)}()" for q in path)
+        steps = " -> ".join(f"{model.program.display_name(q)}()" for q in path)
         family = FAMILIES[api.code][1]
         message = (
-            f"`{call.text}()` blocks the event loop inside {where}: {chain} -> `{text}` ({api.code}, {family}) "
-            f"at {short_path(site_path)}:{span.row}. Run it in a thread ({_offload(library)}) or make the chain async"
+            f"`{call.display or call.text}()` blocks the event loop inside {where}: {steps} -> `{text}` ({api.code}, "
+            f"{family}, {COSTS[site.cost]}) at {short_path(site_path)}:{span.row}. Run it in a thread "
+            f"({_offload(library)}) or make the chain async"
         )
         related = [Related(f"blocking call `{text}`", site_path, span)]
         for qualname in path:
             info, owner = model.program.functions[qualname]
             related.append(Related(f"`{model.program.display_name(qualname)}()` defined here", owner.path, info.span))
-        return Finding("CCL210", message, facts.path, call.span, tuple(related))
+        return Finding("CCL210", message, facts.path, call.span, tuple(related), None, (("cost", site.cost),))
+
+
+def _worse(site: Site, than: Site) -> bool:
+    """An unbounded call is worse than a bounded one; between equals, the first found stays."""
+    return site.cost == UNBOUNDED and than.cost != UNBOUNDED
 
 
 def passed_values(call: CallSite, callee: FunctionInfo, caller_values: Values) -> Values:

@@ -1,0 +1,46 @@
+"""Every CCL2xx finding says its cost class, in the message and as a property; a chain cites its worst call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conclint.engine.run import check_source
+
+FIXTURE = Path(__file__).parent / "fixtures" / "blocking" / "cost_classes.py"
+
+
+def _by_row():
+    findings = check_source(FIXTURE.read_text(encoding="utf-8"))
+    by_row = {}
+    for finding in findings:
+        by_row.setdefault(finding.span.row, []).append(finding)
+    return by_row
+
+
+def test_the_cost_class_is_in_the_message_and_the_properties():
+    by_row = _by_row()
+    (exists,) = by_row[9]
+    assert dict(exists.properties) == {"cost": "bounded"}
+    assert "(file system, bounded: one short system call)" in exists.message
+    (listing,) = by_row[21]
+    assert dict(listing.properties) == {"cost": "unbounded"}
+    assert "(file system, unbounded)" in listing.message
+    assert [dict(f.properties)["cost"] for f in by_row[14] + by_row[15] + by_row[16]] == [
+        "bounded",  # open
+        "bounded",  # read(16)
+        "unbounded",  # read()
+    ]
+
+
+def test_a_chain_cites_its_worst_call():
+    by_row = _by_row()
+    (wait,) = by_row[34]
+    assert "`time.sleep()` (CCL201, sleep, unbounded)" in wait.message
+    assert dict(wait.properties) == {"cost": "unbounded"}
+    (modified,) = by_row[43]
+    assert "`os.stat()` (CCL204, file system, bounded: one short system call)" in modified.message
+
+
+def test_every_call_is_rendered_from_its_source():
+    texts = sorted(f.message.split("`")[1] for f in _by_row()[48])
+    assert texts == ["open()", "open(...).read()"]
