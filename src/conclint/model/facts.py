@@ -76,9 +76,7 @@ class FunctionInfo:
     span: Span = NO_SPAN
     decorators: Tuple[str, ...] = ()  # resolved names of decorators (calls: of the callee)
     decorator_receivers: Tuple[Optional[str], ...] = ()  # ``@app.route``: the type of ``app``, or its qualified name
-    decorator_flags: Tuple[
-        Tuple[str, ...], ...
-    ] = ()  # per decorator: its keywords set to True (``thread`` in ``@work(thread=True)``)
+    decorator_flags: Tuple[Tuple[str, ...], ...] = ()  # per decorator: keywords set to True (``@work(thread=True)``)
     is_generator: bool = False
     self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
     params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)
