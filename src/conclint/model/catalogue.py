@@ -99,6 +99,8 @@ def _methods(code: str, alternatives, types: Iterable[str], methods: Iterable[st
 
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+# openers of compressed files and archives: the object they return reads and writes a file
+_ARCHIVE_OPENERS = ("gzip.open", "bz2.open", "lzma.open", "tarfile.open", "zipfile.ZipFile", "gzip.GzipFile")
 _PATH_TYPES = ("pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.Path.home", "pathlib.Path.cwd")
 _FILE_TYPES = (
     "open",
@@ -115,6 +117,10 @@ _FILE_TYPES = (
     "io.FileIO",
     "typing.TextIO",
     "typing.BinaryIO",
+    *_ARCHIVE_OPENERS,
+    "tempfile.TemporaryFile",
+    "tempfile.NamedTemporaryFile",
+    "tempfile.SpooledTemporaryFile",
 )
 _SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
 _PSYCOPG = (
@@ -323,6 +329,17 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
     *_functions("CCL203", PROCESS, [f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")]),
     # file system
     *_functions("CCL204", FILES, ["open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "codecs.open"]),
+    *_functions(
+        "CCL204",
+        FILES,
+        [
+            *_ARCHIVE_OPENERS,
+            "tempfile.TemporaryFile",
+            "tempfile.NamedTemporaryFile",
+            "tempfile.mkstemp",
+            "tempfile.mkdtemp",
+        ],
+    ),
     *_methods("CCL204", FILES, _FILE_TYPES, ("*",)),  # every method of a file object may touch the disk
     *_methods(
         "CCL204",
@@ -357,6 +374,18 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
             "owner",
             "group",
             "walk",
+            "resolve",
+            "is_mount",
+            "is_junction",
+            "is_fifo",
+            "is_socket",
+            "is_block_device",
+            "is_char_device",
+            "lchmod",
+            "copy",
+            "copy_into",
+            "move",
+            "move_into",
         ),
     ),
     *_functions(
@@ -398,6 +427,7 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
                 "getatime",
                 "getctime",
                 "samefile",
+                "sameopenfile",
                 "realpath",
             )
         ],
@@ -487,8 +517,13 @@ _BOUNDED_FILE_FUNCTIONS = frozenset(
         "io.open_code",
         "os.fdopen",
         "codecs.open",
+        *_ARCHIVE_OPENERS,
+        "tempfile.TemporaryFile",
+        "tempfile.NamedTemporaryFile",
+        "tempfile.mkstemp",
+        "tempfile.mkdtemp",
         *(f"os.path.{f}" for f in ("exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime")),
-        *(f"os.path.{f}" for f in ("getatime", "getctime", "samefile", "realpath")),
+        *(f"os.path.{f}" for f in ("getatime", "getctime", "samefile", "sameopenfile", "realpath")),
         *(f"os.{f}" for f in ("stat", "lstat", "mkdir", "makedirs", "remove", "unlink", "rmdir", "removedirs")),
         *(f"os.{f}" for f in ("rename", "renames", "replace", "truncate", "chmod", "chown")),
         *(f"shutil.{f}" for f in ("disk_usage", "chown", "copymode", "copystat")),
@@ -500,6 +535,14 @@ _BOUNDED_PATH_METHODS = frozenset(
         "stat",
         "lstat",
         "exists",
+        "resolve",
+        "is_mount",
+        "is_junction",
+        "is_fifo",
+        "is_socket",
+        "is_block_device",
+        "is_char_device",
+        "lchmod",
         "is_dir",
         "is_file",
         "is_symlink",
@@ -547,6 +590,13 @@ def file_method_cost(method: str, sized: bool) -> str:
     return UNBOUNDED
 
 
+# ``x.request("GET", url)`` on a receiver of unknown type: the signature of an HTTP request
+# (flake8-async's ASYNC211); without a verb as its first argument, ``request`` says nothing.
+HTTP_VERB_METHODS = frozenset({"request", "urlopen"})
+HTTP_VERB_LITERALS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace", "connect"})
+LIKELY_HTTP_REQUEST = BlockingApi("<object>.request(<HTTP verb>, ...)", "CCL202", HTTP)
+
+
 # Methods of these receivers never block: connecting a Redis client object is lazy.
 WILDCARD_EXCEPTIONS = frozenset({"pipeline", "close", "connection_pool", "lock"})
 NON_BLOCKING_KEYWORDS = {"get": ("block", "timeout"), "put": ("block", "timeout")}
@@ -564,6 +614,10 @@ class Catalogue:
             self.by_name.pop(name, None)
         self.allowed = frozenset(allowed)
 
+    def allows(self, name: str) -> bool:
+        """Not removed by ``allowed-blocking-calls``."""
+        return name not in self.allowed
+
     def lookup_function(self, name: Optional[str]) -> Optional[BlockingApi]:
         return self.by_name.get(name) if name else None
 
@@ -575,7 +629,7 @@ class Catalogue:
         if api is None and method not in WILDCARD_EXCEPTIONS and not method.startswith("_"):
             api = self.by_name.get(f"{receiver_type}.*")
             if api is not None and receiver_type in _FILE_TYPES:
-                api = replace(api, cost=file_method_cost(method, sized))
+                api = replace(api, cost=file_method_cost(method, sized and receiver_type not in _ARCHIVE_OPENERS))
         if api is not None and f"{receiver_type}.{method}" in self.allowed:
             return None
         return api

@@ -81,6 +81,7 @@ class FactCollector(NodeWalker):
         self._exit_stack: List[int] = []
         self._awaited: set = set()
         self._waited_at_once: set = set()  # ids of calls whose result is waited for at once
+        self._entered_async: set = set()  # ids of calls entered by ``async with`` or iterated by ``async for``
         self._lambda_count = 0
         self._imported: set = set()
         self._positioned: List[Tuple[object, cst.CSTNode]] = []
@@ -340,7 +341,13 @@ class FactCollector(NodeWalker):
     visit_While = _enter_loop
     leave_While = _leave_loop
 
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:  # ``async with x.request(...)``: the loop awaits it
+            self._entered_async.update(id(item.item) for item in node.items)
+
     def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is not None:
+            self._entered_async.add(id(node.iter))
         self._loop_depth[-1] += 1  # the target is bound anew each time round: it varies
         self._bind_target(node.target)
 
@@ -597,6 +604,7 @@ class FactCollector(NodeWalker):
                 if value is not None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
                     call.literal_keywords[arg.keyword.value] = value
         call.result_at_once = id(node) in self._waited_at_once
+        call.entered_async = id(node) in self._entered_async
         call.requires = tuple(self._guards[-1])
         position = 0
         for arg in node.args:

@@ -62,6 +62,7 @@ class CallSite:
     requires: Tuple[tuple, ...] = ()
     constants: Dict[object, object] = field(default_factory=dict)  # argument (index or keyword) -> literal value
     passes: Dict[object, str] = field(default_factory=dict)  # argument (index or keyword) -> a plain name passed
+    entered_async: bool = False  # ``async with x.request(...)``, ``async for row in x.fetch()``: the loop awaits it
     display: str = ""  # when ``text`` is "": the callee as a reader knows it (``open(...).read``, ``clients[...].get``)
 
 

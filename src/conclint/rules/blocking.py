@@ -21,7 +21,18 @@ from conclint.model.apis import (
     OFFLOAD_DECORATORS,
     OFFLOAD_FLAG_DECORATORS,
 )
-from conclint.model.catalogue import BOUNDED, COSTS, FAMILIES, SOCKET_TYPES, UNBOUNDED, BlockingApi, Catalogue
+from conclint.model.catalogue import (
+    BOUNDED,
+    COSTS,
+    FAMILIES,
+    HTTP_VERB_LITERALS,
+    HTTP_VERB_METHODS,
+    LIKELY_HTTP_REQUEST,
+    SOCKET_TYPES,
+    UNBOUNDED,
+    BlockingApi,
+    Catalogue,
+)
 from conclint.model.entries import LOOP
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
 from conclint.model.guards import reachable
@@ -131,7 +142,7 @@ class BlockingAnalysis:
     def _collect_direct(self, facts: ModuleFacts) -> None:
         switches = _blocking_switches(facts)
         for call in facts.calls:
-            if call.awaited:
+            if call.awaited or call.entered_async:
                 continue
             api = self.api_for(call, switches)
             if api is not None:
@@ -163,6 +174,15 @@ class BlockingAnalysis:
             ):
                 return None  # set non-blocking, or written for a non-blocking socket (it catches BlockingIOError)
             return api
+        if (
+            call.receiver_type is None
+            and call.method in HTTP_VERB_METHODS
+            and self.model.program.resolve_call(call) is None  # a project method is followed as a helper
+            and isinstance(call.literal, str)
+            and call.literal.lower() in HTTP_VERB_LITERALS
+            and self.catalogue.allows(LIKELY_HTTP_REQUEST.name)
+        ):
+            return LIKELY_HTTP_REQUEST
         return None
 
     def offloaded(self, info: FunctionInfo) -> bool:
@@ -204,7 +224,9 @@ class BlockingAnalysis:
         if best is None or best[1].cost != UNBOUNDED:
             for callee, call in self.model.calls.callees.get(qualname, ()):
                 info = self.model.program.functions[callee][0]
-                if info.is_async or call.awaited or self.offloaded(info) or not reachable(call.requires, values):
+                if info.is_async or call.awaited or call.entered_async or self.offloaded(info):
+                    continue
+                if not reachable(call.requires, values):
                     continue
                 below = self.blocking_path(callee, passed_values(call, info, values), visiting)
                 if below is not None and (best is None or _worse(below[1], best[1])):
@@ -237,7 +259,7 @@ class BlockingAnalysis:
             ]
             for callee, call in [*edges, *inline_functions]:
                 callee_info = self.model.program.functions[callee][0]
-                if call.awaited or callee_info.is_async or self.offloaded(callee_info):
+                if call.awaited or call.entered_async or callee_info.is_async or self.offloaded(callee_info):
                     continue
                 chain = self.blocking_path(callee, passed_values(call, callee_info, {}))
                 if chain is not None and not (self.unbounded_only and chain[1].cost == BOUNDED):
