@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Container, Dict, Iterable, Optional, Tuple
+from typing import Container, Dict, Iterable, List, Optional, Tuple
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+NAMESPACE_DEPTH = 3  # namespace folders tried above a module
 
 
 def module_name_for(path: str) -> Tuple[str, bool]:
@@ -21,14 +25,41 @@ def module_name_for(path: str) -> Tuple[str, bool]:
     return ".".join(p for p in parts if p), is_package
 
 
+@functools.cache
+def namespace_names(path: str) -> Tuple[str, ...]:
+    """Other names the module may be imported by: PEP 420 namespace folders (no ``__init__.py``)
+    above its top package prefixed, nearest first (``utils.questions``, ``app.utils.questions`` for
+    ``app/utils/questions.py``), up to the project's root folder (which is on ``sys.path``, not a name)."""
+    name, _ = module_name_for(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    for _ in name.split(".")[:-1] if name else ():
+        directory = os.path.dirname(directory)  # up to the folder holding the top package
+    names: List[str] = []
+    for _ in range(NAMESPACE_DEPTH):
+        parent, folder = os.path.split(directory)
+        if not folder.isidentifier() or any(os.path.exists(os.path.join(directory, m)) for m in PROJECT_MARKERS):
+            break
+        name = f"{folder}.{name}" if name else folder
+        names.append(name)
+        directory = parent
+    return tuple(names)
+
+
 class ModuleIndex:
     """Module names of the files in the run, to find the file a qualified name lives in."""
 
     def __init__(self, paths: Iterable[str]) -> None:
         self.path_of: Dict[str, str] = {}
+        self.real: Dict[str, str] = {}  # a namespace-package name -> the module's own name
         for path in paths:
             name, _ = module_name_for(path)
             self.path_of.setdefault(name, path)
+        for path in list(self.path_of.values()):
+            name, _ = module_name_for(path)
+            for other in namespace_names(path):
+                if other not in self.path_of:
+                    self.path_of[other] = path
+                    self.real[other] = name
 
     def split(self, dotted: str) -> Tuple[Optional[str], str]:
         """(module, rest) for the longest module prefix of ``dotted`` among the run's files."""

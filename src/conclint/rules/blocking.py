@@ -132,7 +132,8 @@ class BlockingAnalysis:
         seen = 0
         while name and seen < 8:
             module, _, attribute = name.rpartition(".")
-            facts = self.model.program.modules.get(module)
+            program = self.model.program
+            facts = program.modules.get(module) or program.modules.get(program.real_name(module))
             if facts is None or attribute not in facts.module_imports:
                 return name
             name = facts.module_imports[attribute]
