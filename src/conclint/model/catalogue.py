@@ -31,7 +31,13 @@ THREAD_OFFLOAD = {
 
 UNBOUNDED = "unbounded"  # network, sleep, processes, waits, databases, directory walks, reads of unknown size
 BOUNDED = "bounded"  # one short system call: a single stat or exists, an open, a small write
-COSTS = {UNBOUNDED: "unbounded", BOUNDED: "bounded: one short system call"}  # as messages say it
+CPU = "cpu"  # CPU-heavy library work (decoding, resizing images): as long as the data is large
+COST_RANK = {BOUNDED: 0, CPU: 1, UNBOUNDED: 2}  # which call a chain cites: the worst
+COSTS = {  # as messages say it
+    UNBOUNDED: "unbounded",
+    BOUNDED: "bounded: one short system call",
+    CPU: "CPU-heavy: as long as the data is large",
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,20 @@ DATABASE = _alt(
     )
 )
 CONSOLE = _alt(any="read input in a thread (`await asyncio.to_thread(input, ...)`) or from an async stream")
+CLOUD = _alt(
+    any="`aioboto3` / `aiobotocore` (`async with session.client(...)`), or `await asyncio.to_thread(client.method)`"
+)
+CLICKHOUSE = _alt(any="an async client (`asynch`, `aiochclient`, `clickhouse_connect.get_async_client`)")
+IMAGES = _alt(
+    asyncio="`await asyncio.to_thread(...)` (decoding and resizing run on the CPU)",
+    trio="`await trio.to_thread.run_sync(...)` (decoding and resizing run on the CPU)",
+    anyio="`await anyio.to_thread.run_sync(...)` (decoding and resizing run on the CPU)",
+)
+TLS_FILES = _alt(
+    asyncio="a context built once at start-up, or `await asyncio.to_thread(ssl.create_default_context)`",
+    trio="a context built once at start-up, or one built in `trio.to_thread.run_sync`",
+    anyio="a context built once at start-up, or one built in `anyio.to_thread.run_sync`",
+)
 
 
 def _functions(code: str, alternatives, names: Iterable[str]):
@@ -121,6 +141,56 @@ _FILE_TYPES = (
     "tempfile.TemporaryFile",
     "tempfile.NamedTemporaryFile",
     "tempfile.SpooledTemporaryFile",
+)
+# boto3 / botocore clients (``boto3.client("s3")``, ``session.client(...)``, ``session.create_client``)
+_BOTO_CLIENTS = (
+    "boto3.client",
+    "boto3.Session.client",
+    "boto3.session.Session.client",
+    "botocore.session.Session.create_client",
+    "botocore.session.get_session.create_client",
+    "botocore.client.BaseClient",
+)
+_BOTO_RESOURCE_OBJECTS = (
+    *(f"boto3.resource.{kind}" for kind in ("Bucket", "Object", "Table", "Queue", "Topic")),
+    *(f"boto3.Session.resource.{kind}" for kind in ("Bucket", "Object", "Table", "Queue", "Topic")),
+)
+_BOTO_RESOURCE_METHODS = (
+    "upload_file",
+    "download_file",
+    "upload_fileobj",
+    "download_fileobj",
+    "put",
+    "get",
+    "delete",
+    "put_item",
+    "get_item",
+    "query",
+    "scan",
+    "update_item",
+    "delete_item",
+    "send_message",
+    "receive_messages",
+    "publish",
+    "load",
+    "reload",
+)
+# PIL: ``load`` decodes, the others decode first and then transform the pixels
+_IMAGE_METHODS = (
+    "load",
+    "resize",
+    "thumbnail",
+    "convert",
+    "save",
+    "rotate",
+    "transpose",
+    "filter",
+    "crop",
+    "quantize",
+    "reduce",
+    "tobytes",
+    "getdata",
+    "verify",
 )
 _SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
 _PSYCOPG = (
@@ -176,6 +246,7 @@ _LOCK_TYPES = (
     "multiprocessing.RLock",
     "multiprocessing.Semaphore",
 )
+RUN_COROUTINE_THREADSAFE = "asyncio.run_coroutine_threadsafe"
 _FUTURE_TYPES = (
     *tuple(
         f"{executor}.submit"
@@ -187,6 +258,7 @@ _FUTURE_TYPES = (
         )
     ),
     "concurrent.futures.Future",
+    RUN_COROUTINE_THREADSAFE,  # a concurrent future for a coroutine on a loop
 )
 _POOL_TYPES = (
     "multiprocessing.Pool",
@@ -492,6 +564,34 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
         ["sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session"],
         ("execute", "commit", "flush", "get", "scalar", "scalars", "refresh", "rollback", "merge", "query"),
     ),
+    # SDKs whose blocking is inside the installed library: every AWS API call is an HTTP request
+    *_methods("CCL202", CLOUD, _BOTO_CLIENTS, ("*",)),
+    *_methods("CCL202", CLOUD, _BOTO_RESOURCE_OBJECTS, _BOTO_RESOURCE_METHODS),
+    *_methods("CCL202", CLOUD, ["boto3.s3.transfer.S3Transfer"], ("upload_file", "download_file")),
+    *_functions("CCL202", CLOUD, ["boto3.client", "boto3.resource", "boto3.session.Session.client"]),
+    *_methods(
+        "CCL206",
+        CLICKHOUSE,
+        ["clickhouse_driver.Client", "clickhouse_driver.client.Client"],
+        ("execute", "execute_iter", "execute_with_progress", "query_dataframe", "insert_dataframe", "disconnect"),
+    ),
+    *_methods(
+        "CCL206",
+        CLICKHOUSE,
+        ["clickhouse_connect.get_client", "clickhouse_connect.driver.Client"],
+        ("query", "command", "insert", "query_df", "insert_df", "query_arrow", "raw_query"),
+    ),
+    # images: opening reads the file, loading decodes it, resizing runs on the CPU
+    *_functions("CCL204", IMAGES, ["PIL.Image.open"]),
+    *_methods("CCL204", IMAGES, ["PIL.Image.open", "PIL.Image.Image", "PIL.Image.new"], _IMAGE_METHODS),
+    # TLS contexts read the CA bundle from disk
+    *_functions("CCL204", TLS_FILES, ["ssl.create_default_context"]),
+    *_methods(
+        "CCL204",
+        TLS_FILES,
+        ["ssl.create_default_context", "ssl.SSLContext"],
+        ("load_verify_locations", "load_cert_chain", "load_default_certs", "set_default_verify_paths"),
+    ),
     # console input
     *_functions(
         "CCL207",
@@ -517,6 +617,7 @@ _BOUNDED_FILE_FUNCTIONS = frozenset(
         "io.open_code",
         "os.fdopen",
         "codecs.open",
+        "PIL.Image.open",
         *_ARCHIVE_OPENERS,
         "tempfile.TemporaryFile",
         "tempfile.NamedTemporaryFile",
@@ -570,6 +671,8 @@ BOUNDED_FILE_METHODS = frozenset(
 
 
 def _cost(api: BlockingApi) -> str:
+    if api.alternatives is IMAGES and api.name != "PIL.Image.open":
+        return CPU
     if api.code != "CCL204":
         return BOUNDED if api.name.endswith(".close") else UNBOUNDED
     if api.name in _BOUNDED_FILE_FUNCTIONS:
@@ -597,8 +700,21 @@ HTTP_VERB_LITERALS = frozenset({"get", "post", "put", "patch", "delete", "head",
 LIKELY_HTTP_REQUEST = BlockingApi("<object>.request(<HTTP verb>, ...)", "CCL202", HTTP)
 
 
-# Methods of these receivers never block: connecting a Redis client object is lazy.
-WILDCARD_EXCEPTIONS = frozenset({"pipeline", "close", "connection_pool", "lock"})
+# Methods of these receivers never block: connecting a Redis client object is lazy; a boto3 client
+# builds paginators, waiters and presigned URLs locally.
+WILDCARD_EXCEPTIONS = frozenset(
+    {
+        "pipeline",
+        "close",
+        "connection_pool",
+        "lock",
+        "get_paginator",
+        "get_waiter",
+        "can_paginate",
+        "generate_presigned_url",
+        "generate_presigned_post",
+    }
+)
 NON_BLOCKING_KEYWORDS = {"get": ("block", "timeout"), "put": ("block", "timeout")}
 SOCKET_TYPES = ("socket.socket", "socket.create_connection", "socket.socket.accept")
 

@@ -23,11 +23,13 @@ from conclint.model.apis import (
 )
 from conclint.model.catalogue import (
     BOUNDED,
+    COST_RANK,
     COSTS,
     FAMILIES,
     HTTP_VERB_LITERALS,
     HTTP_VERB_METHODS,
     LIKELY_HTTP_REQUEST,
+    RUN_COROUTINE_THREADSAFE,
     SOCKET_TYPES,
     UNBOUNDED,
     BlockingApi,
@@ -292,6 +294,12 @@ class BlockingAnalysis:
             f"`{site.text}` blocks the event loop inside {where} ({family}, {COSTS[site.cost]}): every other task "
             f"waits; use {api.alternative(library)} instead"
         )
+        if api.name.startswith(f"{RUN_COROUTINE_THREADSAFE}."):
+            message = (
+                f"`{site.text}` waits inside {where}, on the loop's own thread, for a coroutine a loop must run "
+                f"({family}, {COSTS[site.cost]}): when that loop is this one it never finishes (a deadlock); await "
+                "the coroutine instead (`await asyncio.wrap_future(...)` for another loop's)"
+            )
         fix = None
         if api.code == "CCL201" and info.is_async:
             fix = self._sleep_fix(facts, qualname, site.span, library)
@@ -326,8 +334,8 @@ class BlockingAnalysis:
 
 
 def _worse(site: Site, than: Site) -> bool:
-    """An unbounded call is worse than a bounded one; between equals, the first found stays."""
-    return site.cost == UNBOUNDED and than.cost != UNBOUNDED
+    """Unbounded is worse than CPU-heavy, which is worse than bounded; between equals, the first found stays."""
+    return COST_RANK[site.cost] > COST_RANK[than.cost]
 
 
 def passed_values(call: CallSite, callee: FunctionInfo, caller_values: Values) -> Values:
