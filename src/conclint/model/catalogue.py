@@ -568,7 +568,6 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
     *_methods("CCL202", CLOUD, _BOTO_CLIENTS, ("*",)),
     *_methods("CCL202", CLOUD, _BOTO_RESOURCE_OBJECTS, _BOTO_RESOURCE_METHODS),
     *_methods("CCL202", CLOUD, ["boto3.s3.transfer.S3Transfer"], ("upload_file", "download_file")),
-    *_functions("CCL202", CLOUD, ["boto3.client", "boto3.resource", "boto3.session.Session.client"]),
     *_methods(
         "CCL206",
         CLICKHOUSE,

@@ -145,7 +145,7 @@ class BlockingAnalysis:
     def _collect_direct(self, facts: ModuleFacts) -> None:
         switches = _blocking_switches(facts)
         for call in facts.calls:
-            if call.awaited or call.entered_async:
+            if call.awaited:
                 continue
             api = self.api_for(call, switches)
             if api is not None:
@@ -179,6 +179,7 @@ class BlockingAnalysis:
             return api
         if (
             call.receiver_type is None
+            and not call.entered_async  # ``async with session.request("GET", url)``: an async client's
             and call.method in HTTP_VERB_METHODS
             and self.model.program.resolve_call(call) is None  # a project method is followed as a helper
             and isinstance(call.literal, str)
@@ -227,7 +228,7 @@ class BlockingAnalysis:
         if best is None or best[1].cost != UNBOUNDED:
             for callee, call in self.model.calls.callees.get(qualname, ()):
                 info = self.model.program.functions[callee][0]
-                if info.is_async or call.awaited or call.entered_async or self.offloaded(info):
+                if info.is_async or call.awaited or self.offloaded(info):
                     continue
                 if not reachable(call.requires, values):
                     continue
@@ -262,7 +263,7 @@ class BlockingAnalysis:
             ]
             for callee, call in [*edges, *inline_functions]:
                 callee_info = self.model.program.functions[callee][0]
-                if call.awaited or call.entered_async or callee_info.is_async or self.offloaded(callee_info):
+                if call.awaited or callee_info.is_async or self.offloaded(callee_info):
                     continue
                 chain = self.blocking_path(callee, passed_values(call, callee_info, {}))
                 if chain is not None and not (self.unbounded_only and chain[1].cost == BOUNDED):
