@@ -580,8 +580,7 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
         ["clickhouse_connect.get_client", "clickhouse_connect.driver.Client"],
         ("query", "command", "insert", "query_df", "insert_df", "query_arrow", "raw_query"),
     ),
-    # images: opening reads the file, loading decodes it, resizing runs on the CPU
-    *_functions("CCL204", IMAGES, ["PIL.Image.open"]),
+    # images: opening reads only the header (often from memory), loading decodes, resizing runs on the CPU
     *_methods("CCL204", IMAGES, ["PIL.Image.open", "PIL.Image.Image", "PIL.Image.new"], _IMAGE_METHODS),
     # TLS contexts read the CA bundle from disk
     *_functions("CCL204", TLS_FILES, ["ssl.create_default_context"]),

@@ -989,7 +989,7 @@ def _rendered(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return f"{_rendered(node.value)}.{node.attr.value}"
     if isinstance(node, cst.Call):
-        return f"{_rendered(node.func)}(...)"
+        return f"{_rendered(node.func)}({'...' if node.args else ''})"
     if isinstance(node, cst.Subscript):
         return f"{_rendered(node.value)}[...]"
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
