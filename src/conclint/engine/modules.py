@@ -7,7 +7,7 @@ import os
 from typing import Container, Dict, Iterable, List, Optional, Tuple
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-NAMESPACE_DEPTH = 3  # namespace folders tried above a module
+NAMESPACE_DEPTH = 8  # folders tried above a module that sits in a namespace folder
 
 
 def module_name_for(path: str) -> Tuple[str, bool]:
@@ -27,9 +27,10 @@ def module_name_for(path: str) -> Tuple[str, bool]:
 
 @functools.cache
 def namespace_names(path: str) -> Tuple[str, ...]:
-    """Other names the module may be imported by: PEP 420 namespace folders (no ``__init__.py``)
-    above its top package prefixed, nearest first (``utils.questions``, ``app.utils.questions`` for
-    ``app/utils/questions.py``), up to the project's root folder (which is on ``sys.path``, not a name)."""
+    """Other names the module may be imported by, nearest first: the folders above its top package
+    (the first one up is a PEP 420 namespace folder, without ``__init__.py``; packages above it count
+    too) prefixed one by one (``utils.questions``, ``app.utils.questions`` for ``app/utils/questions.py``),
+    up to the project's root folder (on ``sys.path``, not a name) or a folder that cannot be a name."""
     name, _ = module_name_for(path)
     directory = os.path.dirname(os.path.abspath(path))
     for _ in name.split(".")[:-1] if name else ():
