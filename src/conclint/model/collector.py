@@ -17,6 +17,7 @@ from conclint.engine.findings import Span
 from conclint.model.annotations import (
     annotation_parts,
     element_annotation_parts,
+    is_annotated,
     literal,
     literal_is_falsy,
     string_value,
@@ -169,8 +170,9 @@ class FactCollector(NodeWalker):
     def _record_type(self, binding: Binding, value: Optional[cst.BaseExpression]) -> None:
         if value is None:
             return
-        parts = _constructor_parts(value)
-        if parts:
+        binding.type_alias = is_annotated(value)
+        parts = _constructor_parts(value) or (annotation_parts(value) if binding.type_alias else None)
+        if parts:  # a constructor, or an alias ``SessionDep = Annotated[Session, Depends(get_session)]``
             self.pending.types.append((binding, self.scope, parts))
         elif isinstance(value, cst.Name):  # ``f = opened``: the copy has the original's type
             self.pending.copies.append((binding, self.scope, value.value))
@@ -741,6 +743,9 @@ class FactCollector(NodeWalker):
         """What a constructor or factory call builds: ``sqlite3.connect``, or a method of a
         typed receiver (``conn.cursor()`` -> ``sqlite3.connect.cursor``)."""
         resolved = resolve_dotted(scope, parts)
+        if resolved is None and len(parts) == 1:
+            alias = scope.lookup(parts[0])  # ``db: DB`` with ``DB = Annotated[Session, ...]`` in this module
+            return alias.value_type if alias is not None and alias.type_alias else None
         if resolved is None and len(parts) >= 2:
             function = scope.enclosing_function()
             if len(parts) == 2 and function is not None and function.self_name == parts[0] and function.class_qualname:

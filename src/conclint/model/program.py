@@ -279,6 +279,9 @@ class Program:
         target = self.resolve_name(built)
         if target in self.functions:
             return self.realize(self.functions[target][0].returns, depth + 1)
+        aliased = self.object_type(built)  # ``db: SessionDep``, an ``Annotated`` alias a module defines
+        if aliased and aliased != built and self.split_module(built)[0] is not None:
+            return self.realize(aliased, depth + 1)
         return built
 
     def subclasses_of(self, qualname: str) -> List[str]:
