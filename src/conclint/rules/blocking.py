@@ -393,8 +393,17 @@ _ALTERNATIVES_NOTE = (
 _NOT_REPORTED = """
         Not reported: calls handed to a thread rather than made (`await asyncio.to_thread(f, ...)`,
         `loop.run_in_executor(None, f)`, `anyio.to_thread.run_sync(f)`, an executor's `submit`,
-        and lambdas or nested `def`s given to them), awaited calls, and methods of receivers
-        that are not the catalogue's types (a dict's `.get`, your own `Session` class).
+        and lambdas or nested `def`s given to them), functions whose decorator runs them in a
+        worker thread (`@sync_to_async`, `@asyncify`, Textual's `@work(thread=True)`, decorators
+        named `run_in_executor`, `run_in_thread` or `to_thread`, and the `offload-decorators`
+        setting), awaited calls, and methods of receivers that are not the catalogue's types (a
+        dict's `.get`, your own `Session` class).
+
+        Every finding names its cost class, in the message and as the `cost` property of the JSON
+        and SARIF output: **unbounded** (network, sleep, subprocesses, waits, databases, directory
+        walks, reads of data of unknown size), **bounded** (one short system call: a single `stat`
+        or `exists`, an `open`, a small write) or **CPU-heavy** (decoding and resizing images).
+        `blocking-severity = "unbounded"` reports only the calls that are not bounded.
 """
 
 
@@ -695,10 +704,16 @@ class BlockingCallViaHelper(_BlockingRule):
         flake8-async and ruff see only calls written directly inside an `async def`. conclint
         follows the call graph across the whole project: `handler -> load_config() ->
         requests.get()` is reported at the call in `handler`, with the chain down to the
-        blocking call and its rule, across modules and through cycles in the call graph.
+        blocking call and its rule, across modules (namespace packages too) and through cycles
+        in the call graph. The chain cites its worst call: an unbounded one before a bounded one.
 
-        Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`),
-        awaited calls, and helpers that never block.
+        The chain follows the constants the calls pass: a helper whose blocking branch sits
+        behind a guard on a parameter (`if not path: return`, `if url is not None:`,
+        `if verbose:`) is not blocking for a call that passes `None`, `False`, `""` or `0` there
+        (or leaves a default that fails the guard), through every helper of the chain.
+
+        Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`) or
+        decorated to run in one, awaited calls, and helpers that never block.
 
         Fix: run the helper in a thread (`await asyncio.to_thread(helper, ...)`) or make the
         chain async.
