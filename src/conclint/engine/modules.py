@@ -11,18 +11,40 @@ NAMESPACE_DEPTH = 8  # folders tried above a module that sits in a namespace fol
 
 
 def module_name_for(path: str) -> Tuple[str, bool]:
-    """Dotted module name from the package folders (those with ``__init__.py``) above ``path``."""
+    """Dotted module name from the package folders (those with ``__init__.py``) above ``path``, and
+    the namespace folders (PEP 420, without one) that sit inside such a package (``pkg/routers/``)."""
     directory, filename = os.path.split(os.path.abspath(path))
     stem = filename[:-3] if filename.endswith(".py") else filename
     is_package = stem == "__init__"
     parts = [] if is_package else [stem]
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
-        directory, package = os.path.split(directory)
-        parts.append(package)
-        if not package:
+    while True:
+        while os.path.isfile(os.path.join(directory, "__init__.py")):
+            directory, package = os.path.split(directory)
+            parts.append(package)
+            if not package:
+                break
+        package = _enclosing_package(directory) if parts and os.path.basename(directory) else None
+        if package is None:
             break
+        while directory != package:  # the namespace folders between, as parts of the package
+            directory, folder = os.path.split(directory)
+            parts.append(folder)
     parts.reverse()
     return ".".join(p for p in parts if p), is_package
+
+
+def _enclosing_package(directory: str, limit: int = 3) -> Optional[str]:
+    """The package folder a namespace folder sits in, a few levels up at most; None when there is none
+    (a top-level namespace folder: its names are ``namespace_names``)."""
+    current = directory
+    for _ in range(limit):
+        parent, folder = os.path.split(current)
+        if not folder.isidentifier() or parent == current:
+            return None
+        if os.path.isfile(os.path.join(parent, "__init__.py")):
+            return parent
+        current = parent
+    return None
 
 
 @functools.cache
