@@ -119,8 +119,9 @@ def _methods(code: str, alternatives, types: Iterable[str], methods: Iterable[st
 
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
-# openers of compressed files and archives: the object they return reads and writes a file
-_ARCHIVE_OPENERS = ("gzip.open", "bz2.open", "lzma.open", "tarfile.open", "zipfile.ZipFile", "gzip.GzipFile")
+# openers of compressed files, given a path: the object they return reads and writes a file (archives
+# such as ``zipfile.ZipFile`` are built as often over an ``io.BytesIO``: not in the table)
+_ARCHIVE_OPENERS = ("gzip.open", "bz2.open", "lzma.open")
 _PATH_TYPES = ("pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.Path.home", "pathlib.Path.cwd")
 _FILE_TYPES = (
     "open",
@@ -190,7 +191,6 @@ _IMAGE_METHODS = (
     "reduce",
     "tobytes",
     "getdata",
-    "verify",
 )
 _SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
 _PSYCOPG = (
