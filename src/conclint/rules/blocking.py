@@ -223,6 +223,8 @@ class BlockingAnalysis:
         visiting.add(key)
         best: Optional[Chain] = None
         for site in self.direct.get(qualname, ()):
+            if site.api is LIKELY_HTTP_REQUEST:
+                continue  # in a sync helper, ``x.request("GET", ...)`` may well build a coroutine it returns
             if reachable(site.requires, values) and (best is None or _worse(site, best[1])):
                 best = ((qualname,), site)
         if best is None or best[1].cost != UNBOUNDED:
