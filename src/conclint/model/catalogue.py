@@ -401,6 +401,12 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
     *_functions("CCL203", PROCESS, [f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")]),
     # file system
     *_functions("CCL204", FILES, ["open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "codecs.open"]),
+    # readers and writers given an open file: they read or write all of it
+    *_functions(
+        "CCL204",
+        FILES,
+        ["json.load", "json.dump", "pickle.load", "pickle.dump", "marshal.load", "tomllib.load", "plistlib.load"],
+    ),
     *_functions(
         "CCL204",
         FILES,
