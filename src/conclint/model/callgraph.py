@@ -86,6 +86,10 @@ class CallGraph:
                     queue.append((callee, (*chain, callee)))
         return chains
 
+    def calls_of_every_function(self) -> Iterable[CallSite]:
+        """Every call of the project, module level included."""
+        return (call for facts in self.program.modules.values() for call in facts.calls)
+
     def calls_of(self, function: str) -> List[CallSite]:
         """The calls written in ``function``'s own body."""
         if self._calls_by_function is None:

@@ -128,6 +128,7 @@ class BlockingAnalysis:
             self._collect_direct(facts)
         self._paths: Dict[Tuple[str, tuple], Optional[Chain]] = {}
         self.unbounded_only = settings.blocking_severity == UNBOUNDED
+        self._lifespans: Optional[set] = None
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
         """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
@@ -188,6 +189,18 @@ class BlockingAnalysis:
         ):
             return LIKELY_HTTP_REQUEST
         return None
+
+    def is_start_up(self, info: FunctionInfo) -> bool:
+        """An app's start-up hook: a ``lifespan`` (by name, or given as ``lifespan=``), a ``startup`` handler."""
+        if self._lifespans is None:
+            self._lifespans = {
+                target
+                for call in self.model.calls.calls_of_every_function()
+                for keyword, ref in call.kwargs.items()
+                if keyword == "lifespan" and (target := self.model.program.resolve_ref(ref, call))
+            }
+        name = info.name.lower()
+        return name == "lifespan" or "startup" in name or info.qualname in self._lifespans
 
     def offloaded(self, info: FunctionInfo) -> bool:
         """Its decorator runs it in a worker thread (``@sync_to_async``, ``@work(thread=True)``, the
@@ -254,6 +267,8 @@ class BlockingAnalysis:
                 if info.is_async
                 else f"loop callback `{self.model.program.display_name(qualname)}`"
             )
+            if self.is_start_up(info):
+                where += ", start-up code that runs once before the app serves requests,"
             library = loop_library(facts)
             inline_lambdas, inline_functions = self._run_inline(qualname, facts)
             for function in (qualname, *inline_lambdas):
