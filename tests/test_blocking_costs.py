@@ -51,6 +51,6 @@ def test_every_call_is_rendered_from_its_source():
 def test_start_up_code_is_named_as_such():
     source = (Path(__file__).parent / "fixtures" / "blocking" / "start_up.py").read_text(encoding="utf-8")
     by_row = {f.span.row: f.message for f in check_source(source)}
-    assert "`async def prepare()`, start-up code that runs once before the app serves requests," in by_row[12]
+    assert "`async def prepare()`, start-up code that runs once before the app serves requests (" in by_row[12]
     assert "start-up code" in by_row[22]
     assert "start-up" not in by_row[28]

@@ -268,7 +268,7 @@ class BlockingAnalysis:
                 else f"loop callback `{self.model.program.display_name(qualname)}`"
             )
             if self.is_start_up(info):
-                where += ", start-up code that runs once before the app serves requests,"
+                where += ", start-up code that runs once before the app serves requests"
             library = loop_library(facts)
             inline_lambdas, inline_functions = self._run_inline(qualname, facts)
             for function in (qualname, *inline_lambdas):
