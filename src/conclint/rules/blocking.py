@@ -420,7 +420,9 @@ _NOT_REPORTED = """
         and SARIF output: **unbounded** (network, sleep, subprocesses, waits, databases, directory
         walks, reads of data of unknown size), **bounded** (one short system call: a single `stat`
         or `exists`, an `open`, a small write) or **CPU-heavy** (decoding and resizing images).
-        `blocking-severity = "unbounded"` reports only the calls that are not bounded.
+        `blocking-severity = "unbounded"` reports only the calls that are not bounded. A call in
+        an app's start-up hook (a `lifespan`, by name or given as `lifespan=`, or a `startup`
+        handler) is named as start-up code: it runs once, before the app serves requests.
 """
 
 
