@@ -19,13 +19,13 @@ def _by_row():
 
 def test_the_cost_class_is_in_the_message_and_the_properties():
     by_row = _by_row()
-    (exists,) = by_row[10]
+    (exists,) = by_row[12]
     assert dict(exists.properties) == {"cost": "bounded"}
     assert "(file system, bounded: one short system call)" in exists.message
-    (listing,) = by_row[22]
+    (listing,) = by_row[24]
     assert dict(listing.properties) == {"cost": "unbounded"}
     assert "(file system, unbounded)" in listing.message
-    assert [dict(f.properties)["cost"] for f in by_row[15] + by_row[16] + by_row[17]] == [
+    assert [dict(f.properties)["cost"] for f in by_row[17] + by_row[18] + by_row[19]] == [
         "bounded",  # open
         "bounded",  # read(16)
         "unbounded",  # read()
@@ -34,17 +34,17 @@ def test_the_cost_class_is_in_the_message_and_the_properties():
 
 def test_a_chain_cites_its_worst_call():
     by_row = _by_row()
-    (wait,) = by_row[35]
+    (wait,) = by_row[37]
     assert "`time.sleep()` (CCL201, sleep, unbounded)" in wait.message
     assert dict(wait.properties) == {"cost": "unbounded"}
-    (settings,) = by_row[59]
+    (settings,) = by_row[61]
     assert "`json.load()` (CCL204, file system, unbounded)" in settings.message
-    (modified,) = by_row[44]
+    (modified,) = by_row[46]
     assert "`os.stat()` (CCL204, file system, bounded: one short system call)" in modified.message
 
 
 def test_every_call_is_rendered_from_its_source():
-    texts = sorted(f.message.split("`")[1] for f in _by_row()[49])
+    texts = sorted(f.message.split("`")[1] for f in _by_row()[51])
     assert texts == ["open()", "open(...).read()"]
 
 

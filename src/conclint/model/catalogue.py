@@ -405,7 +405,17 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
     *_functions(
         "CCL204",
         FILES,
-        ["json.load", "json.dump", "pickle.load", "pickle.dump", "marshal.load", "tomllib.load", "plistlib.load"],
+        [
+            "json.load",
+            "json.dump",
+            "pickle.load",
+            "pickle.dump",
+            "marshal.load",
+            "tomllib.load",
+            "tomli.load",
+            "toml.load",
+            "plistlib.load",
+        ],
     ),
     *_functions(
         "CCL204",
@@ -688,6 +698,15 @@ def _cost(api: BlockingApi) -> str:
 
 
 CATALOGUE = tuple(BlockingApi(api.name, api.code, api.alternatives, _cost(api)) for api in CATALOGUE)
+
+
+# parsers that take a string or a file: a read of the whole file only when handed an open file
+FILE_OR_TEXT_READERS = frozenset({"yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load"})
+FILE_READER = BlockingApi("<parser>(<open file>)", "CCL204", FILES)
+
+
+def is_file_type(name: Optional[str]) -> bool:
+    return name in _FILE_TYPES
 
 
 def file_method_cost(method: str, sized: bool) -> str:

@@ -26,6 +26,8 @@ from conclint.model.catalogue import (
     COST_RANK,
     COSTS,
     FAMILIES,
+    FILE_OR_TEXT_READERS,
+    FILE_READER,
     HTTP_VERB_LITERALS,
     HTTP_VERB_METHODS,
     LIKELY_HTTP_REQUEST,
@@ -34,6 +36,7 @@ from conclint.model.catalogue import (
     UNBOUNDED,
     BlockingApi,
     Catalogue,
+    is_file_type,
 )
 from conclint.model.entries import LOOP
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
@@ -169,6 +172,8 @@ class BlockingAnalysis:
         api = self.catalogue.lookup_function(self.canonical(call.callee))
         if api is not None:
             return api
+        if call.callee in FILE_OR_TEXT_READERS and call.args and call.args[0] is not None:
+            return FILE_READER if is_file_type(call.args[0].value_type) else None
         if call.receiver_type and call.method:
             api = self.catalogue.lookup_method(self.canonical(call.receiver_type), call.method, bool(call.args))
             if api is None or _non_blocking_form(call, call.method):
