@@ -791,6 +791,11 @@ def catalogue_markdown() -> str:
         "reads of data of unknown size). **bounded**: one short system call (a single `stat` or `exists`, an",
         '`open`, a small write). `blocking-severity = "unbounded"` reports only the first class.',
         "",
+        'Beside the table: `x.request("GET", ...)` and `x.urlopen("POST", ...)` on a receiver of unknown',
+        "type are taken as HTTP requests (CCL202) when an HTTP verb is their first argument (flake8-async's",
+        "ASYNC211), in event-loop code itself; `yaml.safe_load`, `yaml.load`, `yaml.full_load` and",
+        "`yaml.unsafe_load` handed an open file read all of it (CCL204, unbounded).",
+        "",
     ]
     for code, (name, family) in FAMILIES.items():
         entries = [api for api in CATALOGUE if api.code == code]
