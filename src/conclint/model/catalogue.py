@@ -424,8 +424,6 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
             *_ARCHIVE_OPENERS,
             "tempfile.TemporaryFile",
             "tempfile.NamedTemporaryFile",
-            "tempfile.mkstemp",
-            "tempfile.mkdtemp",
         ],
     ),
     *_methods("CCL204", FILES, _FILE_TYPES, ("*",)),  # every method of a file object may touch the disk
@@ -635,8 +633,6 @@ _BOUNDED_FILE_FUNCTIONS = frozenset(
         *_ARCHIVE_OPENERS,
         "tempfile.TemporaryFile",
         "tempfile.NamedTemporaryFile",
-        "tempfile.mkstemp",
-        "tempfile.mkdtemp",
         *(f"os.path.{f}" for f in ("exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime")),
         *(f"os.path.{f}" for f in ("getatime", "getctime", "samefile", "sameopenfile", "realpath")),
         *(f"os.{f}" for f in ("stat", "lstat", "mkdir", "makedirs", "remove", "unlink", "rmdir", "removedirs")),
