@@ -243,6 +243,8 @@ class BlockingAnalysis:
         for site in self.direct.get(qualname, ()):
             if site.api is LIKELY_HTTP_REQUEST:
                 continue  # in a sync helper, ``x.request("GET", ...)`` may well build a coroutine it returns
+            if site.api.name.startswith(f"{RUN_COROUTINE_THREADSAFE}."):
+                continue  # a helper for other threads, which typically returns first when on the loop's own thread
             if reachable(site.requires, values) and (best is None or _worse(site, best[1])):
                 best = ((qualname,), site)
         if best is None or best[1].cost != UNBOUNDED:
