@@ -54,6 +54,7 @@ SETTING_TYPES: Dict[str, str] = {
     "int": "whole number",
     "path": "path",
     "server": '`"prefork"`, `"threaded"` or `"evented"`',
+    "severity": '`"all"` or `"unbounded"`',
     "python-version": 'a Python version, `"py313"`',
     "table-of-codes": "table: pattern = [codes]",
     "table-of-text": 'table: name = "advice"',

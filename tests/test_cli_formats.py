@@ -22,6 +22,7 @@ SYNTAX_ERROR = "def broken(:\n    pass\n"  # CCL001 at 1:12
 JSON_KEYS = {
     *("cell", "code", "end_location", "filename", "fix", "location", "message", "noqa_row", "related", "url"),
     "severity",  # conclint's: the severity SARIF and GitHub annotations give it too
+    "properties",  # conclint's: what a finding says besides its message (a blocking call's cost class)
 }
 
 # GitHub's workflow command grammar: `::error key=value,...::message`, where a property value
@@ -69,6 +70,7 @@ def test_json_is_ruff_compatible(tree):
         "noqa_row": 1,
         "related": [],
         "severity": "error",
+        "properties": {},
         "url": RULES_BY_CODE["CCL001"].url(),
     }
     fix = sleep.pop("fix")
@@ -82,6 +84,7 @@ def test_json_is_ruff_compatible(tree):
         "noqa_row": 5,
         "related": [],
         "severity": "warning",
+        "properties": {"cost": "unbounded"},
         "url": "https://conclint.readthedocs.io/en/latest/rules/CCL201/",
     }
     if fix is not None:

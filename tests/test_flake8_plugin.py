@@ -276,6 +276,19 @@ OPTION_CASES = {
         ["conclint-allowed-blocking-calls = os.path.exists, os.path.isdir"],
         "-CCL204",
     ),
+    "offload-decorators": (
+        "import time\n\nfrom myapp import offload\n\n\n@offload\ndef slow():\n    time.sleep(1)\n\n\n"
+        "async def handler():\n    slow()\n",
+        ["--conclint-offload-decorators", "other.deco,myapp.offload"],
+        ["conclint-offload-decorators =", "    other.deco", "    myapp.offload"],
+        "-CCL210",
+    ),
+    "blocking-severity": (
+        "import os.path\n\n\nasync def handler():\n    return os.path.exists('x')\n",
+        ["--conclint-blocking-severity", "unbounded"],
+        ["conclint-blocking-severity = unbounded"],
+        "-CCL204",
+    ),
     # a Flask app is assumed to run in several worker processes unless the server says otherwise
     "server": (ROUTE, ["--conclint-server", "threaded"], ["conclint-server = threaded"], "-CCL303"),
     "workers": (ROUTE, ["--conclint-workers", "1"], ["conclint-workers = 1"], "-CCL303"),

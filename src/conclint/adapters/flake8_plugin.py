@@ -20,7 +20,7 @@ import sys
 from typing import Dict, Iterator, Sequence, Tuple
 
 from conclint import __version__
-from conclint.engine.settings import SETTINGS, ConfigError, SettingDef
+from conclint.engine.settings import BLOCKING_SEVERITIES, SETTINGS, ConfigError, SettingDef
 from conclint.engine.target import parse_target_version
 
 # Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
@@ -94,6 +94,8 @@ class ConclintChecker:
                 extra = {"metavar": "MB"}
             elif setting.kind == "server":
                 extra = {"metavar": "{prefork,threaded,evented}"}
+            elif setting.kind == "severity":
+                extra = {"metavar": "{all,unbounded}"}
             elif setting.kind == "table-of-text":
                 extra = {"metavar": "'NAME = ADVICE; ...'"}
             elif setting.kind == "python-version":
@@ -149,6 +151,10 @@ def _converted(setting: SettingDef, value):
     if setting.kind == "server":
         if value not in ("prefork", "threaded", "evented"):
             raise ConfigError(f"{_option(setting)} must be prefork, threaded or evented, not {value!r}")
+        return value
+    if setting.kind == "severity":
+        if value not in BLOCKING_SEVERITIES:
+            raise ConfigError(f"{_option(setting)} must be all or unbounded, not {value!r}")
         return value
     if setting.kind == "table-of-text":
         table = {}

@@ -139,5 +139,6 @@ def json_item(f: Finding) -> Dict[str, object]:
             for r in f.related
         ],
         "severity": severity(f.code),
+        "properties": dict(f.properties),
         "url": RULES_BY_CODE[f.code].url(),
     }

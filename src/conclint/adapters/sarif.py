@@ -152,6 +152,7 @@ def format_sarif(findings: Sequence[Finding], cwd: str, context: Optional[Report
                     for i, r in enumerate(f.related, start=1)
                 ],
                 "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+                **({"properties": dict(f.properties)} if f.properties else {}),
             }
         )
     root_uri = pathlib.Path(os.path.abspath(cwd)).as_uri().rstrip("/") + "/"

@@ -88,7 +88,7 @@ def reached_paths(analysed: Sequence[ModuleFacts], index: ModuleIndex, done: Set
                     found.add(path)
                     break
                 head, _, tail = rest.partition(".")
-                target = by_module.get(module)
+                target = by_module.get(index.real.get(module, module))
                 if target is None or head not in target.module_imports:
                     break
                 name = target.module_imports[head] + (f".{tail}" if tail else "")

@@ -52,6 +52,7 @@ class Finding:
     span: Span
     related: Tuple[Related, ...] = field(default=())
     fix: Optional[Fix] = None
+    properties: Tuple[Tuple[str, str], ...] = ()  # what a format can carry besides the message (``cost``)
 
     def sort_key(self):
         return (self.path, self.span.row, self.span.col, self.code, self.message)

@@ -36,6 +36,9 @@ DEFAULT_EXCLUDE = (
 )
 
 
+BLOCKING_SEVERITIES = ("all", "unbounded")
+
+
 class ConfigError(Exception):
     """A bad configuration file, key or value: reported in one line, exit code 2."""
 
@@ -119,6 +122,22 @@ SETTINGS: Tuple[SettingDef, ...] = (
         "Catalogue entries never to report (`os.path.exists`, `requests.Session.get`).",
     ),
     SettingDef(
+        "offload-decorators",
+        "names",
+        [],
+        "Qualified names of decorators that run their function in a worker thread, so that a coroutine calling it "
+        "does not block (`myapp.utils.in_thread`); Textual's `@work(thread=True)`, asgiref's `sync_to_async`, "
+        "asyncer's `asyncify` and decorators named `run_in_executor`, `run_in_thread` or `to_thread` are known.",
+    ),
+    SettingDef(
+        "blocking-severity",
+        "severity",
+        "all",
+        'Which CCL2xx findings to report: `"all"`, or `"unbounded"` for only the calls whose wait has no bound '
+        "(network, sleep, subprocesses, waits, databases, directory walks, reads of data of unknown size), not "
+        "a single `stat` or a small write.",
+    ),
+    SettingDef(
         "server",
         "server",
         "",
@@ -183,6 +202,8 @@ class Settings:
     target_version: str = ""
     blocking_calls: Dict[str, str] = field(default_factory=dict)
     allowed_blocking_calls: List[str] = field(default_factory=list)
+    offload_decorators: List[str] = field(default_factory=list)
+    blocking_severity: str = "all"
     root: str = field(default_factory=os.getcwd)  # patterns are relative to this folder
     config_path: Optional[str] = None
     # not a key: ``[project] requires-python`` of the pyproject.toml beside the configuration
@@ -295,6 +316,12 @@ def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str
         if value not in ("prefork", "threaded", "evented", ""):
             raise ConfigError(
                 f'{path}: \'server\' in [tool.conclint] must be "prefork", "threaded" or "evented", not {value!r}'
+            )
+        return value
+    if setting.kind == "severity":
+        if value not in BLOCKING_SEVERITIES:
+            raise ConfigError(
+                f'{path}: \'blocking-severity\' in [tool.conclint] must be "unbounded" or "all", not {value!r}'
             )
         return value
     if setting.kind == "python-version":

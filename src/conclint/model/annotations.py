@@ -50,6 +50,9 @@ def annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
         sides = [annotation.left, annotation.right]
         kept = [side for side in sides if not (isinstance(side, cst.Name) and side.value == "None")]
         return annotation_parts(kept[0]) if len(kept) == 1 else None
+    if isinstance(annotation, cst.Subscript) and is_annotated(annotation):
+        first = annotation.slice[0].slice  # ``Annotated[Session, Depends(get_session)]``: a Session
+        return annotation_parts(first.value) if isinstance(first, cst.Index) else None
     if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 1:
         wrapper = dotted_parts(annotation.value)
         inner = annotation.slice[0].slice
@@ -57,6 +60,14 @@ def annotation_parts(annotation: cst.BaseExpression) -> Optional[List[str]]:
             return annotation_parts(inner.value)
         return wrapper if wrapper and wrapper[-1] not in ("Union", "Optional") else None
     return dotted_parts(annotation)
+
+
+def is_annotated(node: cst.BaseExpression) -> bool:
+    """``Annotated[T, ...]`` (typing's or typing_extensions')."""
+    if not isinstance(node, cst.Subscript) or len(node.slice) < 2:
+        return False
+    wrapper = dotted_parts(node.value)
+    return bool(wrapper) and wrapper[-1] == "Annotated"
 
 
 def _forward_reference(annotation: cst.SimpleString) -> Optional[cst.BaseExpression]:

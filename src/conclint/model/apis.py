@@ -462,3 +462,25 @@ ENDPOINT_CONSTRUCTORS = {
     **{f"aiohttp.web.{m}": 1 for m in ("get", "post", "put", "patch", "delete", "head", "options", "view")},
     "aiohttp.web.route": 2,
 }
+
+# Decorators that run their function in a worker thread: calling it from a coroutine hands the
+# body to the thread (a coroutine or a worker object comes back), so it does not block the loop.
+OFFLOAD_DECORATORS = frozenset(
+    {
+        "asgiref.sync.sync_to_async",
+        "channels.db.database_sync_to_async",
+        "asyncer.asyncify",
+        "starlette.concurrency.run_in_threadpool",
+        "fastapi.concurrency.run_in_threadpool",
+    }
+)
+# ... and by the last part of their name, for the project's own (``@run_in_executor`` wrappers)
+OFFLOAD_DECORATOR_NAMES = frozenset(
+    {"run_in_executor", "run_in_thread", "run_in_threadpool", "in_executor", "in_thread", "to_thread", "threaded"}
+)
+# decorators that offload only with a flag: Textual's ``@work(thread=True)``
+OFFLOAD_FLAG_DECORATORS = {
+    "textual.work": "thread",
+    "textual.worker.work": "thread",
+    "textual._work_decorator.work": "thread",
+}

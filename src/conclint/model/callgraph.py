@@ -30,7 +30,8 @@ class CallGraph:
         for facts in modules:
             for call in facts.calls:
                 target = self.program.resolve_call(call)
-                for callee in [target, *self._overrides(call, target)] if target is not None else ():
+                alternatives = self.program.alternatives.get(target, ()) if target is not None else ()
+                for callee in [target, *alternatives, *self._overrides(call, target)] if target is not None else ():
                     self.callers.setdefault(callee, []).append((call.function, call))
                     if call.function != MODULE_SCOPE:
                         self.callees.setdefault(call.function, []).append((callee, call))
@@ -84,6 +85,10 @@ class CallGraph:
                 if callee not in chains:
                     queue.append((callee, (*chain, callee)))
         return chains
+
+    def calls_of_every_function(self) -> Iterable[CallSite]:
+        """Every call of the project, module level included."""
+        return (call for facts in self.program.modules.values() for call in facts.calls)
 
     def calls_of(self, function: str) -> List[CallSite]:
         """The calls written in ``function``'s own body."""

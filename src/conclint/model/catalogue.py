@@ -8,7 +8,7 @@ method of that type. The docs page is rendered from this table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Optional, Tuple
 
 FAMILIES = {
@@ -29,11 +29,23 @@ THREAD_OFFLOAD = {
 }
 
 
+UNBOUNDED = "unbounded"  # network, sleep, processes, waits, databases, directory walks, reads of unknown size
+BOUNDED = "bounded"  # one short system call: a single stat or exists, an open, a small write
+CPU = "cpu"  # CPU-heavy library work (decoding, resizing images): as long as the data is large
+COST_RANK = {BOUNDED: 0, CPU: 1, UNBOUNDED: 2}  # which call a chain cites: the worst
+COSTS = {  # as messages say it
+    UNBOUNDED: "unbounded",
+    BOUNDED: "bounded: one short system call",
+    CPU: "CPU-heavy: as long as the data is large",
+}
+
+
 @dataclass(frozen=True)
 class BlockingApi:
     name: str  # "time.sleep", or "<type>.<method>"
     code: str
     alternatives: Tuple[Tuple[str, str], ...]  # (library, what to use) — "any" for all
+    cost: str = UNBOUNDED
 
     def alternative(self, library: str) -> str:
         table = dict(self.alternatives)
@@ -81,6 +93,20 @@ DATABASE = _alt(
     )
 )
 CONSOLE = _alt(any="read input in a thread (`await asyncio.to_thread(input, ...)`) or from an async stream")
+CLOUD = _alt(
+    any="`aioboto3` / `aiobotocore` (`async with session.client(...)`), or `await asyncio.to_thread(client.method)`"
+)
+CLICKHOUSE = _alt(any="an async client (`asynch`, `aiochclient`, `clickhouse_connect.get_async_client`)")
+IMAGES = _alt(
+    asyncio="`await asyncio.to_thread(...)` (decoding and resizing run on the CPU)",
+    trio="`await trio.to_thread.run_sync(...)` (decoding and resizing run on the CPU)",
+    anyio="`await anyio.to_thread.run_sync(...)` (decoding and resizing run on the CPU)",
+)
+TLS_FILES = _alt(
+    asyncio="a context built once at start-up, or `await asyncio.to_thread(ssl.create_default_context)`",
+    trio="a context built once at start-up, or one built in `trio.to_thread.run_sync`",
+    anyio="a context built once at start-up, or one built in `anyio.to_thread.run_sync`",
+)
 
 
 def _functions(code: str, alternatives, names: Iterable[str]):
@@ -93,6 +119,9 @@ def _methods(code: str, alternatives, types: Iterable[str], methods: Iterable[st
 
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+# openers of compressed files, given a path: the object they return reads and writes a file (archives
+# such as ``zipfile.ZipFile`` are built as often over an ``io.BytesIO``: not in the table)
+_ARCHIVE_OPENERS = ("gzip.open", "bz2.open", "lzma.open")
 _PATH_TYPES = ("pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.Path.home", "pathlib.Path.cwd")
 _FILE_TYPES = (
     "open",
@@ -109,6 +138,59 @@ _FILE_TYPES = (
     "io.FileIO",
     "typing.TextIO",
     "typing.BinaryIO",
+    *_ARCHIVE_OPENERS,
+    "tempfile.TemporaryFile",
+    "tempfile.NamedTemporaryFile",
+    "tempfile.SpooledTemporaryFile",
+)
+# boto3 / botocore clients (``boto3.client("s3")``, ``session.client(...)``, ``session.create_client``)
+_BOTO_CLIENTS = (
+    "boto3.client",
+    "boto3.Session.client",
+    "boto3.session.Session.client",
+    "botocore.session.Session.create_client",
+    "botocore.session.get_session.create_client",
+    "botocore.client.BaseClient",
+)
+_BOTO_RESOURCE_OBJECTS = (
+    *(f"boto3.resource.{kind}" for kind in ("Bucket", "Object", "Table", "Queue", "Topic")),
+    *(f"boto3.Session.resource.{kind}" for kind in ("Bucket", "Object", "Table", "Queue", "Topic")),
+)
+_BOTO_RESOURCE_METHODS = (
+    "upload_file",
+    "download_file",
+    "upload_fileobj",
+    "download_fileobj",
+    "put",
+    "get",
+    "delete",
+    "put_item",
+    "get_item",
+    "query",
+    "scan",
+    "update_item",
+    "delete_item",
+    "send_message",
+    "receive_messages",
+    "publish",
+    "load",
+    "reload",
+)
+# PIL: ``load`` decodes, the others decode first and then transform the pixels
+_IMAGE_METHODS = (
+    "load",
+    "resize",
+    "thumbnail",
+    "convert",
+    "save",
+    "rotate",
+    "transpose",
+    "filter",
+    "crop",
+    "quantize",
+    "reduce",
+    "tobytes",
+    "getdata",
 )
 _SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
 _PSYCOPG = (
@@ -164,6 +246,7 @@ _LOCK_TYPES = (
     "multiprocessing.RLock",
     "multiprocessing.Semaphore",
 )
+RUN_COROUTINE_THREADSAFE = "asyncio.run_coroutine_threadsafe"
 _FUTURE_TYPES = (
     *tuple(
         f"{executor}.submit"
@@ -175,6 +258,7 @@ _FUTURE_TYPES = (
         )
     ),
     "concurrent.futures.Future",
+    RUN_COROUTINE_THREADSAFE,  # a concurrent future for a coroutine on a loop
 )
 _POOL_TYPES = (
     "multiprocessing.Pool",
@@ -317,6 +401,31 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
     *_functions("CCL203", PROCESS, [f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")]),
     # file system
     *_functions("CCL204", FILES, ["open", "builtins.open", "io.open", "io.open_code", "os.fdopen", "codecs.open"]),
+    # readers and writers given an open file: they read or write all of it
+    *_functions(
+        "CCL204",
+        FILES,
+        [
+            "json.load",
+            "json.dump",
+            "pickle.load",
+            "pickle.dump",
+            "marshal.load",
+            "tomllib.load",
+            "tomli.load",
+            "toml.load",
+            "plistlib.load",
+        ],
+    ),
+    *_functions(
+        "CCL204",
+        FILES,
+        [
+            *_ARCHIVE_OPENERS,
+            "tempfile.TemporaryFile",
+            "tempfile.NamedTemporaryFile",
+        ],
+    ),
     *_methods("CCL204", FILES, _FILE_TYPES, ("*",)),  # every method of a file object may touch the disk
     *_methods(
         "CCL204",
@@ -351,6 +460,18 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
             "owner",
             "group",
             "walk",
+            "resolve",
+            "is_mount",
+            "is_junction",
+            "is_fifo",
+            "is_socket",
+            "is_block_device",
+            "is_char_device",
+            "lchmod",
+            "copy",
+            "copy_into",
+            "move",
+            "move_into",
         ),
     ),
     *_functions(
@@ -392,6 +513,7 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
                 "getatime",
                 "getctime",
                 "samefile",
+                "sameopenfile",
                 "realpath",
             )
         ],
@@ -456,6 +578,32 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
         ["sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session"],
         ("execute", "commit", "flush", "get", "scalar", "scalars", "refresh", "rollback", "merge", "query"),
     ),
+    # SDKs whose blocking is inside the installed library: every AWS API call is an HTTP request
+    *_methods("CCL202", CLOUD, _BOTO_CLIENTS, ("*",)),
+    *_methods("CCL202", CLOUD, _BOTO_RESOURCE_OBJECTS, _BOTO_RESOURCE_METHODS),
+    *_methods("CCL202", CLOUD, ["boto3.s3.transfer.S3Transfer"], ("upload_file", "download_file")),
+    *_methods(
+        "CCL206",
+        CLICKHOUSE,
+        ["clickhouse_driver.Client", "clickhouse_driver.client.Client"],
+        ("execute", "execute_iter", "execute_with_progress", "query_dataframe", "insert_dataframe", "disconnect"),
+    ),
+    *_methods(
+        "CCL206",
+        CLICKHOUSE,
+        ["clickhouse_connect.get_client", "clickhouse_connect.driver.Client"],
+        ("query", "command", "insert", "query_df", "insert_df", "query_arrow", "raw_query"),
+    ),
+    # images: opening reads only the header (often from memory), loading decodes, resizing runs on the CPU
+    *_methods("CCL204", IMAGES, ["PIL.Image.open", "PIL.Image.Image", "PIL.Image.new"], _IMAGE_METHODS),
+    # TLS contexts read the CA bundle from disk
+    *_functions("CCL204", TLS_FILES, ["ssl.create_default_context"]),
+    *_methods(
+        "CCL204",
+        TLS_FILES,
+        ["ssl.create_default_context", "ssl.SSLContext"],
+        ("load_verify_locations", "load_cert_chain", "load_default_certs", "set_default_verify_paths"),
+    ),
     # console input
     *_functions(
         "CCL207",
@@ -471,8 +619,121 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
     ),
 )
 
-# Methods of these receivers never block: connecting a Redis client object is lazy.
-WILDCARD_EXCEPTIONS = frozenset({"pipeline", "close", "connection_pool", "lock"})
+# A single file-system call on a path (a look-up, a rename, a small write): short on a local disk, so
+# bounded; reading what a file holds, walking a directory and copying trees take as long as the data.
+_BOUNDED_FILE_FUNCTIONS = frozenset(
+    {
+        "open",
+        "builtins.open",
+        "io.open",
+        "io.open_code",
+        "os.fdopen",
+        "codecs.open",
+        "PIL.Image.open",
+        *_ARCHIVE_OPENERS,
+        "tempfile.TemporaryFile",
+        "tempfile.NamedTemporaryFile",
+        *(f"os.path.{f}" for f in ("exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime")),
+        *(f"os.path.{f}" for f in ("getatime", "getctime", "samefile", "sameopenfile", "realpath")),
+        *(f"os.{f}" for f in ("stat", "lstat", "mkdir", "makedirs", "remove", "unlink", "rmdir", "removedirs")),
+        *(f"os.{f}" for f in ("rename", "renames", "replace", "truncate", "chmod", "chown")),
+        *(f"shutil.{f}" for f in ("disk_usage", "chown", "copymode", "copystat")),
+    }
+)
+_BOUNDED_PATH_METHODS = frozenset(
+    {
+        "open",
+        "stat",
+        "lstat",
+        "exists",
+        "resolve",
+        "is_mount",
+        "is_junction",
+        "is_fifo",
+        "is_socket",
+        "is_block_device",
+        "is_char_device",
+        "lchmod",
+        "is_dir",
+        "is_file",
+        "is_symlink",
+        "mkdir",
+        "rmdir",
+        "unlink",
+        "rename",
+        "replace",
+        "touch",
+        "chmod",
+        "samefile",
+        "readlink",
+        "symlink_to",
+        "hardlink_to",
+        "owner",
+        "group",
+        "write_text",
+        "write_bytes",
+    }
+)
+# a file object's methods other than reading all it holds (``read()``, ``readlines()``, iterating)
+BOUNDED_FILE_METHODS = frozenset(
+    {"write", "writelines", "flush", "close", "seek", "tell", "fileno", "readline", "truncate", "isatty"}
+)
+
+
+def _cost(api: BlockingApi) -> str:
+    if api.alternatives is IMAGES and api.name != "PIL.Image.open":
+        return CPU
+    if api.code != "CCL204":
+        return BOUNDED if api.name.endswith(".close") else UNBOUNDED
+    if api.name in _BOUNDED_FILE_FUNCTIONS:
+        return BOUNDED
+    receiver, _, method = api.name.rpartition(".")
+    if receiver in _PATH_TYPES and method in _BOUNDED_PATH_METHODS:
+        return BOUNDED
+    return UNBOUNDED
+
+
+CATALOGUE = tuple(BlockingApi(api.name, api.code, api.alternatives, _cost(api)) for api in CATALOGUE)
+
+
+# parsers that take a string or a file: a read of the whole file only when handed an open file
+FILE_OR_TEXT_READERS = frozenset({"yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load"})
+FILE_READER = BlockingApi("<parser>(<open file>)", "CCL204", FILES)
+
+
+def is_file_type(name: Optional[str]) -> bool:
+    return name in _FILE_TYPES
+
+
+def file_method_cost(method: str, sized: bool) -> str:
+    """What one method of a file object costs: ``read(4096)`` is bounded, ``read()`` is as long as the file."""
+    if method in BOUNDED_FILE_METHODS or (sized and method in ("read", "readinto", "readlines")):
+        return BOUNDED
+    return UNBOUNDED
+
+
+# ``x.request("GET", url)`` on a receiver of unknown type: the signature of an HTTP request
+# (flake8-async's ASYNC211); without a verb as its first argument, ``request`` says nothing.
+HTTP_VERB_METHODS = frozenset({"request", "urlopen"})
+HTTP_VERB_LITERALS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace", "connect"})
+LIKELY_HTTP_REQUEST = BlockingApi("<object>.request(<HTTP verb>, ...)", "CCL202", HTTP)
+
+
+# Methods of these receivers never block: connecting a Redis client object is lazy; a boto3 client
+# builds paginators, waiters and presigned URLs locally.
+WILDCARD_EXCEPTIONS = frozenset(
+    {
+        "pipeline",
+        "close",
+        "connection_pool",
+        "lock",
+        "get_paginator",
+        "get_waiter",
+        "can_paginate",
+        "generate_presigned_url",
+        "generate_presigned_post",
+    }
+)
 NON_BLOCKING_KEYWORDS = {"get": ("block", "timeout"), "put": ("block", "timeout")}
 SOCKET_TYPES = ("socket.socket", "socket.create_connection", "socket.socket.accept")
 
@@ -483,23 +744,35 @@ class Catalogue:
     def __init__(self, extra: Optional[Dict[str, str]] = None, allowed: Iterable[str] = ()) -> None:
         self.by_name: Dict[str, BlockingApi] = {api.name: api for api in CATALOGUE}
         for name, advice in (extra or {}).items():
-            self.by_name[name] = BlockingApi(name, "CCL209", (("any", advice),))
+            self.by_name[name] = BlockingApi(name, "CCL209", (("any", advice),))  # the project says it blocks
         for name in allowed:
             self.by_name.pop(name, None)
         self.allowed = frozenset(allowed)
 
+    def allows(self, name: str) -> bool:
+        """Not removed by ``allowed-blocking-calls``."""
+        return name not in self.allowed
+
     def lookup_function(self, name: Optional[str]) -> Optional[BlockingApi]:
         return self.by_name.get(name) if name else None
 
-    def lookup_method(self, receiver_type: Optional[str], method: str) -> Optional[BlockingApi]:
+    def lookup_method(self, receiver_type: Optional[str], method: str, sized: bool = False) -> Optional[BlockingApi]:
+        """``sized``: the call gives a size (``read(4096)``), so a file read is bounded."""
         if not receiver_type:
             return None
         api = self.by_name.get(f"{receiver_type}.{method}")
         if api is None and method not in WILDCARD_EXCEPTIONS and not method.startswith("_"):
             api = self.by_name.get(f"{receiver_type}.*")
+            if api is not None and receiver_type in _FILE_TYPES:
+                api = replace(api, cost=file_method_cost(method, sized and receiver_type not in _ARCHIVE_OPENERS))
         if api is not None and f"{receiver_type}.{method}" in self.allowed:
             return None
         return api
+
+
+_FILE_METHOD_COSTS = (
+    "bounded (`write`, `flush`, `seek`, `readline`, `read(n)`), else unbounded (`read()`, `readlines()`)"
+)
 
 
 def catalogue_markdown() -> str:
@@ -509,15 +782,31 @@ def catalogue_markdown() -> str:
         "",
         "Generated from `src/conclint/model/catalogue.py`; `conclint` reports these inside event-loop code.",
         "",
+        "Every finding names its cost class. **unbounded**: the call waits as long as the network, the other",
+        "process, the lock or the data takes (network, sleep, subprocesses, waits, databases, directory walks,",
+        "reads of data of unknown size). **bounded**: one short system call (a single `stat` or `exists`, an",
+        '`open`, a small write). `blocking-severity = "unbounded"` reports only the first class.',
+        "",
+        'Beside the table: `x.request("GET", ...)` and `x.urlopen("POST", ...)` on a receiver of unknown',
+        "type are taken as HTTP requests (CCL202) when an HTTP verb is their first argument (flake8-async's",
+        "ASYNC211), in event-loop code itself; `yaml.safe_load`, `yaml.load`, `yaml.full_load` and",
+        "`yaml.unsafe_load` handed an open file read all of it (CCL204, unbounded).",
+        "",
     ]
     for code, (name, family) in FAMILIES.items():
         entries = [api for api in CATALOGUE if api.code == code]
         if not entries:
             continue
-        lines += [f"## {code} `{name}`: {family}", "", "| call | asyncio | trio | anyio |", "|---|---|---|---|"]
+        lines += [
+            f"## {code} `{name}`: {family}",
+            "",
+            "| call | cost | asyncio | trio | anyio |",
+            "|---|---|---|---|---|",
+        ]
         for api in entries:
+            cost = _FILE_METHOD_COSTS if api.name.rpartition(".")[0] in _FILE_TYPES else api.cost
             lines.append(
-                f"| `{api.name}` | {api.alternative('asyncio')} | {api.alternative('trio')} | "
+                f"| `{api.name}` | {cost} | {api.alternative('asyncio')} | {api.alternative('trio')} | "
                 f"{api.alternative('anyio')} |"
             )
         lines.append("")

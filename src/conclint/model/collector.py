@@ -17,11 +17,13 @@ from conclint.engine.findings import Span
 from conclint.model.annotations import (
     annotation_parts,
     element_annotation_parts,
+    is_annotated,
     literal,
     literal_is_falsy,
     string_value,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
+from conclint.model.guards import UNKNOWN, condition, constant, is_constant, mentions, negate
 from conclint.model.positions import SpanMarker, node_positions
 from conclint.model.scopes import (
     DEFINITION,
@@ -80,9 +82,15 @@ class FactCollector(NodeWalker):
         self._exit_stack: List[int] = []
         self._awaited: set = set()
         self._waited_at_once: set = set()  # ids of calls whose result is waited for at once
+        self._entered_async: set = set()  # ids of calls entered by ``async with`` or iterated by ``async for``
         self._lambda_count = 0
         self._imported: set = set()
         self._positioned: List[Tuple[object, cst.CSTNode]] = []
+        self._definitions: Dict[int, Tuple[str, bool]] = {}  # id of a def -> (its name in qualnames, alternative)
+        self._guards: List[List[tuple]] = [[]]  # per function: the conditions on its parameters holding here
+        self._guard_params: List[Set[str]] = [set()]  # per function: its parameters (``self`` left out)
+        self._guard_blocks: Dict[int, tuple] = {}  # id of an if's body, else or elif -> the condition inside it
+        self._top_statements: Set[int] = set()  # ids of statements directly in a function's body
         self.pending = _Pending()
 
     # ---- helpers -------------------------------------------------------
@@ -162,8 +170,9 @@ class FactCollector(NodeWalker):
     def _record_type(self, binding: Binding, value: Optional[cst.BaseExpression]) -> None:
         if value is None:
             return
-        parts = _constructor_parts(value)
-        if parts:
+        binding.type_alias = is_annotated(value)
+        parts = _constructor_parts(value) or (annotation_parts(value) if binding.type_alias else None)
+        if parts:  # a constructor, or an alias ``SessionDep = Annotated[Session, Depends(get_session)]``
             self.pending.types.append((binding, self.scope, parts))
         elif isinstance(value, cst.Name):  # ``f = opened``: the copy has the original's type
             self.pending.copies.append((binding, self.scope, value.value))
@@ -180,7 +189,8 @@ class FactCollector(NodeWalker):
                 self.scope.bind(star.name.value, VALUE)
 
     def _enter_function(self, node, anchor: cst.CSTNode, name: str, is_async: bool, is_lambda: bool) -> FunctionInfo:
-        qualname = self._qualname(name)
+        unique, alternative = self._definitions.get(id(node), (name, False))
+        qualname = self._qualname(unique)
         owner = self._class_stack[-1] if self._class_stack and self.scope.kind == "class" else None
         info = FunctionInfo(
             qualname=qualname,
@@ -190,6 +200,9 @@ class FactCollector(NodeWalker):
             parent=self._current_function() if self._function_stack else None,
             class_qualname=owner.qualname if owner else None,
         )
+        if unique != name:
+            info.replaced_by = self._qualname(name)
+            info.alternative = alternative
         if owner is not None:
             info.self_name = _self_name(node)
         info.params = tuple(p.name.value for p in [*node.params.posonly_params, *node.params.params])
@@ -198,23 +211,50 @@ class FactCollector(NodeWalker):
             for p in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
             if p.default is not None and literal_is_falsy(p.default)
         )
+        every = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        for param in every:
+            value = constant(param.default) if param.default is not None else None
+            if param.default is not None and is_constant(value):
+                info.defaults[param.name.value] = value
+        self._guards.append([])
+        self._guard_params.append({p.name.value for p in every if p.name.value != info.self_name})
         self.facts.functions[qualname] = info
         self._positioned.append((info, anchor))
         self._function_stack.append(info)
-        self._name_stack.extend([name, "<locals>"])
+        self._name_stack.extend([unique, "<locals>"])
         self._loop_depth.append(0)
         self._varying.append(set())
         return info
 
     def _leave_function(self) -> None:
+        self._guards.pop()
+        self._guard_params.pop()
         self._function_stack.pop()
         self._loop_depth.pop()
         self._varying.pop()
         del self._name_stack[-2:]
 
+    def _plan_definitions(self, body) -> None:
+        """Name every ``def`` of one scope by its definition: a name defined twice (a redefinition,
+        ``if``/``else`` alternatives, overload stubs, a property's setter) keeps its plain qualname
+        for the last definition, the one later code calls; earlier ones get ``name#n``, and are
+        marked alternatives when they sit in another branch of an ``if``/``try``/``match`` than it."""
+        found: Dict[str, List[Tuple[cst.FunctionDef, Tuple[Tuple[int, int], ...]]]] = {}
+        for node, branches in _scope_definitions(body, ()):
+            found.setdefault(node.name.value, []).append((node, branches))
+        for name, definitions in found.items():
+            if len(definitions) < 2:
+                continue
+            last_branches = dict(definitions[-1][1])
+            for number, (node, branches) in enumerate(definitions[:-1], start=1):
+                alternative = any(last_branches.get(point, arm) != arm for point, arm in branches)
+                self._definitions[id(node)] = (f"{name}#{number}", alternative)
+
     # ---- definitions ----------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.scope.bind(node.name.value, DEFINITION, self._qualname(node.name.value))
+        unique = self._definitions.get(id(node), (node.name.value, False))[0]
+        self.scope.bind(node.name.value, DEFINITION, self._qualname(unique))
+        self._plan_definitions(node.body)
         for decorator in node.decorators:
             self.walk(decorator)
         for default in _param_defaults(node.params):
@@ -226,6 +266,8 @@ class FactCollector(NodeWalker):
         self.scope.function = info
         self._bind_params(node.params)
         self.pending.bodies.append((info, node, self.scope))
+        if isinstance(node.body, cst.IndentedBlock):
+            self._top_statements.update(id(statement) for statement in node.body.body)
         self.walk(node.body)
         return False
 
@@ -257,6 +299,7 @@ class FactCollector(NodeWalker):
         line = node.body.header if isinstance(node.body, cst.IndentedBlock) else node.body.trailing_whitespace
         info.thread_safety = _declared_thread_safety(line.comment, _docstring(node.body))
         self.facts.classes[qualname] = info
+        self._plan_definitions(node.body)
         self._positioned.append((info, node.name))
         self.pending.bases.append((info, self.scope, node.bases))
         self._class_stack.append(info)
@@ -300,7 +343,13 @@ class FactCollector(NodeWalker):
     visit_While = _enter_loop
     leave_While = _leave_loop
 
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:  # ``async with x.request(...)``: the loop awaits it
+            self._entered_async.update(id(item.item) for item in node.items)
+
     def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is not None:
+            self._entered_async.add(id(node.iter))
         self._loop_depth[-1] += 1  # the target is bound anew each time round: it varies
         self._bind_target(node.target)
 
@@ -321,10 +370,41 @@ class FactCollector(NodeWalker):
         for branch in (node.body, node.orelse.body if isinstance(node.orelse, cst.Else) else None):
             if branch is not None and block_ends_with(branch, (cst.Return, cst.Raise)):
                 self._exit_blocks[id(branch)] = len(self._exit_blocks) + 1
+        self._enter_guard(node)
+        test = condition(node.test, self._guard_params[-1]) if self._guard_params[-1] else UNKNOWN
+        if mentions(test):
+            self._guard_blocks[id(node.body)] = test
+            if isinstance(node.orelse, cst.Else):
+                self._guard_blocks[id(node.orelse.body)] = negate(test)
+            elif isinstance(node.orelse, cst.If):
+                self._guard_blocks[id(node.orelse)] = negate(test)
 
     def leave_If(self, original_node: cst.If) -> None:
         if id(original_node) in self._main_guards:
             self._main_guard_depth -= 1
+        self._leave_guard(original_node)
+        test = self._guard_blocks.get(id(original_node.body))
+        if (
+            test is not None
+            and id(original_node) in self._top_statements
+            and original_node.orelse is None
+            and block_ends_with(original_node.body, (cst.Return, cst.Raise))
+        ):
+            self._guards[-1].append(negate(test))  # ``if not path: return`` at the top: the rest needs ``path``
+
+    def _enter_guard(self, node) -> None:
+        if id(node) in self._guard_blocks:
+            self._guards[-1].append(self._guard_blocks[id(node)])
+
+    def _leave_guard(self, node) -> None:
+        if id(node) in self._guard_blocks:
+            self._guards[-1].pop()
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._enter_guard(node)
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
+        self._leave_guard(original_node)
 
     def visit_Try(self, node: cst.Try) -> bool:
         """Calls in the ``try`` body know what is caught around them (a non-blocking socket's
@@ -340,10 +420,12 @@ class FactCollector(NodeWalker):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if id(node) in self._exit_blocks:
             self._exit_stack.append(self._exit_blocks[id(node)])
+        self._enter_guard(node)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
         if id(original_node) in self._exit_blocks:
             self._exit_stack.pop()
+        self._leave_guard(original_node)
 
     # ---- bindings -------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -464,6 +546,7 @@ class FactCollector(NodeWalker):
     def visit_Module(self, node: cst.Module) -> None:
         """Find where autofix would add an import: before the first import, after docstring and __future__."""
         self._module_node = node
+        self._plan_definitions(node)
         self.facts.thread_safety = _declared_thread_safety(None, _docstring(node))
         self._module_info = FunctionInfo(MODULE_SCOPE, MODULE_SCOPE, False, False, None, None)
         anchor = None
@@ -523,6 +606,19 @@ class FactCollector(NodeWalker):
                 if value is not None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
                     call.literal_keywords[arg.keyword.value] = value
         call.result_at_once = id(node) in self._waited_at_once
+        call.entered_async = id(node) in self._entered_async
+        call.requires = tuple(self._guards[-1])
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                break
+            where = arg.keyword.value if arg.keyword is not None else position
+            position += arg.keyword is None
+            value = constant(arg.value)
+            if is_constant(value):
+                call.constants[where] = value
+            elif isinstance(arg.value, cst.Name):
+                call.passes[where] = arg.value.value
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "result" and not node.args:
             self._waited_at_once.add(id(node.func.value))  # ``pool.submit(f).result()``
         call.unpacks = any(arg.star for arg in node.args)
@@ -532,6 +628,8 @@ class FactCollector(NodeWalker):
         self.pending.varies.append((call, names, self._varying[-1]))  # the set grows until the function ends
         if isinstance(node.func, cst.Attribute):
             call.method = node.func.attr.value
+        if not parts:
+            call.display = _rendered(node.func)
         if node.args and node.args[0].keyword is None and not node.args[0].star:
             call.literal = literal(node.args[0].value)
         self.facts.calls.append(call)
@@ -568,6 +666,16 @@ class FactCollector(NodeWalker):
             )
         for info, scope, decorators in pending.decorators:
             names, receivers = [], []
+            info.decorator_flags = tuple(
+                tuple(
+                    arg.keyword.value
+                    for arg in decorator.decorator.args
+                    if arg.keyword is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+                )
+                if isinstance(decorator.decorator, cst.Call)
+                else ()
+                for decorator in decorators
+            )
             for decorator in decorators:
                 expression = (
                     decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
@@ -594,6 +702,7 @@ class FactCollector(NodeWalker):
         for call, names, varying in pending.varies:
             call.arg_varies = tuple(name is not None and name in varying for name in names)
         self.facts.imported_modules = frozenset(self._imported)
+        self._settle_guards()
         for info, node, scope in [(self._module_info, self._module_node, self.module_scope), *pending.bodies]:
             state = analyse_function_state(self, info, node, scope)
             if state is not None:
@@ -615,10 +724,28 @@ class FactCollector(NodeWalker):
         self.facts.main_guards = [marker.span for marker in self.facts.main_guards]
         self._positioned.clear()
 
+    def _settle_guards(self) -> None:
+        """A parameter assigned again in its function no longer holds what the caller passed: the
+        conditions on it, and the names passed on from it, say nothing."""
+        held: Dict[str, Set[str]] = {}  # function -> parameters never bound again
+        for info, node, scope in self.pending.bodies:
+            params = node.params if isinstance(node, (cst.FunctionDef, cst.Lambda)) else None
+            names = [p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]]
+            held[info.qualname] = {name for name in names if len(scope.bindings.get(name, ())) == 1}
+        for call in self.facts.calls:
+            kept = held.get(call.function, set())
+            if call.requires:
+                call.requires = tuple(tree for tree in call.requires if mentions(tree) <= kept)
+            if call.passes:
+                call.passes = {where: name for where, name in call.passes.items() if name in kept}
+
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
         """What a constructor or factory call builds: ``sqlite3.connect``, or a method of a
         typed receiver (``conn.cursor()`` -> ``sqlite3.connect.cursor``)."""
         resolved = resolve_dotted(scope, parts)
+        if resolved is None and len(parts) == 1:
+            alias = scope.lookup(parts[0])  # ``db: DB`` with ``DB = Annotated[Session, ...]`` in this module
+            return alias.value_type if alias is not None and alias.type_alias else None
         if resolved is None and len(parts) >= 2:
             function = scope.enclosing_function()
             if len(parts) == 2 and function is not None and function.self_name == parts[0] and function.class_qualname:
@@ -821,6 +948,58 @@ def _constructor_parts(value: cst.BaseExpression) -> Optional[List[str]]:
             return [*inner, func.attr.value] if inner else None
         return dotted_parts(func)
     return None
+
+
+def _scope_definitions(body, branches: Tuple[Tuple[int, int], ...]):
+    """The ``def`` statements of one scope, in order, each with the branches it sits in:
+    (id of the ``if``/``try``/``match``, which arm). Nested functions and classes are scopes of their own."""
+    statements = body.body if isinstance(body, (cst.Module, cst.IndentedBlock)) else ()
+    for statement in statements:
+        if isinstance(statement, cst.FunctionDef):
+            yield statement, branches
+        elif isinstance(statement, cst.If):
+            yield from _if_definitions(statement, branches)
+        elif isinstance(statement, (cst.Try, cst.TryStar)):
+            point = id(statement)
+            yield from _scope_definitions(statement.body, (*branches, (point, 0)))
+            for arm, handler in enumerate(statement.handlers, start=1):
+                yield from _scope_definitions(handler.body, (*branches, (point, arm)))
+            if statement.orelse is not None:  # runs after the body: its arm
+                yield from _scope_definitions(statement.orelse.body, (*branches, (point, 0)))
+            if statement.finalbody is not None:  # runs after either
+                yield from _scope_definitions(statement.finalbody.body, branches)
+        elif isinstance(statement, cst.Match):
+            for arm, case in enumerate(statement.cases):
+                yield from _scope_definitions(case.body, (*branches, (id(statement), arm)))
+        elif isinstance(statement, (cst.With, cst.For, cst.While)):
+            yield from _scope_definitions(statement.body, branches)
+            orelse = getattr(statement, "orelse", None)
+            if orelse is not None:
+                yield from _scope_definitions(orelse.body, branches)
+
+
+def _if_definitions(node: cst.If, branches: Tuple[Tuple[int, int], ...]):
+    point = id(node)
+    yield from _scope_definitions(node.body, (*branches, (point, 0)))
+    if isinstance(node.orelse, cst.If):
+        yield from _if_definitions(node.orelse, (*branches, (point, 1)))
+    elif isinstance(node.orelse, cst.Else):
+        yield from _scope_definitions(node.orelse.body, (*branches, (point, 1)))
+
+
+def _rendered(node: cst.BaseExpression) -> str:
+    """An expression as a reader knows it, with arguments and subscripts elided: ``open(...).read``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_rendered(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return f"{_rendered(node.func)}({'...' if node.args else ''})"
+    if isinstance(node, cst.Subscript):
+        return f"{_rendered(node.value)}[...]"
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return "'...'"
+    return "(...)"
 
 
 def _param_defaults(params: cst.Parameters) -> Sequence[cst.CSTNode]:

@@ -57,6 +57,13 @@ class CallSite:
     class_context: Optional[str] = None  # the class of the enclosing method (for self.m() calls)
     literal_keywords: Dict[str, object] = field(default_factory=dict)  # ``max_workers=1``: literal keyword values
     result_at_once: bool = False  # its result is waited for at once: ``pool.submit(f).result()``
+    # conditions on its function's parameters that must hold to reach it (``if not path: return``
+    # above it, ``if verbose:`` around it), as trees (see model/guards.py)
+    requires: Tuple[tuple, ...] = ()
+    constants: Dict[object, object] = field(default_factory=dict)  # argument (index or keyword) -> literal value
+    passes: Dict[object, str] = field(default_factory=dict)  # argument (index or keyword) -> a plain name passed
+    entered_async: bool = False  # ``async with x.request(...)``, ``async for row in x.fetch()``: the loop awaits it
+    display: str = ""  # when ``text`` is "": the callee as a reader knows it (``open(...).read``, ``clients[...].get``)
 
 
 @dataclass
@@ -70,11 +77,16 @@ class FunctionInfo:
     span: Span = NO_SPAN
     decorators: Tuple[str, ...] = ()  # resolved names of decorators (calls: of the callee)
     decorator_receivers: Tuple[Optional[str], ...] = ()  # ``@app.route``: the type of ``app``, or its qualified name
+    decorator_flags: Tuple[Tuple[str, ...], ...] = ()  # per decorator: keywords set to True (``@work(thread=True)``)
     is_generator: bool = False
     self_name: Optional[str] = None  # first parameter of a method (``self``, ``cls``)
     params: Tuple[str, ...] = ()  # positional parameter names, in order (``self`` included)
     returns: Optional[str] = None  # ``return Pool(...)``: what the function builds and returns (a factory)
     off_by_default: Tuple[str, ...] = ()  # parameters defaulting to False, None or 0 (``wait=False``)
+    # a def whose name a later def of the same scope takes (its qualname is ``name#n``): that def's qualname
+    replaced_by: Optional[str] = None
+    defaults: Dict[str, object] = field(default_factory=dict)  # parameter -> literal default (``None``, ``False``)
+    alternative: bool = False  # ... in another branch of an ``if``/``try``: either may be the one that runs
 
 
 @dataclass

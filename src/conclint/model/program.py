@@ -6,10 +6,13 @@ Every other part of the model asks this one; it knows nothing about threads or t
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from conclint.engine.modules import split_prefix
+from conclint.engine.modules import namespace_names, split_prefix
 from conclint.model.facts import CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
+
+_DEFINITION_NUMBER = re.compile(r"#\d+")  # ``f#1``: an earlier def of a name defined again (see the collector)
 
 
 class Program:
@@ -19,11 +22,21 @@ class Program:
         self.modules = {m.module: m for m in modules}
         self.functions: Dict[str, Tuple[FunctionInfo, ModuleFacts]] = {}
         self.classes: Dict[str, Tuple[ClassInfo, ModuleFacts]] = {}
+        # the last def of a name -> earlier defs of it in other branches (``if``/``else``): either may run
+        self.alternatives: Dict[str, List[str]] = {}
         for facts in modules:
             for qualname, info in facts.functions.items():
                 self.functions[qualname] = (info, facts)
+                if info.alternative and info.replaced_by:
+                    self.alternatives.setdefault(info.replaced_by, []).append(qualname)
             for qualname, info in facts.classes.items():
                 self.classes[qualname] = (info, facts)
+        # names a module is imported by through PEP 420 namespace folders -> its own name
+        self.namespace_aliases: Dict[str, str] = {}
+        for facts in modules:
+            for alias in namespace_names(facts.path) if facts.path else ():
+                if alias not in self.modules:
+                    self.namespace_aliases.setdefault(alias, facts.module)
         self._resolved: Dict[Optional[str], Optional[str]] = {}
         self._bases: Dict[str, List[str]] = {}
         self._mros: Dict[str, List[str]] = {}
@@ -48,6 +61,9 @@ class Program:
         facts = self.modules.get(module)
         if facts is not None and attribute in facts.module_imports:
             return self.resolve_name(facts.module_imports[attribute], depth + 1)
+        real = self.real_name(name)
+        if real != name:
+            return self.resolve_name(real, depth + 1)
         # a method through its class, re-exported: pkg.Cls.method
         owner, _, method = name.rpartition(".")
         if owner and owner not in self.classes:
@@ -55,6 +71,15 @@ class Program:
             if resolved_owner in self.classes:
                 return self.method_of(resolved_owner, method)
         return None
+
+    def real_name(self, dotted: str) -> str:
+        """``utils.questions.fetch`` -> ``questions.fetch`` when ``utils/`` is a namespace folder."""
+        if not self.namespace_aliases:
+            return dotted
+        alias, rest = split_prefix(dotted, self.namespace_aliases, whole=True)
+        if alias is None:
+            return dotted
+        return f"{self.namespace_aliases[alias]}.{rest}" if rest else self.namespace_aliases[alias]
 
     def class_bases(self, qualname: str) -> List[str]:
         """All bases, transitively: project classes by qualname, outside ones as written."""
@@ -127,7 +152,7 @@ class Program:
         if not name or depth > 8:  # re-exports can form cycles
             return None
         module, _, variable = name.rpartition(".")
-        facts = self.modules.get(module)
+        facts = self.modules.get(module) or self.modules.get(self.real_name(module))
         if facts is None:
             return name
         if variable in facts.module_imports:
@@ -206,7 +231,8 @@ class Program:
         return None
 
     def short_name(self, qualname: str) -> str:
-        return qualname.replace(".<locals>", "").rsplit(".", 2)[-1] if qualname.count(".") else qualname
+        plain = _DEFINITION_NUMBER.sub("", qualname.replace(".<locals>", ""))
+        return plain.rsplit(".", 2)[-1] if plain.count(".") else plain
 
     def display_name(self, qualname: str) -> str:
         """``Counter.inc`` for methods, ``worker`` for functions: the name a reader knows."""
@@ -253,6 +279,9 @@ class Program:
         target = self.resolve_name(built)
         if target in self.functions:
             return self.realize(self.functions[target][0].returns, depth + 1)
+        aliased = self.object_type(built)  # ``db: SessionDep``, an ``Annotated`` alias a module defines
+        if aliased and aliased != built and self.split_module(built)[0] is not None:
+            return self.realize(aliased, depth + 1)
         return built
 
     def subclasses_of(self, qualname: str) -> List[str]:

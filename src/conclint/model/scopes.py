@@ -23,6 +23,7 @@ class Binding:
     kind: str  # IMPORT, DEFINITION or VALUE
     target: Optional[str]  # qualified name for imports and definitions
     value_type: Optional[str] = None  # for values: what built it (``threading.Lock``), when known
+    type_alias: bool = False  # ``SessionDep = Annotated[Session, ...]``: a name for the type it holds
 
 
 @dataclass

@@ -9,18 +9,61 @@ down its call chain, the chain itself (CCL210).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
 from conclint.engine.paths import short_path
-from conclint.model.apis import INLINE_CALLERS, INLINE_METHODS
-from conclint.model.catalogue import FAMILIES, SOCKET_TYPES, BlockingApi, Catalogue
+from conclint.model.apis import (
+    INLINE_CALLERS,
+    INLINE_METHODS,
+    OFFLOAD_DECORATOR_NAMES,
+    OFFLOAD_DECORATORS,
+    OFFLOAD_FLAG_DECORATORS,
+)
+from conclint.model.catalogue import (
+    BOUNDED,
+    COST_RANK,
+    COSTS,
+    FAMILIES,
+    FILE_OR_TEXT_READERS,
+    FILE_READER,
+    HTTP_VERB_LITERALS,
+    HTTP_VERB_METHODS,
+    LIKELY_HTTP_REQUEST,
+    RUN_COROUTINE_THREADSAFE,
+    SOCKET_TYPES,
+    UNBOUNDED,
+    BlockingApi,
+    Catalogue,
+    is_file_type,
+)
 from conclint.model.entries import LOOP
-from conclint.model.facts import CallSite, ModuleFacts
+from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
+from conclint.model.guards import reachable
 from conclint.model.locks import real_locks
 from conclint.rules.base import Rule
 
-Site = Tuple[Span, str, BlockingApi, str]  # (where, what is called, the API, the module's path)
+
+@dataclass(frozen=True)
+class Site:
+    """A blocking call (or ``with lock:``) in a function."""
+
+    span: Span
+    text: str  # as written
+    api: BlockingApi
+    path: str  # the module's path
+    requires: Tuple[tuple, ...] = ()  # conditions on the function's parameters to reach it
+
+    @property
+    def cost(self) -> str:
+        return self.api.cost
+
+
+Chain = Tuple[Tuple[str, ...], Site]  # the functions from the helper called down to the one that blocks, and where
+
+
+Values = Dict[str, object]  # a function's parameters -> the constants one call passes (or leaves at their default)
 
 
 def loop_library(facts: ModuleFacts) -> str:
@@ -80,17 +123,23 @@ class BlockingAnalysis:
         settings = project.settings
         self.model = project.model
         self.catalogue = Catalogue(settings.blocking_calls, settings.allowed_blocking_calls)
+        self.offload_decorators = frozenset(
+            (*OFFLOAD_DECORATORS, *settings.offload_decorators, *settings.thread_entry_decorators)
+        )
         self.direct: Dict[str, List[Site]] = {}
         for facts in project.modules():
             self._collect_direct(facts)
-        self._paths: Dict[str, Optional[List[str]]] = {}
+        self._paths: Dict[Tuple[str, tuple], Optional[Chain]] = {}
+        self.unbounded_only = settings.blocking_severity == UNBOUNDED
+        self._lifespans: Optional[set] = None
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
         """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
         seen = 0
         while name and seen < 8:
             module, _, attribute = name.rpartition(".")
-            facts = self.model.program.modules.get(module)
+            program = self.model.program
+            facts = program.modules.get(module) or program.modules.get(program.real_name(module))
             if facts is None or attribute not in facts.module_imports:
                 return name
             name = facts.module_imports[attribute]
@@ -104,7 +153,9 @@ class BlockingAnalysis:
                 continue
             api = self.api_for(call, switches)
             if api is not None:
-                self.direct.setdefault(call.function, []).append((call.span, f"{call.text}()", api, facts.path))
+                self.direct.setdefault(call.function, []).append(
+                    Site(call.span, f"{call.display or call.text}()", api, facts.path, call.requires)
+                )
         for qualname, state in facts.state.items():
             for access in state.thread_lock_withs:
                 if not real_locks(self.model.program, (access.key,)):
@@ -114,14 +165,17 @@ class BlockingAnalysis:
                     "CCL205",
                     self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives,
                 )
-                self.direct.setdefault(qualname, []).append((access.span, f"with {access.display}:", api, facts.path))
+                site = Site(access.span, f"with {access.display}:", api, facts.path)
+                self.direct.setdefault(qualname, []).append(site)
 
     def api_for(self, call: CallSite, switches) -> Optional[BlockingApi]:
         api = self.catalogue.lookup_function(self.canonical(call.callee))
         if api is not None:
             return api
+        if call.callee in FILE_OR_TEXT_READERS and call.args and call.args[0] is not None:
+            return FILE_READER if is_file_type(call.args[0].value_type) else None
         if call.receiver_type and call.method:
-            api = self.catalogue.lookup_method(self.canonical(call.receiver_type), call.method)
+            api = self.catalogue.lookup_method(self.canonical(call.receiver_type), call.method, bool(call.args))
             if api is None or _non_blocking_form(call, call.method):
                 return None
             if call.receiver_type in SOCKET_TYPES and (
@@ -129,40 +183,86 @@ class BlockingAnalysis:
             ):
                 return None  # set non-blocking, or written for a non-blocking socket (it catches BlockingIOError)
             return api
+        if (
+            call.receiver_type is None
+            and not call.entered_async  # ``async with session.request("GET", url)``: an async client's
+            and call.method in HTTP_VERB_METHODS
+            and self.model.program.resolve_call(call) is None  # a project method is followed as a helper
+            and isinstance(call.literal, str)
+            and call.literal.lower() in HTTP_VERB_LITERALS
+            and self.catalogue.allows(LIKELY_HTTP_REQUEST.name)
+        ):
+            return LIKELY_HTTP_REQUEST
         return None
+
+    def is_start_up(self, info: FunctionInfo) -> bool:
+        """An app's start-up hook: a ``lifespan`` (by name, or given as ``lifespan=``), a ``startup`` handler."""
+        if self._lifespans is None:
+            self._lifespans = {
+                target
+                for call in self.model.calls.calls_of_every_function()
+                for keyword, ref in call.kwargs.items()
+                if keyword == "lifespan" and (target := self.model.program.resolve_ref(ref, call))
+            }
+        name = info.name.lower()
+        return name == "lifespan" or "startup" in name or info.qualname in self._lifespans
+
+    def offloaded(self, info: FunctionInfo) -> bool:
+        """Its decorator runs it in a worker thread (``@sync_to_async``, ``@work(thread=True)``, the
+        ``offload-decorators`` setting): calling it hands the body over, and the body is not loop code."""
+        for name, flags in zip(info.decorators, info.decorator_flags or ((),) * len(info.decorators)):
+            if name in self.offload_decorators or name.rsplit(".", 1)[-1] in OFFLOAD_DECORATOR_NAMES:
+                return True
+            if OFFLOAD_FLAG_DECORATORS.get(name) in flags:
+                return True
+        return False
 
     def is_loop_function(self, qualname: str) -> bool:
         entry = self.model.program.functions.get(qualname)
-        if entry is None:
+        if entry is None or self.offloaded(entry[0]):
             return False
         if entry[0].is_async:
             return True
         return any(c.entry.function == qualname for c in self.model.contexts.contexts_of(qualname, LOOP))
 
-    def blocking_path(self, qualname: str, visiting=None) -> Optional[List[str]]:
-        """``[f, g, h]`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks directly; None if none does."""
-        if qualname in self._paths:
-            return self._paths[qualname]
+    def blocking_path(self, qualname: str, values: Optional[Values] = None, visiting=None) -> Optional[Chain]:
+        """``((f, g, h), site)`` when ``f`` calls ``g`` calls ``h`` and ``h`` blocks at ``site``; None if
+        nothing below ``f`` blocks. The worst call is cited: an unbounded one before a bounded one.
+
+        ``values``: the constants ``f``'s caller passes; a call or blocking site behind a guard
+        those constants fail (``if not path: return`` for ``f(None)``) is left out."""
+        values = values or {}
+        key = (qualname, tuple(sorted(values.items(), key=lambda item: item[0])))
+        if key in self._paths:
+            return self._paths[key]
         visiting = visiting if visiting is not None else set()
-        if qualname in visiting:
+        if key in visiting:
             return None  # a cycle: the other way round will find it
-        visiting.add(qualname)
-        path: Optional[List[str]] = None
-        if self.direct.get(qualname):
-            path = [qualname]
-        else:
+        visiting.add(key)
+        best: Optional[Chain] = None
+        for site in self.direct.get(qualname, ()):
+            if site.api is LIKELY_HTTP_REQUEST:
+                continue  # in a sync helper, ``x.request("GET", ...)`` may well build a coroutine it returns
+            if site.api.name.startswith(f"{RUN_COROUTINE_THREADSAFE}."):
+                continue  # a helper for other threads, which typically returns first when on the loop's own thread
+            if reachable(site.requires, values) and (best is None or _worse(site, best[1])):
+                best = ((qualname,), site)
+        if best is None or best[1].cost != UNBOUNDED:
             for callee, call in self.model.calls.callees.get(qualname, ()):
                 info = self.model.program.functions[callee][0]
-                if info.is_async or call.awaited:
+                if info.is_async or call.awaited or self.offloaded(info):
                     continue
-                below = self.blocking_path(callee, visiting)
-                if below is not None:
-                    path = [qualname, *below]
-                    break
-        visiting.discard(qualname)
-        if path is not None or not visiting:
-            self._paths[qualname] = path
-        return path
+                if not reachable(call.requires, values):
+                    continue
+                below = self.blocking_path(callee, passed_values(call, info, values), visiting)
+                if below is not None and (best is None or _worse(below[1], best[1])):
+                    best = ((qualname, *below[0]), below[1])
+                    if best[1].cost == UNBOUNDED:
+                        break
+        visiting.discard(key)
+        if best is not None or not visiting:
+            self._paths[key] = best
+        return best
 
     def findings(self, facts: ModuleFacts) -> List[Finding]:
         found: List[Finding] = []
@@ -174,21 +274,24 @@ class BlockingAnalysis:
                 if info.is_async
                 else f"loop callback `{self.model.program.display_name(qualname)}`"
             )
+            if self.is_start_up(info):
+                where += ", start-up code that runs once before the app serves requests"
             library = loop_library(facts)
             inline_lambdas, inline_functions = self._run_inline(qualname, facts)
             for function in (qualname, *inline_lambdas):
-                for span, text, api, _path in self.direct.get(function, ()):
-                    found.append(self._direct_finding(facts, qualname, info, where, library, span, text, api))
+                for site in self.direct.get(function, ()):
+                    if not (self.unbounded_only and site.cost == BOUNDED):
+                        found.append(self._direct_finding(facts, qualname, info, where, library, site))
             edges = [
                 edge for function in (qualname, *inline_lambdas) for edge in self.model.calls.callees.get(function, ())
             ]
             for callee, call in [*edges, *inline_functions]:
                 callee_info = self.model.program.functions[callee][0]
-                if call.awaited or callee_info.is_async:
+                if call.awaited or callee_info.is_async or self.offloaded(callee_info):
                     continue
-                path = self.blocking_path(callee)
-                if path is not None:
-                    found.append(self._helper_finding(facts, where, library, call, path))
+                chain = self.blocking_path(callee, passed_values(call, callee_info, {}))
+                if chain is not None and not (self.unbounded_only and chain[1].cost == BOUNDED):
+                    found.append(self._helper_finding(facts, where, library, call, chain))
         return found
 
     def _run_inline(self, qualname: str, facts: ModuleFacts) -> Tuple[List[str], List[Tuple[str, CallSite]]]:
@@ -209,16 +312,23 @@ class BlockingAnalysis:
                     named.append((target, call))
         return lambdas, named
 
-    def _direct_finding(self, facts, qualname, info, where, library, span, text, api) -> Finding:
+    def _direct_finding(self, facts, qualname, info, where, library, site: Site) -> Finding:
+        api = site.api
         family = FAMILIES[api.code][1]
         message = (
-            f"`{text}` blocks the event loop inside {where} ({family}): every other task waits; use "
-            f"{api.alternative(library)} instead"
+            f"`{site.text}` blocks the event loop inside {where} ({family}, {COSTS[site.cost]}): every other task "
+            f"waits; use {api.alternative(library)} instead"
         )
+        if api.name.startswith(f"{RUN_COROUTINE_THREADSAFE}."):
+            message = (
+                f"`{site.text}` waits inside {where}, on the loop's own thread, for a coroutine a loop must run "
+                f"({family}, {COSTS[site.cost]}): when that loop is this one it never finishes (a deadlock); await "
+                "the coroutine instead (`await asyncio.wrap_future(...)` for another loop's)"
+            )
         fix = None
         if api.code == "CCL201" and info.is_async:
-            fix = self._sleep_fix(facts, qualname, span, library)
-        return Finding(api.code, message, facts.path, span, (), fix)
+            fix = self._sleep_fix(facts, qualname, site.span, library)
+        return Finding(api.code, message, facts.path, site.span, (), fix, (("cost", site.cost),))
 
     def _sleep_fix(self, facts: ModuleFacts, qualname: str, span: Span, library: str) -> Optional[Fix]:
         call = next((c for c in facts.calls if c.span == span and c.function == qualname), None)
@@ -230,20 +340,52 @@ class BlockingAnalysis:
             edits.insert(0, Edit(f"import {library}\n", Span(anchor.row, 1, anchor.row, 1)))
         return Fix(f"Replace with `await {library}.sleep(...)`", tuple(edits))
 
-    def _helper_finding(self, facts, where, library, call: CallSite, path: List[str]) -> Finding:
+    def _helper_finding(self, facts, where, library, call: CallSite, chain: Chain) -> Finding:
         model = self.model
-        span, text, api, site_path = self.direct[path[-1]][0]
-        chain = " -> ".join(f"{model.program.display_name(q)}()" for q in path)
+        path, site = chain
+        span, text, api, site_path = site.span, site.text, site.api, site.path
+        steps = " -> ".join(f"{model.program.display_name(q)}()" for q in path)
         family = FAMILIES[api.code][1]
         message = (
-            f"`{call.text}()` blocks the event loop inside {where}: {chain} -> `{text}` ({api.code}, {family}) "
-            f"at {short_path(site_path)}:{span.row}. Run it in a thread ({_offload(library)}) or make the chain async"
+            f"`{call.display or call.text}()` blocks the event loop inside {where}: {steps} -> `{text}` ({api.code}, "
+            f"{family}, {COSTS[site.cost]}) at {short_path(site_path)}:{span.row}. Run it in a thread "
+            f"({_offload(library)}) or make the chain async"
         )
         related = [Related(f"blocking call `{text}`", site_path, span)]
         for qualname in path:
             info, owner = model.program.functions[qualname]
             related.append(Related(f"`{model.program.display_name(qualname)}()` defined here", owner.path, info.span))
-        return Finding("CCL210", message, facts.path, call.span, tuple(related))
+        return Finding("CCL210", message, facts.path, call.span, tuple(related), None, (("cost", site.cost),))
+
+
+def _worse(site: Site, than: Site) -> bool:
+    """Unbounded is worse than CPU-heavy, which is worse than bounded; between equals, the first found stays."""
+    return COST_RANK[site.cost] > COST_RANK[than.cost]
+
+
+def passed_values(call: CallSite, callee: FunctionInfo, caller_values: Values) -> Values:
+    """The constants ``call`` gives ``callee``'s parameters: literal arguments, the caller's own
+    known parameters passed on by name, and the literal defaults of parameters it leaves out."""
+    if call.unpacks:
+        return {}
+    bound = callee.self_name is not None and (
+        call.callee is None or call.callee != callee.qualname or "classmethod" in callee.decorators
+    )
+    positional = callee.params[1:] if bound else callee.params
+    values: Values = {}
+    for where, value in call.constants.items():
+        name = positional[where] if isinstance(where, int) and where < len(positional) else where
+        if isinstance(name, str):
+            values[name] = value
+    for where, passed in call.passes.items():
+        name = positional[where] if isinstance(where, int) and where < len(positional) else where
+        if isinstance(name, str) and passed in caller_values:
+            values[name] = caller_values[passed]
+    given = set(positional[: len(call.args)]) | {keyword.split("=", 1)[0] for keyword in call.keywords}
+    for name, default in callee.defaults.items():
+        if name not in given:
+            values[name] = default
+    return values
 
 
 _LOCK_API = BlockingApi("threading.Lock.acquire", "CCL205", (("any", "an `asyncio.Lock` (`async with lock:`)"),))
@@ -275,8 +417,19 @@ _ALTERNATIVES_NOTE = (
 _NOT_REPORTED = """
         Not reported: calls handed to a thread rather than made (`await asyncio.to_thread(f, ...)`,
         `loop.run_in_executor(None, f)`, `anyio.to_thread.run_sync(f)`, an executor's `submit`,
-        and lambdas or nested `def`s given to them), awaited calls, and methods of receivers
-        that are not the catalogue's types (a dict's `.get`, your own `Session` class).
+        and lambdas or nested `def`s given to them), functions whose decorator runs them in a
+        worker thread (`@sync_to_async`, `@asyncify`, Textual's `@work(thread=True)`, decorators
+        named `run_in_executor`, `run_in_thread` or `to_thread`, and the `offload-decorators`
+        setting), awaited calls, and methods of receivers that are not the catalogue's types (a
+        dict's `.get`, your own `Session` class).
+
+        Every finding names its cost class, in the message and as the `cost` property of the JSON
+        and SARIF output: **unbounded** (network, sleep, subprocesses, waits, databases, directory
+        walks, reads of data of unknown size), **bounded** (one short system call: a single `stat`
+        or `exists`, an `open`, a small write) or **CPU-heavy** (decoding and resizing images).
+        `blocking-severity = "unbounded"` reports only the calls that are not bounded. A call in
+        an app's start-up hook (a `lifespan`, by name or given as `lifespan=`, or a `startup`
+        handler) is named as start-up code: it runs once, before the app serves requests.
 """
 
 
@@ -577,10 +730,16 @@ class BlockingCallViaHelper(_BlockingRule):
         flake8-async and ruff see only calls written directly inside an `async def`. conclint
         follows the call graph across the whole project: `handler -> load_config() ->
         requests.get()` is reported at the call in `handler`, with the chain down to the
-        blocking call and its rule, across modules and through cycles in the call graph.
+        blocking call and its rule, across modules (namespace packages too) and through cycles
+        in the call graph. The chain cites its worst call: an unbounded one before a bounded one.
 
-        Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`),
-        awaited calls, and helpers that never block.
+        The chain follows the constants the calls pass: a helper whose blocking branch sits
+        behind a guard on a parameter (`if not path: return`, `if url is not None:`,
+        `if verbose:`) is not blocking for a call that passes `None`, `False`, `""` or `0` there
+        (or leaves a default that fails the guard), through every helper of the chain.
+
+        Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`) or
+        decorated to run in one, awaited calls, and helpers that never block.
 
         Fix: run the helper in a thread (`await asyncio.to_thread(helper, ...)`) or make the
         chain async.

@@ -1,0 +1,127 @@
+"""Conditions on a function's parameters that a call inside it needs, and their value for the
+constants a caller passes: a helper's ``if not path: return`` cannot let ``f(None)`` reach the
+I/O below it.
+
+A condition is a small tree of tuples (picklable facts): ``("truthy", p)``, ``("none", p)``,
+``("eq", p, value)``, ``("cmp", p, ">", 0)``, ``("not", c)``, ``("and", a, b)``, ``("or", a, b)``, ``("unknown",)``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Optional, Set, Tuple
+
+import libcst as cst
+
+from conclint.model.annotations import literal
+
+UNKNOWN = ("unknown",)
+_NO_VALUE = object()
+
+
+def constant(node: cst.BaseExpression):
+    """The value of a literal argument or default (``None``, ``False``, ``0``, ``"x"``, ``[]``), else _NO_VALUE."""
+    if isinstance(node, cst.Name) and node.value == "None":
+        return None
+    if isinstance(node, (cst.List, cst.Dict, cst.Tuple, cst.Set)) and not getattr(node, "elements", None):
+        return ()  # an empty container: falsy, and nothing else is known of it
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = literal(node.expression)
+        return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else _NO_VALUE
+    value = literal(node)
+    return _NO_VALUE if value is None else value
+
+
+def is_constant(value) -> bool:
+    return value is not _NO_VALUE
+
+
+def condition(test: cst.BaseExpression, params: Set[str]):
+    """The test as a condition on ``params``; UNKNOWN for whatever else it reads."""
+    if isinstance(test, cst.Name):
+        return ("truthy", test.value) if test.value in params else UNKNOWN
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return negate(condition(test.expression, params))
+    if isinstance(test, cst.BooleanOperation):
+        kind = "and" if isinstance(test.operator, cst.And) else "or"
+        return (kind, condition(test.left, params), condition(test.right, params))
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        left, right = test.left, target.comparator
+        if isinstance(right, cst.Name) and right.value in params and not isinstance(left, cst.Name):
+            left, right = right, left  # ``None is x``
+        if not (isinstance(left, cst.Name) and left.value in params):
+            return UNKNOWN
+        value = constant(right)
+        if not is_constant(value):
+            return UNKNOWN
+        operator = target.operator
+        if isinstance(operator, (cst.Is, cst.IsNot)) and value is None:
+            tree = ("none", left.value)
+            return tree if isinstance(operator, cst.Is) else negate(tree)
+        if isinstance(operator, (cst.Equal, cst.NotEqual)) and value != ():
+            tree = ("eq", left.value, value)
+            return tree if isinstance(operator, cst.Equal) else negate(tree)
+        order = _ORDER.get(type(operator))
+        if order and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if left is not test.left:  # ``0 < retries``: the same test the other way round
+                order = _SWAPPED[order]
+            return ("cmp", left.value, order, value)
+    return UNKNOWN
+
+
+_ORDER = {cst.LessThan: "<", cst.LessThanEqual: "<=", cst.GreaterThan: ">", cst.GreaterThanEqual: ">="}
+_SWAPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def negate(tree):
+    if tree == UNKNOWN:
+        return UNKNOWN
+    if tree[0] == "not":
+        return tree[1]
+    return ("not", tree)
+
+
+def evaluate(tree, values: Dict[str, object]) -> Optional[bool]:
+    """True or False when the constants decide the condition, None when they do not."""
+    kind = tree[0]
+    if kind == "cmp":
+        value = values.get(tree[1])
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return None
+        bound = tree[3]
+        return {"<": value < bound, "<=": value <= bound, ">": value > bound, ">=": value >= bound}[tree[2]]
+    if kind in ("truthy", "none", "eq"):
+        if tree[1] not in values:
+            return None
+        value = values[tree[1]]
+        if kind == "truthy":
+            return bool(value)
+        if kind == "none":
+            return value is None
+        return value == tree[2]
+    if kind == "not":
+        inner = evaluate(tree[1], values)
+        return None if inner is None else not inner
+    if kind in ("and", "or"):
+        left, right = evaluate(tree[1], values), evaluate(tree[2], values)
+        decisive = kind == "or"  # True decides an ``or``, False an ``and``
+        if decisive in (left, right):
+            return decisive
+        return None if None in (left, right) else not decisive
+    return None
+
+
+def mentions(tree) -> Set[str]:
+    kind = tree[0]
+    if kind in ("truthy", "none", "eq", "cmp"):
+        return {tree[1]}
+    if kind == "not":
+        return mentions(tree[1])
+    if kind in ("and", "or"):
+        return mentions(tree[1]) | mentions(tree[2])
+    return set()
+
+
+def reachable(requires: Iterable[Tuple], values: Dict[str, object]) -> bool:
+    """A call whose conditions are ``requires`` can run for these parameter values."""
+    return not values or all(evaluate(tree, values) is not False for tree in requires)

@@ -1,0 +1,56 @@
+"""Every CCL2xx finding says its cost class, in the message and as a property; a chain cites its worst call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conclint.engine.run import check_source
+
+FIXTURE = Path(__file__).parent / "fixtures" / "blocking" / "cost_classes.py"
+
+
+def _by_row():
+    findings = check_source(FIXTURE.read_text(encoding="utf-8"))
+    by_row = {}
+    for finding in findings:
+        by_row.setdefault(finding.span.row, []).append(finding)
+    return by_row
+
+
+def test_the_cost_class_is_in_the_message_and_the_properties():
+    by_row = _by_row()
+    (exists,) = by_row[12]
+    assert dict(exists.properties) == {"cost": "bounded"}
+    assert "(file system, bounded: one short system call)" in exists.message
+    (listing,) = by_row[24]
+    assert dict(listing.properties) == {"cost": "unbounded"}
+    assert "(file system, unbounded)" in listing.message
+    assert [dict(f.properties)["cost"] for f in by_row[17] + by_row[18] + by_row[19]] == [
+        "bounded",  # open
+        "bounded",  # read(16)
+        "unbounded",  # read()
+    ]
+
+
+def test_a_chain_cites_its_worst_call():
+    by_row = _by_row()
+    (wait,) = by_row[37]
+    assert "`time.sleep()` (CCL201, sleep, unbounded)" in wait.message
+    assert dict(wait.properties) == {"cost": "unbounded"}
+    (settings,) = by_row[61]
+    assert "`json.load()` (CCL204, file system, unbounded)" in settings.message
+    (modified,) = by_row[46]
+    assert "`os.stat()` (CCL204, file system, bounded: one short system call)" in modified.message
+
+
+def test_every_call_is_rendered_from_its_source():
+    texts = sorted(f.message.split("`")[1] for f in _by_row()[51])
+    assert texts == ["open()", "open(...).read()"]
+
+
+def test_start_up_code_is_named_as_such():
+    source = (Path(__file__).parent / "fixtures" / "blocking" / "start_up.py").read_text(encoding="utf-8")
+    by_row = {f.span.row: f.message for f in check_source(source)}
+    assert "`async def prepare()`, start-up code that runs once before the app serves requests (" in by_row[12]
+    assert "start-up code" in by_row[22]
+    assert "start-up" not in by_row[28]
