@@ -222,3 +222,12 @@ def test_the_encoding_is_canonical_for_sets():
     first.facts = ModuleFacts("a.py", "a", imported_modules=frozenset(["b", "a", "c"]))
     second.facts = ModuleFacts("a.py", "a", imported_modules=frozenset(["c", "b", "a"]))
     assert codec.dumps(first) == codec.dumps(second)
+
+
+def test_condition_trees_come_back_as_tuples_and_nothing_else_is_read_as_one():
+    trees = Codec(tuple)
+    condition = ("and", ("truthy", "path"), ("or", ("eq", "n", 2**80), ("eq", "items", ())))
+    assert trees.loads(trees.dumps(condition)) == condition
+    for data in (b'{"a": 1}', b'["set", 1]', b'["tuple", {"a": 1}]', b"[" * 100_000 + b"]" * 100_000):
+        with pytest.raises(CodecError):
+            trees.loads(data)

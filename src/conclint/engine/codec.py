@@ -74,7 +74,7 @@ def _build(schema: Any) -> Tuple[_Coder, _Coder]:
         return _exact(schema)
     if schema is float:
         return _number()
-    if schema is object:  # a literal from the source: str, int, float, bool or None
+    if schema in (object, tuple):  # a literal from the source, or a tree of them (model/guards.py conditions)
         return _literal()
     origin = typing.get_origin(schema)
     arguments = typing.get_args(schema)
@@ -119,15 +119,22 @@ def _number() -> Tuple[_Coder, _Coder]:
 
 
 def _literal() -> Tuple[_Coder, _Coder]:
+    """str, int, float, bool, None, or a tuple of those (nested): ``["int", hex]`` keeps a large int
+    exact, ``["tuple", ...]`` a tuple; nothing else is read back."""
+
     def encode(value: Any) -> Any:
         if type(value) is int and not -_JSON_INT < value < _JSON_INT:
             return ["int", format(value, "x")]
+        if type(value) is tuple:
+            return ["tuple", *map(encode, value)]
         if type(value) not in _SCALARS:
             raise _fail("a literal", value)
         return value
 
     def decode(value: Any) -> Any:
         if type(value) is list:
+            if value[:1] == ["tuple"]:
+                return tuple(map(decode, value[1:]))
             if len(value) != 2 or value[0] != "int" or type(value[1]) is not str:
                 raise _fail("a literal", value)
             return int(value[1], 16)
