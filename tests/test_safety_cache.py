@@ -187,6 +187,37 @@ def test_every_fixture_result_comes_back_equal_from_the_codec():
         assert FILE_RESULT_CODEC.loads(FILE_RESULT_CODEC.dumps(result)) == result, path
 
 
+def _sharing(result: FileResult) -> List[int]:
+    """Per function: how many places hold a read or write, and how many distinct objects they are."""
+    counts = []
+    for state in result.facts.state.values() if result.facts else ():
+        held = [*state.reads, *state.writes, *state.thread_lock_withs]
+        held += [w.checked_by for w in state.writes] + [w.derived_from for w in state.writes]
+        held = [item for item in held if item is not None]
+        counts += [len(held), len({id(item) for item in held})]
+    return counts
+
+
+def test_an_object_held_in_two_places_comes_back_as_one():
+    """``other.checked_by is check`` (CCL112) needs the read a write was checked by to be the one in ``reads``."""
+    results = _fixture_results()
+    shared = [r for r in results.values() if any(p > d for p, d in zip(_sharing(r)[::2], _sharing(r)[1::2]))]
+    assert shared, "the fixtures hold reads that a write also holds"
+    for path, result in results.items():
+        back = FILE_RESULT_CODEC.loads(FILE_RESULT_CODEC.dumps(result))
+        assert _sharing(back) == _sharing(result), path
+    awaited = next(r for path, r in results.items() if path.endswith("ccl111_awaited_state.py"))
+    back = FILE_RESULT_CODEC.loads(FILE_RESULT_CODEC.dumps(awaited))
+    checks = [(w, s) for s in back.facts.state.values() for w in s.writes if w.checked_by is not None]
+    assert checks and all(any(w.checked_by is r for r in s.reads) for w, s in checks)
+
+
+@pytest.mark.parametrize("data", [b'{"@": 0}', b'[{"@": 5}]', b'[[], {"@": -1}]'])
+def test_a_reference_names_only_an_object_built_before(data):
+    with pytest.raises(CodecError):
+        Codec(List[Access]).loads(data)
+
+
 def test_a_subclass_where_its_base_is_declared_keeps_its_class():
     read = Access("global:m.x", "x", Span(1, 1, 1, 2), (), (), 0)
     write_ = Write("global:m.x", "x", Span(2, 1, 2, 2), (), (), 0, derived_from=read)

@@ -12,6 +12,12 @@ Encodings, compact on purpose (facts hold hundreds of thousands of values): a da
 ``Span`` is a list of its fields in order; tuples and lists are lists; a frozenset is a sorted
 list (so the encoding is canonical, and digests of it are stable); a dict with string keys is
 a JSON object, any other dict a list of ``[key, value]`` pairs.
+
+One object held in two places comes back as one object, as a pickle kept it: the rules ask
+whether a write was checked by *this* read (``other.checked_by is check``), and facts decoded
+as copies gave other findings than fresh ones. The second time an object is met it is written
+``{"@": n}``, its number in the order objects are finished (children first), which decoding
+follows; a reference can only name an object already built, of the declared class.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import dataclasses
 import json
 import operator
 import sys
+import threading
 import typing
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
@@ -41,18 +48,30 @@ class Codec:
 
     def dumps(self, value: Any) -> bytes:
         """Compact JSON; equal values give equal bytes (a canonical form: sets sorted, dicts in their order)."""
-        try:
-            return json.dumps(self.encode(value), separators=(",", ":")).encode("ascii")
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise CodecError(f"cannot encode {type(value).__name__}: {exc}") from None
+        with _REFERENCES:
+            try:
+                return json.dumps(self.encode(value), separators=(",", ":")).encode("ascii")
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise CodecError(f"cannot encode {type(value).__name__}: {exc}") from None
+            finally:
+                _numbers.clear()
 
     def loads(self, data: bytes) -> Any:
-        try:
-            return self.decode(json.loads(data))
-        except CodecError:
-            raise
-        except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
-            raise CodecError(str(exc)) from None
+        with _REFERENCES:
+            try:
+                return self.decode(json.loads(data))
+            except CodecError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+                raise CodecError(str(exc)) from None
+            finally:
+                _objects.clear()
+
+
+# The objects of the value being encoded (id -> number) or decoded (by number); one at a time.
+_REFERENCES = threading.Lock()
+_numbers: Dict[int, int] = {}
+_objects: List[Any] = []
 
 
 _built: Dict[Any, Tuple[_Coder, _Coder]] = {}
@@ -306,6 +325,9 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
     variants = {sub.__name__: sub for sub in _dataclass_subclasses(schema)}
 
     def encode(value: Any) -> Any:
+        number = _numbers.get(id(value))
+        if number is not None:
+            return {"@": number}
         kind = type(value)
         if kind is not schema:
             if kind.__name__ in variants and variants[kind.__name__] is kind:
@@ -317,12 +339,15 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
             raise _mismatch(schema, names, allowed, [_json_like(item) for item in encoded])
         for index, encode_field, _ in nested:
             encoded[index] = encode_field(encoded[index])
+        _numbers[id(value)] = len(_numbers)  # alive until the encoding ends: ids stay unique
         return encoded
 
     def decode(value: Any) -> Any:
         if type(value) is not list:
-            if type(value) is dict and len(value) == 1 and variants:
+            if type(value) is dict and len(value) == 1:
                 ((name, fields),) = value.items()
+                if name == "@":
+                    return _referenced(schema, fields)
                 if name in variants:
                     return _coders(variants[name])[1](fields)
             raise _fail(schema.__name__, value)
@@ -332,7 +357,9 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
             value[index] = decode_field(value[index])
         # the constructor (all fields given, so no default runs): an instance built so shares its
         # attribute names with every other, where one given a __dict__ of its own took 40% more memory
-        return schema(*value)
+        built = schema(*value)
+        _objects.append(built)
+        return built
 
     _built[schema] = (encode, decode)  # before the fields: one of them may hold this class again
     hints = typing.get_type_hints(schema, vars(sys.modules[schema.__module__]))
@@ -347,6 +374,13 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
     plain_allowed = [allowed[index] for index in plain]
     plain_values = operator.itemgetter(*plain) if len(plain) > 1 else lambda values: [values[i] for i in plain]
     return encode, decode
+
+
+def _referenced(schema: type, number: Any) -> Any:
+    """The object built earlier under ``number``, which must be a ``schema``."""
+    if type(number) is not int or not 0 <= number < len(_objects) or not isinstance(_objects[number], schema):
+        raise CodecError(f"a reference to no {schema.__name__} built before: {number!r}")
+    return _objects[number]
 
 
 def _json_like(value: Any) -> Any:
