@@ -253,3 +253,11 @@ def test_the_encoding_is_canonical_for_sets():
     first.facts = ModuleFacts("a.py", "a", imported_modules=frozenset(["b", "a", "c"]))
     second.facts = ModuleFacts("a.py", "a", imported_modules=frozenset(["c", "b", "a"]))
     assert codec.dumps(first) == codec.dumps(second)
+
+
+@pytest.mark.parametrize("value", ["\ud834\udd20", "\U0001d120", "caf\udce9", 16**40, -(2**70), 0.5, True, None, ""])
+def test_a_literal_comes_back_as_it_was(value):
+    """JSON alone would read the two surrogates back as one character, and some readers lose big ints."""
+    codec = Codec(object)
+    back = codec.loads(codec.dumps(value))
+    assert back == value and type(back) is type(value)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import re
 import sys
 import threading
 import typing
@@ -32,6 +33,7 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 _Coder = Callable[[Any], Any]
 _SCALARS = (str, int, float, bool, type(None))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_INT = 2**63  # larger ints (hex literals can be any size) are kept as text: JSON readers differ on them
 
 
@@ -138,17 +140,25 @@ def _number() -> Tuple[_Coder, _Coder]:
 
 
 def _literal() -> Tuple[_Coder, _Coder]:
+    """A literal's value. Two kinds are kept as tagged text: an int too large for JSON readers, and
+    a string holding surrogates (``"\\ud834\\udd20"`` in the source: JSON would read that pair back
+    as one character)."""
+
     def encode(value: Any) -> Any:
         if type(value) is int and not -_JSON_INT < value < _JSON_INT:
             return ["int", format(value, "x")]
+        if type(value) is str and not value.isascii() and _SURROGATE.search(value):
+            return ["str", value.encode("utf-8", "surrogatepass").hex()]
         if type(value) not in _SCALARS:
             raise _fail("a literal", value)
         return value
 
     def decode(value: Any) -> Any:
         if type(value) is list:
-            if len(value) != 2 or value[0] != "int" or type(value[1]) is not str:
+            if len(value) != 2 or value[0] not in ("int", "str") or type(value[1]) is not str:
                 raise _fail("a literal", value)
+            if value[0] == "str":
+                return bytes.fromhex(value[1]).decode("utf-8", "surrogatepass")
             return int(value[1], 16)
         if type(value) not in _SCALARS:
             raise _fail("a literal", value)
