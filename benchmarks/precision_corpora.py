@@ -140,6 +140,27 @@ FORK = _pins(
     "pebble==5.2.3",
     "mpire==2.10.2",
     "prometheus-client==0.26.0",
+    # added in session 6 (issue 17 asks for projects until 15 findings are reviewed): libraries that every
+    # worker of a forking host inherits, each with a background sender, poller or flusher (analytics,
+    # feature flags, log shippers, telemetry), with and without at-fork handling of their own
+    "posthog==7.91.1",
+    "segment-analytics-python==2.4.0",
+    "launchdarkly-server-sdk==9.20.0",
+    "libhoney==2.4.0",
+    "fluent-logger==0.11.1",
+    "logzio-python-handler==4.1.9",
+    "python-logstash-async==4.1.0",
+    "amplitude-analytics==1.3.0",
+    "rudder-sdk-python==2.1.9",
+    "configcat-client==10.0.1",
+    "flagsmith==6.3.0",
+    "UnleashClient==6.9.1",
+    "sentry-sdk==2.75.0",
+    "opentelemetry-sdk==1.45.2",
+    "logdna==1.18.12",
+    "applicationinsights==0.11.10",
+    "statsig==0.72.1",
+    "growthbook==4.0.0",
 )
 
 LOOP = _pins(
@@ -358,7 +379,8 @@ FAMILIES: Dict[str, Family] = {
     family.name: family
     for family in (
         Family("threads", ("CCL101", "CCL102", "CCL103"), "thread races", 16, THREADS, THREADS_VERDICTS),
-        Family("fork", ("CCL3",), "fork hazards", 17, FORK, FORK_VERDICTS),
+        # the threaded clients, servers and schedulers of the threads family are libraries forking hosts inherit too
+        Family("fork", ("CCL3",), "fork hazards", 17, FORK + THREADS, FORK_VERDICTS),
         Family("loop", ("CCL111", "CCL112", "CCL113"), "event-loop races", 18, LOOP, LOOP_VERDICTS),
         Family("blocking", ("CCL2",), "blocking calls in event-loop code", 19, BLOCKING, BLOCKING_VERDICTS),
     )

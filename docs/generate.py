@@ -50,6 +50,7 @@ SETTING_TYPES: Dict[str, str] = {
     "names": "list of qualified names",
     "bool": "boolean",
     "number": "number of seconds",
+    "megabytes": "number of megabytes",
     "int": "whole number",
     "path": "path",
     "server": '`"prefork"`, `"threaded"` or `"evented"`',
@@ -219,6 +220,34 @@ def configuration_page() -> str:
         )
     lines += [
         "",
+        "## Limits per file",
+        "",
+        "No input may hang the run or exhaust the machine: what one file may cost is limited,",
+        "and a file over a limit is reported as CCL001 while the run goes on. Such a result is",
+        "never cached: the next run analyses the file again.",
+        "",
+        "- `file-timeout` is **CPU time**, the time the analysis of the file itself takes",
+        "  (so a loaded machine does not stop a file that would finish in time on an idle",
+        "  one). The analysis checks it as it walks; libcst's parse, which is native code",
+        "  that nothing inside the process can interrupt, is bounded by running large files",
+        "  (over 128 KB) in worker processes: a worker whose file has spent more than",
+        "  `file-timeout` + 1 s of CPU is killed and replaced. The wall clock is a backstop,",
+        "  five times `file-timeout` plus 10 s, and the only limit on the parse where the",
+        "  system has no `/proc` to read a worker's CPU time from.",
+        "- `max-file-size` is checked with `stat` before the file is read.",
+        "- `max-memory` is the memory one file's analysis may take in its worker process, on",
+        "  top of what the worker holds when it starts (its address space is limited with",
+        "  `RLIMIT_AS`; not on Windows or macOS, which do not enforce it).",
+        "",
+        "Files are analysed in worker processes when `--jobs` is more than 1 and there are",
+        "16 files or more; with `--jobs 1`, or fewer files, large files still go to one",
+        "worker (in turn with the small ones, analysed in conclint's own process) whenever",
+        "`file-timeout` or `max-memory` is set. Small files analysed in conclint's own",
+        "process, and a source read from stdin or an editor's buffer, are bounded by the",
+        "cooperative time check only, and so is everything under flake8's own worker",
+        "processes, which may not start processes of their own. A run whose files are all",
+        "cached starts no worker.",
+        "",
         "## Options of `conclint check`",
         "",
         "Options given on the command line add to, or override, the keys above.",
@@ -235,12 +264,13 @@ def configuration_page() -> str:
         "| code | meaning |",
         "|---|---|",
     ]
-    from conclint.adapters.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+    from conclint.adapters.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INTERRUPTED
 
     lines += [
         f"| {EXIT_CLEAN} | no findings, or `--exit-zero`, or `--write-baseline` |",
         f"| {EXIT_FINDINGS} | findings (with `--diff`: there are fixes to apply) |",
         f"| {EXIT_ERROR} | a usage or configuration error, or an internal error |",
+        f"| {EXIT_INTERRUPTED} | interrupted (Ctrl-C, SIGINT): the workers are stopped, nothing is reported |",
         "",
     ]
     return "\n".join(lines)

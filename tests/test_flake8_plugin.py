@@ -307,6 +307,7 @@ OPTION_CASES = {
         ["conclint-file-timeout = 0.000001"],
         "+CCL001",
     ),
+    "max-file-size": (SLEEPS, ["--conclint-max-file-size", "0.0001"], ["conclint-max-file-size = 0.0001"], "+CCL001"),
 }
 BASE_OPTIONS = {"workers": ["--conclint-server=prefork"]}  # given in every run of that case
 CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")
@@ -322,6 +323,7 @@ def test_every_rule_setting_is_a_flake8_option_with_a_test():
         "per-file-ignores",
         "respect-gitignore",
         "cache-dir",
+        "max-memory",
     }
     assert {s.key for s in RULE_SETTINGS} == {s.key for s in SETTINGS} - skipped == set(OPTION_CASES)
     help_text = flake8("--help", cwd=".").stdout

@@ -52,6 +52,37 @@ def test_an_app_that_serves_itself_in_one_process_is_one_worker(tree):
     assert _ccl303(tree) == []
 
 
+TORNADO_SERVED = """\
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.wsgi import WSGIContainer
+
+from app import app
+
+
+class CustomHTTPServer(HTTPServer):
+    pass
+
+
+def main():
+    server = CustomHTTPServer(WSGIContainer(app))
+    server.listen(5000)
+    IOLoop.current().start()
+"""
+
+
+def test_an_app_served_by_tornado_listen_is_one_worker(tree):
+    # (reviewed on real code: a Flask app wrapped in a subclass of tornado's HTTPServer, in one process)
+    write(tree, "serve.py", TORNADO_SERVED)
+    assert _ccl303(tree) == []
+
+
+def test_tornado_started_with_several_processes_is_no_evidence_of_one(tree):
+    forked = TORNADO_SERVED.replace("server.listen(5000)", "server.bind(5000)\n    server.start(4)")
+    write(tree, "serve.py", forked)
+    assert len(_ccl303(tree)) == 1
+
+
 def test_an_app_that_serves_itself_with_several_workers_says_so(tree):
     write(tree, "serve.py", "import uvicorn\n\n\ndef main():\n    uvicorn.run('app:app', workers=4)\n")
     (message,) = _ccl303(tree)

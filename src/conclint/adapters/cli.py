@@ -28,6 +28,7 @@ from conclint.rules.base import _toml as toml_value
 FIXABLE_CODES = ("CCL201",)  # the rules whose findings carry a safe fix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 128 + 2  # killed by SIGINT, as shells report it
 REPORT_HINT = "conclint: this is a bug in conclint; please report it with the file that triggers it"
 
 
@@ -179,9 +180,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as exc:
         print(f"conclint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the run's workers are already stopped (engine/workers.py)
         print("conclint: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `conclint check | head`: the reader left; nothing more can reach it
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -24,8 +24,9 @@ from conclint.engine.settings import SETTINGS, ConfigError, SettingDef
 from conclint.engine.target import parse_target_version
 
 # Selection and discovery belong to flake8 (--select, --extend-ignore, --per-file-ignores, --exclude);
-# the cache is `conclint check`'s.
+# the cache is `conclint check`'s; so is max-memory (flake8's own workers cannot start the processes it limits).
 NOT_OPTIONS = {
+    "max-memory",
     "select",
     "extend-select",
     "ignore",
@@ -89,6 +90,8 @@ class ConclintChecker:
                 extra = {"type": int, "metavar": "N"}
             elif setting.kind == "number":
                 extra = {"metavar": "SECONDS"}
+            elif setting.kind == "megabytes":
+                extra = {"metavar": "MB"}
             elif setting.kind == "server":
                 extra = {"metavar": "{prefork,threaded,evented}"}
             elif setting.kind == "table-of-text":
@@ -134,13 +137,14 @@ def _converted(setting: SettingDef, value):
         if value < 0:
             raise ConfigError(f"{_option(setting)} must be a whole number, not {value}")
         return value
-    if setting.kind == "number":  # a string from [flake8] (flake8 converts only int and bool options)
+    if setting.kind in ("number", "megabytes"):  # a string from [flake8] (flake8 converts only int and bool options)
         try:
             number = float(value)
         except ValueError:
             number = -1.0
-        if not 0 <= number < math.inf:  # nan and inf are no number of seconds
-            raise ConfigError(f"{_option(setting)} must be a number of seconds (0 or more), not {value!r}")
+        if not 0 <= number < math.inf:  # nan and inf are no number
+            unit = "seconds" if setting.kind == "number" else "megabytes"
+            raise ConfigError(f"{_option(setting)} must be a number of {unit} (0 or more), not {value!r}")
         return number
     if setting.kind == "server":
         if value not in ("prefork", "threaded", "evented"):

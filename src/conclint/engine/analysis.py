@@ -12,6 +12,7 @@ from conclint.engine.codec import Codec, CodecError
 from conclint.engine.deadline import DEFAULT_SECONDS, AnalysisTimeout, deadline
 from conclint.engine.demand import wanted
 from conclint.engine.findings import Finding, Span
+from conclint.engine.limits import DEFAULT_MAX_FILE_SIZE, MB, memory_limit_mb
 from conclint.engine.modules import module_name_for
 from conclint.engine.parsing import ParseFailure, parse_source, syntax_failure
 from conclint.engine.selection import NoqaMap, parse_noqa
@@ -49,26 +50,58 @@ def result_digest(result: FileResult) -> str:
     return hashlib.sha256(_VISIBLE.dumps(state)).hexdigest()
 
 
+def stopped_result(path: str, message: str) -> FileResult:
+    """A file whose analysis was stopped (time, size, memory): CCL001, and nothing cached."""
+    return FileResult(path, findings=[Finding("CCL001", message, path, Span.point(1, 1))], stopped=True)
+
+
+def out_of_memory_message(max_memory: float) -> str:
+    limit = f" (max-memory = {max_memory:g} MB)" if max_memory else ""
+    return f"ran out of memory{limit}: too large or too complex to analyse"
+
+
+def file_size(path: str, data: Optional[bytes] = None) -> Optional[int]:
+    """The file's size in bytes, from ``stat`` (nothing is read); None when it cannot be known."""
+    if data is not None:
+        return len(data)
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return None
+
+
+def size_refusal(path: str, size: Optional[int], max_size: Optional[float]) -> Optional[FileResult]:
+    """The result of a file over ``max_size`` bytes (max-file-size), which is never read."""
+    if not max_size or size is None or size <= max_size:
+        return None
+    return stopped_result(path, f"too large to analyse ({size / MB:.1f} MB > max-file-size {max_size / MB:g} MB)")
+
+
 def analyse_file(
     path: str,
     triggers: Optional[Pattern[str]] = None,
     timeout: Optional[float] = DEFAULT_SECONDS,
     data: Optional[bytes] = None,
+    max_size: Optional[float] = DEFAULT_MAX_FILE_SIZE,
 ) -> FileResult:
     """Never raises: every failure becomes a finding or an internal error for this file.
 
     With ``triggers``, a file whose text has none of them is only checked for syntax
     (``FileResult.light``): the run analyses it in full later if other code reaches it.
     ``data``: the file's bytes, when they come from elsewhere than the disk (stdin, an editor).
+    ``max_size``: in bytes; a larger file is reported without being read.
     """
+    refused = size_refusal(path, file_size(path, data), max_size)
+    if refused is not None:
+        return refused
     result = FileResult(path)
     deadline.start(timeout)
     try:
         _analyse_into(result, triggers, data)
     except AnalysisTimeout as exc:
-        result.facts = None
-        result.stopped = True
-        result.findings.append(Finding("CCL001", str(exc), path, Span.point(1, 1)))
+        return stopped_result(path, str(exc))
+    except MemoryError:  # under the worker's max-memory ceiling (engine/workers.py), which then exits
+        return stopped_result(path, out_of_memory_message(memory_limit_mb()))
     except RecursionError:
         result.facts = None
         result.findings.append(Finding("CCL001", "too deeply nested to analyse", path, Span.point(1, 1)))

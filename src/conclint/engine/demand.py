@@ -29,7 +29,7 @@ _TRIGGERS = (
     r"|celery|shared_task|DataLoader|litestar|[Ss]anic|[Qq]uart|postfork|sqlite3|psycopg|pymysql|MySQLdb|MongoClient"
     r"|create_connection"
     # an app serving itself in one process (engine/deployment.py)
-    r"|\bapp\.run\(|run_simple|waitress|WSGIServer|serve_forever|socketio|cheroot|bjoern|run_app"
+    r"|\bapp\.run\(|run_simple|waitress|WSGIServer|serve_forever|socketio|cheroot|bjoern|run_app|\btornado\b"
     # classes callers share across threads (model/contracts.py)
     r"|[Tt]hread[- _]?safe|conclint:|Session\(|PoolManager|AuthBase"
 )

@@ -14,7 +14,7 @@ from typing import Iterable, List, Optional
 
 from conclint.engine.findings import Span
 from conclint.engine.source import read_regular_file
-from conclint.model.apis import SELF_SERVING_CALLS
+from conclint.model.apis import SELF_SERVING_CALLS, SELF_SERVING_LISTEN_TYPES
 from conclint.model.facts import MODULE_SCOPE, ModuleFacts
 
 GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_config.py", "gunicorn_conf.py")
@@ -119,6 +119,19 @@ def _imported_type(by_name, dotted: Optional[str]) -> Optional[str]:
     return facts.global_types.get(variable) if facts is not None else None
 
 
+def _is_a(by_name, type_name: Optional[str], wanted: frozenset, depth: int = 0) -> bool:
+    """``type_name`` is one of ``wanted`` or a project class deriving from one (bases followed across modules)."""
+    if not type_name or depth > 8:
+        return False
+    if type_name in wanted:
+        return True
+    module = type_name.rpartition(".")[0]
+    while module and module not in by_name:
+        module = module.rpartition(".")[0]
+    info = by_name[module].classes.get(type_name) if module else None
+    return info is not None and any(_is_a(by_name, base, wanted, depth + 1) for base in info.bases)
+
+
 def _from_own_server(modules: Iterable[ModuleFacts]) -> Optional[ServerEvidence]:
     """The app serves itself in one process: its own code runs a one-process server (``app.run()``,
     ``waitress.serve()``, gevent's ``WSGIServer``, ``uvicorn.run()`` without ``workers``)."""
@@ -131,6 +144,7 @@ def _from_own_server(modules: Iterable[ModuleFacts]) -> Optional[ServerEvidence]
             if receiver and call.method and name not in SELF_SERVING_CALLS:
                 name = f"{receiver}.{call.method}"
             serves = call.method == "run" and any(k in call.keywords for k in ("host", "port"))
+            serves = serves or (call.method == "listen" and _is_a(by_name, receiver, SELF_SERVING_LISTEN_TYPES))
             if name not in SELF_SERVING_CALLS and not serves:  # (``socketio.run(app, host=..., port=...)``)
                 continue
             workers = call.literal_keywords.get("workers", 1)

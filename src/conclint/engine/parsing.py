@@ -17,6 +17,8 @@ from typing import Callable, Optional, Tuple, TypeVar, Union
 
 import libcst as cst
 
+from conclint.engine.limits import memory_limit_mb
+
 T = TypeVar("T")
 
 # Deep but legal code (a 900-term expression) needs more Python frames than the
@@ -77,7 +79,9 @@ def _cpython_verdict(text: str) -> Tuple[Optional[ParseFailure], Optional[ParseF
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ast.parse(text)
-    except (RecursionError, MemoryError):
+    except (RecursionError, MemoryError) as exc:
+        if isinstance(exc, MemoryError) and memory_limit_mb():
+            raise  # the worker's max-memory ran out: not a matter of nesting
         return ParseFailure("too deeply nested to analyse (CPython's parser gives up)", 1, 1), None
     except SyntaxError as exc:
         failure = ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)

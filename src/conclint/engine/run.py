@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import dataclasses
-import gc
 import hashlib
-import multiprocessing
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional, Pattern, Sequence, Tuple
+from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
-from conclint.engine.analysis import FAIL_ON_ENV, FILE_RESULT_CODEC, FileResult, analyse_file
+from conclint.engine.analysis import FAIL_ON_ENV, FILE_RESULT_CODEC, FileResult, analyse_file, file_size, size_refusal
 from conclint.engine.cache import Cache, digest
 from conclint.engine.codec import Codec
 from conclint.engine.demand import declared_paths, reached_paths, trigger_pattern
 from conclint.engine.deployment import COMMAND_FILES, GUNICORN_CONFIGS
 from conclint.engine.discovery import discover
 from conclint.engine.findings import Finding
+from conclint.engine.limits import Limits
 from conclint.engine.modules import ModuleIndex
 from conclint.engine.parsing import run_with_deep_stack
 from conclint.engine.project import Project
 from conclint.engine.selection import PerFileIgnores, enabled_codes, is_enabled, suppressed_by_noqa
 from conclint.engine.settings import Settings
 from conclint.engine.source import read_regular_file
+from conclint.engine.workers import Workers, gc_paused
 from conclint.rules import ALL_RULES
 from conclint.rules.base import Rule
-
-MIN_FILES_PER_POOL = 16
-FILES_PER_BATCH = 8
 
 
 @dataclass
@@ -47,87 +40,14 @@ RUN_RESULT_CODEC = Codec(RunResult)
 INDEX_CODEC = Codec(Dict[str, Tuple[str, str]])  # path -> (its file key, its first-round component)
 
 
-def _analyse_batch(
-    paths: Sequence[str], triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None
-) -> List[FileResult]:
-    in_main_process = multiprocessing.parent_process() is None
-    if in_main_process:
-        gc.freeze()  # the run's facts so far: the collection below need not walk them
-    try:
-        with gc_paused():
-            return run_with_deep_stack(lambda: [analyse_file(path, triggers, timeout) for path in paths])
-    finally:
-        gc.collect()  # the cycles parsing left (a worker's whole heap is small; here only what the batch made)
-        if in_main_process:
-            gc.unfreeze()
-        release_memory()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while facts are built, loaded or queried: they hold no
-    cycles worth collecting, and each automatic collection walked the whole growing heap
-    (a run over the stdlib after a one-file edit spent 1.7 of its 4 s in them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _malloc_trim() -> Callable[[int], int]:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
-        return lambda pad: 0
-
-
-_TRIM = _malloc_trim()
-
-
-def release_memory() -> None:
-    """Hand the memory of parsed trees back to the system. libcst's parser and large Python
-    objects live in the C heap, which keeps freed pages: a worker that parsed a 300 KB module
-    stayed at 125 MB for the rest of the run; trimmed, it goes back to about 50 MB."""
-    _TRIM(0)
-
-
-class Workers:
-    """The process pool of one run: started on first need and reused by every demand round
-    (a pool per round paid the start-up each time and left the last round's batches alive)."""
-
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
-        self._pool: Optional[ProcessPoolExecutor] = None
-
-    def analyse(
-        self, paths: Sequence[str], triggers: Optional[Pattern[str]], timeout: Optional[float]
-    ) -> List[FileResult]:
-        """Per-file results in the order of ``paths``, whatever ``jobs`` is (a handful of files
-        is analysed in-process: handing them to workers would cost more than it saves)."""
-        if self.jobs <= 1 or len(paths) < MIN_FILES_PER_POOL:
-            return _analyse_batch(paths, triggers, timeout)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-        # small batches: a worker hands each one back at once instead of holding all its files' facts
-        batches = [paths[i : i + FILES_PER_BATCH] for i in range(0, len(paths), FILES_PER_BATCH)]
-        mapped = self._pool.map(_analyse_batch, batches, [triggers] * len(batches), [timeout] * len(batches))
-        return [result for batch in mapped for result in batch]
-
-    def __enter__(self) -> Workers:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-
-
 def analyse_files(
-    paths: Sequence[str], jobs: int = 1, triggers: Optional[Pattern[str]] = None, timeout: Optional[float] = None
+    paths: Sequence[str],
+    jobs: int = 1,
+    triggers: Optional[Pattern[str]] = None,
+    timeout: Optional[float] = None,
+    limits: Optional[Limits] = None,
 ) -> List[FileResult]:
-    with Workers(jobs) as workers:
+    with Workers(jobs, limits) as workers:
         return workers.analyse(paths, triggers, timeout)
 
 
@@ -197,13 +117,15 @@ def analyse(
     hazards, then, round by round, the files their facts reach. The last round's project
     (and its model) is the one the rules query."""
     contents = contents if contents is not None else {}
-    timeout = settings.file_timeout or None
+    limits = Limits.of(settings)
+    timeout = limits.timeout
     index = ModuleIndex(files)
-    with Workers(jobs) as workers:
-        results = {
-            r.path: r
-            for r in _cached_analysis(files, workers, trigger_pattern(settings), cache, contents, timeout, sources)
-        }
+    # too large: reported from its size alone, whatever the cache holds (a limit lowered since must hold)
+    results: Dict[str, FileResult] = _size_refusals(files, limits, sources)
+    with Workers(jobs, limits) as workers:
+        wanted = [path for path in files if path not in results]
+        for result in _cached_analysis(wanted, workers, trigger_pattern(settings), cache, contents, timeout, sources):
+            results[result.path] = result
         first_round = dict(results)
         while True:
             done = {path for path, result in results.items() if not result.light}
@@ -223,6 +145,17 @@ def analyse(
                 return Analysis(ordered, project, first_round)
             for result in _cached_analysis(pending, workers, None, cache, contents, timeout, sources):
                 results[result.path] = result
+
+
+def _size_refusals(files: Sequence[str], limits: Limits, sources: Optional[Dict[str, bytes]]) -> Dict[str, FileResult]:
+    """The files over max-file-size (by ``stat``, or the length of their given source), each with its CCL001:
+    final for these settings (a run's key holds them), so a run with such a file is cached like any other."""
+    refusals = {}
+    for path in files:
+        refused = size_refusal(path, file_size(path, (sources or {}).get(path)), limits.max_file_size)
+        if refused is not None:
+            refusals[path] = dataclasses.replace(refused, stopped=False)
+    return refusals
 
 
 def analyse_project(
@@ -250,6 +183,15 @@ def _context_key(paths: Sequence[str], settings: Settings, folders: Sequence[str
 
 
 UNREADABLE = ("unreadable",)
+
+
+def _contents_tag(path: str, max_size: Optional[float]) -> Tuple[str, ...]:
+    """``bytes_tag`` of the file; for one over ``max_size``, its size (it is never read: the run
+    depends on nothing else of it)."""
+    size = file_size(path)
+    if max_size and size is not None and size > max_size:
+        return ("size", str(size))
+    return bytes_tag(_read_bytes(path))
 
 
 def bytes_tag(data: Optional[bytes]) -> Tuple[str, ...]:
@@ -285,7 +227,8 @@ class _Equivalence:
         self.cache = cache
         self.files = files
         self.triggers = trigger_pattern(settings)
-        self.timeout = settings.file_timeout or None
+        self.limits = Limits.of(settings)
+        self.timeout = self.limits.timeout
         self.keys = {path: file_key(path, self.triggers, self.timeout, contents[path]) for path in files}
         self.index_key = digest("index", context, list(files))
         self.context = context
@@ -303,8 +246,9 @@ class _Equivalence:
         changed = [path for path in self.files if path not in components]
         if len(changed) > self.MAX_CHANGED:
             return None
-        for result in _cached_analysis(changed, Workers(1), self.triggers, self.cache, self.contents, self.timeout):
-            components[result.path] = self.component(result)
+        with Workers(1, self.limits) as workers:
+            for result in _cached_analysis(changed, workers, self.triggers, self.cache, self.contents, self.timeout):
+                components[result.path] = self.component(result)
         return self.key(components)
 
     def component(self, first_round: FileResult) -> str:
@@ -409,7 +353,8 @@ def _run(
     if cache is None:
         analysis = analyse(files, settings, jobs, None, {}, folders, sources)
         return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)
-    contents = {path: bytes_tag(_read_bytes(path)) for path in files if not (sources and path in sources)}
+    max_size = Limits.of(settings).max_file_size
+    contents = {path: _contents_tag(path, max_size) for path in files if not (sources and path in sources)}
     if sources:  # the files on disk come from the cache; the run as a whole is not cached
         analysis = analyse(files, settings, jobs, cache, contents, folders, sources)
         return run_rules(analysis.results, settings, folders, len(files), analysis.project, apply_noqa)

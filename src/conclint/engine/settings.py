@@ -65,7 +65,20 @@ SETTINGS: Tuple[SettingDef, ...] = (
         "file-timeout",
         "number",
         60,
-        "Seconds one file may take to analyse before it is reported as CCL001 instead (0: no limit).",
+        "Seconds of CPU time one file may take to analyse before it is reported as CCL001 instead (0: no limit).",
+    ),
+    SettingDef(
+        "max-file-size",
+        "megabytes",
+        10,
+        "Megabytes a file may hold; a larger one is reported as CCL001 without being read (0: no limit).",
+    ),
+    SettingDef(
+        "max-memory",
+        "megabytes",
+        2048,
+        "Megabytes of memory the analysis of one file may take in its worker process; a file that needs more is "
+        "reported as CCL001 (0: no limit).",
     ),
     SettingDef(
         "cache-dir",
@@ -157,6 +170,8 @@ class Settings:
     respect_gitignore: bool = True
     cache_dir: str = ""
     file_timeout: float = 60
+    max_file_size: float = 10
+    max_memory: float = 2048
     thread_entry_decorators: List[str] = field(default_factory=list)
     thread_entry_calls: List[str] = field(default_factory=list)
     thread_safe: List[str] = field(default_factory=list)
@@ -297,6 +312,10 @@ def _validated(path: str, setting: SettingDef, value: Any, codes: Collection[str
     if setting.kind == "int":
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise bad("a whole number")
+        return value
+    if setting.kind == "megabytes":
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
+            raise bad("a number of megabytes (0 or more)")
         return value
     if setting.kind == "table-of-text":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):

@@ -407,6 +407,9 @@ SELF_SERVING_CALLS = frozenset(
         "hypercorn.asyncio.serve",
     }
 )
+# servers whose ``listen(port)`` binds and serves in the calling process (tornado forks only through
+# ``bind()`` then ``start(n)``, or ``tornado.process.fork_processes``): a project subclass counts too
+SELF_SERVING_LISTEN_TYPES = frozenset({"tornado.httpserver.HTTPServer", "tornado.web.Application"})
 
 # route decorators that are functions of the framework, not methods of an app (``@get("/")``)
 ROUTE_DECORATOR_FUNCTIONS = {

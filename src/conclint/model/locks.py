@@ -5,7 +5,7 @@ lock's own protocol."""
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from conclint.model.apis import THREAD_LOCK_TYPES, looks_like_lock
 from conclint.model.facts import Access, ModuleFacts
@@ -77,13 +77,17 @@ def decorator_locks(program: Program, modules: Sequence[ModuleFacts]) -> Dict[st
     wrapper calls the wrapped function while it holds a thread lock (``@synchronized``)."""
     wrapping: Dict[str, str] = {}
     for facts in modules:
+        nested: Dict[str, List[str]] = {}  # by the function they are defined in: one pass, not one per function
+        for inner, inner_info in facts.functions.items():
+            if inner_info.parent is not None:
+                nested.setdefault(inner_info.parent, []).append(inner)
         for qualname, info in facts.functions.items():
             wrapped = info.params[0] if info.params and info.parent is None and info.class_qualname is None else None
             if wrapped is None:
                 continue
-            for inner, inner_info in facts.functions.items():
+            for inner in nested.get(qualname, ()):
                 state = facts.state.get(inner)
-                if inner_info.parent != qualname or state is None or not state.locked_calls:
+                if state is None or not state.locked_calls:
                     continue
                 locked = set(state.locked_calls)
                 if any(c.function == inner and c.text == wrapped and c.span in locked for c in facts.calls):

@@ -33,6 +33,16 @@ JOIN_CALLS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_comple
 NOT_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join", "shlex.join"})
 MAX_VARIANTS = 4  # reaches of one function from one root: distinct lock sets kept, the rest add nothing new
 MAX_STATES_PER_ROOT = 20000
+# a call chain kept for the message: its first and last calls, with the middle elided once it is long (a chain
+# thousands deep is still followed to its end, but does not copy thousands of names into every reach)
+CHAIN_HEAD, CHAIN_TAIL = 20, 39
+ELIDED = "…"
+
+
+def _extend(chain: Tuple[str, ...], callee: str) -> Tuple[str, ...]:
+    if len(chain) < CHAIN_HEAD + CHAIN_TAIL:
+        return (*chain, callee)
+    return (*chain[:CHAIN_HEAD], ELIDED, *chain[-CHAIN_TAIL + 1 :], callee)
 
 
 def before(first: Span, second: Span) -> bool:
@@ -437,8 +447,7 @@ class ThreadContexts:
                 if callee in self.decorator_locks:
                     now_locks = now_locks | {self.decorator_locks[callee]}
                 now_locks = now_locks | self._receiver_locks(call, callee, frozenset(now_locks))
-                if len(chain) < 60:
-                    queue.append((callee, (*chain, callee), frozenset(now_locks), now_owned))
+                queue.append((callee, _extend(chain, callee), frozenset(now_locks), now_owned))
 
     # ---- questions -----------------------------------------------------------------------
     def reaches_of(self, function: str) -> List[Reach]:
@@ -473,7 +482,11 @@ class ThreadContexts:
         threads at once: helper() <- worker() <- threading.Thread(target=...) at jobs.py:40."""
         root = self.roots[reach.root]
         name = f"`{self.program.display_name(function)}()`"
-        chain = " <- ".join(f"{self.program.display_name(q)}()" for q in reversed(reach.chain) if MODULE_SCOPE not in q)
+        chain = " <- ".join(
+            q if q == ELIDED else f"{self.program.display_name(q)}()"
+            for q in reversed(reach.chain)
+            if MODULE_SCOPE not in q
+        )
         if root.kind == CONTRACT:
             via = f": {chain}" if len(reach.chain) > 1 else ""
             return f"{name} can run in several threads at once{via} ({root.reason})"

@@ -719,6 +719,8 @@ class ResourceInheritedAcrossFork(Rule):
             if at_import and reader in handler_code:
                 return reader, read, read_facts, "request handlers of a preloaded app served by several workers"
             if read.in_child and reader != MODULE_SCOPE:
+                if _disposed_in_child(read_facts, reader, read):
+                    continue  # the child closes its copy (a forking server's listening socket): the fix itself
                 forks = [s for s in processes.starts if s.kind == OS_FORK and s.parent == reader]
                 if at_import or any(_made_before(processes, facts, function, creation, s) for s in forks):
                     return reader, read, read_facts, "the child's branch after os.fork()"
@@ -729,6 +731,18 @@ class ResourceInheritedAcrossFork(Rule):
                 how = processes.describe_fork_method(start)
                 return reader, read, read_facts, f"child process code ({processes.describe(handoff, chain)}){how}"
         return None
+
+
+DISPOSING_METHODS = frozenset({"close", "detach", "shutdown", "dispose"})
+
+
+def _disposed_in_child(facts: ModuleFacts, reader: str, read: Access) -> bool:
+    """The child's branch of ``reader`` disposes of the object ``read`` reads (``self.listener.close()``)."""
+    return any(
+        call.function == reader and call.method in DISPOSING_METHODS and call.text == f"{read.display}.{call.method}"
+        for call in facts.calls
+        if call.span.row == read.span.row
+    )
 
 
 def _made_before(processes: Processes, facts: ModuleFacts, function: str, creation: Write, start) -> bool:
