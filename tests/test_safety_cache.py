@@ -141,8 +141,9 @@ def test_an_entry_that_does_not_validate_is_ignored_and_rewritten(tree, tmp_path
     first = check(tree, "--cache-dir", str(cache), user_cache=tmp_path)
     assert first.returncode == 1, first.stderr
     written = {entry: entry.read_bytes() for entry in entries(cache)}
-    for entry in written:
-        entry.write_bytes(spoil(entry))
+    spoilt = {entry: spoil(entry) for entry in written}  # all from the first run's entries, before any is spoilt
+    for entry, data in spoilt.items():
+        entry.write_bytes(data)
     again = check(tree, "--cache-dir", str(cache), user_cache=tmp_path)
     assert (again.returncode, again.stdout, again.stderr) == (first.returncode, first.stdout, first.stderr)
     not_rewritten = [entry.name for entry in written if entry.read_bytes() != written[entry]]
@@ -185,6 +186,37 @@ def test_every_fixture_result_comes_back_equal_from_the_codec():
     assert sum(r.facts is not None for r in results.values()) > 100
     for path, result in results.items():
         assert FILE_RESULT_CODEC.loads(FILE_RESULT_CODEC.dumps(result)) == result, path
+
+
+def _sharing(result: FileResult) -> List[int]:
+    """Per function: how many places hold a read or write, and how many distinct objects they are."""
+    counts = []
+    for state in result.facts.state.values() if result.facts else ():
+        held = [*state.reads, *state.writes, *state.thread_lock_withs]
+        held += [w.checked_by for w in state.writes] + [w.derived_from for w in state.writes]
+        held = [item for item in held if item is not None]
+        counts += [len(held), len({id(item) for item in held})]
+    return counts
+
+
+def test_an_object_held_in_two_places_comes_back_as_one():
+    """``other.checked_by is check`` (CCL112) needs the read a write was checked by to be the one in ``reads``."""
+    results = _fixture_results()
+    shared = [r for r in results.values() if any(p > d for p, d in zip(_sharing(r)[::2], _sharing(r)[1::2]))]
+    assert shared, "the fixtures hold reads that a write also holds"
+    for path, result in results.items():
+        back = FILE_RESULT_CODEC.loads(FILE_RESULT_CODEC.dumps(result))
+        assert _sharing(back) == _sharing(result), path
+    awaited = next(r for path, r in results.items() if path.endswith("ccl111_awaited_state.py"))
+    back = FILE_RESULT_CODEC.loads(FILE_RESULT_CODEC.dumps(awaited))
+    checks = [(w, s) for s in back.facts.state.values() for w in s.writes if w.checked_by is not None]
+    assert checks and all(any(w.checked_by is r for r in s.reads) for w, s in checks)
+
+
+@pytest.mark.parametrize("data", [b'{"@": 0}', b'[{"@": 5}]', b'[[], {"@": -1}]'])
+def test_a_reference_names_only_an_object_built_before(data):
+    with pytest.raises(CodecError):
+        Codec(List[Access]).loads(data)
 
 
 def test_a_subclass_where_its_base_is_declared_keeps_its_class():
@@ -231,3 +263,11 @@ def test_condition_trees_come_back_as_tuples_and_nothing_else_is_read_as_one():
     for data in (b'{"a": 1}', b'["set", 1]', b'["tuple", {"a": 1}]', b"[" * 100_000 + b"]" * 100_000):
         with pytest.raises(CodecError):
             trees.loads(data)
+
+
+@pytest.mark.parametrize("value", ["\ud834\udd20", "\U0001d120", "caf\udce9", 16**40, -(2**70), 0.5, True, None, ""])
+def test_a_literal_comes_back_as_it_was(value):
+    """JSON alone would read the two surrogates back as one character, and some readers lose big ints."""
+    codec = Codec(object)
+    back = codec.loads(codec.dumps(value))
+    assert back == value and type(back) is type(value)

@@ -12,6 +12,12 @@ Encodings, compact on purpose (facts hold hundreds of thousands of values): a da
 ``Span`` is a list of its fields in order; tuples and lists are lists; a frozenset is a sorted
 list (so the encoding is canonical, and digests of it are stable); a dict with string keys is
 a JSON object, any other dict a list of ``[key, value]`` pairs.
+
+One object held in two places comes back as one object, as a pickle kept it: the rules ask
+whether a write was checked by *this* read (``other.checked_by is check``), and facts decoded
+as copies gave other findings than fresh ones. The second time an object is met it is written
+``{"@": n}``, its number in the order objects are finished (children first), which decoding
+follows; a reference can only name an object already built, of the declared class.
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import re
 import sys
+import threading
 import typing
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 _Coder = Callable[[Any], Any]
 _SCALARS = (str, int, float, bool, type(None))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_INT = 2**63  # larger ints (hex literals can be any size) are kept as text: JSON readers differ on them
 
 
@@ -41,18 +50,30 @@ class Codec:
 
     def dumps(self, value: Any) -> bytes:
         """Compact JSON; equal values give equal bytes (a canonical form: sets sorted, dicts in their order)."""
-        try:
-            return json.dumps(self.encode(value), separators=(",", ":")).encode("ascii")
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise CodecError(f"cannot encode {type(value).__name__}: {exc}") from None
+        with _REFERENCES:
+            try:
+                return json.dumps(self.encode(value), separators=(",", ":")).encode("ascii")
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise CodecError(f"cannot encode {type(value).__name__}: {exc}") from None
+            finally:
+                _numbers.clear()
 
     def loads(self, data: bytes) -> Any:
-        try:
-            return self.decode(json.loads(data))
-        except CodecError:
-            raise
-        except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
-            raise CodecError(str(exc)) from None
+        with _REFERENCES:
+            try:
+                return self.decode(json.loads(data))
+            except CodecError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+                raise CodecError(str(exc)) from None
+            finally:
+                _objects.clear()
+
+
+# The objects of the value being encoded (id -> number) or decoded (by number); one at a time.
+_REFERENCES = threading.Lock()
+_numbers: Dict[int, int] = {}
+_objects: List[Any] = []
 
 
 _built: Dict[Any, Tuple[_Coder, _Coder]] = {}
@@ -119,14 +140,18 @@ def _number() -> Tuple[_Coder, _Coder]:
 
 
 def _literal() -> Tuple[_Coder, _Coder]:
-    """str, int, float, bool, None, or a tuple of those (nested): ``["int", hex]`` keeps a large int
-    exact, ``["tuple", ...]`` a tuple; nothing else is read back."""
+    """A literal's value (str, int, float, bool, None), or a tuple of them, nested (model/guards.py's
+    conditions): ``["tuple", ...]``. Two kinds are kept as tagged text: an int too large for JSON readers,
+    and a string holding surrogates (``"\\ud834\\udd20"`` in the source: JSON would read that pair back
+    as one character)."""
 
     def encode(value: Any) -> Any:
         if type(value) is int and not -_JSON_INT < value < _JSON_INT:
             return ["int", format(value, "x")]
         if type(value) is tuple:
             return ["tuple", *map(encode, value)]
+        if type(value) is str and not value.isascii() and _SURROGATE.search(value):
+            return ["str", value.encode("utf-8", "surrogatepass").hex()]
         if type(value) not in _SCALARS:
             raise _fail("a literal", value)
         return value
@@ -135,8 +160,10 @@ def _literal() -> Tuple[_Coder, _Coder]:
         if type(value) is list:
             if value[:1] == ["tuple"]:
                 return tuple(map(decode, value[1:]))
-            if len(value) != 2 or value[0] != "int" or type(value[1]) is not str:
+            if len(value) != 2 or value[0] not in ("int", "str") or type(value[1]) is not str:
                 raise _fail("a literal", value)
+            if value[0] == "str":
+                return bytes.fromhex(value[1]).decode("utf-8", "surrogatepass")
             return int(value[1], 16)
         if type(value) not in _SCALARS:
             raise _fail("a literal", value)
@@ -313,6 +340,9 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
     variants = {sub.__name__: sub for sub in _dataclass_subclasses(schema)}
 
     def encode(value: Any) -> Any:
+        number = _numbers.get(id(value))
+        if number is not None:
+            return {"@": number}
         kind = type(value)
         if kind is not schema:
             if kind.__name__ in variants and variants[kind.__name__] is kind:
@@ -324,12 +354,15 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
             raise _mismatch(schema, names, allowed, [_json_like(item) for item in encoded])
         for index, encode_field, _ in nested:
             encoded[index] = encode_field(encoded[index])
+        _numbers[id(value)] = len(_numbers)  # alive until the encoding ends: ids stay unique
         return encoded
 
     def decode(value: Any) -> Any:
         if type(value) is not list:
-            if type(value) is dict and len(value) == 1 and variants:
+            if type(value) is dict and len(value) == 1:
                 ((name, fields),) = value.items()
+                if name == "@":
+                    return _referenced(schema, fields)
                 if name in variants:
                     return _coders(variants[name])[1](fields)
             raise _fail(schema.__name__, value)
@@ -339,7 +372,9 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
             value[index] = decode_field(value[index])
         # the constructor (all fields given, so no default runs): an instance built so shares its
         # attribute names with every other, where one given a __dict__ of its own took 40% more memory
-        return schema(*value)
+        built = schema(*value)
+        _objects.append(built)
+        return built
 
     _built[schema] = (encode, decode)  # before the fields: one of them may hold this class again
     hints = typing.get_type_hints(schema, vars(sys.modules[schema.__module__]))
@@ -354,6 +389,13 @@ def _dataclass(schema: type) -> Tuple[_Coder, _Coder]:
     plain_allowed = [allowed[index] for index in plain]
     plain_values = operator.itemgetter(*plain) if len(plain) > 1 else lambda values: [values[i] for i in plain]
     return encode, decode
+
+
+def _referenced(schema: type, number: Any) -> Any:
+    """The object built earlier under ``number``, which must be a ``schema``."""
+    if type(number) is not int or not 0 <= number < len(_objects) or not isinstance(_objects[number], schema):
+        raise CodecError(f"a reference to no {schema.__name__} built before: {number!r}")
+    return _objects[number]
 
 
 def _json_like(value: Any) -> Any:
