@@ -127,6 +127,7 @@ class BlockingAnalysis:
             (*OFFLOAD_DECORATORS, *settings.offload_decorators, *settings.thread_entry_decorators)
         )
         self.direct: Dict[str, List[Site]] = {}
+        self._slow_locks = self._locks_held_around_waits(project)
         for facts in project.modules():
             self._collect_direct(facts)
         self._paths: Dict[Tuple[str, tuple], Optional[Chain]] = {}
@@ -157,9 +158,17 @@ class BlockingAnalysis:
                     Site(call.span, f"{call.display or call.text}()", api, facts.path, call.requires)
                 )
         for qualname, state in facts.state.items():
+            info = self.model.program.functions.get(qualname, (None,))[0]
             for access in state.thread_lock_withs:
                 if not real_locks(self.model.program, (access.key,)):
                     continue  # an imported context manager that is not a lock after all
+                key = _lock_key(info, access.key)
+                key = key and (self.model.program.canonical_key(key) or key)
+                if info is not None and not info.is_async and key is not None and key not in self._slow_locks:
+                    # a helper's ``with self._lock:`` waits only while another holder runs what the lock
+                    # guards, and nothing anywhere under this lock can block (reviewed on real code: locks
+                    # around in-memory bookkeeping, made per object): no stall for a chain to report
+                    continue
                 api = BlockingApi(
                     "threading.Lock.acquire",
                     "CCL205",
@@ -167,6 +176,21 @@ class BlockingAnalysis:
                 )
                 site = Site(access.span, f"with {access.display}:", api, facts.path)
                 self.direct.setdefault(qualname, []).append(site)
+
+    def _locks_held_around_waits(self, project) -> set:
+        """Lock keys held around a call that can block or that calls project code (which might): a
+        ``with`` on such a lock can wait as long as that call takes."""
+        slow = set()
+        program = self.model.program
+        for facts in project.modules():
+            switches = _blocking_switches(facts)
+            calls = {call.span: call for call in facts.calls}
+            for state in facts.state.values():
+                for span, keys in zip(state.locked_calls, state.locked_call_keys):
+                    call = calls.get(span)
+                    if call is None or call.callee in program.functions or self.api_for(call, switches) is not None:
+                        slow.update(program.canonical_key(key) or key for key in keys)
+        return slow
 
     def api_for(self, call: CallSite, switches) -> Optional[BlockingApi]:
         api = self.catalogue.lookup_function(self.canonical(call.callee))
@@ -386,6 +410,14 @@ def passed_values(call: CallSite, callee: FunctionInfo, caller_values: Values) -
         if name not in given:
             values[name] = default
     return values
+
+
+def _lock_key(info, written: str) -> Optional[str]:
+    """``self._lock`` in a method as the lock key held-lock facts use (``self:mod.Class._lock``); None
+    for other forms, which stay reported."""
+    if info is None or not info.class_qualname or not written.startswith("self.") or written.count(".") != 1:
+        return None
+    return f"self:{info.class_qualname}.{written[5:]}"
 
 
 _LOCK_API = BlockingApi("threading.Lock.acquire", "CCL205", (("any", "an `asyncio.Lock` (`async with lock:`)"),))
