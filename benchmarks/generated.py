@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 PACKAGE = "nodes"
 
@@ -129,8 +129,10 @@ def generated_module(module: int, blocks: int, functions: int) -> str:
     return "".join(parts)
 
 
-def write_project(folder: str, modules: int, blocks: int, functions: int) -> str:
-    """Write the project into ``folder`` (emptied first); its package is ``folder/app``."""
+def write_project(folder: str, modules: int, blocks: int, functions: int, part: str = "whole") -> str:
+    """Write the project into ``folder`` (emptied first); its package is ``folder/app``.
+
+    ``part``: "whole", "generated" (only the generated package) or "rest" (all but it)."""
     shutil.rmtree(folder, ignore_errors=True)
     package = os.path.join(folder, "app")
     generated = os.path.join(package, PACKAGE)
@@ -151,6 +153,10 @@ def write_project(folder: str, modules: int, blocks: int, functions: int) -> str
     for m in range(modules):
         files[os.path.join(generated, f"generated_{m}.py")] = generated_module(m, blocks, functions)
     for path, text in files.items():
+        if (part == "generated" and os.sep + PACKAGE + os.sep not in path and path.endswith(".py")) or (
+            part == "rest" and os.sep + PACKAGE + os.sep in path
+        ):
+            continue
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     return folder
@@ -163,10 +169,12 @@ def line_count(path: str) -> int:
         return handle.read().count("\n")
 
 
-def cpu_seconds(command: Sequence[str], cwd: str) -> float:
-    """User plus system CPU seconds of ``command`` and every process it starts."""
+def cpu_seconds(command: Sequence[str], cwd: str, source: Optional[str] = None) -> float:
+    """User plus system CPU seconds of ``command`` and every process it starts (with ``source``,
+    a conclint ``src`` folder, first on its path)."""
+    env = dict(os.environ, PYTHONPATH=source) if source else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({completed.returncode}):\n{completed.stderr}")
@@ -177,24 +185,24 @@ def check_command(config: str, paths: Sequence[str]) -> List[str]:
     return [sys.executable, "-m", "conclint", "check", *paths, "--no-cache", "--jobs", "1", "--config", config, "-q"]
 
 
-def measure(folder: str, rounds: int) -> Dict[str, float]:
-    """Median CPU seconds of the whole, the generated package alone and the rest, interleaved."""
+def measure(folder: str, rounds: int, sources: Dict[str, Optional[str]]) -> Dict[str, Dict[str, float]]:
+    """Median CPU seconds of the whole, the generated package alone and the rest (each part a
+    project of its own, in ``folder``), per conclint source (``sources``: label -> src folder,
+    None for the installed one), all interleaved."""
     config = os.path.join(folder, "bench.toml")
-    without = os.path.join(folder, "without.toml")
     with open(config, "w") as handle:
         handle.write("[tool.conclint]\nrespect-gitignore = false\n")
-    with open(without, "w") as handle:
-        handle.write(f'[tool.conclint]\nrespect-gitignore = false\nextend-exclude = ["{PACKAGE}/"]\n')
-    commands = {
-        "whole": check_command(config, ["."]),
-        "generated alone": check_command(config, [os.path.join("app", PACKAGE)]),
-        "without it": check_command(without, ["."]),
-    }
-    samples: Dict[str, List[float]] = {name: [] for name in commands}
+    parts = {"whole": "whole", "generated alone": "generated", "without it": "rest"}
+    samples: Dict[str, Dict[str, List[float]]] = {label: {name: [] for name in parts} for label in sources}
     for _ in range(rounds):
-        for name, command in commands.items():
-            samples[name].append(cpu_seconds(command, folder))
-    return {name: statistics.median(values) for name, values in samples.items()}
+        for label, source in sources.items():
+            for name, part in parts.items():
+                tree = os.path.join(folder, part)
+                samples[label][name].append(cpu_seconds(check_command(config, ["."]), tree, source))
+    return {
+        label: {name: statistics.median(values) for name, values in by_name.items()}
+        for label, by_name in samples.items()
+    }
 
 
 def main(argv: Sequence[str]) -> int:
@@ -206,23 +214,32 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--write", metavar="FOLDER", help="only write the project of --size into FOLDER")
     parser.add_argument("--size", type=int, default=1)
+    parser.add_argument(
+        "--source",
+        action="append",
+        metavar="LABEL=SRC",
+        help="time the conclint in this src folder too (repeat: interleaved rounds; default: the installed one)",
+    )
     args = parser.parse_args(argv)
+    sources = dict(item.split("=", 1) for item in args.source) if args.source else {"conclint": None}
     if args.write:
         write_project(args.write, args.modules, args.blocks * args.size, args.functions * args.size)
         return 0
-    print("| size | modules | lines | whole (CPU s) | generated alone | without it | whole / sum of parts |")
-    print("|---|---|---|---|---|---|---|")
+    print("| conclint | size | modules | lines | whole (CPU s) | generated alone | without it | whole / sum of parts |")
+    print("|---|---|---|---|---|---|---|---|")
     for size in [int(s) for s in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory(prefix="conclint-generated-") as folder:
-            write_project(folder, args.modules, args.blocks * size, args.functions * size)
-            lines = sum(line_count(os.path.join(root, name)) for root, _, names in os.walk(folder) for name in names)
-            times = measure(folder, args.rounds)
-            whole, alone, rest = times["whole"], times["generated alone"], times["without it"]
-            print(
-                f"| {size} | {args.modules} | {lines} | {whole:.2f} | {alone:.2f} | {rest:.2f} "
-                f"| {whole / (alone + rest):.2f} |",
-                flush=True,
-            )
+            for part in ("whole", "generated", "rest"):
+                write_project(os.path.join(folder, part), args.modules, args.blocks * size, args.functions * size, part)
+            whole_tree = os.path.join(folder, "whole")
+            lines = sum(line_count(os.path.join(r, name)) for r, _, names in os.walk(whole_tree) for name in names)
+            for label, times in measure(folder, args.rounds, sources).items():
+                whole, alone, rest = times["whole"], times["generated alone"], times["without it"]
+                print(
+                    f"| {label} | {size} | {args.modules} | {lines} | {whole:.2f} | {alone:.2f} | {rest:.2f} "
+                    f"| {whole / (alone + rest):.2f} |",
+                    flush=True,
+                )
     return 0
 
 
