@@ -7,6 +7,7 @@ the collector records bindings while it walks and names are resolved afterwards
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
@@ -28,7 +29,7 @@ class Binding:
     def __init__(self, kind: str, target: Optional[str], name: Optional[NameBindings] = None) -> None:
         self.kind = kind  # IMPORT, DEFINITION or VALUE
         self.target = target  # qualified name for imports and definitions
-        self._name = name
+        self._name = weakref.ref(name) if name is not None else None  # no cycle: the tally holds the binding
         self._value_type: Optional[str] = None  # for values: what built it (``threading.Lock``), when known
 
     @property
@@ -37,9 +38,10 @@ class Binding:
 
     @value_type.setter
     def value_type(self, value: Optional[str]) -> None:
-        if self._name is not None:
-            self._name.count_type(self._value_type, -1)
-            self._name.count_type(value, 1)
+        tally = self._name() if self._name is not None else None
+        if tally is not None:
+            tally.count_type(self._value_type, -1)
+            tally.count_type(value, 1)
         self._value_type = value
 
 
