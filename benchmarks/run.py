@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ class Sample:
     tree_pss_mb: float  # the whole tree's proportional set size at its sampled peak
     tree_rss_mb: float  # the whole tree's resident sets summed (counts shared pages twice)
     output: str = ""
+    cpu_seconds: Optional[float] = None  # user + system of the whole tree (0 in results written before)
 
 
 def _children(pid: int) -> List[int]:
@@ -116,7 +118,14 @@ class TreeSampler(threading.Thread):
 
 
 def measure(command: Sequence[str], cwd: str) -> Sample:
+    """One run of ``command``: its wall time, its CPU time and its memory.
+
+    The CPU time is that of the whole process tree (conclint and its workers, waited for when
+    the pool shuts down), from ``RUSAGE_CHILDREN`` before and after: on a shared machine, wall
+    time also counts the other sessions' work, CPU time much less so.
+    """
     with tempfile.TemporaryFile() as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         process = subprocess.Popen(
             list(command), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -125,6 +134,7 @@ def measure(command: Sequence[str], cwd: str) -> Sample:
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         sampler.stop.set()
         sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -137,6 +147,7 @@ def measure(command: Sequence[str], cwd: str) -> Sample:
         tree_pss_mb=sampler.peak_pss_kb / 1024,
         tree_rss_mb=sampler.peak_rss_kb / 1024,
         output=text,
+        cpu_seconds=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
     )
 
 
@@ -306,15 +317,22 @@ def run_corpus(name: str, args, conclint: str) -> CorpusResult:
 
 
 def median(samples: List[Sample], attribute: str = "seconds") -> Optional[float]:
-    values = [getattr(s, attribute) for s in samples]
+    values = [getattr(s, attribute) for s in samples if getattr(s, attribute) is not None]
     return statistics.median(values) if values else None
+
+
+def cpu_spread(samples: List[Sample]) -> str:
+    return spread(samples, "cpu_seconds")
 
 
 def corpus_medians(result: CorpusResult) -> Dict[str, Optional[float]]:
     out = {key: median(result.samples.get(key, [])) for key in MEASURES}
+    out.update({f"{key}_cpu": median(result.samples.get(key, []), "cpu_seconds") for key in MEASURES})
     if out["flake8"] is not None and result.flake8_lines and result.flake8_lines < result.lines:
         out["flake8_measured"] = out["flake8"]
         out["flake8"] = out["flake8"] * result.lines / result.flake8_lines  # scaled by lines
+        if out["flake8_cpu"] is not None:
+            out["flake8_cpu"] = out["flake8_cpu"] * result.lines / result.flake8_lines
     conclint_runs = [s for key in ("cold", "warm", "touch", "edit") for s in result.samples.get(key, [])]
     conclint_runs += [result.first_cached_run] if result.first_cached_run else []
     out["memory_mb"] = max((s.tree_pss_mb for s in conclint_runs), default=None)
@@ -329,10 +347,10 @@ def seconds(value: Optional[float]) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
-def spread(samples: List[Sample]) -> str:
-    if not samples:
+def spread(samples: List[Sample], attribute: str = "seconds") -> str:
+    values = [getattr(s, attribute) for s in samples if getattr(s, attribute) is not None]
+    if not values:
         return "–"
-    values = [s.seconds for s in samples]
     if len(values) == 1:
         return f"{seconds(values[0])} (1 run)"
     return f"{seconds(statistics.median(values))} ({seconds(min(values))}–{seconds(max(values))})"
@@ -557,6 +575,47 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         )
     )
     out += ["", *notes] if notes else []
+    out += [
+        "",
+        "## CPU time (seconds of the whole process tree: median (min–max))",
+        "",
+        "User plus system time of the command and every process it starts (conclint's workers, flake8's), "
+        "from `getrusage(RUSAGE_CHILDREN)` around each run: on a shared machine the wall clock also counts "
+        "the waits for other work, CPU time much less. flake8's is scaled by lines like its wall time.",
+        "",
+    ]
+    rows = []
+    for r in results:
+        md = corpus_medians(r)
+        first = r.first_cached_run
+        rows.append(
+            [
+                r.name,
+                *(cpu_spread(r.samples.get(key, [])) for key in ("cold", "warm", "touch", "edit")),
+                seconds(first.cpu_seconds) if first and first.cpu_seconds is not None else "–",
+                cpu_spread(r.samples.get("parse", [])),
+                seconds(md["flake8_cpu"]) if "flake8_measured" in md else cpu_spread(r.samples.get("flake8", [])),
+                cpu_spread(r.samples.get("ruff", [])),
+                times_text(ratio(md["parse_cpu"], md["cold_cpu"])),
+            ]
+        )
+    out.append(
+        table(
+            [
+                "corpus",
+                "conclint cold",
+                "warm",
+                "1 file touched",
+                "1 file's code edited",
+                "first run, empty cache",
+                "libcst parse only",
+                "flake8 --select ASYNC",
+                "ruff --select ASYNC",
+                "libcst parse ÷ conclint cold",
+            ],
+            rows,
+        )
+    )
     out += ["", "## Throughput, ratios, memory", ""]
     rows = []
     for r in results:

@@ -211,3 +211,20 @@ def test_a_file_that_vanished_for_one_run_is_analysed_when_it_comes_back(tmp_pat
     flaky.write_bytes(original[str(flaky)])  # back, byte for byte
     again = run_rules(analyse_project(files, settings, cache=cache, contents=contents), settings, [str(tmp_path)], 2)
     assert [(Path(f.path).name, f.code) for f in again.findings] == [("flaky.py", "CCL201"), ("present.py", "CCL201")]
+
+
+def test_the_time_limit_striking_while_positions_are_computed_is_a_timeout_not_a_crash():
+    # a nested node's position is recorded when its parent's ends: a timeout in between once
+    # surfaced as a KeyError (an internal error, exit 2) on a large generated module under load
+    import libcst
+
+    from conclint.engine.deadline import AnalysisTimeout, deadline
+    from conclint.model.positions import node_positions
+
+    module = libcst.parse_module("def f(server):\n" + "    node = make(1, 2)\n    server.add([node])\n" * 3000)
+    deadline.start(1e-9)  # already over: the first look at the clock stops the walk
+    try:
+        with pytest.raises(AnalysisTimeout):
+            node_positions(module)
+    finally:
+        deadline.stop()

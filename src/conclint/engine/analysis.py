@@ -10,11 +10,11 @@ from typing import List, Optional, Pattern, Tuple
 
 from conclint.engine.codec import Codec, CodecError
 from conclint.engine.deadline import DEFAULT_SECONDS, AnalysisTimeout, deadline
-from conclint.engine.demand import wanted
+from conclint.engine.demand import Demand, demand_of
 from conclint.engine.findings import Finding, Span
 from conclint.engine.limits import DEFAULT_MAX_FILE_SIZE, MB, memory_limit_mb
 from conclint.engine.modules import module_name_for
-from conclint.engine.parsing import ParseFailure, parse_source, syntax_failure
+from conclint.engine.parsing import ParseFailure, cpython_verdict, parse_source, syntax_failure
 from conclint.engine.selection import NoqaMap, parse_noqa
 from conclint.engine.source import SourceError, decode_source, read_source
 from conclint.model.collector import collect_facts
@@ -131,8 +131,12 @@ def _analyse_into(result: FileResult, triggers: Optional[Pattern[str]], data: Op
     fail_on = os.environ.get(FAIL_ON_ENV)
     if fail_on and fail_on in path:
         raise RuntimeError(f"{FAIL_ON_ENV} asked this file to fail")
-    if not wanted(path, source.text, triggers):
-        failure = syntax_failure(source.text)
+    demand = demand_of(path, source.text, triggers)
+    # trigger words only in strings and comments: not analysed in full, unless CPython rejects the
+    # file (newer syntax, maybe): the lexical scan that found them assumes text CPython tokenizes
+    verdict = cpython_verdict(source.text) if demand is Demand.TEXT else None
+    if demand is Demand.NONE or (verdict is not None and verdict[1] is None):
+        failure = syntax_failure(source.text, verdict)
         result.light = failure is None
         if failure is not None:
             result.findings.append(Finding("CCL001", failure.message, path, Span.point(failure.row, failure.col)))

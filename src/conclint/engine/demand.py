@@ -1,16 +1,18 @@
 """Demand-driven analysis: parse in full only the files that can matter.
 
 A cheap text scan finds the files that can hold an entry point or a hazard (async
-code, threads, executors, processes, fork, loop callbacks, locks, web handlers); those
-are analysed in full. Other files only get a syntax check, unless the facts already
-gathered reach into them (a helper a coroutine calls, a base class, an imported
-global): then they are analysed too, until nothing new is reached.
+code, threads, executors, processes, fork, loop callbacks, locks, web handlers) in
+their code, not in their strings or comments; those are analysed in full. Other files
+only get a syntax check, unless the facts already gathered reach into them (a helper a
+coroutine calls, a base class, an imported global): then they are analysed too, until nothing new is reached.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+from enum import Enum
 from typing import Iterator, List, Optional, Pattern, Sequence, Set
 
 from conclint.engine.deployment import GUNICORN_CONFIGS
@@ -31,7 +33,25 @@ _TRIGGERS = (
     # an app serving itself in one process (engine/deployment.py)
     r"|\bapp\.run\(|run_simple|waitress|WSGIServer|serve_forever|socketio|cheroot|bjoern|run_app|\btornado\b"
     # classes callers share across threads (model/contracts.py)
-    r"|[Tt]hread[- _]?safe|conclint:|Session\(|PoolManager|AuthBase"
+    r"|Session\(|PoolManager|AuthBase"
+)
+# What counts in a docstring or a comment too: a class saying it is thread-safe (model/collector.py)
+_ANYWHERE = r"[Tt]hread[- _]?safe|conclint:"
+_ANYWHERE_RE = re.compile(_ANYWHERE)
+# What is not code, as Python's tokenizer cuts it: comments and string literals (prefixes
+# included; r"\"" is one string too, so escapes are skipped alike in raw strings). An f-string
+# is kept apart: the code in its braces counts.
+_STRING_BODY = "|".join(
+    [
+        r"'''(?:\\.|[^\\])*?'''",
+        r'"""(?:\\.|[^\\])*?"""',
+        r"'(?:\\(?:\r\n|.)|[^\\'\r\n])*'",
+        r'"(?:\\(?:\r\n|.)|[^\\"\r\n])*"',
+    ]
+)
+_NOT_CODE = (
+    rf"(?P<comment>#[^\r\n]*)|(?P<fstring>(?:[rR]?[fF]|[fF][rR])(?:{_STRING_BODY}))"
+    rf"|(?P<string>(?:[rRbBuU]|[bB][rR]|[rR][bB])?(?:{_STRING_BODY}))"
 )
 ALWAYS_ANALYSED = frozenset({"views.py", *GUNICORN_CONFIGS})
 
@@ -42,11 +62,59 @@ def trigger_pattern(settings) -> Pattern[str]:
         re.escape(name.rsplit(".", 1)[-1])
         for name in (*settings.thread_entry_decorators, *settings.thread_entry_calls, *settings.thread_safe)
     ]
-    return re.compile("|".join([_TRIGGERS, *extra]))
+    return re.compile("|".join([_ANYWHERE, _TRIGGERS, *extra]))
 
 
-def wanted(path: str, text: str, triggers: Optional[Pattern[str]]) -> bool:
-    return triggers is None or os.path.basename(path) in ALWAYS_ANALYSED or triggers.search(text) is not None
+class Demand(Enum):
+    NONE = "none"  # no trigger word at all
+    TEXT = "text"  # trigger words only in strings or comments (a table of help texts quoting `async def`)
+    CODE = "code"  # a trigger word in code: the file is analysed in full
+
+
+def demand_of(path: str, text: str, triggers: Optional[Pattern[str]]) -> Demand:
+    """Whether the file's code asks for a full analysis.
+
+    The lexical scan assumes text CPython can tokenize: the caller treats ``TEXT`` as a full
+    analysis when CPython rejects the file (its syntax may be newer than the running Python's).
+    """
+    if triggers is None or os.path.basename(path) in ALWAYS_ANALYSED:
+        return Demand.CODE
+    if triggers.search(text) is None:
+        return Demand.NONE
+    return Demand.CODE if _in_code(text, triggers) else Demand.TEXT
+
+
+def _in_code(text: str, triggers: Pattern[str]) -> bool:
+    """A trigger word outside strings and comments, or a thread-safety word anywhere."""
+    for match in _scanner(triggers.pattern).finditer(text):
+        kind = match.lastgroup
+        if kind in ("comment", "string"):
+            if _ANYWHERE_RE.search(match.group()):
+                return True
+        elif kind == "fstring":
+            if not _balanced_braces(match.group()):  # a quote inside its braces (Python 3.12): not sure where it ends
+                return triggers.search(text, match.start()) is not None
+            if triggers.search(match.group()):
+                return True
+        else:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=8)
+def _scanner(trigger_pattern: str) -> Pattern[str]:
+    return re.compile(f"{_NOT_CODE}|(?:{trigger_pattern})", re.DOTALL)
+
+
+def _balanced_braces(fstring: str) -> bool:
+    """Every replacement field of the f-string closes before its end quote."""
+    depth = 0
+    for char in fstring.replace("{{", "").replace("}}", ""):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+    return depth == 0
 
 
 def referenced_names(facts: ModuleFacts, running: Set[str]) -> Iterator[str]:

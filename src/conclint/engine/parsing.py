@@ -38,7 +38,7 @@ class ParseFailure:
 
 
 def parse_source(text: str) -> Union[cst.Module, ParseFailure]:
-    refused, cpython_error = _cpython_verdict(text)
+    refused, cpython_error = cpython_verdict(text)
     if refused is not None:
         return refused
     try:
@@ -54,17 +54,21 @@ def parse_source(text: str) -> Union[cst.Module, ParseFailure]:
         return ParseFailure(f"libcst cannot parse this file: {type(exc).__name__}: {exc}", 1, 1)
 
 
-def syntax_failure(text: str) -> Optional[ParseFailure]:
-    """Only the syntax check, for a file not analysed in full: CPython's verdict, with
-    libcst asked only when CPython rejects the file (it may be newer syntax than ours)."""
-    refused, error = _cpython_verdict(text)
+def syntax_failure(text: str, verdict: Optional[Verdict] = None) -> Optional[ParseFailure]:
+    """Only the syntax check, for a file not analysed in full: CPython's verdict (``verdict``,
+    when already known), with libcst asked only when CPython rejects the file (it may be newer
+    syntax than ours)."""
+    refused, error = verdict if verdict is not None else cpython_verdict(text)
     if refused is not None or error is None:
         return refused
     parsed = parse_source(text)
     return parsed if isinstance(parsed, ParseFailure) else None
 
 
-def _cpython_verdict(text: str) -> Tuple[Optional[ParseFailure], Optional[ParseFailure]]:
+Verdict = Tuple[Optional[ParseFailure], Optional[ParseFailure]]
+
+
+def cpython_verdict(text: str) -> Verdict:
     """(refusal, syntax error) from CPython's parser.
 
     A refusal (nesting CPython cannot handle) stops here, before libcst could crash on

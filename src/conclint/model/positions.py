@@ -44,7 +44,9 @@ class _Syntactic:
     def __enter__(self) -> None:
         self.start = (self.state.line, self.state.column)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, error_type, *exc) -> None:
+        if error_type is not None:  # the time limit struck inside: its nodes were never recorded
+            return
         state = self.state
         computed = state.computed
         start = computed[self.start_node][0] if self.start_node is not None else self.start

@@ -7,6 +7,7 @@ the collector records bindings while it walks and names are resolved afterwards
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
@@ -18,19 +19,64 @@ VALUE = "value"
 _PREFERENCE = {IMPORT: 0, DEFINITION: 1, VALUE: 2}
 
 
-@dataclass
 class Binding:
-    kind: str  # IMPORT, DEFINITION or VALUE
-    target: Optional[str]  # qualified name for imports and definitions
-    value_type: Optional[str] = None  # for values: what built it (``threading.Lock``), when known
-    type_alias: bool = False  # ``SessionDep = Annotated[Session, ...]``: a name for the type it holds
+    """One binding of a name: an import, a definition or a value.
+
+    Setting ``value_type`` keeps its name's tally up to date (``NameBindings``)."""
+
+    __slots__ = ("_name", "_value_type", "kind", "target", "type_alias")
+
+    def __init__(self, kind: str, target: Optional[str], name: Optional[NameBindings] = None) -> None:
+        self.kind = kind  # IMPORT, DEFINITION or VALUE
+        self.target = target  # qualified name for imports and definitions
+        self._name = weakref.ref(name) if name is not None else None  # no cycle: the tally holds the binding
+        self._value_type: Optional[str] = None  # for values: what built it (``threading.Lock``), when known
+        self.type_alias = False  # ``SessionDep = Annotated[Session, ...]``: a name for the type it holds
+
+    @property
+    def value_type(self) -> Optional[str]:
+        return self._value_type
+
+    @value_type.setter
+    def value_type(self, value: Optional[str]) -> None:
+        tally = self._name() if self._name is not None else None
+        if tally is not None:
+            tally.count_type(self._value_type, -1)
+            tally.count_type(value, 1)
+        self._value_type = value
+
+
+class NameBindings(List[Binding]):
+    """The bindings of one name in one scope, in order, with what lookups ask of them kept
+    as they come: generated code rebinds one local thousands of times, and computing the
+    preferred binding or the set of types from the whole list at every use was quadratic
+    (an 8,000-line function of asyncua's took most of its time there)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best: Optional[Binding] = None  # the last of the most preferred kind
+        self.type_counts: Dict[str, int] = {}  # value type -> bindings that have it
+
+    def add(self, binding: Binding) -> None:
+        self.append(binding)
+        if self.best is None or _PREFERENCE[binding.kind] <= _PREFERENCE[self.best.kind]:
+            self.best = binding
+
+    def count_type(self, value_type: Optional[str], change: int) -> None:
+        if not value_type:
+            return
+        count = self.type_counts.get(value_type, 0) + change
+        if count:
+            self.type_counts[value_type] = count
+        else:
+            del self.type_counts[value_type]
 
 
 @dataclass
 class Scope:
     kind: str  # "module", "class", "function", "lambda", "comprehension"
     parent: Optional[Scope]
-    bindings: Dict[str, List[Binding]] = field(default_factory=dict)
+    bindings: Dict[str, NameBindings] = field(default_factory=dict)
     globals: set = field(default_factory=set)
     nonlocals: set = field(default_factory=set)
     function: Optional[object] = None  # the FunctionInfo of a function or lambda scope
@@ -38,8 +84,11 @@ class Scope:
     def bind(self, name: str, kind: str, target: Optional[str] = None) -> Binding:
         if name in self.globals:
             return self.module_scope().bind(name, kind, target)
-        binding = Binding(kind, target)
-        self.bindings.setdefault(name, []).append(binding)
+        bindings = self.bindings.get(name)
+        if bindings is None:
+            bindings = self.bindings[name] = NameBindings()
+        binding = Binding(kind, target, bindings)
+        bindings.add(binding)
         return binding
 
     def owner_of(self, name: str) -> Optional[Scope]:
@@ -70,11 +119,11 @@ class Scope:
         owner = self.owner_of(name)
         if owner is None:
             return None
-        bindings = owner.bindings.get(name, ())
-        types = {b.value_type for b in bindings if b.value_type}
+        bindings = owner.bindings[name]
+        types = bindings.type_counts
         if len(types) > 1 and owner is self and seen:
             return bindings[seen - 1].value_type
-        return types.pop() if len(types) == 1 else None
+        return next(iter(types)) if len(types) == 1 else None
 
     def enclosing_function(self) -> Optional[object]:
         scope: Optional[Scope] = self
@@ -105,9 +154,7 @@ class Scope:
 
     def _best(self, name: str) -> Optional[Binding]:
         found = self.bindings.get(name)
-        if not found:
-            return None
-        return min(reversed(found), key=lambda b: _PREFERENCE[b.kind])
+        return found.best if found else None
 
 
 def resolve_dotted(scope: Scope, parts: Sequence[str]) -> Optional[str]:

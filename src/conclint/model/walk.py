@@ -34,6 +34,10 @@ _LAYOUT = (
     "default_newline",
 )
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
+# (walker class, node type) -> its visit and leave functions, unbound: a walker holding its own
+# bound methods was a reference cycle, and every parsed tree it reached waited for the cyclic
+# collector (paused during analysis) instead of being freed when its file was done
+_HANDLERS: Dict[Tuple[type, type], Tuple[Optional[Callable], Optional[Callable]]] = {}
 
 
 def child_fields(node_type: type) -> Tuple[str, ...]:
@@ -45,22 +49,22 @@ def child_fields(node_type: type) -> Tuple[str, ...]:
 
 
 class NodeWalker:
-    def __init__(self) -> None:
-        self._visit: Dict[type, Optional[Callable]] = {}
-        self._leave: Dict[type, Optional[Callable]] = {}
-
     def _handlers(self, node_type: Type[cst.CSTNode]):
-        if node_type not in self._visit:
+        key = (type(self), node_type)
+        handlers = _HANDLERS.get(key)
+        if handlers is None:
             name = node_type.__name__
-            self._visit[node_type] = getattr(self, f"visit_{name}", None)
-            self._leave[node_type] = getattr(self, f"leave_{name}", None)
-        return self._visit[node_type], self._leave[node_type]
+            handlers = _HANDLERS[key] = (
+                getattr(type(self), f"visit_{name}", None),
+                getattr(type(self), f"leave_{name}", None),
+            )
+        return handlers
 
     def walk(self, node: cst.CSTNode) -> None:
         deadline.tick()
         node_type = type(node)
         visit, leave = self._handlers(node_type)
-        if visit is None or visit(node) is not False:
+        if visit is None or visit(self, node) is not False:
             for name in child_fields(node_type):
                 value = getattr(node, name)
                 if isinstance(value, cst.CSTNode):
@@ -70,4 +74,4 @@ class NodeWalker:
                         if isinstance(item, cst.CSTNode):
                             self.walk(item)
         if leave is not None:
-            leave(node)
+            leave(self, node)
