@@ -25,7 +25,7 @@ from typing import Any, Optional
 from conclint import __version__
 
 CACHE_DIR_NAME = ".conclint_cache"
-_FORMAT = 16
+_FORMAT = 17
 _SALT = f"conclint {__version__} format {_FORMAT} python {sys.version_info[:2]}"
 
 

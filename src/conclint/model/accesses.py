@@ -22,7 +22,7 @@ from conclint.model.apis import (
     SYNCHRONIZING_DECORATORS,
     THREAD_LOCAL_TYPES,
 )
-from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
+from conclint.model.facts import Access, Escape, FunctionInfo, FunctionState, Schedule, Write
 from conclint.model.fork_branches import ForkBranches
 from conclint.model.held_locks import LockTracking, release
 from conclint.model.positions import SpanMarker
@@ -73,6 +73,9 @@ EXEC_CALLS = frozenset(
 # calls whose arguments do not escape: passing an owned object to them does not publish it
 HARMLESS_BUILTINS = PURE_BUILTINS | frozenset({"print", "isinstance", "id", "type", "callable", "getattr", "hasattr"})
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
+# a value that claims a guard (``self._closing = True``, ``self._task = Task()``) and one that releases it
+CLAIMING_LITERALS = ("True", "1")
+RELEASING_LITERALS = ("False", "None", "0")
 
 
 def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> Optional[FunctionState]:
@@ -114,6 +117,8 @@ class AccessWalker(LockTracking, ForkBranches):
         self.rebound: set = set()  # parameters assigned again in the body
         self.wait_guards: set = set()  # ids of the checks that are a wait loop's last test
         self.checks: List[Reads] = []
+        self.claims: Dict[int, str] = {}  # id of a check on the stack -> the state this call claimed under it
+        self.pending_escape: Optional[Escape] = None  # what follows a ``try`` whose body returns: until the block ends
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
         self.schedule_markers: List[Tuple[cst.Call, List[Reads], Dict[int, List[Reads]], bool]] = []
@@ -225,6 +230,7 @@ class AccessWalker(LockTracking, ForkBranches):
             suspensions=self.path_suspensions,
             suspended_at=self.last_suspension,
             in_child=self.in_child > 0,
+            claimed=bool(self.claims) and any(id(reads) in self.claims for reads in self.checks),
             **extra,
         )
         self.collector.position_later(access, node)
@@ -251,7 +257,7 @@ class AccessWalker(LockTracking, ForkBranches):
         # merges what other tasks stored meanwhile, it does not overwrite it
         same = [r for r in reversed(derived) if r.key == key]
         derived_from = own_read or (max(same, key=lambda r: r.suspensions) if same else None)
-        checked_by, condition = None, -1
+        checked_by, condition, check = None, -1, None
         for reads in reversed(self.checks):
             if id(reads) in self.wait_guards and kind != "mutate":
                 continue
@@ -259,6 +265,7 @@ class AccessWalker(LockTracking, ForkBranches):
             if matching:  # the freshest read decides (a re-check after an await wins over a snapshot)
                 checked_by = max(matching, key=lambda r: r.suspensions)
                 condition = self._condition_number(reads)
+                check = reads
                 break
         sources = tuple(sorted({r.key for r in derived}))
         held = set(self.async_locks)
@@ -278,7 +285,27 @@ class AccessWalker(LockTracking, ForkBranches):
             literal=self.literal_value if kind in ("assign", "item") else None,
         )
         self.state.writes.append(write)
+        if kind == "assign":
+            self._claim(key, check, checked_by)
         return write
+
+    def _claim(self, key: str, check: Optional[Reads], checked_by: Optional[Access]) -> None:
+        """``if self._closing: return; self._closing = True`` before any await: a re-entry guard
+        this call now holds, until the check ends or the state is set back (``= False``)."""
+        if self.literal_value in RELEASING_LITERALS:
+            for held in [c for c, claimed in self.claims.items() if claimed == key]:
+                del self.claims[held]
+            return
+        made = (self.building or "").rsplit(".", 1)[-1]
+        claiming = (made[:1].isupper() and self.literal_value is None) or self.literal_value in CLAIMING_LITERALS
+        if check is not None and claiming and checked_by.suspensions == self.path_suspensions:
+            self.claims.setdefault(id(check), key)
+
+    def pop_check(self) -> Reads:
+        reads = self.checks.pop()
+        self.claims.pop(id(reads), None)
+        self.wait_guards.discard(id(reads))  # its id may be reused once it is gone
+        return reads
 
     def suspend(self, node: cst.CSTNode) -> None:
         """Mark a suspension point; its span is filled in with the others' positions."""
@@ -299,6 +326,19 @@ class AccessWalker(LockTracking, ForkBranches):
         self.path_suspensions, self.last_suspension, locks = mark
         self.locks[:] = list(locks)
 
+    def _escape(self, handler, suspension: int, awaited: cst.Await, start, record: bool = True) -> Escape:
+        """Code reached through ``handler`` when the try body's one await raised (maybe before it suspended)."""
+        caught = tuple(caught_names(handler))
+        marker = SpanMarker()
+        self.collector.position_later(marker, start)
+        # the region's ends, made a Span once positions are known (``after``: from the end of ``start``)
+        escape = Escape(
+            (marker, marker, False), suspension, caught, _looked_up(awaited) and bool(set(caught) & LOOKUP_RAISES)
+        )
+        if record:
+            self.state.escapes.append(escape)
+        return escape
+
     # ---- statements -----------------------------------------------------
     def block(self, body) -> None:
         if isinstance(body, cst.SimpleStatementSuite):
@@ -309,6 +349,12 @@ class AccessWalker(LockTracking, ForkBranches):
         for statement in body.body:
             self.last_lookup = None
             self.statement(statement)
+            if self.pending_escape is not None:
+                until = SpanMarker()
+                self.collector.position_later(until, body.body[-1])
+                self.pending_escape.region = (self.pending_escape.region[0], until, True)
+                self.state.escapes.append(self.pending_escape)
+                self.pending_escape = None
             if isinstance(statement, cst.If) and statement.orelse is None and block_ends_with(statement.body, EXITS):
                 # ``if x is not None: return x`` guards everything after it, like an else
                 self.checks.append(self._guard_reads(statement.test))
@@ -341,7 +387,7 @@ class AccessWalker(LockTracking, ForkBranches):
                 self.checks.append(self.last_lookup)
                 guards += 1
         for _ in range(guards):
-            self.wait_guards.discard(id(self.checks.pop()))  # its id may be reused once it is gone
+            self.pop_check()
 
     def _guard_reads(self, test: cst.BaseExpression) -> Reads:
         """The shared state a guard tested, without recording its reads (or writes:
@@ -369,7 +415,7 @@ class AccessWalker(LockTracking, ForkBranches):
             self.loop_body(node.body)
             if acquired:
                 release(self.locks, acquired)
-            self.checks.pop()
+            self.pop_check()
             if node.orelse is not None:
                 self.block(node.orelse.body)
         elif isinstance(node, cst.For):
@@ -388,16 +434,23 @@ class AccessWalker(LockTracking, ForkBranches):
             self.with_statement(node)
         elif isinstance(node, (cst.Try, cst.TryStar)):
             before = len(self.state.reads)
+            suspended = len(self.state.suspension_spans)
             self.block(node.body)
             # in coroutines only: a thread's memo dict filled twice with equal values is benign
             lookup = _lookup_guard(node, self.state.reads[before:]) if self.info.is_async else None
+            single = _single_await(node) if len(self.state.suspension_spans) == suspended + 1 else None
             for handler in node.handlers:
+                if single is not None:
+                    self._escape(handler, suspended, single, handler)
                 caught = lookup and _catches_missing_key(handler)
                 if caught:
                     self.checks.append(lookup)  # the handler runs when the key is missing
                 self.block(handler.body)
                 if caught:
-                    self.checks.pop()
+                    self.pop_check()
+            going_on = [h for h in node.handlers if not block_ends_with(h.body, EXITS)]
+            if single is not None and node.orelse is None and len(going_on) == 1 and block_ends_with(node.body, EXITS):
+                self.pending_escape = self._escape(going_on[0], suspended, single, node, record=False)
             if node.orelse is not None:
                 self.block(node.orelse.body)
             if node.finalbody is not None:
@@ -473,7 +526,7 @@ class AccessWalker(LockTracking, ForkBranches):
         self.fresh = (
             {name: min(p[name] for p in paths) for name in paths[0] if all(name in p for p in paths)} if paths else {}
         )
-        self.checks.pop()
+        self.pop_check()
 
     def with_statement(self, node: cst.With) -> None:
         asynchronous = node.asynchronous is not None
@@ -553,6 +606,9 @@ class AccessWalker(LockTracking, ForkBranches):
         elif isinstance(node, cst.Raise):
             if node.exc is not None:
                 self.expr(node.exc)
+                parts = dotted_parts(node.exc.func if isinstance(node.exc, cst.Call) else node.exc)
+                if parts:
+                    self.state.raises.append((parts[-1], self.path_suspensions))
         elif isinstance(node, cst.Assert):
             self.expr(node.test)
 
@@ -968,6 +1024,36 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
 
 
 LOOKUP_ERRORS = ("KeyError", "LookupError")
+LOOKUP_RAISES = frozenset((*LOOKUP_ERRORS, "IndexError"))
+
+
+def _single_await(node) -> Optional[cst.Await]:
+    """The one ``await`` of a ``try`` whose body is one simple statement."""
+    body = node.body
+    if isinstance(body, cst.SimpleStatementSuite) or len(body.body) != 1:
+        return None
+    statement = body.body[0]
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    found = list(_nodes_of(statement, cst.Await))
+    return found[0] if len(found) == 1 else None
+
+
+def _nodes_of(node: cst.CSTNode, kind: type):
+    if isinstance(node, kind):
+        yield node
+    if isinstance(node, (cst.Lambda, cst.FunctionDef)):
+        return
+    for child in node.children:
+        yield from _nodes_of(child, kind)
+
+
+def _looked_up(awaited: cst.Await) -> bool:
+    """``await d[key]`` or ``await d[key].wait()``: the lookup runs (and may raise) before anything suspends."""
+    operand = awaited.expression
+    if isinstance(operand, cst.Call) and isinstance(operand.func, cst.Attribute):
+        operand = operand.func.value
+    return isinstance(operand, cst.Subscript)
 
 
 def _same_expression(first: cst.BaseExpression, second: cst.BaseExpression) -> bool:

@@ -104,6 +104,9 @@ class Access:
     # which thread locks ``locks`` are, one key each: "self:mod.C._lock", "global:mod.lock",
     # "local:mod.f.lock" (made in this call), "param:lock", "synchronized:mod.C"
     lock_keys: Tuple[str, ...] = ()
+    # after a re-entry guard this call claimed before suspending (``if self._closing: return;
+    # self._closing = True``): no other run of the function is past the guard with it
+    claimed: bool = False
 
 
 @dataclass
@@ -134,6 +137,17 @@ class Schedule:
 
 
 @dataclass
+class Escape:
+    """Code reached only through an exception the one suspension point of a one-statement
+    ``try`` body may raise before it suspends: its handler, or what follows a body that returns."""
+
+    region: Span
+    suspension: int  # index in ``suspension_spans``
+    caught: Tuple[str, ...]  # what the handler catches (last name part: "KeyError")
+    lookup: bool = False  # ``await d[key]``: the lookup raises the caught error before the await
+
+
+@dataclass
 class FunctionState:
     """What one function does to shared state, in evaluation order."""
 
@@ -155,6 +169,8 @@ class FunctionState:
     child_calls: List[Span] = field(default_factory=list)  # calls made in an ``os.fork()`` child branch
     forks_exec_at_once: List[Span] = field(default_factory=list)  # forks whose child runs exec*/_exit first
     local_sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # local -> keys it carried
+    raises: List[Tuple[str, int]] = field(default_factory=list)  # ``raise X(...)``: X, suspension points before it
+    escapes: List[Escape] = field(default_factory=list)
 
 
 @dataclass

@@ -69,17 +69,39 @@ def _real_suspension(project, qualname: str, state: FunctionState, earlier, writ
     if not indices:  # counted on the path but not placed (a loop's next iteration): keep the finding
         return _suspension_before(state, write) or NO_SPAN
     targets = state.suspension_targets
+    suspensions = project.model.suspensions
     real = [
         i
         for i in indices
-        if not project.model.suspensions.awaits_without_suspending(
-            qualname, spans[i], targets[i] if i < len(targets) else ""
-        )
+        if not suspensions.awaits_without_suspending(qualname, spans[i], targets[i] if i < len(targets) else "")
+        and not _escaped_before(suspensions, qualname, state, write, i)
     ]
     if not real:
         return None
     on_path = [i for i in real if i <= write.suspended_at]
     return spans[(on_path or real)[-1]]
+
+
+def _escaped_before(suspensions, qualname: str, state: FunctionState, write, index: int) -> bool:
+    """``write`` is reached only through an exception the awaited operand at ``index`` raises
+    before it suspends: ``await self._pending[key]`` raising KeyError, or an awaited helper
+    that raises the caught exception synchronously only."""
+    for escape in state.escapes:
+        if escape.suspension != index or not _within(write.span, escape.region):
+            continue
+        target = state.suspension_targets[index] if index < len(state.suspension_targets) else ""
+        if escape.lookup or suspensions.raises_before_suspending(
+            qualname, state.suspension_spans[index], target, escape.caught
+        ):
+            return True
+    return False
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (outer.row, outer.col) <= (inner.row, inner.col) and (inner.end_row, inner.end_col) <= (
+        outer.end_row,
+        outer.end_col,
+    )
 
 
 def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = False) -> Tuple[bool, str]:
@@ -238,6 +260,8 @@ def _check_across_await(write: Write, state: FunctionState) -> bool:
         return False
     if check.suspensions >= write.suspensions or _common_async_lock(check, write):
         return False
+    if check.claimed and write.claimed:
+        return False  # past a re-entry guard this task claimed: no other run of the function is here
     return not any(_claims(other, write, check) for other in state.writes)
 
 
@@ -356,6 +380,7 @@ class StaleReadAcrossAwait(Rule):
                     continue
                 if (
                     read.suspensions >= write.suspensions
+                    or (read.claimed and write.claimed)
                     or _common_async_lock(read, write)
                     or _check_across_await(write, state)
                 ):
