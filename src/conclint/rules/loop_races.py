@@ -125,12 +125,16 @@ def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = Fal
     if not fills_a_cache and not model.tasks.kept_in_a_global(qualname):
         overlap = model.tasks.runs_in_several_tasks(qualname)
         guarded = _guarded_elsewhere(project, qualname, write.key) if overlap is None else None
-        if overlap is not None:
+        if overlap is not None and overlap.startswith("assumed shared"):
+            reason = overlap
+        elif overlap is not None:
             reason = f"`{model.program.display_name(qualname)}()` runs in several tasks: {overlap}"
         elif guarded is not None:
             reason = f"{reason}, and `{write.display}` is guarded by `{guarded[0]}` at {guarded[1]}:{guarded[2]}"
         else:
             return False, ""
+    if reason.startswith("assumed shared"):
+        return True, f" ({reason})"
     return True, f" (the object is shared: {reason})"
 
 
@@ -309,8 +313,15 @@ class StaleReadAcrossAwait(Rule):
               `websockets.serve` or `trio.serve_tcp` does);
             - CCL112 also takes the class alone for a cache fill
               (`self.cache[key] = await ...`; an entry saved and put back is no fill);
-        - not a `connect()` its owner calls once, on a shared client: it does not race with
-          itself; not a per-request object that one task creates and drives: it races with
+        - the public coroutine methods of a long-lived client, and what they call: a class
+          that holds an HTTP session (`aiohttp.ClientSession`, `httpx.AsyncClient`), a
+          connection or pool, or credentials (`self._token`), and sends requests through it
+          (`await self._session.get(...)`), is assumed shared by its callers' tasks (one
+          client, many tasks); an attribute's name alone counts in a class named like a
+          client (`ApiClient`, `TokenManager`); `await-shared` names more classes,
+          `await-not-shared` takes some back;
+        - not a `connect()` (`start`, `close`, `login`...) its owner calls once, on a shared
+          client: it does not race with itself; not a per-request object that one task creates and drives: it races with
           nobody;
         - every object with `await-unshared-self = true`; other parameters too with
           `await-parameter-attributes = true`.
@@ -329,6 +340,12 @@ class StaleReadAcrossAwait(Rule):
         - locals;
         - a function every caller calls with an event-loop lock held (a task it is spawned
           as holds nothing);
+        - code past a re-entry guard this task claimed before its first await (`if
+          self._closing: return; self._closing = True; await ...`): no other run of the
+          coroutine is there until the flag is set back;
+        - code reached only when the one await of a `try` raised before it suspended: the
+          handler of `KeyError` for `await self._pending[key]`, or of an exception an awaited
+          project helper raises only before its first suspension point;
         - `self` state in a stream's own `read()`/`receive()` waiting on the object's own
           stream, in the `__aenter__`/`__aexit__`/`__anext__` of an object not seen shared,
           and in a lock class's own methods (see CCL112).
@@ -434,7 +451,10 @@ class CheckThenActAcrossAwait(Rule):
         - a function every caller calls with an event-loop lock held (a task it is spawned
           as holds nothing);
         - a claim before the first await (the checked state, or other state of the same
-          condition set to a new object or `True`);
+          condition set to a new object or `True`), and everything past a re-entry guard
+          claimed so;
+        - an act reached only when an awaited operand raised before it suspended (see
+          CCL111);
         - the future-sharing pattern (store the in-flight task or future before awaiting
           it, so later callers await the same one).
 
