@@ -261,7 +261,8 @@ class AccessWalker(LockTracking, ForkBranches):
         for reads in reversed(self.checks):
             if id(reads) in self.wait_guards and kind != "mutate":
                 continue
-            matching = [r for r in reads if r.key == key]
+            # ``if self.session.closed:`` checks ``self.session`` through what it holds
+            matching = [r for r in reads if r.key == key or r.key.startswith(key + ".")]
             if matching:  # the freshest read decides (a re-check after an await wins over a snapshot)
                 checked_by = max(matching, key=lambda r: r.suspensions)
                 condition = self._condition_number(reads)
@@ -316,6 +317,23 @@ class AccessWalker(LockTracking, ForkBranches):
         self.state.suspension_spans.append(marker)
         self.path_suspensions += 1
         self.last_suspension = len(self.state.suspension_spans) - 1
+
+    def _helper_await(self, node: cst.Await) -> None:
+        """``if time.time() >= self.expires_at: await self._refresh()``: the helper may act on the
+        checked state after its own await (the model knows what it writes)."""
+        call = node.expression
+        parts = dotted_parts(call.func) if isinstance(call, cst.Call) else None
+        if not parts or len(parts) != 2 or parts[0] != self.info.self_name or not self.checks:
+            return
+        checked = tuple(
+            read
+            for reads in self.checks
+            if id(reads) not in self.wait_guards
+            for read in reads
+            if read.key.startswith(("self:", "global:", "class:"))
+        )
+        if checked:
+            self.state.helper_awaits.append((self.last_suspension, checked))
 
     def path_mark(self) -> Tuple[int, int, Tuple[str, ...]]:
         return self.path_suspensions, self.last_suspension, tuple(self.locks)
@@ -813,6 +831,7 @@ class AccessWalker(LockTracking, ForkBranches):
         if isinstance(node, cst.Await):
             reads = self.expr(node.expression)
             self.suspend(node)
+            self._helper_await(node)
             return reads
         if isinstance(node, cst.Yield):
             reads = (

@@ -7,7 +7,7 @@ methods run in several tasks (issue 18's decision); lifecycle methods an owner c
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, Optional, Set, Tuple
+from typing import Dict, Iterable, Optional, Set, Tuple
 
 from conclint.model.apis import ASYNC_CLIENT_TYPES
 from conclint.model.callgraph import CallGraph
@@ -47,13 +47,11 @@ class AsyncClients:
         self,
         program: Program,
         calls: CallGraph,
-        made_per_call: Callable[[str], bool],
         declared: Iterable[str] = (),
         not_shared: Iterable[str] = (),
     ) -> None:
         self.program = program
         self.calls = calls
-        self.made_per_call = made_per_call
         self.declared = set(declared)
         self.not_shared = set(not_shared)
         self._reasons: Optional[Dict[str, str]] = None
@@ -98,7 +96,8 @@ class AsyncClients:
         if not typed and not name.endswith(CLIENT_CLASS_WORDS):
             return NO_SHARING_REASON
         sent = self._sends_through(lineage, set(typed or held))
-        if sent is None or self.made_per_call(qualname):
+        # made in ``main()`` and handed to the tasks is the ordinary way: where it is built says nothing
+        if sent is None:
             return NO_SHARING_REASON
         what = held[sent][0]
         return f"assumed shared: `{name}` holds {what} (`self.{sent}`); callers' tasks share one client"

@@ -64,8 +64,7 @@ class ConcurrencyModel:
             threaded_server=threaded_server,
         )
         self.contexts = Contexts(self.entries, self.calls)
-        per_call = lambda qualname: self.contracts.made_per_call(qualname)  # noqa: E731 (contracts come later)
-        clients = AsyncClients(self.program, self.calls, per_call, await_shared, await_not_shared)
+        clients = AsyncClients(self.program, self.calls, await_shared, await_not_shared)
         self.tasks = TaskSharing(self.program, self.calls, self.entries, clients)
         self.calls.more_callers = self.tasks.argument_callers
         self.suspensions = Suspensions(self.program)

@@ -115,11 +115,11 @@ class Contracts:
                     # its own attribute (``self._lock``), not a lock of an object it holds (``self._pool._lock``)
                     if lock_owner is not None and "." not in attribute and access.key.startswith("self:"):
                         found.setdefault(owner, "self." + attribute)
-        for qualname in [name for name in found if self.made_per_call(name)]:
+        for qualname in [name for name in found if self._made_per_call(name)]:
             del found[qualname]
         return found
 
-    def made_per_call(self, qualname: str) -> bool:
+    def _made_per_call(self, qualname: str) -> bool:
         """Every instance is made inside a function and kept there (never stored in an attribute
         or a global): an object per operation, which the thread that made it uses alone."""
         sites = self.calls.instantiations.get(qualname, [])

@@ -171,6 +171,8 @@ class FunctionState:
     local_sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # local -> keys it carried
     raises: List[Tuple[str, int]] = field(default_factory=list)  # ``raise X(...)``: X, suspension points before it
     escapes: List[Escape] = field(default_factory=list)
+    # ``await self.helper()`` under checks of shared state: the suspension point's index and the checks' reads
+    helper_awaits: List[Tuple[int, Tuple[Access, ...]]] = field(default_factory=list)
 
 
 @dataclass

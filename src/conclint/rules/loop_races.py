@@ -439,7 +439,11 @@ class CheckThenActAcrossAwait(Rule):
         the first one awaits sees the key missing and loads it again (a cache stampede);
         `if self.conn is None: self.conn = await connect()` opens several connections;
         `if self.balance >= amount: await ...; self.balance -= amount` overdraws. The EAFP
-        form, `try: return cache[key]` with `except KeyError:`, is the same check.
+        form, `try: return cache[key]` with `except KeyError:`, is the same check. So is a
+        check through what the state holds (`if self.token.is_expired():`, `if
+        self.session.closed:`), and the act may be in an awaited helper of the same object
+        that writes the checked state after its own await (`if time.time() >=
+        self.expires_at: await self._refresh()`; reported at the helper's call).
 
         Not reported:
 
@@ -503,10 +507,13 @@ class CheckThenActAcrossAwait(Rule):
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         for qualname, info, state in _async_functions(facts):
+            reported = set()  # ``self.a, self.b = await ...``: one finding for the statement
             for write in state.writes:
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
+                if (write.span.row, write.condition, write.suspended_at) in reported:
+                    continue
                 if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _locked_by_callers(
                     project, qualname
                 ):
@@ -522,6 +529,7 @@ class CheckThenActAcrossAwait(Rule):
                 shared, why = _shared_self(project, qualname, write, fills_a_cache=fills)
                 if not shared:
                     continue
+                reported.add((write.span.row, write.condition, write.suspended_at))
                 yield _across_await(
                     self.code,
                     facts,
@@ -536,6 +544,71 @@ class CheckThenActAcrossAwait(Rule):
                     "and act",
                     why,
                 )
+            yield from self._acts_in_helpers(project, facts, qualname, info, state)
+
+    def _acts_in_helpers(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if time.time() >= self.expires_at: await self._refresh()`` where ``_refresh`` writes
+        ``self.expires_at`` after its own await: every task that passes the check refreshes."""
+        model = project.model
+        if not state.helper_awaits or _locked_by_callers(project, qualname):
+            return
+        reported = set()
+        for index, checked in state.helper_awaits:
+            if not 0 <= index < len(state.suspension_spans):
+                continue
+            span = state.suspension_spans[index]
+            helper = model.suspensions.awaited_target(qualname, span, state.suspension_targets[index])
+            entry = model.program.functions.get(helper) if helper is not None else None
+            helper_state = entry[1].state.get(helper) if entry is not None and entry[0].is_async else None
+            if helper_state is None:
+                continue
+            locked = any(_within(call, span) for call in state.async_locked_calls)
+            checks = {
+                model.program.canonical_key(read.key): read
+                for read in checked
+                if _tracked(read.key, project) and not (locked and read.async_locks)
+            }
+            for write in helper_state.writes:
+                key = model.program.canonical_key(write.key)
+                check = checks.get(key)
+                if check is None or key in reported or not _acts_after_own_await(project, helper, helper_state, write):
+                    continue
+                if check.claimed or (write.key.startswith("self:") and model.tasks.background_routine(qualname)):
+                    continue
+                shared, why = _shared_self(project, qualname, write)
+                if not shared:
+                    continue
+                reported.add(key)
+                name = model.program.display_name(helper)
+                message = (
+                    f"`{check.display}` is checked at line {check.span.row}, then written by `{name}()` after its own "
+                    f"await (line {write.span.row}) in `async def {info.name}()`: other tasks pass the same check "
+                    f"meanwhile{why}. Fix: share the in-flight future, re-check after the await, or hold an "
+                    "`asyncio.Lock` across check and act"
+                )
+                related = (
+                    Related(f"`{check.display}` checked here", facts.path, check.span),
+                    Related(f"`{write.display}` written here, after `{name}()` suspended", entry[1].path, write.span),
+                )
+                yield Finding(self.code, message, facts.path, span, related)
+
+
+def _acts_after_own_await(project, helper: str, state: FunctionState, write: Write) -> bool:
+    """``write`` is an act of the helper after a suspension point of its own that lets other
+    tasks run, and the helper does not decide it again after that await."""
+    if write.kind not in (*RMW_KINDS, "mutate") or (write.kind == "assign" and write.literal is not None):
+        return False
+    if write.suspensions == 0 or write.async_locks or write.claimed:
+        return False
+    if write.checked_by is not None and write.checked_by.suspensions == write.suspensions:
+        return False  # re-checked after the await
+    spans, targets = state.suspension_spans, state.suspension_targets
+    return any(
+        not project.model.suspensions.awaits_without_suspending(
+            helper, spans[i], targets[i] if i < len(targets) else ""
+        )
+        for i in range(min(write.suspended_at + 1, len(spans)))
+    )
 
 
 class StaleReadAcrossCallbacks(Rule):
