@@ -477,4 +477,6 @@ ENDPOINT_CONSTRUCTORS = {
     # ``app.add_routes([web.post("/login", login)])``
     **{f"aiohttp.web.{m}": 1 for m in ("get", "post", "put", "patch", "delete", "head", "options", "view")},
     "aiohttp.web.route": 2,
+    # a FastAPI dependency runs for every request that needs it: ``svc: Service = Depends(get_service)``
+    **dict.fromkeys(("fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security"), 0),
 }

@@ -475,6 +475,13 @@ class CheckThenActAcrossAwait(Rule):
         - a method the object spawns once as its own background task
           (`create_task(self._run())`, outside any loop).
 
+        Double initialisation behind a flag is reported too, where the coroutine runs in
+        several tasks (a request handler or FastAPI dependency reaches it, it is spawned
+        repeatedly, or it is a shared client's public coroutine): `if self._ready: return;
+        await self._load(); self._ready = True` lets every request that arrives during the
+        set-up run it again (set the flag, or store the set-up's task, before the first
+        await).
+
         Module globals, class attributes and cells are reported in those methods all the
         same; `self` state is checked on objects seen shared by several tasks (see CCL111).
 
@@ -545,6 +552,45 @@ class CheckThenActAcrossAwait(Rule):
                     why,
                 )
             yield from self._acts_in_helpers(project, facts, qualname, info, state)
+            yield from self._set_up_behind_a_flag(project, facts, qualname, info, state)
+
+    def _set_up_behind_a_flag(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if self._ready: return; await self._load(); self._ready = True`` in a coroutine that
+        runs in several tasks (request handlers, tasks spawned repeatedly): every request that
+        arrives during the set-up passes the flag and runs the set-up again."""
+        model = project.model
+        for write in state.writes:
+            check = write.checked_by
+            if write.kind != "assign" or write.literal not in TRUE_LITERALS or check is None or write.claimed:
+                continue
+            if check.suspensions >= write.suspensions or _common_async_lock(check, write) or check.claimed:
+                continue
+            if any(_claims(other, write, check) for other in state.writes) or not _tracked(write.key, project):
+                continue
+            overlap = model.tasks.runs_in_several_tasks(qualname)
+            if overlap is None or _locked_by_callers(project, qualname):
+                continue
+            suspension = _real_suspension(project, qualname, state, check, write)
+            if suspension is None or _rechecked_under_lock(state, write):
+                continue
+            if write.key.startswith("self:") and not _shared_self(project, qualname, write)[0]:
+                continue
+            why = f" ({overlap})" if overlap.startswith("assumed shared") else f" (`{info.name}()` runs in "
+            why += "" if overlap.startswith("assumed shared") else f"several tasks: {overlap})"
+            yield _across_await(
+                self.code,
+                facts,
+                suspension,
+                write,
+                check,
+                "checked",
+                f"is checked at line {check.span.row} and set only after the set-up awaits at {{where}} in "
+                f"`async def {info.name}()`: every task that arrives meanwhile passes the check and runs the set-up "
+                "again",
+                "set the flag (or store the set-up's task) before the first await, or hold an `asyncio.Lock` "
+                "across check and set-up",
+                why,
+            )
 
     def _acts_in_helpers(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
         """``if time.time() >= self.expires_at: await self._refresh()`` where ``_refresh`` writes
