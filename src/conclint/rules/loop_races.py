@@ -706,7 +706,8 @@ class StaleReadAcrossCallbacks(Rule):
         for scheduler, state in facts.state.items():
             for schedule in state.schedules:
                 call = calls_by_span.get(schedule.span)
-                position = CALLBACK_POSITION.get(call.text.rsplit(".", 1)[-1]) if call is not None else None
+                # ``asyncio.get_running_loop().call_later(...)``: a chained receiver has no dotted text
+                position = CALLBACK_POSITION.get(call.method or call.text.rsplit(".", 1)[-1]) if call else None
                 if position is None or position >= len(call.args):
                     continue
                 callback = model.program.resolve_ref(call.args[position], call)
