@@ -75,6 +75,10 @@ HARMLESS_BUILTINS = PURE_BUILTINS | frozenset({"print", "isinstance", "id", "typ
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
 # a value that claims a guard (``self._closing = True``, ``self._task = Task()``) and one that releases it
 CLAIMING_LITERALS = ("True", "1")
+# awaited calls of an external store's client (a cache, Redis): a lookup, and a store that does not
+# refuse an existing key (``set(key, v, nx=True)``, ``add`` and ``setnx`` do: they are atomic)
+STORE_LOOKUPS = frozenset({"exists", "get", "has", "has_key", "contains", "hexists", "hget", "get_value"})
+STORE_WRITES = frozenset({"set", "hset", "setex", "psetex", "put", "set_value"})
 RELEASING_LITERALS = ("False", "None", "0")
 
 
@@ -118,6 +122,11 @@ class AccessWalker(LockTracking, ForkBranches):
         self.wait_guards: set = set()  # ids of the checks that are a wait loop's last test
         self.checks: List[Reads] = []
         self.claims: Dict[int, str] = {}  # id of a check on the stack -> the state this call claimed under it
+        self.store_checks: List[List[Access]] = []  # per enclosing condition: the store lookups it tested
+        self.awaited_call: Optional[cst.BaseExpression] = None  # the call an ``await`` is evaluating
+        self.store_made: List[Access] = []  # store lookups of the expression being walked
+        self.store_taint: Dict[str, Access] = {}  # local -> the store lookup it holds (``hit = await c.get(k)``)
+        self.test_store_checks: List[Access] = []  # those of the last ``if`` test (for a guard that follows)
         self.pending_escape: Optional[Escape] = None  # what follows a ``try`` whose body returns: until the block ends
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
@@ -335,6 +344,21 @@ class AccessWalker(LockTracking, ForkBranches):
         if checked:
             self.state.helper_awaits.append((self.last_suspension, checked))
 
+    def _store_act(self, act: Access) -> None:
+        for checks in reversed(self.store_checks):
+            lookups = [check for check in checks if check.key == act.key]
+            if lookups:
+                self.state.store_acts.append((lookups[-1], act))
+                return
+
+    def _store_checks_of(self, test: cst.BaseExpression, made_before: int) -> List[Access]:
+        """The store lookups a test made or reads through locals (``if hit is None:``)."""
+        found = self.store_made[made_before:]
+        del self.store_made[made_before:]
+        if self.store_taint:
+            found += [self.store_taint[n.value] for n in _names_in(test) if n.value in self.store_taint]
+        return found
+
     def path_mark(self) -> Tuple[int, int, Tuple[str, ...]]:
         return self.path_suspensions, self.last_suspension, tuple(self.locks)
 
@@ -363,9 +387,10 @@ class AccessWalker(LockTracking, ForkBranches):
             for small in body.body:
                 self.small(small)
             return
-        guards = 0
+        guards = store_guards = 0
         for statement in body.body:
             self.last_lookup = None
+            self.store_made.clear()
             self.statement(statement)
             if self.pending_escape is not None:
                 until = SpanMarker()
@@ -377,6 +402,8 @@ class AccessWalker(LockTracking, ForkBranches):
                 # ``if x is not None: return x`` guards everything after it, like an else
                 self.checks.append(self._guard_reads(statement.test))
                 guards += 1
+                self.store_checks.append(self.test_store_checks)  # ``if await c.exists(k): return``
+                store_guards += 1
                 # ``if not lock.acquire(False): return``: the rest of the block holds the lock
                 test = statement.test
                 if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -406,6 +433,7 @@ class AccessWalker(LockTracking, ForkBranches):
                 guards += 1
         for _ in range(guards):
             self.pop_check()
+        del self.store_checks[len(self.store_checks) - store_guards :]
 
     def _guard_reads(self, test: cst.BaseExpression) -> Reads:
         """The shared state a guard tested, without recording its reads (or writes:
@@ -514,8 +542,11 @@ class AccessWalker(LockTracking, ForkBranches):
     def conditional(self, test, body, orelse) -> None:
         acquired = self._acquired_lock(test)
         child_side, fork = self._fork_test(test)
+        made_before = len(self.store_made)
         reads = self.expr(test)
         self.checks.append(reads)
+        store_checks = self._store_checks_of(test, made_before)
+        self.store_checks.append(store_checks)
         before = self.path_mark()
         fresh_before = dict(self.fresh)
         if acquired:
@@ -545,6 +576,8 @@ class AccessWalker(LockTracking, ForkBranches):
             {name: min(p[name] for p in paths) for name in paths[0] if all(name in p for p in paths)} if paths else {}
         )
         self.pop_check()
+        self.store_checks.pop()
+        self.test_store_checks = store_checks
 
     def with_statement(self, node: cst.With) -> None:
         asynchronous = node.asynchronous is not None
@@ -593,7 +626,15 @@ class AccessWalker(LockTracking, ForkBranches):
         if isinstance(node, cst.Assign):
             if self._holding_result(node.value):
                 return
+            made_before = len(self.store_made)
             reads = self.expr(node.value)
+            looked_up = self.store_made[made_before:]
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    if looked_up:
+                        self.store_taint[target.target.value] = looked_up[-1]
+                    else:
+                        self.store_taint.pop(target.target.value, None)
             fresh = self.fresh_since(node.value)
             for target in node.targets:
                 # ``self.x = await self.x``: the stored awaitable's result, the same for every task awaiting it
@@ -829,9 +870,16 @@ class AccessWalker(LockTracking, ForkBranches):
         if isinstance(node, cst.Call):
             return self.call(node)
         if isinstance(node, cst.Await):
+            store = _store_call(node.expression)
+            self.awaited_call = node.expression
             reads = self.expr(node.expression)
+            act = self._access(Access, store[1], store[2], node) if store and store[0] in STORE_WRITES else None
             self.suspend(node)
             self._helper_await(node)
+            if store and store[0] in STORE_LOOKUPS:
+                self.store_made.append(self._access(Access, store[1], store[2], node))
+            if act is not None:
+                self._store_act(act)
             return reads
         if isinstance(node, cst.Yield):
             reads = (
@@ -887,6 +935,8 @@ class AccessWalker(LockTracking, ForkBranches):
         return None
 
     def call(self, node: cst.Call) -> Reads:
+        # ``await cache.add(k, v)``: a client's coroutine, not a container's method
+        awaited, self.awaited_call = node is self.awaited_call, None
         if self.in_child:
             marker = SpanMarker()
             self.collector.position_later(marker, node)
@@ -936,7 +986,12 @@ class AccessWalker(LockTracking, ForkBranches):
         scheduled = isinstance(func, cst.Attribute) and func.attr.value in SCHEDULING_METHODS
         if scheduled or self.info.is_lambda:
             self.schedule_markers.append((node, arguments, partials, scheduled))
-        if receiver_key is not None and isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+        if (
+            receiver_key is not None
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in MUTATING_METHODS
+            and not awaited
+        ):
             self.write(*receiver_key, node, "mutate", reads).method = func.attr.value
         # What the call returns derives from its receiver (``self.items.get(k)``) and, for pure
         # builtins (``len(x)``, ``int(x)``), from its arguments; an arbitrary function's result
@@ -1044,6 +1099,32 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
 
 LOOKUP_ERRORS = ("KeyError", "LookupError")
 LOOKUP_RAISES = frozenset((*LOOKUP_ERRORS, "IndexError"))
+
+
+def _store_call(node: cst.BaseExpression) -> Optional[Tuple[str, str, str]]:
+    """``cache.get(key)``, ``self.redis.set(key, v)``: (the method, the store key, as shown); a
+    store that refuses an existing key (``nx=True``) is atomic and gives None."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute) or not node.args:
+        return None
+    method = node.func.attr.value
+    if method not in STORE_LOOKUPS and method not in STORE_WRITES:
+        return None
+    receiver = dotted_parts(node.func.value)
+    first = node.args[0]
+    if not receiver or first.keyword is not None or first.star:
+        return None
+    if any(arg.keyword is not None and arg.keyword.value == "nx" and not _is_false(arg.value) for arg in node.args):
+        return None
+    key = _EMPTY_MODULE.code_for_node(first.value)
+    shown = ".".join(receiver)
+    return method, f"store:{shown}:{key}", f"{shown}.{method}({key}{', ...' if method in STORE_WRITES else ''})"
+
+
+def _is_false(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value in ("False", "None")
+
+
+_EMPTY_MODULE = cst.Module([])
 
 
 def _single_await(node) -> Optional[cst.Await]:

@@ -173,6 +173,9 @@ class FunctionState:
     escapes: List[Escape] = field(default_factory=list)
     # ``await self.helper()`` under checks of shared state: the suspension point's index and the checks' reads
     helper_awaits: List[Tuple[int, Tuple[Access, ...]]] = field(default_factory=list)
+    # ``if not await cache.exists(key): ... await cache.set(key, ...)``: (the lookup, the store) on one
+    # client object and key, keyed "store:<receiver>:<key as written>"
+    store_acts: List[Tuple[Access, Access]] = field(default_factory=list)
 
 
 @dataclass

@@ -475,6 +475,13 @@ class CheckThenActAcrossAwait(Rule):
         - a method the object spawns once as its own background task
           (`create_task(self._run())`, outside any loop).
 
+        An external store is checked the same way where the coroutine runs in several tasks:
+        `if not await cache.exists(key): await cache.set(key, await compute(key))` (a lookup,
+        then a store of the same key on the same client object, an await between) repeats
+        the computation in every task that misses meanwhile; `set(..., nx=True)`, `add` and
+        `setnx` refuse an existing key and are none. An awaited `cache.add(...)` is a
+        client's coroutine, not a container's method.
+
         Double initialisation behind a flag is reported too, where the coroutine runs in
         several tasks (a request handler or FastAPI dependency reaches it, it is spawned
         repeatedly, or it is a shared client's public coroutine): `if self._ready: return;
@@ -553,6 +560,44 @@ class CheckThenActAcrossAwait(Rule):
                 )
             yield from self._acts_in_helpers(project, facts, qualname, info, state)
             yield from self._set_up_behind_a_flag(project, facts, qualname, info, state)
+            yield from self._external_store(project, facts, qualname, info, state)
+
+    def _external_store(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if not await cache.exists(key): await cache.set(key, await compute(key))`` in a
+        coroutine that runs in several tasks: no state in the process, the same stampede on the
+        store (an atomic ``set(..., nx=True)`` or ``add`` refuses the second store)."""
+        model = project.model
+        if not state.store_acts or _locked_by_callers(project, qualname):
+            return
+        overlap = None
+        for check, act in state.store_acts:
+            if check.suspensions >= act.suspensions or _common_async_lock(check, act) or check.claimed:
+                continue
+            suspension = _real_suspension(project, qualname, state, check, act)
+            if suspension is None:
+                continue
+            overlap = overlap or model.tasks.runs_in_several_tasks(qualname)
+            if overlap is None:
+                return
+            why = (
+                f" ({overlap})"
+                if overlap.startswith("assumed shared")
+                else (f" (`{info.name}()` runs in several tasks: {overlap})")
+            )
+            yield _across_await(
+                self.code,
+                facts,
+                suspension,
+                act,
+                check,
+                "checked",
+                f"stores the key checked with `{check.display}` at line {check.span.row}, after the suspension "
+                f"point at {{where}} in `async def {info.name}()`: other tasks miss the same key meanwhile and "
+                "compute it again",
+                "store atomically (`set(key, value, nx=True)`, `add`), share the in-flight future, or hold a lock "
+                "across check and store",
+                why,
+            )
 
     def _set_up_behind_a_flag(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
         """``if self._ready: return; await self._load(); self._ready = True`` in a coroutine that
