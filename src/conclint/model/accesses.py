@@ -789,6 +789,8 @@ class AccessWalker(LockTracking, ForkBranches):
             if resolved is not None:
                 write = self.write(*resolved, target, "item", reads)
                 write.awaited = value is not None and self.awaited_value(value)
+                write.into_entry = isinstance(target.value, cst.Subscript)
+                write.empty = isinstance(value, (cst.List, cst.Dict, cst.Set)) and not value.elements
                 since = [
                     self.fresh_since(e.slice.value) if isinstance(e.slice, cst.Index) else None for e in target.slice
                 ]

@@ -124,6 +124,8 @@ class Write(Access):
     removes: bool = False  # ``del d[k]``: the entry is taken out, not stored
     awaited: bool = False  # the value stored comes from an await (``d[k] = await load(k)``, or a local holding one)
     method: str = ""  # for "mutate": the method called (``pop``, ``append``)
+    into_entry: bool = False  # ``cache[k][v] = ...``: stored into an entry of the container, not replacing one
+    empty: bool = False  # ``cache[k] = {}``: an entry stored empty, to be filled
 
 
 @dataclass

@@ -482,6 +482,10 @@ class CheckThenActAcrossAwait(Rule):
         `setnx` refuse an existing key and are none. An awaited `cache.add(...)` is a
         client's coroutine, not a container's method.
 
+        So is an entry published before it is ready: `cache[k] = {}` right after the check,
+        then `cache[k][v] = await ...` filling it across awaits; a task that passes the check
+        meanwhile returns the half-filled entry.
+
         Double initialisation behind a flag is reported too, where the coroutine runs in
         several tasks (a request handler or FastAPI dependency reaches it, it is spawned
         repeatedly, or it is a shared client's public coroutine): `if self._ready: return;
@@ -561,6 +565,51 @@ class CheckThenActAcrossAwait(Rule):
             yield from self._acts_in_helpers(project, facts, qualname, info, state)
             yield from self._set_up_behind_a_flag(project, facts, qualname, info, state)
             yield from self._external_store(project, facts, qualname, info, state)
+            yield from self._published_before_ready(project, facts, qualname, info, state)
+
+    def _published_before_ready(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if k in cache: return cache[k]; cache[k] = {}; for v in await ...: cache[k][v] = await
+        ...``: the entry is published empty and filled across awaits; a concurrent caller passes the
+        check and returns it half-filled."""
+        for empty in state.writes:
+            check = empty.checked_by
+            if not (empty.kind == "item" and empty.empty and check is not None) or not _tracked(empty.key, project):
+                continue
+            if check.suspensions != empty.suspensions or check.claimed:
+                continue
+            fill = next(
+                (
+                    w
+                    for w in state.writes
+                    if w.key == empty.key
+                    and w.kind == "item"
+                    and w.into_entry
+                    and w.suspensions > empty.suspensions
+                    and not _common_async_lock(check, w)
+                ),
+                None,
+            )
+            if fill is None or _locked_by_callers(project, qualname):
+                continue
+            suspension = _real_suspension(project, qualname, state, empty, fill)
+            if suspension is None:
+                continue
+            shared, why = _shared_self(project, qualname, empty, fills_a_cache=True)
+            if not shared:
+                continue
+            yield _across_await(
+                self.code,
+                facts,
+                suspension,
+                empty,
+                check,
+                "checked",
+                f"is given an empty entry here, after the check at line {check.span.row}, and filled at line "
+                f"{fill.span.row}, after the suspension point at {{where}} in `async def {info.name}()`: a task that "
+                "passes the check meanwhile gets the entry half-filled",
+                "build the entry in a local and store it when complete, or share the in-flight future",
+                why,
+            )
 
     def _external_store(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
         """``if not await cache.exists(key): await cache.set(key, await compute(key))`` in a
