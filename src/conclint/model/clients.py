@@ -37,8 +37,14 @@ REQUEST_METHODS = frozenset(
         "send_str", "send_bytes", "acquire", "cursor", "set", "hget", "hset", "invoke",
     }
 )  # fmt: skip
-# lifecycle coroutines an owner calls once, in order, from one place
+# lifecycle coroutines an owner calls once, in order, from one place (``static_login``, ``start_polling``)
 ASYNC_LIFECYCLE = LIFECYCLE_METHODS | {"aclose", "login", "logout", "__aenter__", "__aexit__", "serve", "main"}
+LIFECYCLE_WORDS = frozenset(
+    {
+        "login", "logout", "connect", "disconnect", "reconnect", "close", "start", "stop", "setup", "shutdown",
+        "initialize", "initialise", "init", "open", "teardown", "cleanup", "aclose", "run", "serve",
+    }
+)  # fmt: skip
 NO_SHARING_REASON = ""
 
 
@@ -72,7 +78,7 @@ class AsyncClients:
         info = self.program.functions.get(function, (None,))[0]
         if info is None or not info.is_async or not info.class_qualname or info.parent is not None:
             return None
-        if not is_public_method(info.name) or info.name in CONSTRUCTORS or info.name in ASYNC_LIFECYCLE:
+        if not is_public_method(info.name) or info.name in CONSTRUCTORS or _lifecycle(info.name):
             return None
         reasons = self.reasons()
         owner = info.class_qualname
@@ -150,6 +156,10 @@ class AsyncClients:
                     if credentials and call.awaited:
                         return sorted(credentials)[0]
         return None
+
+
+def _lifecycle(name: str) -> bool:
+    return name in ASYNC_LIFECYCLE or bool(LIFECYCLE_WORDS & set(name.lower().split("_")))
 
 
 def _named(attribute: str) -> Optional[str]:

@@ -700,8 +700,8 @@ class CheckThenActAcrossAwait(Rule):
             helper = model.suspensions.awaited_target(qualname, span, state.suspension_targets[index])
             entry = model.program.functions.get(helper) if helper is not None else None
             helper_state = entry[1].state.get(helper) if entry is not None and entry[0].is_async else None
-            if helper_state is None:
-                continue
+            if helper_state is None or helper == qualname:
+                continue  # a coroutine awaiting itself again is checked as itself
             locked = any(_within(call, span) for call in state.async_locked_calls)
             checks = {
                 model.program.canonical_key(read.key): read
@@ -740,8 +740,8 @@ def _acts_after_own_await(project, helper: str, state: FunctionState, write: Wri
         return False
     if write.suspensions == 0 or write.async_locks or write.claimed:
         return False
-    if write.checked_by is not None and write.checked_by.suspensions == write.suspensions:
-        return False  # re-checked after the await
+    if write.checked_by is not None:
+        return False  # the helper decides it itself (again after the await, or as its own check-then-act)
     spans, targets = state.suspension_spans, state.suspension_targets
     return any(
         not project.model.suspensions.awaits_without_suspending(
