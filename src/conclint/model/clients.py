@@ -78,6 +78,8 @@ class AsyncClients:
         info = self.program.functions.get(function, (None,))[0]
         if info is None or not info.is_async or not info.class_qualname or info.parent is not None:
             return None
+        if info.is_generator:
+            return None  # a stream (``async for event in client.events()``) is iterated by the one task that reads it
         if not is_public_method(info.name) or info.name in CONSTRUCTORS or _lifecycle(info.name):
             return None
         reasons = self.reasons()
