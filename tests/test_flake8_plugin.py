@@ -305,6 +305,22 @@ OPTION_CASES = {
         ["conclint-await-parameter-attributes = True"],
         "+CCL111",
     ),
+    "await-shared": (
+        "import asyncio\n\n\nclass Tally:\n    def __init__(self):\n        self.total = 0\n\n"
+        "    async def add(self, n):\n        total = self.total\n        await asyncio.sleep(0)\n"
+        "        self.total = total + n\n",
+        ["--conclint-await-shared=m.Tally"],
+        ["conclint-await-shared = m.Tally"],
+        "+CCL111",
+    ),
+    "await-not-shared": (
+        "import aiohttp\n\n\nclass Client:\n    def __init__(self):\n        self.session = aiohttp.ClientSession()\n"
+        "        self.sent = 0\n\n    async def send(self, body):\n        sent = self.sent\n"
+        "        await self.session.post('/', data=body)\n        self.sent = sent + 1\n",
+        ["--conclint-await-not-shared=m.Client"],
+        ["conclint-await-not-shared = m.Client"],
+        "-CCL111",
+    ),
     "await-unshared-self": (
         "import asyncio\n\n\nclass Session:\n    def __init__(self):\n        self.token = None\n\n"
         "    async def login(self):\n        if self.token is None:\n            self.token = await asyncio.sleep(0, "

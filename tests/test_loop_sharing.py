@@ -102,3 +102,50 @@ def test_a_per_use_object_entered_by_one_task_is_not_reported_even_when_every_ob
 def test_a_shared_object_entered_by_every_task_is_reported():
     findings = check_source(ENTERED + "\nconnection = Connection()\n")
     assert [(f.code, f.span.row) for f in findings] == [("CCL112", 10), ("CCL112", 18)]
+
+
+TALLY = textwrap.dedent(
+    """
+    import asyncio
+
+    class Tally:
+        def __init__(self):
+            self.total = 0
+
+        async def add(self, n):
+            total = self.total
+            await asyncio.sleep(0)
+            self.total = total + n
+    """
+)
+CLIENT = textwrap.dedent(
+    """
+    import aiohttp
+
+    class Client:
+        def __init__(self):
+            self.session = aiohttp.ClientSession()
+            self.sent = 0
+
+        async def send(self, body):
+            sent = self.sent
+            await self.session.post("/", data=body)
+            self.sent = sent + 1
+    """
+)
+
+
+def test_await_shared_names_a_class_whose_coroutines_callers_tasks_share():
+    assert check_source(TALLY) == []
+    findings = check_source(TALLY, overrides={"await-shared": ["snippet.Tally"]})
+    assert [(f.code, f.span.row) for f in findings] == [("CCL111", 11)]
+    assert "assumed shared: `Tally` is named in [tool.conclint] await-shared" in findings[0].message
+
+
+def test_a_client_holding_a_session_is_assumed_shared_unless_await_not_shared_says_otherwise():
+    findings = check_source(CLIENT)
+    assert [(f.code, f.span.row) for f in findings] == [("CCL111", 12)]
+    assert "assumed shared: `Client` holds an HTTP session (`self.session`); callers' tasks share one client" in (
+        findings[0].message
+    )
+    assert check_source(CLIENT, overrides={"await-not-shared": ["snippet.Client"]}) == []

@@ -54,6 +54,8 @@ class Project:
             thread_entry_decorators=self.settings.thread_entry_decorators,
             thread_entry_calls=self.settings.thread_entry_calls,
             thread_safe=self.settings.thread_safe,
+            await_shared=self.settings.await_shared,
+            await_not_shared=self.settings.await_not_shared,
             threaded_server=server.source if server is not None and server.threads else None,
             python_target=python_target(self.settings.target_version, self.settings.requires_python),
         )

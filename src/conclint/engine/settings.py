@@ -166,6 +166,21 @@ SETTINGS: Tuple[SettingDef, ...] = (
         "CCL111/CCL112 also check attributes of parameters other than `self` (off: ESLint's `allowProperties` lesson).",
     ),
     SettingDef(
+        "await-shared",
+        "names",
+        [],
+        "Classes (`pkg.mod.Client`) whose public coroutine methods callers' tasks run at once (CCL111/CCL112), "
+        "beside those assumed shared because they hold a session, connection, pool or credentials and send "
+        "requests through it.",
+    ),
+    SettingDef(
+        "await-not-shared",
+        "names",
+        [],
+        "Classes (`pkg.mod.Client`) never assumed shared by callers' tasks for holding a session, connection, pool "
+        "or credentials (one task drives each instance).",
+    ),
+    SettingDef(
         "await-unshared-self",
         "bool",
         False,
@@ -196,6 +211,8 @@ class Settings:
     thread_safe: List[str] = field(default_factory=list)
     await_parameter_attributes: bool = False
     await_unshared_self: bool = False
+    await_shared: List[str] = field(default_factory=list)
+    await_not_shared: List[str] = field(default_factory=list)
     server: str = ""
     workers: int = 0
     preload_app: bool = False

@@ -22,7 +22,7 @@ from conclint.model.apis import (
     SYNCHRONIZING_DECORATORS,
     THREAD_LOCAL_TYPES,
 )
-from conclint.model.facts import Access, FunctionInfo, FunctionState, Schedule, Write
+from conclint.model.facts import Access, Escape, FunctionInfo, FunctionState, Schedule, Write
 from conclint.model.fork_branches import ForkBranches
 from conclint.model.held_locks import LockTracking, release
 from conclint.model.positions import SpanMarker
@@ -73,6 +73,13 @@ EXEC_CALLS = frozenset(
 # calls whose arguments do not escape: passing an owned object to them does not publish it
 HARMLESS_BUILTINS = PURE_BUILTINS | frozenset({"print", "isinstance", "id", "type", "callable", "getattr", "hasattr"})
 SCHEDULING_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at", "add_done_callback"})
+# a value that claims a guard (``self._closing = True``, ``self._task = Task()``) and one that releases it
+CLAIMING_LITERALS = ("True", "1")
+# awaited calls of an external store's client (a cache, Redis): a lookup, and a store that does not
+# refuse an existing key (``set(key, v, nx=True)``, ``add`` and ``setnx`` do: they are atomic)
+STORE_LOOKUPS = frozenset({"exists", "get", "has", "has_key", "contains", "hexists", "hget", "get_value"})
+STORE_WRITES = frozenset({"set", "hset", "setex", "psetex", "put", "set_value"})
+RELEASING_LITERALS = ("False", "None", "0")
 
 
 def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> Optional[FunctionState]:
@@ -114,6 +121,13 @@ class AccessWalker(LockTracking, ForkBranches):
         self.rebound: set = set()  # parameters assigned again in the body
         self.wait_guards: set = set()  # ids of the checks that are a wait loop's last test
         self.checks: List[Reads] = []
+        self.claims: Dict[int, str] = {}  # id of a check on the stack -> the state this call claimed under it
+        self.store_checks: List[List[Access]] = []  # per enclosing condition: the store lookups it tested
+        self.awaited_call: Optional[cst.BaseExpression] = None  # the call an ``await`` is evaluating
+        self.store_made: List[Access] = []  # store lookups of the expression being walked
+        self.store_taint: Dict[str, Access] = {}  # local -> the store lookup it holds (``hit = await c.get(k)``)
+        self.test_store_checks: List[Access] = []  # those of the last ``if`` test (for a guard that follows)
+        self.pending_escape: Optional[Escape] = None  # what follows a ``try`` whose body returns: until the block ends
         self.conditions: List[Reads] = []  # every condition a write was checked by, numbered
         self.comprehension_names: List[set] = []
         self.schedule_markers: List[Tuple[cst.Call, List[Reads], Dict[int, List[Reads]], bool]] = []
@@ -225,6 +239,7 @@ class AccessWalker(LockTracking, ForkBranches):
             suspensions=self.path_suspensions,
             suspended_at=self.last_suspension,
             in_child=self.in_child > 0,
+            claimed=bool(self.claims) and any(id(reads) in self.claims for reads in self.checks),
             **extra,
         )
         self.collector.position_later(access, node)
@@ -251,14 +266,16 @@ class AccessWalker(LockTracking, ForkBranches):
         # merges what other tasks stored meanwhile, it does not overwrite it
         same = [r for r in reversed(derived) if r.key == key]
         derived_from = own_read or (max(same, key=lambda r: r.suspensions) if same else None)
-        checked_by, condition = None, -1
+        checked_by, condition, check = None, -1, None
         for reads in reversed(self.checks):
             if id(reads) in self.wait_guards and kind != "mutate":
                 continue
-            matching = [r for r in reads if r.key == key]
+            # ``if self.session.closed:`` checks ``self.session`` through what it holds
+            matching = [r for r in reads if r.key == key or r.key.startswith(key + ".")]
             if matching:  # the freshest read decides (a re-check after an await wins over a snapshot)
                 checked_by = max(matching, key=lambda r: r.suspensions)
                 condition = self._condition_number(reads)
+                check = reads
                 break
         sources = tuple(sorted({r.key for r in derived}))
         held = set(self.async_locks)
@@ -278,7 +295,27 @@ class AccessWalker(LockTracking, ForkBranches):
             literal=self.literal_value if kind in ("assign", "item") else None,
         )
         self.state.writes.append(write)
+        if kind == "assign":
+            self._claim(key, check, checked_by)
         return write
+
+    def _claim(self, key: str, check: Optional[Reads], checked_by: Optional[Access]) -> None:
+        """``if self._closing: return; self._closing = True`` before any await: a re-entry guard
+        this call now holds, until the check ends or the state is set back (``= False``)."""
+        if self.literal_value in RELEASING_LITERALS:
+            for held in [c for c, claimed in self.claims.items() if claimed == key]:
+                del self.claims[held]
+            return
+        made = (self.building or "").rsplit(".", 1)[-1]
+        claiming = (made[:1].isupper() and self.literal_value is None) or self.literal_value in CLAIMING_LITERALS
+        if check is not None and claiming and checked_by.suspensions == self.path_suspensions:
+            self.claims.setdefault(id(check), key)
+
+    def pop_check(self) -> Reads:
+        reads = self.checks.pop()
+        self.claims.pop(id(reads), None)
+        self.wait_guards.discard(id(reads))  # its id may be reused once it is gone
+        return reads
 
     def suspend(self, node: cst.CSTNode) -> None:
         """Mark a suspension point; its span is filled in with the others' positions."""
@@ -290,6 +327,38 @@ class AccessWalker(LockTracking, ForkBranches):
         self.path_suspensions += 1
         self.last_suspension = len(self.state.suspension_spans) - 1
 
+    def _helper_await(self, node: cst.Await) -> None:
+        """``if time.time() >= self.expires_at: await self._refresh()``: the helper may act on the
+        checked state after its own await (the model knows what it writes)."""
+        call = node.expression
+        parts = dotted_parts(call.func) if isinstance(call, cst.Call) else None
+        if not parts or len(parts) != 2 or parts[0] != self.info.self_name or not self.checks:
+            return
+        checked = tuple(
+            read
+            for reads in self.checks
+            if id(reads) not in self.wait_guards
+            for read in reads
+            if read.key.startswith(("self:", "global:", "class:"))
+        )
+        if checked:
+            self.state.helper_awaits.append((self.last_suspension, checked))
+
+    def _store_act(self, act: Access) -> None:
+        for checks in reversed(self.store_checks):
+            lookups = [check for check in checks if check.key == act.key]
+            if lookups:
+                self.state.store_acts.append((lookups[-1], act))
+                return
+
+    def _store_checks_of(self, test: cst.BaseExpression, made_before: int) -> List[Access]:
+        """The store lookups a test made or reads through locals (``if hit is None:``)."""
+        found = self.store_made[made_before:]
+        del self.store_made[made_before:]
+        if self.store_taint:
+            found += [self.store_taint[n.value] for n in _names_in(test) if n.value in self.store_taint]
+        return found
+
     def path_mark(self) -> Tuple[int, int, Tuple[str, ...]]:
         return self.path_suspensions, self.last_suspension, tuple(self.locks)
 
@@ -299,20 +368,42 @@ class AccessWalker(LockTracking, ForkBranches):
         self.path_suspensions, self.last_suspension, locks = mark
         self.locks[:] = list(locks)
 
+    def _escape(self, handler, suspension: int, awaited: cst.Await, start, record: bool = True) -> Escape:
+        """Code reached through ``handler`` when the try body's one await raised (maybe before it suspended)."""
+        caught = tuple(caught_names(handler))
+        marker = SpanMarker()
+        self.collector.position_later(marker, start)
+        # the region's ends, made a Span once positions are known (``after``: from the end of ``start``)
+        escape = Escape(
+            (marker, marker, False), suspension, caught, _looked_up(awaited) and bool(set(caught) & LOOKUP_RAISES)
+        )
+        if record:
+            self.state.escapes.append(escape)
+        return escape
+
     # ---- statements -----------------------------------------------------
     def block(self, body) -> None:
         if isinstance(body, cst.SimpleStatementSuite):
             for small in body.body:
                 self.small(small)
             return
-        guards = 0
+        guards = store_guards = 0
         for statement in body.body:
             self.last_lookup = None
+            self.store_made.clear()
             self.statement(statement)
+            if self.pending_escape is not None:
+                until = SpanMarker()
+                self.collector.position_later(until, body.body[-1])
+                self.pending_escape.region = (self.pending_escape.region[0], until, True)
+                self.state.escapes.append(self.pending_escape)
+                self.pending_escape = None
             if isinstance(statement, cst.If) and statement.orelse is None and block_ends_with(statement.body, EXITS):
                 # ``if x is not None: return x`` guards everything after it, like an else
                 self.checks.append(self._guard_reads(statement.test))
                 guards += 1
+                self.store_checks.append(self.test_store_checks)  # ``if await c.exists(k): return``
+                store_guards += 1
                 # ``if not lock.acquire(False): return``: the rest of the block holds the lock
                 test = statement.test
                 if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -341,7 +432,8 @@ class AccessWalker(LockTracking, ForkBranches):
                 self.checks.append(self.last_lookup)
                 guards += 1
         for _ in range(guards):
-            self.wait_guards.discard(id(self.checks.pop()))  # its id may be reused once it is gone
+            self.pop_check()
+        del self.store_checks[len(self.store_checks) - store_guards :]
 
     def _guard_reads(self, test: cst.BaseExpression) -> Reads:
         """The shared state a guard tested, without recording its reads (or writes:
@@ -369,7 +461,7 @@ class AccessWalker(LockTracking, ForkBranches):
             self.loop_body(node.body)
             if acquired:
                 release(self.locks, acquired)
-            self.checks.pop()
+            self.pop_check()
             if node.orelse is not None:
                 self.block(node.orelse.body)
         elif isinstance(node, cst.For):
@@ -388,16 +480,23 @@ class AccessWalker(LockTracking, ForkBranches):
             self.with_statement(node)
         elif isinstance(node, (cst.Try, cst.TryStar)):
             before = len(self.state.reads)
+            suspended = len(self.state.suspension_spans)
             self.block(node.body)
             # in coroutines only: a thread's memo dict filled twice with equal values is benign
             lookup = _lookup_guard(node, self.state.reads[before:]) if self.info.is_async else None
+            single = _single_await(node) if len(self.state.suspension_spans) == suspended + 1 else None
             for handler in node.handlers:
+                if single is not None:
+                    self._escape(handler, suspended, single, handler)
                 caught = lookup and _catches_missing_key(handler)
                 if caught:
                     self.checks.append(lookup)  # the handler runs when the key is missing
                 self.block(handler.body)
                 if caught:
-                    self.checks.pop()
+                    self.pop_check()
+            going_on = [h for h in node.handlers if not block_ends_with(h.body, EXITS)]
+            if single is not None and node.orelse is None and len(going_on) == 1 and block_ends_with(node.body, EXITS):
+                self.pending_escape = self._escape(going_on[0], suspended, single, node, record=False)
             if node.orelse is not None:
                 self.block(node.orelse.body)
             if node.finalbody is not None:
@@ -443,8 +542,11 @@ class AccessWalker(LockTracking, ForkBranches):
     def conditional(self, test, body, orelse) -> None:
         acquired = self._acquired_lock(test)
         child_side, fork = self._fork_test(test)
+        made_before = len(self.store_made)
         reads = self.expr(test)
         self.checks.append(reads)
+        store_checks = self._store_checks_of(test, made_before)
+        self.store_checks.append(store_checks)
         before = self.path_mark()
         fresh_before = dict(self.fresh)
         if acquired:
@@ -473,7 +575,9 @@ class AccessWalker(LockTracking, ForkBranches):
         self.fresh = (
             {name: min(p[name] for p in paths) for name in paths[0] if all(name in p for p in paths)} if paths else {}
         )
-        self.checks.pop()
+        self.pop_check()
+        self.store_checks.pop()
+        self.test_store_checks = store_checks
 
     def with_statement(self, node: cst.With) -> None:
         asynchronous = node.asynchronous is not None
@@ -522,7 +626,15 @@ class AccessWalker(LockTracking, ForkBranches):
         if isinstance(node, cst.Assign):
             if self._holding_result(node.value):
                 return
+            made_before = len(self.store_made)
             reads = self.expr(node.value)
+            looked_up = self.store_made[made_before:]
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    if looked_up:
+                        self.store_taint[target.target.value] = looked_up[-1]
+                    else:
+                        self.store_taint.pop(target.target.value, None)
             fresh = self.fresh_since(node.value)
             for target in node.targets:
                 # ``self.x = await self.x``: the stored awaitable's result, the same for every task awaiting it
@@ -553,6 +665,9 @@ class AccessWalker(LockTracking, ForkBranches):
         elif isinstance(node, cst.Raise):
             if node.exc is not None:
                 self.expr(node.exc)
+                parts = dotted_parts(node.exc.func if isinstance(node.exc, cst.Call) else node.exc)
+                if parts:
+                    self.state.raises.append((parts[-1], self.path_suspensions))
         elif isinstance(node, cst.Assert):
             self.expr(node.test)
 
@@ -674,6 +789,8 @@ class AccessWalker(LockTracking, ForkBranches):
             if resolved is not None:
                 write = self.write(*resolved, target, "item", reads)
                 write.awaited = value is not None and self.awaited_value(value)
+                write.into_entry = isinstance(target.value, cst.Subscript)
+                write.empty = isinstance(value, (cst.List, cst.Dict, cst.Set)) and not value.elements
                 since = [
                     self.fresh_since(e.slice.value) if isinstance(e.slice, cst.Index) else None for e in target.slice
                 ]
@@ -755,8 +872,16 @@ class AccessWalker(LockTracking, ForkBranches):
         if isinstance(node, cst.Call):
             return self.call(node)
         if isinstance(node, cst.Await):
+            store = _store_call(node.expression)
+            self.awaited_call = node.expression
             reads = self.expr(node.expression)
+            act = self._access(Access, store[1], store[2], node) if store and store[0] in STORE_WRITES else None
             self.suspend(node)
+            self._helper_await(node)
+            if store and store[0] in STORE_LOOKUPS:
+                self.store_made.append(self._access(Access, store[1], store[2], node))
+            if act is not None:
+                self._store_act(act)
             return reads
         if isinstance(node, cst.Yield):
             reads = (
@@ -812,6 +937,8 @@ class AccessWalker(LockTracking, ForkBranches):
         return None
 
     def call(self, node: cst.Call) -> Reads:
+        # ``await cache.add(k, v)``: a client's coroutine, not a container's method
+        awaited, self.awaited_call = node is self.awaited_call, None
         if self.in_child:
             marker = SpanMarker()
             self.collector.position_later(marker, node)
@@ -861,7 +988,12 @@ class AccessWalker(LockTracking, ForkBranches):
         scheduled = isinstance(func, cst.Attribute) and func.attr.value in SCHEDULING_METHODS
         if scheduled or self.info.is_lambda:
             self.schedule_markers.append((node, arguments, partials, scheduled))
-        if receiver_key is not None and isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+        if (
+            receiver_key is not None
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in MUTATING_METHODS
+            and not awaited
+        ):
             self.write(*receiver_key, node, "mutate", reads).method = func.attr.value
         # What the call returns derives from its receiver (``self.items.get(k)``) and, for pure
         # builtins (``len(x)``, ``int(x)``), from its arguments; an arbitrary function's result
@@ -968,6 +1100,62 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
 
 
 LOOKUP_ERRORS = ("KeyError", "LookupError")
+LOOKUP_RAISES = frozenset((*LOOKUP_ERRORS, "IndexError"))
+
+
+def _store_call(node: cst.BaseExpression) -> Optional[Tuple[str, str, str]]:
+    """``cache.get(key)``, ``self.redis.set(key, v)``: (the method, the store key, as shown); a
+    store that refuses an existing key (``nx=True``) is atomic and gives None."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute) or not node.args:
+        return None
+    method = node.func.attr.value
+    if method not in STORE_LOOKUPS and method not in STORE_WRITES:
+        return None
+    receiver = dotted_parts(node.func.value)
+    first = node.args[0]
+    if not receiver or first.keyword is not None or first.star:
+        return None
+    if any(arg.keyword is not None and arg.keyword.value == "nx" and not _is_false(arg.value) for arg in node.args):
+        return None
+    key = _EMPTY_MODULE.code_for_node(first.value)
+    shown = ".".join(receiver)
+    return method, f"store:{shown}:{key}", f"{shown}.{method}({key}{', ...' if method in STORE_WRITES else ''})"
+
+
+def _is_false(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value in ("False", "None")
+
+
+_EMPTY_MODULE = cst.Module([])
+
+
+def _single_await(node) -> Optional[cst.Await]:
+    """The one ``await`` of a ``try`` whose body is one simple statement."""
+    body = node.body
+    if isinstance(body, cst.SimpleStatementSuite) or len(body.body) != 1:
+        return None
+    statement = body.body[0]
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    found = list(_nodes_of(statement, cst.Await))
+    return found[0] if len(found) == 1 else None
+
+
+def _nodes_of(node: cst.CSTNode, kind: type):
+    if isinstance(node, kind):
+        yield node
+    if isinstance(node, (cst.Lambda, cst.FunctionDef)):
+        return
+    for child in node.children:
+        yield from _nodes_of(child, kind)
+
+
+def _looked_up(awaited: cst.Await) -> bool:
+    """``await d[key]`` or ``await d[key].wait()``: the lookup runs (and may raise) before anything suspends."""
+    operand = awaited.expression
+    if isinstance(operand, cst.Call) and isinstance(operand.func, cst.Attribute):
+        operand = operand.func.value
+    return isinstance(operand, cst.Subscript)
 
 
 def _same_expression(first: cst.BaseExpression, second: cst.BaseExpression) -> bool:

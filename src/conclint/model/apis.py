@@ -167,6 +167,25 @@ SHARED_CLIENT_TYPES = frozenset(
         "boto3.session.Session",
     }
 )
+# async clients a long-lived object holds and sends through, and what they are (CCL111/CCL112)
+ASYNC_CLIENT_TYPES = {
+    **dict.fromkeys(("aiohttp.ClientSession", "aiohttp.client.ClientSession", "httpx.AsyncClient"), "an HTTP session"),
+    **dict.fromkeys(
+        (
+            "asyncpg.create_pool", "asyncpg.Pool", "asyncpg.pool.Pool", "aiomysql.create_pool", "aiopg.create_pool",
+            "psycopg_pool.AsyncConnectionPool", "redis.asyncio.ConnectionPool", "redis.asyncio.BlockingConnectionPool",
+        ),
+        "a connection pool",
+    ),
+    **dict.fromkeys(
+        (
+            "asyncpg.connect", "aiosqlite.connect", "aiomysql.connect", "aiopg.connect",
+            "psycopg.AsyncConnection.connect", "databases.Database", "motor.motor_asyncio.AsyncIOMotorClient",
+        ),
+        "a database connection",
+    ),
+    **dict.fromkeys(("redis.asyncio.Redis", "redis.asyncio.from_url", "redis.asyncio.StrictRedis"), "a Redis client"),
+}  # fmt: skip
 SHARED_CLIENT_BASES = frozenset({"requests.auth.AuthBase", "httpx.Auth", "requests.adapters.BaseAdapter"})
 LOOP_TYPES = frozenset(
     {
@@ -461,6 +480,8 @@ ENDPOINT_CONSTRUCTORS = {
     # ``app.add_routes([web.post("/login", login)])``
     **{f"aiohttp.web.{m}": 1 for m in ("get", "post", "put", "patch", "delete", "head", "options", "view")},
     "aiohttp.web.route": 2,
+    # a FastAPI dependency runs for every request that needs it: ``svc: Service = Depends(get_service)``
+    **dict.fromkeys(("fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security"), 0),
 }
 
 # Decorators that run their function in a worker thread: calling it from a coroutine hands the

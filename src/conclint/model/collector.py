@@ -712,6 +712,10 @@ class FactCollector(NodeWalker):
             for fact, node in self._positioned:
                 fact.span = _span(positions[node])
         for state in self.facts.state.values():
+            for escape in state.escapes:
+                start, end, after = escape.region
+                begin = (start.span.end_row, start.span.end_col) if after else (start.span.row, start.span.col)
+                escape.region = Span(*begin, end.span.end_row, end.span.end_col)
             state.suspension_targets = [marker.target for marker in state.suspension_spans]
             state.suspension_requires = [marker.requires for marker in state.suspension_spans]
             state.suspension_spans = [marker.span for marker in state.suspension_spans]

@@ -26,6 +26,7 @@ from typing import Iterable, Optional, Sequence
 
 from conclint.engine.target import PythonTarget
 from conclint.model.callgraph import CallGraph
+from conclint.model.clients import AsyncClients
 from conclint.model.conflicts import Conflicts
 from conclint.model.contexts import Contexts
 from conclint.model.contracts import Contracts
@@ -50,6 +51,8 @@ class ConcurrencyModel:
         threaded_server: Optional[str] = None,  # where we read that requests run in threads
         thread_safe: Iterable[str] = (),  # classes and modules declared thread-safe
         python_target: Optional[PythonTarget] = None,  # the Python the code runs on (the default start method)
+        await_shared: Iterable[str] = (),  # classes whose public coroutines callers' tasks run at once
+        await_not_shared: Iterable[str] = (),  # classes never assumed shared for looking like clients
     ) -> None:
         self.program = Program(modules)
         self.calls = CallGraph(self.program)
@@ -61,7 +64,8 @@ class ConcurrencyModel:
             threaded_server=threaded_server,
         )
         self.contexts = Contexts(self.entries, self.calls)
-        self.tasks = TaskSharing(self.program, self.calls, self.entries)
+        clients = AsyncClients(self.program, self.calls, await_shared, await_not_shared)
+        self.tasks = TaskSharing(self.program, self.calls, self.entries, clients)
         self.calls.more_callers = self.tasks.argument_callers
         self.suspensions = Suspensions(self.program)
         self.initialisation = Initialisation(self.calls, self.entries)

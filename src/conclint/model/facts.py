@@ -116,6 +116,9 @@ class Access:
     # which thread locks ``locks`` are, one key each: "self:mod.C._lock", "global:mod.lock",
     # "local:mod.f.lock" (made in this call), "param:lock", "synchronized:mod.C"
     lock_keys: Tuple[str, ...] = ()
+    # after a re-entry guard this call claimed before suspending (``if self._closing: return;
+    # self._closing = True``): no other run of the function is past the guard with it
+    claimed: bool = False
 
 
 @dataclass
@@ -133,6 +136,8 @@ class Write(Access):
     removes: bool = False  # ``del d[k]``: the entry is taken out, not stored
     awaited: bool = False  # the value stored comes from an await (``d[k] = await load(k)``, or a local holding one)
     method: str = ""  # for "mutate": the method called (``pop``, ``append``)
+    into_entry: bool = False  # ``cache[k][v] = ...``: stored into an entry of the container, not replacing one
+    empty: bool = False  # ``cache[k] = {}``: an entry stored empty, to be filled
 
 
 @dataclass
@@ -143,6 +148,17 @@ class Schedule:
     span: Span
     arg_sources: Tuple[Tuple[str, ...], ...]
     partial_sources: Dict[int, Tuple[Tuple[str, ...], ...]] = field(default_factory=dict)  # arg -> partial's args
+
+
+@dataclass
+class Escape:
+    """Code reached only through an exception the one suspension point of a one-statement
+    ``try`` body may raise before it suspends: its handler, or what follows a body that returns."""
+
+    region: Span
+    suspension: int  # index in ``suspension_spans``
+    caught: Tuple[str, ...]  # what the handler catches (last name part: "KeyError")
+    lookup: bool = False  # ``await d[key]``: the lookup raises the caught error before the await
 
 
 @dataclass
@@ -167,6 +183,13 @@ class FunctionState:
     child_calls: List[Span] = field(default_factory=list)  # calls made in an ``os.fork()`` child branch
     forks_exec_at_once: List[Span] = field(default_factory=list)  # forks whose child runs exec*/_exit first
     local_sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # local -> keys it carried
+    raises: List[Tuple[str, int]] = field(default_factory=list)  # ``raise X(...)``: X, suspension points before it
+    escapes: List[Escape] = field(default_factory=list)
+    # ``await self.helper()`` under checks of shared state: the suspension point's index and the checks' reads
+    helper_awaits: List[Tuple[int, Tuple[Access, ...]]] = field(default_factory=list)
+    # ``if not await cache.exists(key): ... await cache.set(key, ...)``: (the lookup, the store) on one
+    # client object and key, keyed "store:<receiver>:<key as written>"
+    store_acts: List[Tuple[Access, Access]] = field(default_factory=list)
 
 
 @dataclass

@@ -62,6 +62,15 @@ class Suspensions:
             target, self._awaited_call(function, suspension, waits_on)
         )
 
+    def raises_before_suspending(self, function: str, suspension: Span, waits_on: str, caught) -> bool:
+        """The suspension point awaits a project function that raises one of ``caught`` only
+        before its first suspension point (``if self.transport is None: raise NotConnected()``):
+        a handler of that exception runs with no other task in between."""
+        target = self.awaited_target(function, suspension, waits_on)
+        state = self.program.functions[target][1].state.get(target) if target is not None else None
+        raised = [before for name, before in state.raises if name in caught] if state is not None else []
+        return bool(raised) and not any(raised)
+
     def _not_asked_to_suspend(self, target: str, call: CallSite) -> bool:
         info, facts = self.program.functions[target]
         state = facts.state.get(target)

@@ -15,6 +15,7 @@ from conclint.engine.findings import Span
 from conclint.engine.paths import short_path
 from conclint.model.apis import ASYNC_LOCK_TYPES, TASK_SPAWNERS
 from conclint.model.callgraph import MAX_CALLER_DEPTH, Caller, CallGraph
+from conclint.model.clients import AsyncClients
 from conclint.model.entries import EntryPoints
 from conclint.model.facts import MODULE_SCOPE, CallSite, ModuleFacts, Ref
 from conclint.model.program import Program
@@ -23,8 +24,11 @@ SpawnSite = Tuple[CallSite, ModuleFacts, bool]  # (the spawning call, its module
 
 
 class TaskSharing:
-    def __init__(self, program: Program, calls: CallGraph, entries: EntryPoints) -> None:
+    def __init__(
+        self, program: Program, calls: CallGraph, entries: EntryPoints, clients: Optional[AsyncClients] = None
+    ) -> None:
         self.program = program
+        self.clients = clients
         self.calls = calls
         self.entries = entries
         self._task_shared: Optional[Dict[str, str]] = None
@@ -176,6 +180,8 @@ class TaskSharing:
                 )
         for built, reason in sorted(spawns_of.items()):
             shared.setdefault(built, reason)
+        for client, reason in sorted(self.clients.reasons().items()) if self.clients is not None else ():
+            shared.setdefault(client, reason)
         return shared
 
     def _objects_passed(
@@ -235,6 +241,9 @@ class TaskSharing:
                             f"{short_path(path)}:{span.row}, a "
                             f"task per {unit}"
                         ] * 2
+                assumed = self.clients.shared_method(current) if self.clients is not None else None
+                if assumed is not None:
+                    starts += [assumed] * 2  # a public coroutine of a client: every caller's task
                 sites = self._spawn_sites.get(current, ())
                 if sites:
                     # spawned from two places counts once (``run()`` and ``async_run()`` each start

@@ -69,17 +69,39 @@ def _real_suspension(project, qualname: str, state: FunctionState, earlier, writ
     if not indices:  # counted on the path but not placed (a loop's next iteration): keep the finding
         return _suspension_before(state, write) or NO_SPAN
     targets = state.suspension_targets
+    suspensions = project.model.suspensions
     real = [
         i
         for i in indices
-        if not project.model.suspensions.awaits_without_suspending(
-            qualname, spans[i], targets[i] if i < len(targets) else ""
-        )
+        if not suspensions.awaits_without_suspending(qualname, spans[i], targets[i] if i < len(targets) else "")
+        and not _escaped_before(suspensions, qualname, state, write, i)
     ]
     if not real:
         return None
     on_path = [i for i in real if i <= write.suspended_at]
     return spans[(on_path or real)[-1]]
+
+
+def _escaped_before(suspensions, qualname: str, state: FunctionState, write, index: int) -> bool:
+    """``write`` is reached only through an exception the awaited operand at ``index`` raises
+    before it suspends: ``await self._pending[key]`` raising KeyError, or an awaited helper
+    that raises the caught exception synchronously only."""
+    for escape in state.escapes:
+        if escape.suspension != index or not _within(write.span, escape.region):
+            continue
+        target = state.suspension_targets[index] if index < len(state.suspension_targets) else ""
+        if escape.lookup or suspensions.raises_before_suspending(
+            qualname, state.suspension_spans[index], target, escape.caught
+        ):
+            return True
+    return False
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (outer.row, outer.col) <= (inner.row, inner.col) and (inner.end_row, inner.end_col) <= (
+        outer.end_row,
+        outer.end_col,
+    )
 
 
 def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = False) -> Tuple[bool, str]:
@@ -103,12 +125,16 @@ def _shared_self(project, qualname: str, write: Write, fills_a_cache: bool = Fal
     if not fills_a_cache and not model.tasks.kept_in_a_global(qualname):
         overlap = model.tasks.runs_in_several_tasks(qualname)
         guarded = _guarded_elsewhere(project, qualname, write.key) if overlap is None else None
-        if overlap is not None:
+        if overlap is not None and overlap.startswith("assumed shared"):
+            reason = overlap
+        elif overlap is not None:
             reason = f"`{model.program.display_name(qualname)}()` runs in several tasks: {overlap}"
         elif guarded is not None:
             reason = f"{reason}, and `{write.display}` is guarded by `{guarded[0]}` at {guarded[1]}:{guarded[2]}"
         else:
             return False, ""
+    if reason.startswith("assumed shared"):
+        return True, f" ({reason})"
     return True, f" (the object is shared: {reason})"
 
 
@@ -238,6 +264,8 @@ def _check_across_await(write: Write, state: FunctionState) -> bool:
         return False
     if check.suspensions >= write.suspensions or _common_async_lock(check, write):
         return False
+    if check.claimed and write.claimed:
+        return False  # past a re-entry guard this task claimed: no other run of the function is here
     return not any(_claims(other, write, check) for other in state.writes)
 
 
@@ -285,8 +313,15 @@ class StaleReadAcrossAwait(Rule):
               `websockets.serve` or `trio.serve_tcp` does);
             - CCL112 also takes the class alone for a cache fill
               (`self.cache[key] = await ...`; an entry saved and put back is no fill);
-        - not a `connect()` its owner calls once, on a shared client: it does not race with
-          itself; not a per-request object that one task creates and drives: it races with
+        - the public coroutine methods of a long-lived client, and what they call: a class
+          that holds an HTTP session (`aiohttp.ClientSession`, `httpx.AsyncClient`), a
+          connection or pool, or credentials (`self._token`), and sends requests through it
+          (`await self._session.get(...)`), is assumed shared by its callers' tasks (one
+          client, many tasks); an attribute's name alone counts in a class named like a
+          client (`ApiClient`, `TokenManager`); `await-shared` names more classes,
+          `await-not-shared` takes some back;
+        - not a `connect()` (`start`, `close`, `login`...) its owner calls once, on a shared
+          client: it does not race with itself; not a per-request object that one task creates and drives: it races with
           nobody;
         - every object with `await-unshared-self = true`; other parameters too with
           `await-parameter-attributes = true`.
@@ -305,6 +340,12 @@ class StaleReadAcrossAwait(Rule):
         - locals;
         - a function every caller calls with an event-loop lock held (a task it is spawned
           as holds nothing);
+        - code past a re-entry guard this task claimed before its first await (`if
+          self._closing: return; self._closing = True; await ...`): no other run of the
+          coroutine is there until the flag is set back;
+        - code reached only when the one await of a `try` raised before it suspended: the
+          handler of `KeyError` for `await self._pending[key]`, or of an exception an awaited
+          project helper raises only before its first suspension point;
         - `self` state in a stream's own `read()`/`receive()` waiting on the object's own
           stream, in the `__aenter__`/`__aexit__`/`__anext__` of an object not seen shared,
           and in a lock class's own methods (see CCL112).
@@ -356,6 +397,7 @@ class StaleReadAcrossAwait(Rule):
                     continue
                 if (
                     read.suspensions >= write.suspensions
+                    or (read.claimed and write.claimed)
                     or _common_async_lock(read, write)
                     or _check_across_await(write, state)
                 ):
@@ -397,7 +439,11 @@ class CheckThenActAcrossAwait(Rule):
         the first one awaits sees the key missing and loads it again (a cache stampede);
         `if self.conn is None: self.conn = await connect()` opens several connections;
         `if self.balance >= amount: await ...; self.balance -= amount` overdraws. The EAFP
-        form, `try: return cache[key]` with `except KeyError:`, is the same check.
+        form, `try: return cache[key]` with `except KeyError:`, is the same check. So is a
+        check through what the state holds (`if self.token.is_expired():`, `if
+        self.session.closed:`), and the act may be in an awaited helper of the same object
+        that writes the checked state after its own await (`if time.time() >=
+        self.expires_at: await self._refresh()`; reported at the helper's call).
 
         Not reported:
 
@@ -409,7 +455,10 @@ class CheckThenActAcrossAwait(Rule):
         - a function every caller calls with an event-loop lock held (a task it is spawned
           as holds nothing);
         - a claim before the first await (the checked state, or other state of the same
-          condition set to a new object or `True`);
+          condition set to a new object or `True`), and everything past a re-entry guard
+          claimed so;
+        - an act reached only when an awaited operand raised before it suspended (see
+          CCL111);
         - the future-sharing pattern (store the in-flight task or future before awaiting
           it, so later callers await the same one).
 
@@ -425,6 +474,24 @@ class CheckThenActAcrossAwait(Rule):
           its name says lock);
         - a method the object spawns once as its own background task
           (`create_task(self._run())`, outside any loop).
+
+        An external store is checked the same way where the coroutine runs in several tasks:
+        `if not await cache.exists(key): await cache.set(key, await compute(key))` (a lookup,
+        then a store of the same key on the same client object, an await between) repeats
+        the computation in every task that misses meanwhile; `set(..., nx=True)`, `add` and
+        `setnx` refuse an existing key and are none. An awaited `cache.add(...)` is a
+        client's coroutine, not a container's method.
+
+        So is an entry published before it is ready: `cache[k] = {}` right after the check,
+        then `cache[k][v] = await ...` filling it across awaits; a task that passes the check
+        meanwhile returns the half-filled entry.
+
+        Double initialisation behind a flag is reported too, where the coroutine runs in
+        several tasks (a request handler or FastAPI dependency reaches it, it is spawned
+        repeatedly, or it is a shared client's public coroutine): `if self._ready: return;
+        await self._load(); self._ready = True` lets every request that arrives during the
+        set-up run it again (set the flag, or store the set-up's task, before the first
+        await).
 
         Module globals, class attributes and cells are reported in those methods all the
         same; `self` state is checked on objects seen shared by several tasks (see CCL111).
@@ -458,10 +525,13 @@ class CheckThenActAcrossAwait(Rule):
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
         for qualname, info, state in _async_functions(facts):
+            reported = set()  # ``self.a, self.b = await ...``: one finding for the statement
             for write in state.writes:
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
                     continue
                 check = write.checked_by
+                if (write.span.row, write.condition, write.suspended_at) in reported:
+                    continue
                 if _one_task_object(project, qualname, info, state, write, check, buffers=True) or _locked_by_callers(
                     project, qualname
                 ):
@@ -477,6 +547,7 @@ class CheckThenActAcrossAwait(Rule):
                 shared, why = _shared_self(project, qualname, write, fills_a_cache=fills)
                 if not shared:
                     continue
+                reported.add((write.span.row, write.condition, write.suspended_at))
                 yield _across_await(
                     self.code,
                     facts,
@@ -491,6 +562,193 @@ class CheckThenActAcrossAwait(Rule):
                     "and act",
                     why,
                 )
+            yield from self._acts_in_helpers(project, facts, qualname, info, state)
+            yield from self._set_up_behind_a_flag(project, facts, qualname, info, state)
+            yield from self._external_store(project, facts, qualname, info, state)
+            yield from self._published_before_ready(project, facts, qualname, info, state)
+
+    def _published_before_ready(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if k in cache: return cache[k]; cache[k] = {}; for v in await ...: cache[k][v] = await
+        ...``: the entry is published empty and filled across awaits; a concurrent caller passes the
+        check and returns it half-filled."""
+        for empty in state.writes:
+            check = empty.checked_by
+            if not (empty.kind == "item" and empty.empty and check is not None) or not _tracked(empty.key, project):
+                continue
+            if check.suspensions != empty.suspensions or check.claimed:
+                continue
+            fill = next(
+                (
+                    w
+                    for w in state.writes
+                    if w.key == empty.key
+                    and w.kind == "item"
+                    and w.into_entry
+                    and w.suspensions > empty.suspensions
+                    and not _common_async_lock(check, w)
+                ),
+                None,
+            )
+            if fill is None or _locked_by_callers(project, qualname):
+                continue
+            suspension = _real_suspension(project, qualname, state, empty, fill)
+            if suspension is None:
+                continue
+            shared, why = _shared_self(project, qualname, empty, fills_a_cache=True)
+            if not shared:
+                continue
+            yield _across_await(
+                self.code,
+                facts,
+                suspension,
+                empty,
+                check,
+                "checked",
+                f"is given an empty entry here, after the check at line {check.span.row}, and filled at line "
+                f"{fill.span.row}, after the suspension point at {{where}} in `async def {info.name}()`: a task that "
+                "passes the check meanwhile gets the entry half-filled",
+                "build the entry in a local and store it when complete, or share the in-flight future",
+                why,
+            )
+
+    def _external_store(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if not await cache.exists(key): await cache.set(key, await compute(key))`` in a
+        coroutine that runs in several tasks: no state in the process, the same stampede on the
+        store (an atomic ``set(..., nx=True)`` or ``add`` refuses the second store)."""
+        model = project.model
+        if not state.store_acts or _locked_by_callers(project, qualname):
+            return
+        overlap = None
+        for check, act in state.store_acts:
+            if check.suspensions >= act.suspensions or _common_async_lock(check, act) or check.claimed:
+                continue
+            suspension = _real_suspension(project, qualname, state, check, act)
+            if suspension is None:
+                continue
+            overlap = overlap or model.tasks.runs_in_several_tasks(qualname)
+            if overlap is None:
+                return
+            why = (
+                f" ({overlap})"
+                if overlap.startswith("assumed shared")
+                else (f" (`{info.name}()` runs in several tasks: {overlap})")
+            )
+            yield _across_await(
+                self.code,
+                facts,
+                suspension,
+                act,
+                check,
+                "checked",
+                f"stores the key checked with `{check.display}` at line {check.span.row}, after the suspension "
+                f"point at {{where}} in `async def {info.name}()`: other tasks miss the same key meanwhile and "
+                "compute it again",
+                "store atomically (`set(key, value, nx=True)`, `add`), share the in-flight future, or hold a lock "
+                "across check and store",
+                why,
+            )
+
+    def _set_up_behind_a_flag(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if self._ready: return; await self._load(); self._ready = True`` in a coroutine that
+        runs in several tasks (request handlers, tasks spawned repeatedly): every request that
+        arrives during the set-up passes the flag and runs the set-up again."""
+        model = project.model
+        for write in state.writes:
+            check = write.checked_by
+            if write.kind != "assign" or write.literal not in TRUE_LITERALS or check is None or write.claimed:
+                continue
+            if check.suspensions >= write.suspensions or _common_async_lock(check, write) or check.claimed:
+                continue
+            if any(_claims(other, write, check) for other in state.writes) or not _tracked(write.key, project):
+                continue
+            overlap = model.tasks.runs_in_several_tasks(qualname)
+            if overlap is None or _locked_by_callers(project, qualname):
+                continue
+            suspension = _real_suspension(project, qualname, state, check, write)
+            if suspension is None or _rechecked_under_lock(state, write):
+                continue
+            if write.key.startswith("self:") and not _shared_self(project, qualname, write)[0]:
+                continue
+            why = f" ({overlap})" if overlap.startswith("assumed shared") else f" (`{info.name}()` runs in "
+            why += "" if overlap.startswith("assumed shared") else f"several tasks: {overlap})"
+            yield _across_await(
+                self.code,
+                facts,
+                suspension,
+                write,
+                check,
+                "checked",
+                f"is checked at line {check.span.row} and set only after the set-up awaits at {{where}} in "
+                f"`async def {info.name}()`: every task that arrives meanwhile passes the check and runs the set-up "
+                "again",
+                "set the flag (or store the set-up's task) before the first await, or hold an `asyncio.Lock` "
+                "across check and set-up",
+                why,
+            )
+
+    def _acts_in_helpers(self, project, facts: ModuleFacts, qualname: str, info, state) -> Iterable[Finding]:
+        """``if time.time() >= self.expires_at: await self._refresh()`` where ``_refresh`` writes
+        ``self.expires_at`` after its own await: every task that passes the check refreshes."""
+        model = project.model
+        if not state.helper_awaits or _locked_by_callers(project, qualname):
+            return
+        reported = set()
+        for index, checked in state.helper_awaits:
+            if not 0 <= index < len(state.suspension_spans):
+                continue
+            span = state.suspension_spans[index]
+            helper = model.suspensions.awaited_target(qualname, span, state.suspension_targets[index])
+            entry = model.program.functions.get(helper) if helper is not None else None
+            helper_state = entry[1].state.get(helper) if entry is not None and entry[0].is_async else None
+            if helper_state is None or helper == qualname:
+                continue  # a coroutine awaiting itself again is checked as itself
+            locked = any(_within(call, span) for call in state.async_locked_calls)
+            checks = {
+                model.program.canonical_key(read.key): read
+                for read in checked
+                if _tracked(read.key, project) and not (locked and read.async_locks)
+            }
+            for write in helper_state.writes:
+                key = model.program.canonical_key(write.key)
+                check = checks.get(key)
+                if check is None or key in reported or not _acts_after_own_await(project, helper, helper_state, write):
+                    continue
+                if check.claimed or (write.key.startswith("self:") and model.tasks.background_routine(qualname)):
+                    continue
+                shared, why = _shared_self(project, qualname, write)
+                if not shared:
+                    continue
+                reported.add(key)
+                name = model.program.display_name(helper)
+                message = (
+                    f"`{check.display}` is checked at line {check.span.row}, then written by `{name}()` after its own "
+                    f"await (line {write.span.row}) in `async def {info.name}()`: other tasks pass the same check "
+                    f"meanwhile{why}. Fix: share the in-flight future, re-check after the await, or hold an "
+                    "`asyncio.Lock` across check and act"
+                )
+                related = (
+                    Related(f"`{check.display}` checked here", facts.path, check.span),
+                    Related(f"`{write.display}` written here, after `{name}()` suspended", entry[1].path, write.span),
+                )
+                yield Finding(self.code, message, facts.path, span, related)
+
+
+def _acts_after_own_await(project, helper: str, state: FunctionState, write: Write) -> bool:
+    """``write`` is an act of the helper after a suspension point of its own that lets other
+    tasks run, and the helper does not decide it again after that await."""
+    if write.kind not in (*RMW_KINDS, "mutate") or (write.kind == "assign" and write.literal is not None):
+        return False
+    if write.suspensions == 0 or write.async_locks or write.claimed:
+        return False
+    if write.checked_by is not None:
+        return False  # the helper decides it itself (again after the await, or as its own check-then-act)
+    spans, targets = state.suspension_spans, state.suspension_targets
+    return any(
+        not project.model.suspensions.awaits_without_suspending(
+            helper, spans[i], targets[i] if i < len(targets) else ""
+        )
+        for i in range(min(write.suspended_at + 1, len(spans)))
+    )
 
 
 class StaleReadAcrossCallbacks(Rule):
@@ -542,7 +800,8 @@ class StaleReadAcrossCallbacks(Rule):
         for scheduler, state in facts.state.items():
             for schedule in state.schedules:
                 call = calls_by_span.get(schedule.span)
-                position = CALLBACK_POSITION.get(call.text.rsplit(".", 1)[-1]) if call is not None else None
+                # ``asyncio.get_running_loop().call_later(...)``: a chained receiver has no dotted text
+                position = CALLBACK_POSITION.get(call.method or call.text.rsplit(".", 1)[-1]) if call else None
                 if position is None or position >= len(call.args):
                     continue
                 callback = model.program.resolve_ref(call.args[position], call)
