@@ -61,6 +61,20 @@ class Sample:
     cpu_seconds: Optional[float] = None  # user + system of the whole tree (0 in results written before)
 
 
+# the columns of the wall-clock and CPU-time tables, one per measurement
+MEASURE_COLUMNS = (
+    "corpus",
+    "conclint cold",
+    "warm",
+    "1 file touched",
+    "1 file's code edited",
+    "first run, empty cache",
+    "libcst parse only",
+    "flake8 --select ASYNC",
+    "ruff --select ASYNC",
+)
+
+
 def _children(pid: int) -> List[int]:
     found = []
     try:
@@ -560,17 +574,7 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         )
     out.append(
         table(
-            [
-                "corpus",
-                "conclint cold",
-                "warm",
-                "1 file touched",
-                "1 file's code edited",
-                "first run, empty cache",
-                "libcst parse only",
-                "flake8 --select ASYNC",
-                "ruff --select ASYNC",
-            ],
+            list(MEASURE_COLUMNS),
             rows,
         )
     )
@@ -601,18 +605,7 @@ def markdown(results: List[CorpusResult], meta: Dict) -> str:
         )
     out.append(
         table(
-            [
-                "corpus",
-                "conclint cold",
-                "warm",
-                "1 file touched",
-                "1 file's code edited",
-                "first run, empty cache",
-                "libcst parse only",
-                "flake8 --select ASYNC",
-                "ruff --select ASYNC",
-                "libcst parse ÷ conclint cold",
-            ],
+            [*MEASURE_COLUMNS, "libcst parse ÷ conclint cold"],
             rows,
         )
     )
