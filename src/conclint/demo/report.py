@@ -89,7 +89,13 @@ def counts_chart(results: Sequence[Result]):
             first.expected_value,
             *(variants[v].observed_value if v in variants else None for v in ("hazard", "fixed")),
         ]
-        bars = axis.bar(labels, [v or 0 for v in values], color=[EXPECTED, HAZARD, FIXED])
+        colours = [EXPECTED, HAZARD, FIXED]
+        bars = axis.bar(labels, [v or 0 for v in values], color=colours)
+        for bar, value, colour in zip(bars, values, colours):
+            if value == 0:  # a count of 0 (a spawned pool's 0 of 3 right) stays visible: a floor in its colour
+                axis.hlines(
+                    0, bar.get_x(), bar.get_x() + bar.get_width(), colors=colour, linewidth=5, zorder=3, clip_on=False
+                )
         _label_bars(axis, bars, values)
         axis.set_title(f"{rule or 'no rule'}: {first.unit}", fontsize=10)
         axis.set_ylim(0, max([v or 0 for v in values] + [1]) * 1.18)
