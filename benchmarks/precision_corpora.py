@@ -161,6 +161,32 @@ FORK = _pins(
     "applicationinsights==0.11.10",
     "statsig==0.72.1",
     "growthbook==4.0.0",
+    # added in session 7 (issue 17 asks for projects until 15 findings are reviewed): more libraries with a
+    # background sender, poller or exporter (feature flags, log shippers, tracing, error reporting), and
+    # forking hosts (task queues with process workers, process supervisors, a prefork package index, a
+    # daemoniser, an experiment-tracking server run under gunicorn)
+    "optimizely-sdk==5.7.0",
+    "devcycle-python-server-sdk==3.14.0",
+    "harness-featureflags==1.7.5",
+    "splitio_client==10.7.0",
+    "logtail-python==0.5.3",
+    "seqlog==0.4.3",
+    "watchtower==3.4.0",
+    "influxdb-client==1.50.0",
+    "aws-xray-sdk==2.15.0",
+    "opencensus-ext-azure==1.1.15",
+    "honeycomb-beeline==3.6.0",
+    "raygun4py==8.0.0",
+    "pybrake==1.10.1",
+    "django-q2==1.11.1",
+    "luigi==3.8.1",
+    "taskiq==0.13.0",
+    "supervisor==4.3.0",
+    "circus==0.19.0",
+    "pypiserver==2.4.2",
+    "python-daemon==3.1.2",
+    "mlflow-skinny==3.17.2",
+    sdists=("splitio_client", "pybrake"),  # no wheels of these releases
 )
 
 LOOP = _pins(

@@ -680,7 +680,7 @@ class Processes:
         """Classes whose instances live as long as the process: one is kept in a module global, or
         in an attribute of such an instance (and the classes those instances inherit from)."""
         if self._long_lived is None:
-            found = set(self.entries.global_instances)
+            found = set(self.entries.global_instances) | self._logging_handlers()
             pending = list(found)
             while pending:
                 owner = pending.pop()
@@ -691,6 +691,15 @@ class Processes:
                         pending.append(held)
             self._long_lived = found | {base for c in found for base in self.program.class_bases(c)}
         return self._long_lived
+
+    def _logging_handlers(self) -> Set[str]:
+        """Project classes deriving from a ``logging`` handler: a handler lives as long as the logging
+        configuration, which an app sets up at start-up, before its server or task queue forks workers."""
+        return {
+            name
+            for name in self.program.classes
+            if any(_is_logging_handler(base) for base in self.program.class_bases(name))
+        }
 
     def per_pid(self, functions: Iterable[str]) -> bool:
         """Some of these functions compare ``os.getpid()`` with a pid they keep (``self._pid``):
@@ -703,6 +712,12 @@ class Processes:
             if state is not None and any(_names_a_pid(a.display) for a in (*state.reads, *state.writes)):
                 return True
         return False
+
+
+def _is_logging_handler(base: str) -> bool:
+    """``logging.Handler``, ``logging.StreamHandler``, ``logging.handlers.QueueHandler``, ..."""
+    module, _, name = base.rpartition(".")
+    return module in ("logging", "logging.handlers") and name.endswith("Handler")
 
 
 def _names_a_pid(display: str) -> bool:

@@ -779,7 +779,9 @@ class ForkUnsafeLibraryState(Rule):
 
         conclint reports the `start()` of a thread kept in long-lived state: a module global,
         a class attribute, or an attribute of an object that lives as long as the process
-        (one kept in a module global, or held by such an object); and a daemon thread started
+        (one kept in a module global, a `logging` handler, which lives as long as the logging
+        configuration an app sets up before its server forks, or one held by such an object);
+        and a daemon thread started
         at import. The message names the locks the thread takes. It also reports a connection
         a module makes at import (`sqlite3.connect`, `psycopg2.connect`, `pymongo.MongoClient`,
         `socket.create_connection`: those that connect when they are made) in a project that
@@ -790,7 +792,8 @@ class ForkUnsafeLibraryState(Rule):
         (`multiprocessing.util.register_after_fork`, uWSGI `@postfork`, Celery
         `worker_process_init`, gunicorn `post_fork`, a pool initializer) that runs the
         owner's code, a per-pid check (`if self._pid != os.getpid():`), a restart of a dead
-        thread (`if not self._thread.is_alive():`). Nor threads started in child code, in a
+        thread (`if not self._thread.is_alive():`), a thread chosen by the current pid (one
+        per stream whose name carries `os.getpid()`). Nor threads started in child code, in a
         `__main__` block, by a script's top-level code, or per call (kept in a local); threads
         the project's own fork comes after (CCL302 reports those at the fork); the modules of
         a web app its server's workers import after the fork (no preload); a project that
@@ -984,7 +987,8 @@ class ForkUnsafeLibraryState(Rule):
     ) -> bool:
         """Something re-creates the thread in a new process: a post-fork hook that runs the owner's
         code (a method of the class; for a module, the starter or code that sets the thread again),
-        a per-pid check, or a restart of a dead thread."""
+        a per-pid check, a restart of a dead thread, or a starter that picks its thread by the
+        current pid (``os.getpid()`` in it or in a function it calls)."""
         program = processes.program
         hooked = processes.modules_handling_forks
         if owner in program.classes:
@@ -1006,7 +1010,12 @@ class ForkUnsafeLibraryState(Rule):
         if starter == MODULE_SCOPE:
             return False
         checks = [starter, *(callee for callee, _ in processes.calls.callees.get(starter, ()))]
-        return any(c.method == "is_alive" for function in checks for c in processes.calls.calls_of(function))
+        # a restart of a dead thread, or a thread chosen by the current pid (a stream named after it)
+        return any(
+            c.method == "is_alive" or c.callee == "os.getpid"
+            for function in checks
+            for c in processes.calls.calls_of(function)
+        )
 
     @staticmethod
     def _thread_function(project, processes: Processes, facts: ModuleFacts, call: CallSite) -> Optional[str]:
