@@ -186,6 +186,11 @@ FORK = _pins(
     "pypiserver==2.4.2",
     "python-daemon==3.1.2",
     "mlflow-skinny==3.17.2",
+    # log handlers that ship records from a thread of their own (a QueueListener, a flush timer, a worker)
+    "python-logging-loki==0.3.1",
+    "splunk-handler==3.0.0",
+    "CMRESHandler==1.0.0",
+    "google-cloud-logging==3.17.0",
     sdists=("splitio_client", "pybrake"),  # no wheels of these releases
 )
 

@@ -26,7 +26,7 @@ _TRIGGERS = (
     r"|Threading|multiprocessing|\bfork\b|forkpty|register_at_fork|call_soon|call_later|call_at\(|add_reader|add_writer"
     r"|add_done_callback|asyncio|\btrio\b|\banyio\b|Lock\(|Condition\(|Semaphore\(|\.acquire\(|synchronized"
     r"|Protocol\)|\.route\(|start_response|FastAPI|APIRouter|add_get|add_post|add_route|Route\(|RouteTableDef"
-    r"|[Ff]lask|gunicorn|django|uvicorn|starlette|aiohttp"
+    r"|[Ff]lask|gunicorn|django|uvicorn|starlette|aiohttp|QueueListener"
     # forking hosts and what they inherit (model/processes.py, CCL3xx)
     r"|celery|shared_task|DataLoader|litestar|[Ss]anic|[Qq]uart|postfork|sqlite3|psycopg|pymysql|MySQLdb|MongoClient"
     r"|create_connection"

@@ -322,7 +322,8 @@ THREAD_STARTING_CONSTRUCTORS = frozenset(
         "multiprocessing.pool.ThreadPool",
     }
 )
-THREAD_TYPES = frozenset({"threading.Thread", "threading.Timer"})
+# (a QueueListener runs its own thread from start() to stop())
+THREAD_TYPES = frozenset({"threading.Thread", "threading.Timer", "logging.handlers.QueueListener"})
 PROCESS_STARTING_CONSTRUCTORS = frozenset(
     {
         "multiprocessing.Pool",

@@ -987,8 +987,8 @@ class ForkUnsafeLibraryState(Rule):
     ) -> bool:
         """Something re-creates the thread in a new process: a post-fork hook that runs the owner's
         code (a method of the class; for a module, the starter or code that sets the thread again),
-        a per-pid check, a restart of a dead thread, or a starter that picks its thread by the
-        current pid (``os.getpid()`` in it or in a function it calls)."""
+        a per-pid check, a restart of a dead thread, or a starter that picks its thread by a name a
+        helper it calls makes from the current pid."""
         program = processes.program
         hooked = processes.modules_handling_forks
         if owner in program.classes:
@@ -1009,13 +1009,12 @@ class ForkUnsafeLibraryState(Rule):
             return True
         if starter == MODULE_SCOPE:
             return False
-        checks = [starter, *(callee for callee, _ in processes.calls.callees.get(starter, ()))]
-        # a restart of a dead thread, or a thread chosen by the current pid (a stream named after it)
-        return any(
-            c.method == "is_alive" or c.callee == "os.getpid"
-            for function in checks
-            for c in processes.calls.calls_of(function)
-        )
+        callees = [callee for callee, _ in processes.calls.callees.get(starter, ())]
+        if any(c.method == "is_alive" for function in [starter, *callees] for c in processes.calls.calls_of(function)):
+            return True  # a restart of a dead thread
+        # a thread chosen by a name a helper makes from the current pid (a stream per process); the pid
+        # in the thread's own name (``name=f"worker-{os.getpid()}"``) chooses nothing
+        return any(c.callee == "os.getpid" for function in callees for c in processes.calls.calls_of(function))
 
     @staticmethod
     def _thread_function(project, processes: Processes, facts: ModuleFacts, call: CallSite) -> Optional[str]:
