@@ -773,6 +773,13 @@ def catalogue_markdown() -> str:
         "ASYNC211), in event-loop code itself; `yaml.safe_load`, `yaml.load`, `yaml.full_load` and",
         "`yaml.unsafe_load` handed an open file read all of it (CCL204, unbounded).",
         "",
+        "Coroutines no event loop runs are not event-loop code. A project module that imports no event-loop",
+        "library and steps coroutines itself (it calls `__await__()` on one outside an awaitable's own dunder,",
+        "and `.send(...)`: a code generator's sequential scheduler) is a driver; the `async def` bodies of a",
+        "module that reaches a driver through the project's imports, and imports no event-loop library or",
+        "async framework itself (`asyncio`, `trio`, `anyio`, `aiohttp`, `fastapi`, ...), run under that",
+        "driver one after another, so their blocking calls stall no other task and are not reported.",
+        "",
     ]
     for code, (name, family) in FAMILIES.items():
         entries = [api for api in CATALOGUE if api.code == code]

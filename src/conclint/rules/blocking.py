@@ -38,6 +38,7 @@ from conclint.model.catalogue import (
     Catalogue,
     is_file_type,
 )
+from conclint.model.coroutine_drivers import CoroutineDrivers
 from conclint.model.entries import LOOP
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
 from conclint.model.guards import reachable
@@ -133,6 +134,7 @@ class BlockingAnalysis:
         self._paths: Dict[Tuple[str, tuple], Optional[Chain]] = {}
         self.unbounded_only = settings.blocking_severity == UNBOUNDED
         self._lifespans: Optional[set] = None
+        self.drivers = CoroutineDrivers(self.model.program)
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
         """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
@@ -246,7 +248,7 @@ class BlockingAnalysis:
         if entry is None or self.offloaded(entry[0]):
             return False
         if entry[0].is_async:
-            return True
+            return not self.drivers.runs(entry[1])  # a code generator's own scheduler steps it: no loop waits
         return any(c.entry.function == qualname for c in self.model.contexts.contexts_of(qualname, LOOP))
 
     def blocking_path(self, qualname: str, values: Optional[Values] = None, visiting=None) -> Optional[Chain]:
