@@ -54,3 +54,23 @@ def test_start_up_code_is_named_as_such():
     assert "`async def prepare()`, start-up code that runs once before the app serves requests (" in by_row[12]
     assert "start-up code" in by_row[22]
     assert "start-up" not in by_row[28]
+
+
+def _costs(by_row, row):
+    return [dict(finding.properties)["cost"] for finding in by_row[row]]
+
+
+def test_reads_of_files_of_known_small_size_are_bounded():
+    by_row = _by_row()
+    assert _costs(by_row, 83) == ["bounded"]  # a cgroup integer, through a module constant
+    assert _costs(by_row, 88) == ["bounded"]  # /proc/self/status
+    assert _costs(by_row, 95) == ["bounded"]  # a template shipped next to the module
+    assert _costs(by_row, 102) == ["unbounded"]  # a file under a folder the caller names
+
+
+def test_a_constant_sleep_of_a_few_milliseconds_is_bounded_once_but_not_in_a_loop():
+    by_row = _by_row()
+    assert _costs(by_row, 111) == ["bounded"]  # through a helper: the chain is bounded
+    assert _costs(by_row, 112) == ["bounded"]
+    assert _costs(by_row, 118) == ["unbounded"]  # repeated until a condition holds
+    assert _costs(by_row, 119) == ["unbounded"]  # half a second

@@ -38,6 +38,7 @@ from conclint.model.scopes import (
     import_module_name,
     resolve_dotted,
 )
+from conclint.model.small_files import is_small_path
 from conclint.model.walk import NodeWalker
 
 FUNCTION_NODES = (cst.FunctionDef, cst.Lambda)
@@ -90,6 +91,7 @@ class FactCollector(NodeWalker):
         self._guards: List[List[tuple]] = [[]]  # per function: the conditions on its parameters holding here
         self._guard_params: List[Set[str]] = [set()]  # per function: its parameters (``self`` left out)
         self._guard_blocks: Dict[int, tuple] = {}  # id of an if's body, else or elif -> the condition inside it
+        self._small_names: Dict[Tuple[int, str], bool] = {}  # (scope, name) -> bound to a small file or its path
         self._top_statements: Set[int] = set()  # ids of statements directly in a function's body
         self.pending = _Pending()
 
@@ -116,6 +118,9 @@ class FactCollector(NodeWalker):
 
     def _bind_target(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression] = None) -> None:
         if isinstance(target, cst.Name):
+            self._small_names[(id(self.scope), target.value)] = value is not None and is_small_path(
+                value, self._is_small_name
+            )
             binding = self.scope.bind(target.value, VALUE)
             self._record_type(binding, value)
             if self._loop_depth[-1] > 0:
@@ -162,6 +167,11 @@ class FactCollector(NodeWalker):
             if name in function.params:
                 return None
         return None
+
+    def _is_small_name(self, name: str) -> bool:
+        """A local (else module-level) name last bound to a file of known small size or its path."""
+        known = self._small_names.get((id(self.scope), name))
+        return known if known is not None else self._small_names.get((id(self.module_scope), name), False)
 
     def _is_self(self, name: str) -> bool:
         function = self._function_stack[-1] if self._function_stack else None
@@ -606,6 +616,7 @@ class FactCollector(NodeWalker):
                 if value is not None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
                     call.literal_keywords[arg.keyword.value] = value
         call.result_at_once = id(node) in self._waited_at_once
+        call.small_file = is_small_path(node, self._is_small_name)
         call.entered_async = id(node) in self._entered_async
         call.requires = tuple(self._guards[-1])
         position = 0

@@ -64,6 +64,7 @@ class CallSite:
     passes: Dict[object, str] = field(default_factory=dict)  # argument (index or keyword) -> a plain name passed
     entered_async: bool = False  # ``async with x.request(...)``, ``async for row in x.fetch()``: the loop awaits it
     display: str = ""  # when ``text`` is "": the callee as a reader knows it (``open(...).read``, ``clients[...].get``)
+    small_file: bool = False  # its receiver or first argument is a file of known small size (model/small_files.py)
 
 
 @dataclass

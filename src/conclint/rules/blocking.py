@@ -9,7 +9,7 @@ down its call chain, the chain itself (CCL210).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
@@ -156,6 +156,7 @@ class BlockingAnalysis:
                 continue
             api = self.api_for(call, switches)
             if api is not None:
+                api = _priced(call, api)
                 self.direct.setdefault(call.function, []).append(
                     Site(call.span, f"{call.display or call.text}()", api, facts.path, call.requires)
                 )
@@ -382,6 +383,30 @@ class BlockingAnalysis:
             info, owner = model.program.functions[qualname]
             related.append(Related(f"`{model.program.display_name(qualname)}()` defined here", owner.path, info.span))
         return Finding("CCL210", message, facts.path, call.span, tuple(related), None, (("cost", site.cost),))
+
+
+SHORT_SLEEP = 0.005  # seconds: a constant sleep this short, outside a loop, is a bounded stall
+
+
+def _priced(call: CallSite, api: BlockingApi) -> BlockingApi:
+    """The cost class the call's own arguments decide. A file of known small size (a ``/proc`` or ``/sys``
+    pseudo-file, a file shipped next to the module: model/small_files.py) is read in one short system
+    call; a constant ``time.sleep`` of at most SHORT_SLEEP seconds outside a loop stalls for no longer
+    than that. Both are bounded."""
+    if api.cost != UNBOUNDED:
+        return api
+    if api.code == "CCL204" and call.small_file:
+        return replace(api, cost=BOUNDED)
+    delay = call.literal
+    if (
+        api.code == "CCL201"
+        and not call.in_loop
+        and isinstance(delay, (int, float))
+        and not isinstance(delay, bool)
+        and 0 <= delay <= SHORT_SLEEP
+    ):
+        return replace(api, cost=BOUNDED)
+    return api
 
 
 def _worse(site: Site, than: Site) -> bool:
