@@ -23,7 +23,7 @@ from conclint.model.annotations import (
     string_value,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
-from conclint.model.guards import UNKNOWN, condition, constant, is_constant, mentions, negate
+from conclint.model.guards import SELF, UNKNOWN, condition, constant, is_constant, mentions, negate, subject
 from conclint.model.positions import SpanMarker, node_positions
 from conclint.model.scopes import (
     DEFINITION,
@@ -92,6 +92,8 @@ class FactCollector(NodeWalker):
         self._guard_params: List[Set[str]] = [set()]  # per function: its parameters (``self`` left out)
         self._guard_blocks: Dict[int, tuple] = {}  # id of an if's body, else or elif -> the condition inside it
         self._small_names: Dict[Tuple[int, str], bool] = {}  # (scope, name) -> bound to a small file or its path
+        self._top_line: List[bool] = []  # per simple statement line being visited: directly in a function's body
+        self._call_index: Dict[int, int] = {}  # id of a call node -> its index in facts.calls
         self._top_statements: Set[int] = set()  # ids of statements directly in a function's body
         self.pending = _Pending()
 
@@ -381,7 +383,10 @@ class FactCollector(NodeWalker):
             if branch is not None and block_ends_with(branch, (cst.Return, cst.Raise)):
                 self._exit_blocks[id(branch)] = len(self._exit_blocks) + 1
         self._enter_guard(node)
-        test = condition(node.test, self._guard_params[-1]) if self._guard_params[-1] else UNKNOWN
+        self_name = self._function_stack[-1].self_name if self._function_stack else None
+        test = (
+            condition(node.test, self._guard_params[-1], self_name) if self._guard_params[-1] or self_name else UNKNOWN
+        )
         if mentions(test):
             self._guard_blocks[id(node.body)] = test
             if isinstance(node.orelse, cst.Else):
@@ -401,6 +406,14 @@ class FactCollector(NodeWalker):
             and block_ends_with(original_node.body, (cst.Return, cst.Raise))
         ):
             self._guards[-1].append(negate(test))  # ``if not path: return`` at the top: the rest needs ``path``
+        if (
+            self._function_stack
+            and id(original_node) in self._top_statements
+            and original_node.orelse is None
+            and block_ends_with(original_node.body, (cst.Return,))
+        ):
+            info = self._function_stack[-1]
+            info.early_returns = (*info.early_returns, (test or UNKNOWN, _returned_literal(original_node.body)))
 
     def _enter_guard(self, node) -> None:
         if id(node) in self._guard_blocks:
@@ -537,6 +550,39 @@ class FactCollector(NodeWalker):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._bind_target(node.target)
+        self._self_value(node.target, None, False)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._top_line.append(id(node) in self._top_statements)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._top_line.pop()
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self._self_value(target.target, original_node.value, len(original_node.targets) == 1)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._self_value(original_node.target, original_node.value, True)
+
+    def _self_value(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression], plain: bool) -> None:
+        """``self.x = ...`` in a method: what it stores, for the constructor's path sensitivity
+        (see FunctionInfo.self_values); only a top-level statement's plain value is known."""
+        info = self._function_stack[-1] if self._function_stack else None
+        if info is None or info.self_name is None or not isinstance(target, cst.Attribute):
+            return
+        if not (isinstance(target.value, cst.Name) and target.value.value == info.self_name):
+            return
+        source = UNKNOWN
+        if plain and value is not None and self._top_line and self._top_line[-1] and not self._loop_depth[-1]:
+            literal_value = constant(value)
+            if is_constant(literal_value):
+                source = ("value", literal_value)
+            elif isinstance(value, cst.Name) and value.value in self._guard_params[-1]:
+                source = ("param", value.value)
+            elif isinstance(value, cst.Call) and id(value) in self._call_index:
+                source = ("call", self._call_index[id(value)])
+        info.self_values = (*info.self_values, (target.attr.value, source, len(self.facts.calls)))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         scope = self.scope
@@ -630,6 +676,12 @@ class FactCollector(NodeWalker):
                 call.constants[where] = value
             elif isinstance(arg.value, cst.Name):
                 call.passes[where] = arg.value.value
+            else:
+                attribute = subject(
+                    arg.value, set(), self._function_stack[-1].self_name if self._function_stack else None
+                )
+                if attribute is not None:
+                    call.passes[where] = attribute  # ``self._load(self.path)``: "self.path"
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "result" and not node.args:
             self._waited_at_once.add(id(node.func.value))  # ``pool.submit(f).result()``
         call.unpacks = any(arg.star for arg in node.args)
@@ -643,6 +695,7 @@ class FactCollector(NodeWalker):
             call.display = _rendered(node.func)
         if node.args and node.args[0].keyword is None and not node.args[0].star:
             call.literal = literal(node.args[0].value)
+        self._call_index[id(node)] = len(self.facts.calls)
         self.facts.calls.append(call)
         self._positioned.append((call, node))
         self._positioned.append((_CalleeAnchor(call), node.func))
@@ -747,12 +800,27 @@ class FactCollector(NodeWalker):
             params = node.params if isinstance(node, (cst.FunctionDef, cst.Lambda)) else None
             names = [p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]]
             held[info.qualname] = {name for name in names if len(scope.bindings.get(name, ())) == 1}
+
+        def holds(names: Set[str], kept: Set[str]) -> bool:
+            return all(name in kept or name.startswith(SELF) for name in names)
+
         for call in self.facts.calls:
             kept = held.get(call.function, set())
             if call.requires:
-                call.requires = tuple(tree for tree in call.requires if mentions(tree) <= kept)
+                call.requires = tuple(tree for tree in call.requires if holds(mentions(tree), kept))
             if call.passes:
-                call.passes = {where: name for where, name in call.passes.items() if name in kept}
+                call.passes = {where: name for where, name in call.passes.items() if holds({name}, kept)}
+        for info, _node, _scope in self.pending.bodies:
+            kept = held.get(info.qualname, set())
+            if info.early_returns:
+                info.early_returns = tuple(
+                    (test if holds(mentions(test), kept) else UNKNOWN, value) for test, value in info.early_returns
+                )
+            if info.self_values:
+                info.self_values = tuple(
+                    (attribute, UNKNOWN if source[0] == "param" and source[1] not in kept else source, after)
+                    for attribute, source, after in info.self_values
+                )
 
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
         """What a constructor or factory call builds: ``sqlite3.connect``, or a method of a
@@ -1044,3 +1112,18 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return []
+
+
+def _returned_literal(body) -> tuple:
+    """``if ...: return None`` (or a bare ``return``, or any literal): ``("value", v)``; UNKNOWN otherwise."""
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return UNKNOWN
+    smalls = statements[0].body
+    if len(smalls) != 1 or not isinstance(smalls[0], cst.Return):
+        return UNKNOWN
+    value = smalls[0].value
+    if value is None:
+        return ("value", None)
+    literal_value = constant(value)
+    return ("value", literal_value) if is_constant(literal_value) else UNKNOWN

@@ -41,7 +41,7 @@ from conclint.model.catalogue import (
 from conclint.model.coroutine_drivers import CoroutineDrivers
 from conclint.model.entries import LOOP
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
-from conclint.model.guards import reachable
+from conclint.model.guards import SELF, UNKNOWN, reachable, returned
 from conclint.model.locks import real_locks
 from conclint.rules.base import Rule
 
@@ -135,6 +135,7 @@ class BlockingAnalysis:
         self.unbounded_only = settings.blocking_severity == UNBOUNDED
         self._lifespans: Optional[set] = None
         self.drivers = CoroutineDrivers(self.model.program)
+        self._positions = {id(call): index for facts in project.modules() for index, call in enumerate(facts.calls)}
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
         """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
@@ -258,7 +259,7 @@ class BlockingAnalysis:
 
         ``values``: the constants ``f``'s caller passes; a call or blocking site behind a guard
         those constants fail (``if not path: return`` for ``f(None)``) is left out."""
-        values = values or {}
+        values = self._entry_values(qualname, values or {})
         key = (qualname, tuple(sorted(values.items(), key=lambda item: item[0])))
         if key in self._paths:
             return self._paths[key]
@@ -281,7 +282,7 @@ class BlockingAnalysis:
                     continue
                 if not reachable(call.requires, values):
                     continue
-                below = self.blocking_path(callee, passed_values(call, info, values), visiting)
+                below = self.blocking_path(callee, self.values_for(qualname, call, info, values), visiting)
                 if below is not None and (best is None or _worse(below[1], best[1])):
                     best = ((qualname, *below[0]), below[1])
                     if best[1].cost == UNBOUNDED:
@@ -290,6 +291,90 @@ class BlockingAnalysis:
         if best is not None or not visiting:
             self._paths[key] = best
         return best
+
+    # ---- what the object's own attributes hold, along a constructor's chain ----------------------
+    # ``Manager(None)`` runs ``__init__`` with ``path=None``; ``self.path = path`` (or a helper's result,
+    # ``self._file = _maybe_path(path)``, that an early return decides) then holds at the calls after it,
+    # and methods of the same object called from there see it (``if self.path is None: return``), as do
+    # properties read as arguments (``self._load(self.location)``). A method that stores the attribute
+    # itself, or one of the object's methods called in between that stores it, makes it unknown again.
+
+    def _entry_values(self, qualname: str, values: Values) -> Values:
+        """Drop ``self.x`` values the function stores itself: only its own assignments say what holds."""
+        info = self.model.program.functions[qualname][0]
+        if not info.self_values or not values:
+            return values
+        stored = {SELF + attribute for attribute, _source, _after in info.self_values}
+        return {name: value for name, value in values.items() if name not in stored}
+
+    def _self_call(self, call: CallSite, info: FunctionInfo) -> bool:
+        parts = call.text.split(".") if call.text else []
+        return info.self_name is not None and len(parts) == 2 and parts[0] == info.self_name
+
+    def _source_value(self, source: tuple, facts: ModuleFacts, here: Values) -> tuple:
+        """What ``self.x = <source>`` stores for these values: ``("value", v)`` or UNKNOWN."""
+        if source[0] == "value":
+            return source
+        if source[0] == "param":
+            return ("value", here[source[1]]) if source[1] in here else UNKNOWN
+        if source[0] == "call" and source[1] < len(facts.calls):
+            call = facts.calls[source[1]]
+            target = self.model.program.resolve_call(call)
+            entry = self.model.program.functions.get(target) if target else None
+            if entry is not None and entry[0].early_returns:
+                return returned(entry[0].early_returns, passed_values(call, entry[0], here))
+        return UNKNOWN
+
+    def _property_value(self, info: FunctionInfo, attribute: str, here: Values) -> tuple:
+        """``self.location`` read where ``location`` is a property an early return decides."""
+        target = self.model.program.method_of(info.class_qualname, attribute) if info.class_qualname else None
+        if target is None:
+            return UNKNOWN
+        prop = self.model.program.functions[target][0]
+        if not any(name.rsplit(".", 1)[-1] in ("property", "cached_property") for name in prop.decorators):
+            return UNKNOWN
+        return returned(prop.early_returns, {name: value for name, value in here.items() if name.startswith(SELF)})
+
+    def _values_at(self, qualname: str, call: CallSite, values: Values) -> Values:
+        """The values at ``call`` inside ``qualname``: its parameters', and its object's attributes'."""
+        info, facts = self.model.program.functions[qualname]
+        if info.self_name is None:
+            return values
+        position = self._positions.get(id(call), -1)
+        here = dict(values)
+        set_at = {name: -1 for name in here if name.startswith(SELF)}
+        for attribute, source, after in info.self_values:
+            if after > position:
+                break
+            key = SELF + attribute
+            value = self._source_value(source, facts, here)
+            if value == UNKNOWN:
+                here.pop(key, None)
+            else:
+                here[key] = value[1]
+                set_at[key] = after
+        for callee, other in self.model.calls.callees.get(qualname, ()):
+            at = self._positions.get(id(other), -1)
+            if at >= position or not self._self_call(other, info):
+                continue
+            for attribute, _source, _after in self.model.program.functions[callee][0].self_values:
+                if at >= set_at.get(SELF + attribute, position):
+                    here.pop(SELF + attribute, None)  # the object's own method stored it again
+        for passed in call.passes.values():
+            if passed.startswith(SELF) and passed not in here:
+                value = self._property_value(info, passed[len(SELF) :], here)
+                if value != UNKNOWN:
+                    here[passed] = value[1]
+        return here
+
+    def values_for(self, caller: str, call: CallSite, callee: FunctionInfo, values: Values) -> Values:
+        """The constants ``call`` inside ``caller`` gives ``callee``: its arguments' and, for a method of
+        the same object (``self.load()``), what the object's attributes hold there."""
+        here = self._values_at(caller, call, values)
+        passed = passed_values(call, callee, here)
+        if self._self_call(call, self.model.program.functions[caller][0]):
+            passed.update((name, value) for name, value in here.items() if name.startswith(SELF))
+        return passed
 
     def findings(self, facts: ModuleFacts) -> List[Finding]:
         found: List[Finding] = []
@@ -316,7 +401,7 @@ class BlockingAnalysis:
                 callee_info = self.model.program.functions[callee][0]
                 if call.awaited or callee_info.is_async or self.offloaded(callee_info):
                     continue
-                chain = self.blocking_path(callee, passed_values(call, callee_info, {}))
+                chain = self.blocking_path(callee, self.values_for(qualname, call, callee_info, {}))
                 if chain is not None and not (self.unbounded_only and chain[1].cost == BOUNDED):
                     found.append(self._helper_finding(facts, where, library, call, chain))
         return found
@@ -795,7 +880,12 @@ class BlockingCallViaHelper(_BlockingRule):
         The chain follows the constants the calls pass: a helper whose blocking branch sits
         behind a guard on a parameter (`if not path: return`, `if url is not None:`,
         `if verbose:`) is not blocking for a call that passes `None`, `False`, `""` or `0` there
-        (or leaves a default that fails the guard), through every helper of the chain.
+        (or leaves a default that fails the guard), through every helper of the chain. A
+        constructor's arguments are followed into the object's attributes: `Notebook(None)`
+        whose `__init__` stores `self._file = path` (or a helper's result an early return
+        decides, `self._file = as_path(path)`) does not reach `if self._file is None: return`
+        guards, nor a property returning early on it, in the methods it calls; an attribute
+        the object's own methods store again in between is unknown.
 
         Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`) or
         decorated to run in one, awaited calls, and helpers that never block.
