@@ -39,7 +39,7 @@ from conclint.model.catalogue import (
     is_file_type,
 )
 from conclint.model.coroutine_drivers import CoroutineDrivers
-from conclint.model.entries import LOOP
+from conclint.model.entries import LOOP, THREAD
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
 from conclint.model.guards import SELF, UNKNOWN, reachable, returned
 from conclint.model.locks import real_locks
@@ -129,6 +129,7 @@ class BlockingAnalysis:
         )
         self.direct: Dict[str, List[Site]] = {}
         self._slow_locks = self._locks_held_around_waits(project)
+        self._thread_locks = self._locks_taken_in_threads(project)
         for facts in project.modules():
             self._collect_direct(facts)
         self._paths: Dict[Tuple[str, tuple], Optional[Chain]] = {}
@@ -168,10 +169,17 @@ class BlockingAnalysis:
                     continue  # an imported context manager that is not a lock after all
                 key = _lock_key(info, access.key)
                 key = key and (self.model.program.canonical_key(key) or key)
-                if info is not None and not info.is_async and key is not None and key not in self._slow_locks:
-                    # a helper's ``with self._lock:`` waits only while another holder runs what the lock
-                    # guards, and nothing anywhere under this lock can block (reviewed on real code: locks
-                    # around in-memory bookkeeping, made per object): no stall for a chain to report
+                if (
+                    info is not None
+                    and not info.is_async
+                    and key is not None
+                    and (key not in self._slow_locks or key not in self._thread_locks)
+                ):
+                    # a helper's ``with self._lock:`` waits only while another thread holds the lock and runs
+                    # what it guards: nothing anywhere under this lock can block (reviewed on real code: locks
+                    # around in-memory bookkeeping, made per object), or no thread takes it at all (every
+                    # holder runs on the loop's thread, one after another, and a sync holder is never
+                    # suspended holding it): no stall for a chain to report
                     continue
                 api = BlockingApi(
                     "threading.Lock.acquire",
@@ -195,6 +203,22 @@ class BlockingAnalysis:
                     if call is None or call.callee in program.functions or self.api_for(call, switches) is not None:
                         slow.update(program.canonical_key(key) or key for key in keys)
         return slow
+
+    def _locks_taken_in_threads(self, project) -> set:
+        """Lock keys (``self:mod.Class._lock``) some function taking them runs in a thread the project
+        starts (a thread target, a pool task, an offloaded call: model/contexts.py)."""
+        taken = set()
+        program = self.model.program
+        for facts in project.modules():
+            for qualname, state in facts.state.items():
+                if not self.model.contexts.contexts_of(qualname, THREAD):
+                    continue
+                info = program.functions.get(qualname, (None,))[0]
+                for access in state.thread_lock_withs:
+                    key = _lock_key(info, access.key)
+                    if key is not None:
+                        taken.add(program.canonical_key(key) or key)
+        return taken
 
     def api_for(self, call: CallSite, switches) -> Optional[BlockingApi]:
         api = self.catalogue.lookup_function(self.canonical(call.callee))
@@ -886,6 +910,12 @@ class BlockingCallViaHelper(_BlockingRule):
         decides, `self._file = as_path(path)`) does not reach `if self._file is None: return`
         guards, nor a property returning early on it, in the methods it calls; an attribute
         the object's own methods store again in between is unknown.
+
+        A helper's `with self._lock:` on a threading lock is a stall only when another thread
+        can hold that lock while it runs something that can block: some function taking the
+        lock runs in a thread the project starts (a thread target, a pool task, an offloaded
+        call), and something held under it can block or calls project code. A lock only the
+        loop's thread takes is never contended (a sync holder is not suspended holding it).
 
         Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`) or
         decorated to run in one, awaited calls, and helpers that never block.
