@@ -74,3 +74,9 @@ def test_a_constant_sleep_of_a_few_milliseconds_is_bounded_once_but_not_in_a_loo
     assert _costs(by_row, 112) == ["bounded"]
     assert _costs(by_row, 118) == ["unbounded"]  # repeated until a condition holds
     assert _costs(by_row, 119) == ["unbounded"]  # half a second
+
+
+def test_a_model_hub_download_is_cited_over_the_stat_before_it():
+    source = (Path(__file__).parent / "fixtures" / "blocking" / "sdk_clients.py").read_text(encoding="utf-8")
+    (finding,) = [f for f in check_source(source) if f.code == "CCL210" and "embedding_model" in f.message]
+    assert "`snapshot_download()` (CCL202, network, unbounded)" in finding.message

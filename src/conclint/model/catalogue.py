@@ -96,6 +96,11 @@ CONSOLE = _alt(any="read input in a thread (`await asyncio.to_thread(input, ...)
 CLOUD = _alt(
     any="`aioboto3` / `aiobotocore` (`async with session.client(...)`), or `await asyncio.to_thread(client.method)`"
 )
+MODEL_DOWNLOADS = _alt(
+    asyncio="a model loaded once at start-up, or `await asyncio.to_thread(...)`",
+    trio="a model loaded once at start-up, or `await trio.to_thread.run_sync(...)`",
+    anyio="a model loaded once at start-up, or `await anyio.to_thread.run_sync(...)`",
+)
 CLICKHOUSE = _alt(any="an async client (`asynch`, `aiochclient`, `clickhouse_connect.get_async_client`)")
 IMAGES = _alt(
     asyncio="`await asyncio.to_thread(...)` (decoding and resizing run on the CPU)",
@@ -416,6 +421,19 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
         ("connect", "login", "cwd", "nlst", "dir", "retrbinary", "retrlines", "storbinary", "storlines", "quit"),
     ),
     *_methods("CCL202", HTTP, ["xmlrpc.client.ServerProxy"], ("*",)),
+    # model hubs: a download of a model's files, or a look-up of its latest revision, over the network
+    *_functions(
+        "CCL202",
+        MODEL_DOWNLOADS,
+        [
+            "huggingface_hub.snapshot_download",
+            "huggingface_hub.hf_hub_download",
+            "huggingface_hub.file_download.hf_hub_download",
+            "huggingface_hub._snapshot_download.snapshot_download",
+            "sentence_transformers.SentenceTransformer",
+            "sentence_transformers.CrossEncoder",
+        ],
+    ),
     # processes
     *_functions(
         "CCL203",
