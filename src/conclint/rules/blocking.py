@@ -362,8 +362,8 @@ class BlockingAnalysis:
     def _values_at(self, qualname: str, call: CallSite, values: Values) -> Values:
         """The values at ``call`` inside ``qualname``: its parameters', and its object's attributes'."""
         info, facts = self.model.program.functions[qualname]
-        if info.self_name is None:
-            return values
+        if info.self_name is None or info.is_async:
+            return values  # in a coroutine another task may store the attribute at any await
         position = self._positions.get(id(call), -1)
         here = dict(values)
         set_at = {name: -1 for name in here if name.startswith(SELF)}
@@ -909,7 +909,8 @@ class BlockingCallViaHelper(_BlockingRule):
         whose `__init__` stores `self._file = path` (or a helper's result an early return
         decides, `self._file = as_path(path)`) does not reach `if self._file is None: return`
         guards, nor a property returning early on it, in the methods it calls; an attribute
-        the object's own methods store again in between is unknown.
+        the object's own methods store again in between is unknown, and so is every attribute
+        in a coroutine (another task may store it at any `await`).
 
         A helper's `with self._lock:` on a threading lock is a stall only when another thread
         can hold that lock while it runs something that can block: some function taking the
