@@ -23,7 +23,7 @@ from conclint.model.annotations import (
     string_value,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
-from conclint.model.guards import SELF, UNKNOWN, condition, constant, is_constant, mentions, negate, subject
+from conclint.model.guards import SELF, UNKNOWN, condition, constant, forget, is_constant, mentions, negate, subject
 from conclint.model.positions import SpanMarker, node_positions
 from conclint.model.scopes import (
     DEFINITION,
@@ -807,14 +807,16 @@ class FactCollector(NodeWalker):
         for call in self.facts.calls:
             kept = held.get(call.function, set())
             if call.requires:
-                call.requires = tuple(tree for tree in call.requires if holds(mentions(tree), kept))
+                forgotten = (forget(tree, lambda name, kept=kept: holds({name}, kept)) for tree in call.requires)
+                call.requires = tuple(tree for tree in forgotten if tree != UNKNOWN)
             if call.passes:
                 call.passes = {where: name for where, name in call.passes.items() if holds({name}, kept)}
         for info, _node, _scope in self.pending.bodies:
             kept = held.get(info.qualname, set())
             if info.early_returns:
                 info.early_returns = tuple(
-                    (test if holds(mentions(test), kept) else UNKNOWN, value) for test, value in info.early_returns
+                    (forget(test, lambda name, kept=kept: holds({name}, kept)), value)
+                    for test, value in info.early_returns
                 )
             if info.self_values:
                 info.self_values = tuple(

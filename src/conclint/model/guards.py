@@ -142,6 +142,22 @@ def mentions(tree) -> Set[str]:
     return set()
 
 
+def forget(tree, known) -> tuple:
+    """The condition with every test on a name ``known(name)`` rejects made UNKNOWN (a parameter bound
+    again in its function): ``filename is not None and position is None`` with ``position`` rebound still
+    fails for ``filename=None``."""
+    kind = tree[0]
+    if kind in ("truthy", "none", "eq", "cmp"):
+        return tree if known(tree[1]) else UNKNOWN
+    if kind == "not":
+        inner = forget(tree[1], known)
+        return UNKNOWN if inner == UNKNOWN else ("not", inner)
+    if kind in ("and", "or"):
+        left, right = forget(tree[1], known), forget(tree[2], known)
+        return UNKNOWN if left == UNKNOWN and right == UNKNOWN else (kind, left, right)
+    return tree
+
+
 def returned(early_returns: Iterable[Tuple[tuple, tuple]], values: Dict[str, object]):
     """What a function returns for these values when one of its early returns at the top decides it
     (``if path is None: return None``): ``("value", v)``; ``UNKNOWN`` when they do not.
