@@ -46,6 +46,23 @@ EVENT_LOOP_LIBRARIES = (
     "discord",
     "aiogram",
     "telegram",
+    "django",
+    "channels",
+    "flask",
+    "textual",
+    "nicegui",
+    "chainlit",
+    "slack_bolt",
+    "pyrogram",
+    "telethon",
+    "hikari",
+    "nextcord",
+    "grpc.aio",
+    "redis.asyncio",
+    "motor",
+    "asyncpg",
+    "sqlalchemy.ext.asyncio",
+    "mcp",
 )
 _AWAITABLE_DUNDERS = frozenset({"__await__", "__iter__", "__next__", "__anext__", "send", "throw"})
 
