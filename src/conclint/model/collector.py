@@ -94,6 +94,7 @@ class FactCollector(NodeWalker):
         self._small_names: Dict[Tuple[int, str], bool] = {}  # (scope, name) -> bound to a small file or its path
         self._top_line: List[bool] = []  # per simple statement line being visited: directly in a function's body
         self._call_index: Dict[int, int] = {}  # id of a call node -> its index in facts.calls
+        self._tests_in_loops: Set[int] = set()  # ids of conditions tested inside a loop (see _settle_guards)
         self._top_statements: Set[int] = set()  # ids of statements directly in a function's body
         self.pending = _Pending()
 
@@ -387,12 +388,25 @@ class FactCollector(NodeWalker):
         test = (
             condition(node.test, self._guard_params[-1], self_name) if self._guard_params[-1] or self_name else UNKNOWN
         )
+        in_loop = self._loop_depth[-1] > 0
+        if not in_loop:
+            test = forget(test, self._still_passed)  # later bindings of a parameter do not change what it tested
         if mentions(test):
             self._guard_blocks[id(node.body)] = test
             if isinstance(node.orelse, cst.Else):
                 self._guard_blocks[id(node.orelse.body)] = negate(test)
             elif isinstance(node.orelse, cst.If):
                 self._guard_blocks[id(node.orelse)] = negate(test)
+            if in_loop:  # a binding later in the loop body reaches the test the next time round
+                self._tests_in_loops.update(id(tree) for tree in (test, *self._guard_blocks_of(node)))
+
+    def _guard_blocks_of(self, node: cst.If) -> List[tuple]:
+        branch = node.orelse.body if isinstance(node.orelse, cst.Else) else node.orelse
+        return [self._guard_blocks[id(branch)]] if branch is not None and id(branch) in self._guard_blocks else []
+
+    def _still_passed(self, name: str) -> bool:
+        """The parameter (or ``self.x``) still holds what the caller passed here: nothing bound it again before."""
+        return name.startswith(SELF) or len(self.scope.bindings.get(name, ())) <= 1
 
     def leave_If(self, original_node: cst.If) -> None:
         if id(original_node) in self._main_guards:
@@ -578,7 +592,11 @@ class FactCollector(NodeWalker):
             literal_value = constant(value)
             if is_constant(literal_value):
                 source = ("value", literal_value)
-            elif isinstance(value, cst.Name) and value.value in self._guard_params[-1]:
+            elif (
+                isinstance(value, cst.Name)
+                and value.value in self._guard_params[-1]
+                and self._still_passed(value.value)
+            ):
                 source = ("param", value.value)
             elif isinstance(value, cst.Call) and id(value) in self._call_index:
                 source = ("call", self._call_index[id(value)])
@@ -793,8 +811,9 @@ class FactCollector(NodeWalker):
         self._positioned.clear()
 
     def _settle_guards(self) -> None:
-        """A parameter assigned again in its function no longer holds what the caller passed: the
-        conditions on it, and the names passed on from it, say nothing."""
+        """A parameter assigned again in its function no longer holds what the caller passed: the names
+        passed on from it say nothing, nor do tests of it inside a loop (the binding may come round
+        before them). A test outside loops was already settled where it stands (``_still_passed``)."""
         held: Dict[str, Set[str]] = {}  # function -> parameters never bound again
         for info, node, scope in self.pending.bodies:
             params = node.params if isinstance(node, (cst.FunctionDef, cst.Lambda)) else None
@@ -807,22 +826,15 @@ class FactCollector(NodeWalker):
         for call in self.facts.calls:
             kept = held.get(call.function, set())
             if call.requires:
-                forgotten = (forget(tree, lambda name, kept=kept: holds({name}, kept)) for tree in call.requires)
+                forgotten = (
+                    forget(tree, lambda name, kept=kept: holds({name}, kept))
+                    if id(tree) in self._tests_in_loops
+                    else tree
+                    for tree in call.requires
+                )
                 call.requires = tuple(tree for tree in forgotten if tree != UNKNOWN)
             if call.passes:
                 call.passes = {where: name for where, name in call.passes.items() if holds({name}, kept)}
-        for info, _node, _scope in self.pending.bodies:
-            kept = held.get(info.qualname, set())
-            if info.early_returns:
-                info.early_returns = tuple(
-                    (forget(test, lambda name, kept=kept: holds({name}, kept)), value)
-                    for test, value in info.early_returns
-                )
-            if info.self_values:
-                info.self_values = tuple(
-                    (attribute, UNKNOWN if source[0] == "param" and source[1] not in kept else source, after)
-                    for attribute, source, after in info.self_values
-                )
 
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
         """What a constructor or factory call builds: ``sqlite3.connect``, or a method of a
