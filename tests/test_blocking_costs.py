@@ -66,12 +66,14 @@ def test_reads_of_files_of_known_small_size_are_bounded():
     assert _costs(by_row, 88) == ["bounded"]  # /proc/self/status
     assert _costs(by_row, 95) == ["bounded"]  # a template shipped next to the module
     assert _costs(by_row, 102) == ["unbounded"]  # a file under a folder the caller names
+    assert "(file system, bounded: a file of known small size)" in by_row[83][0].message
 
 
 def test_a_constant_sleep_of_a_few_milliseconds_is_bounded_once_but_not_in_a_loop():
     by_row = _by_row()
     assert _costs(by_row, 111) == ["bounded"]  # through a helper: the chain is bounded
     assert _costs(by_row, 112) == ["bounded"]
+    assert "(sleep, bounded: a sleep of at most 5 ms)" in by_row[112][0].message
     assert _costs(by_row, 118) == ["unbounded"]  # repeated until a condition holds
     assert _costs(by_row, 119) == ["unbounded"]  # half a second
 

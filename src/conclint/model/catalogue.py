@@ -46,6 +46,12 @@ class BlockingApi:
     code: str
     alternatives: Tuple[Tuple[str, str], ...]  # (library, what to use) — "any" for all
     cost: str = UNBOUNDED
+    cost_note: str = ""  # why this call's cost class is what it is, when not the class's usual reason
+
+    @property
+    def cost_text(self) -> str:
+        """The cost class as messages say it: ``bounded: a sleep of at most 5 ms``."""
+        return f"{self.cost}: {self.cost_note}" if self.cost_note else COSTS[self.cost]
 
     def alternative(self, library: str) -> str:
         table = dict(self.alternatives)

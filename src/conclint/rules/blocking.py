@@ -24,7 +24,6 @@ from conclint.model.apis import (
 from conclint.model.catalogue import (
     BOUNDED,
     COST_RANK,
-    COSTS,
     FAMILIES,
     FILE_OR_TEXT_READERS,
     FILE_READER,
@@ -452,13 +451,13 @@ class BlockingAnalysis:
         api = site.api
         family = FAMILIES[api.code][1]
         message = (
-            f"`{site.text}` blocks the event loop inside {where} ({family}, {COSTS[site.cost]}): every other task "
+            f"`{site.text}` blocks the event loop inside {where} ({family}, {site.api.cost_text}): every other task "
             f"waits; use {api.alternative(library)} instead"
         )
         if api.name.startswith(f"{RUN_COROUTINE_THREADSAFE}."):
             message = (
                 f"`{site.text}` waits inside {where}, on the loop's own thread, for a coroutine a loop must run "
-                f"({family}, {COSTS[site.cost]}): when that loop is this one it never finishes (a deadlock); await "
+                f"({family}, {site.api.cost_text}): when that loop is this one it never finishes (a deadlock); await "
                 "the coroutine instead (`await asyncio.wrap_future(...)` for another loop's)"
             )
         fix = None
@@ -484,7 +483,7 @@ class BlockingAnalysis:
         family = FAMILIES[api.code][1]
         message = (
             f"`{call.display or call.text}()` blocks the event loop inside {where}: {steps} -> `{text}` ({api.code}, "
-            f"{family}, {COSTS[site.cost]}) at {short_path(site_path)}:{span.row}. Run it in a thread "
+            f"{family}, {site.api.cost_text}) at {short_path(site_path)}:{span.row}. Run it in a thread "
             f"({_offload(library)}) or make the chain async"
         )
         related = [Related(f"blocking call `{text}`", site_path, span)]
@@ -505,7 +504,7 @@ def _priced(call: CallSite, api: BlockingApi) -> BlockingApi:
     if api.cost != UNBOUNDED:
         return api
     if api.code == "CCL204" and call.small_file:
-        return replace(api, cost=BOUNDED)
+        return replace(api, cost=BOUNDED, cost_note="a file of known small size")
     delay = call.literal
     if (
         api.code == "CCL201"
@@ -514,7 +513,7 @@ def _priced(call: CallSite, api: BlockingApi) -> BlockingApi:
         and not isinstance(delay, bool)
         and 0 <= delay <= SHORT_SLEEP
     ):
-        return replace(api, cost=BOUNDED)
+        return replace(api, cost=BOUNDED, cost_note=f"a sleep of at most {SHORT_SLEEP * 1000:g} ms")
     return api
 
 
