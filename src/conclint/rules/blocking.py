@@ -363,6 +363,8 @@ class BlockingAnalysis:
         info, facts = self.model.program.functions[qualname]
         if info.self_name is None or info.is_async:
             return values  # in a coroutine another task may store the attribute at any await
+        if not info.self_values and not any(name.startswith(SELF) for name in (*values, *call.passes.values())):
+            return values  # nothing of the object is known or asked for here
         position = self._positions.get(id(call), -1)
         here = dict(values)
         set_at = {name: -1 for name in here if name.startswith(SELF)}
