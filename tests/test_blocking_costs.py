@@ -54,3 +54,31 @@ def test_start_up_code_is_named_as_such():
     assert "`async def prepare()`, start-up code that runs once before the app serves requests (" in by_row[12]
     assert "start-up code" in by_row[22]
     assert "start-up" not in by_row[28]
+
+
+def _costs(by_row, row):
+    return [dict(finding.properties)["cost"] for finding in by_row[row]]
+
+
+def test_reads_of_files_of_known_small_size_are_bounded():
+    by_row = _by_row()
+    assert _costs(by_row, 83) == ["bounded"]  # a cgroup integer, through a module constant
+    assert _costs(by_row, 88) == ["bounded"]  # /proc/self/status
+    assert _costs(by_row, 95) == ["bounded"]  # a template shipped next to the module
+    assert _costs(by_row, 102) == ["unbounded"]  # a file under a folder the caller names
+    assert "(file system, bounded: a file of known small size)" in by_row[83][0].message
+
+
+def test_a_constant_sleep_of_a_few_milliseconds_is_bounded_once_but_not_in_a_loop():
+    by_row = _by_row()
+    assert _costs(by_row, 111) == ["bounded"]  # through a helper: the chain is bounded
+    assert _costs(by_row, 112) == ["bounded"]
+    assert "(sleep, bounded: a sleep of at most 5 ms)" in by_row[112][0].message
+    assert _costs(by_row, 118) == ["unbounded"]  # repeated until a condition holds
+    assert _costs(by_row, 119) == ["unbounded"]  # half a second
+
+
+def test_a_model_hub_download_is_cited_over_the_stat_before_it():
+    source = (Path(__file__).parent / "fixtures" / "blocking" / "sdk_clients.py").read_text(encoding="utf-8")
+    (finding,) = [f for f in check_source(source) if f.code == "CCL210" and "embedding_model" in f.message]
+    assert "`snapshot_download()` (CCL202, network, unbounded)" in finding.message

@@ -46,6 +46,12 @@ class BlockingApi:
     code: str
     alternatives: Tuple[Tuple[str, str], ...]  # (library, what to use) — "any" for all
     cost: str = UNBOUNDED
+    cost_note: str = ""  # why this call's cost class is what it is, when not the class's usual reason
+
+    @property
+    def cost_text(self) -> str:
+        """The cost class as messages say it: ``bounded: a sleep of at most 5 ms``."""
+        return f"{self.cost}: {self.cost_note}" if self.cost_note else COSTS[self.cost]
 
     def alternative(self, library: str) -> str:
         table = dict(self.alternatives)
@@ -95,6 +101,11 @@ DATABASE = _alt(
 CONSOLE = _alt(any="read input in a thread (`await asyncio.to_thread(input, ...)`) or from an async stream")
 CLOUD = _alt(
     any="`aioboto3` / `aiobotocore` (`async with session.client(...)`), or `await asyncio.to_thread(client.method)`"
+)
+MODEL_DOWNLOADS = _alt(
+    asyncio="a model loaded once at start-up, or `await asyncio.to_thread(...)`",
+    trio="a model loaded once at start-up, or `await trio.to_thread.run_sync(...)`",
+    anyio="a model loaded once at start-up, or `await anyio.to_thread.run_sync(...)`",
 )
 CLICKHOUSE = _alt(any="an async client (`asynch`, `aiochclient`, `clickhouse_connect.get_async_client`)")
 IMAGES = _alt(
@@ -416,6 +427,19 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
         ("connect", "login", "cwd", "nlst", "dir", "retrbinary", "retrlines", "storbinary", "storlines", "quit"),
     ),
     *_methods("CCL202", HTTP, ["xmlrpc.client.ServerProxy"], ("*",)),
+    # model hubs: a download of a model's files, or a look-up of its latest revision, over the network
+    *_functions(
+        "CCL202",
+        MODEL_DOWNLOADS,
+        [
+            "huggingface_hub.snapshot_download",
+            "huggingface_hub.hf_hub_download",
+            "huggingface_hub.file_download.hf_hub_download",
+            "huggingface_hub._snapshot_download.snapshot_download",
+            "sentence_transformers.SentenceTransformer",
+            "sentence_transformers.CrossEncoder",
+        ],
+    ),
     # processes
     *_functions(
         "CCL203",
@@ -772,6 +796,20 @@ def catalogue_markdown() -> str:
         "type are taken as HTTP requests (CCL202) when an HTTP verb is their first argument (flake8-async's",
         "ASYNC211), in event-loop code itself; `yaml.safe_load`, `yaml.load`, `yaml.full_load` and",
         "`yaml.unsafe_load` handed an open file read all of it (CCL204, unbounded).",
+        "",
+        "Two cost rules decided by the call's own arguments. A read of a file of known small size is bounded:",
+        "a kernel pseudo-file (a path under `/proc` or `/sys`, such as a cgroup's one-integer `cpuacct.usage`)",
+        "or a file shipped inside the package next to the module (a path built from `__file__`), whether",
+        "named by a literal, a name bound to one, or a path built from one (`os.path.join`, `Path(...)`, `/`).",
+        "A constant `time.sleep` of at most 5 ms outside a loop is bounded; in a loop it waits as long as the",
+        "loop runs, and stays unbounded.",
+        "",
+        "Coroutines no event loop runs are not event-loop code. A project module that imports no event-loop",
+        "library and steps coroutines itself (it calls `__await__()` on one outside an awaitable's own dunder,",
+        "and `.send(...)`: a code generator's sequential scheduler) is a driver; the `async def` bodies of a",
+        "module that reaches a driver through the project's imports, and imports no event-loop library or",
+        "async framework itself (`asyncio`, `trio`, `anyio`, `aiohttp`, `fastapi`, ...), run under that",
+        "driver one after another, so their blocking calls stall no other task and are not reported.",
         "",
     ]
     for code, (name, family) in FAMILIES.items():

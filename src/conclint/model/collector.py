@@ -23,7 +23,7 @@ from conclint.model.annotations import (
     string_value,
 )
 from conclint.model.facts import MODULE_SCOPE, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref
-from conclint.model.guards import UNKNOWN, condition, constant, is_constant, mentions, negate
+from conclint.model.guards import SELF, UNKNOWN, condition, constant, forget, is_constant, mentions, negate, subject
 from conclint.model.positions import SpanMarker, node_positions
 from conclint.model.scopes import (
     DEFINITION,
@@ -38,6 +38,7 @@ from conclint.model.scopes import (
     import_module_name,
     resolve_dotted,
 )
+from conclint.model.small_files import is_small_path
 from conclint.model.walk import NodeWalker
 
 FUNCTION_NODES = (cst.FunctionDef, cst.Lambda)
@@ -90,6 +91,10 @@ class FactCollector(NodeWalker):
         self._guards: List[List[tuple]] = [[]]  # per function: the conditions on its parameters holding here
         self._guard_params: List[Set[str]] = [set()]  # per function: its parameters (``self`` left out)
         self._guard_blocks: Dict[int, tuple] = {}  # id of an if's body, else or elif -> the condition inside it
+        self._small_names: Dict[Tuple[int, str], bool] = {}  # (scope, name) -> bound to a small file or its path
+        self._top_line: List[bool] = []  # per simple statement line being visited: directly in a function's body
+        self._call_index: Dict[int, int] = {}  # id of a call node -> its index in facts.calls
+        self._tests_in_loops: Set[int] = set()  # ids of conditions tested inside a loop (see _settle_guards)
         self._top_statements: Set[int] = set()  # ids of statements directly in a function's body
         self.pending = _Pending()
 
@@ -116,6 +121,9 @@ class FactCollector(NodeWalker):
 
     def _bind_target(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression] = None) -> None:
         if isinstance(target, cst.Name):
+            self._small_names[(id(self.scope), target.value)] = value is not None and is_small_path(
+                value, self._is_small_name
+            )
             binding = self.scope.bind(target.value, VALUE)
             self._record_type(binding, value)
             if self._loop_depth[-1] > 0:
@@ -162,6 +170,11 @@ class FactCollector(NodeWalker):
             if name in function.params:
                 return None
         return None
+
+    def _is_small_name(self, name: str) -> bool:
+        """A local (else module-level) name last bound to a file of known small size or its path."""
+        known = self._small_names.get((id(self.scope), name))
+        return known if known is not None else self._small_names.get((id(self.module_scope), name), False)
 
     def _is_self(self, name: str) -> bool:
         function = self._function_stack[-1] if self._function_stack else None
@@ -371,13 +384,29 @@ class FactCollector(NodeWalker):
             if branch is not None and block_ends_with(branch, (cst.Return, cst.Raise)):
                 self._exit_blocks[id(branch)] = len(self._exit_blocks) + 1
         self._enter_guard(node)
-        test = condition(node.test, self._guard_params[-1]) if self._guard_params[-1] else UNKNOWN
+        self_name = self._function_stack[-1].self_name if self._function_stack else None
+        test = (
+            condition(node.test, self._guard_params[-1], self_name) if self._guard_params[-1] or self_name else UNKNOWN
+        )
+        in_loop = self._loop_depth[-1] > 0
+        if not in_loop:
+            test = forget(test, self._still_passed)  # later bindings of a parameter do not change what it tested
         if mentions(test):
             self._guard_blocks[id(node.body)] = test
             if isinstance(node.orelse, cst.Else):
                 self._guard_blocks[id(node.orelse.body)] = negate(test)
             elif isinstance(node.orelse, cst.If):
                 self._guard_blocks[id(node.orelse)] = negate(test)
+            if in_loop:  # a binding later in the loop body reaches the test the next time round
+                self._tests_in_loops.update(id(tree) for tree in (test, *self._guard_blocks_of(node)))
+
+    def _guard_blocks_of(self, node: cst.If) -> List[tuple]:
+        branch = node.orelse.body if isinstance(node.orelse, cst.Else) else node.orelse
+        return [self._guard_blocks[id(branch)]] if branch is not None and id(branch) in self._guard_blocks else []
+
+    def _still_passed(self, name: str) -> bool:
+        """The parameter (or ``self.x``) still holds what the caller passed here: nothing bound it again before."""
+        return name.startswith(SELF) or len(self.scope.bindings.get(name, ())) <= 1
 
     def leave_If(self, original_node: cst.If) -> None:
         if id(original_node) in self._main_guards:
@@ -391,6 +420,14 @@ class FactCollector(NodeWalker):
             and block_ends_with(original_node.body, (cst.Return, cst.Raise))
         ):
             self._guards[-1].append(negate(test))  # ``if not path: return`` at the top: the rest needs ``path``
+        if (
+            self._function_stack
+            and id(original_node) in self._top_statements
+            and original_node.orelse is None
+            and block_ends_with(original_node.body, (cst.Return,))
+        ):
+            info = self._function_stack[-1]
+            info.early_returns = (*info.early_returns, (test or UNKNOWN, _returned_literal(original_node.body)))
 
     def _enter_guard(self, node) -> None:
         if id(node) in self._guard_blocks:
@@ -527,6 +564,43 @@ class FactCollector(NodeWalker):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._bind_target(node.target)
+        self._self_value(node.target, None, False)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._top_line.append(id(node) in self._top_statements)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._top_line.pop()
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self._self_value(target.target, original_node.value, len(original_node.targets) == 1)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._self_value(original_node.target, original_node.value, True)
+
+    def _self_value(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression], plain: bool) -> None:
+        """``self.x = ...`` in a method: what it stores, for the constructor's path sensitivity
+        (see FunctionInfo.self_values); only a top-level statement's plain value is known."""
+        info = self._function_stack[-1] if self._function_stack else None
+        if info is None or info.self_name is None or not isinstance(target, cst.Attribute):
+            return
+        if not (isinstance(target.value, cst.Name) and target.value.value == info.self_name):
+            return
+        source = UNKNOWN
+        if plain and value is not None and self._top_line and self._top_line[-1] and not self._loop_depth[-1]:
+            literal_value = constant(value)
+            if is_constant(literal_value):
+                source = ("value", literal_value)
+            elif (
+                isinstance(value, cst.Name)
+                and value.value in self._guard_params[-1]
+                and self._still_passed(value.value)
+            ):
+                source = ("param", value.value)
+            elif isinstance(value, cst.Call) and id(value) in self._call_index:
+                source = ("call", self._call_index[id(value)])
+        info.self_values = (*info.self_values, (target.attr.value, source, len(self.facts.calls)))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         scope = self.scope
@@ -606,6 +680,7 @@ class FactCollector(NodeWalker):
                 if value is not None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
                     call.literal_keywords[arg.keyword.value] = value
         call.result_at_once = id(node) in self._waited_at_once
+        call.small_file = is_small_path(node, self._is_small_name)
         call.entered_async = id(node) in self._entered_async
         call.requires = tuple(self._guards[-1])
         position = 0
@@ -619,6 +694,12 @@ class FactCollector(NodeWalker):
                 call.constants[where] = value
             elif isinstance(arg.value, cst.Name):
                 call.passes[where] = arg.value.value
+            else:
+                attribute = subject(
+                    arg.value, set(), self._function_stack[-1].self_name if self._function_stack else None
+                )
+                if attribute is not None:
+                    call.passes[where] = attribute  # ``self._load(self.path)``: "self.path"
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "result" and not node.args:
             self._waited_at_once.add(id(node.func.value))  # ``pool.submit(f).result()``
         call.unpacks = any(arg.star for arg in node.args)
@@ -632,6 +713,7 @@ class FactCollector(NodeWalker):
             call.display = _rendered(node.func)
         if node.args and node.args[0].keyword is None and not node.args[0].star:
             call.literal = literal(node.args[0].value)
+        self._call_index[id(node)] = len(self.facts.calls)
         self.facts.calls.append(call)
         self._positioned.append((call, node))
         self._positioned.append((_CalleeAnchor(call), node.func))
@@ -729,19 +811,30 @@ class FactCollector(NodeWalker):
         self._positioned.clear()
 
     def _settle_guards(self) -> None:
-        """A parameter assigned again in its function no longer holds what the caller passed: the
-        conditions on it, and the names passed on from it, say nothing."""
+        """A parameter assigned again in its function no longer holds what the caller passed: the names
+        passed on from it say nothing, nor do tests of it inside a loop (the binding may come round
+        before them). A test outside loops was already settled where it stands (``_still_passed``)."""
         held: Dict[str, Set[str]] = {}  # function -> parameters never bound again
         for info, node, scope in self.pending.bodies:
             params = node.params if isinstance(node, (cst.FunctionDef, cst.Lambda)) else None
             names = [p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]]
             held[info.qualname] = {name for name in names if len(scope.bindings.get(name, ())) == 1}
+
+        def holds(names: Set[str], kept: Set[str]) -> bool:
+            return all(name in kept or name.startswith(SELF) for name in names)
+
         for call in self.facts.calls:
             kept = held.get(call.function, set())
             if call.requires:
-                call.requires = tuple(tree for tree in call.requires if mentions(tree) <= kept)
+                forgotten = (
+                    forget(tree, lambda name, kept=kept: holds({name}, kept))
+                    if id(tree) in self._tests_in_loops
+                    else tree
+                    for tree in call.requires
+                )
+                call.requires = tuple(tree for tree in forgotten if tree != UNKNOWN)
             if call.passes:
-                call.passes = {where: name for where, name in call.passes.items() if name in kept}
+                call.passes = {where: name for where, name in call.passes.items() if holds({name}, kept)}
 
     def resolve_type(self, scope: Scope, parts: List[str]) -> Optional[str]:
         """What a constructor or factory call builds: ``sqlite3.connect``, or a method of a
@@ -1033,3 +1126,18 @@ def _target_names(target: cst.BaseExpression) -> List[str]:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return []
+
+
+def _returned_literal(body) -> tuple:
+    """``if ...: return None`` (or a bare ``return``, or any literal): ``("value", v)``; UNKNOWN otherwise."""
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return UNKNOWN
+    smalls = statements[0].body
+    if len(smalls) != 1 or not isinstance(smalls[0], cst.Return):
+        return UNKNOWN
+    value = smalls[0].value
+    if value is None:
+        return ("value", None)
+    literal_value = constant(value)
+    return ("value", literal_value) if is_constant(literal_value) else UNKNOWN

@@ -64,6 +64,7 @@ class CallSite:
     passes: Dict[object, str] = field(default_factory=dict)  # argument (index or keyword) -> a plain name passed
     entered_async: bool = False  # ``async with x.request(...)``, ``async for row in x.fetch()``: the loop awaits it
     display: str = ""  # when ``text`` is "": the callee as a reader knows it (``open(...).read``, ``clients[...].get``)
+    small_file: bool = False  # its receiver or first argument is a file of known small size (model/small_files.py)
 
 
 @dataclass
@@ -87,6 +88,12 @@ class FunctionInfo:
     replaced_by: Optional[str] = None
     defaults: Dict[str, object] = field(default_factory=dict)  # parameter -> literal default (``None``, ``False``)
     alternative: bool = False  # ... in another branch of an ``if``/``try``: either may be the one that runs
+    # ``if path is None: return None`` at the top, in order: (condition, ("value", v) or ("unknown",)); see
+    # model/guards.py ``returned``
+    early_returns: Tuple[Tuple[tuple, tuple], ...] = ()
+    # ``self.x = ...`` in a method, in order: (x, ("value", v) / ("param", p) / ("call", index in the module's
+    # calls) / ("unknown",), how many of the module's calls come before the next statement)
+    self_values: Tuple[Tuple[str, tuple, int], ...] = ()
 
 
 @dataclass

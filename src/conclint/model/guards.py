@@ -35,37 +35,57 @@ def is_constant(value) -> bool:
     return value is not _NO_VALUE
 
 
-def condition(test: cst.BaseExpression, params: Set[str]):
-    """The test as a condition on ``params``; UNKNOWN for whatever else it reads."""
-    if isinstance(test, cst.Name):
-        return ("truthy", test.value) if test.value in params else UNKNOWN
+SELF = "self."  # the key prefix of an attribute of the method's own object: ``self.path`` -> "self.path"
+
+
+def subject(node: cst.BaseExpression, params: Set[str], self_name: Optional[str] = None) -> Optional[str]:
+    """What a condition can be on: a parameter by name, or (in a method) ``self.x`` as "self.x"."""
+    if isinstance(node, cst.Name):
+        return node.value if node.value in params else None
+    if (
+        self_name is not None
+        and isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == self_name
+    ):
+        return SELF + node.attr.value
+    return None
+
+
+def condition(test: cst.BaseExpression, params: Set[str], self_name: Optional[str] = None):
+    """The test as a condition on ``params`` (and on ``self.x`` when ``self_name`` is given); UNKNOWN for
+    whatever else it reads."""
+    key = subject(test, params, self_name)
+    if key is not None:
+        return ("truthy", key)
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return negate(condition(test.expression, params))
+        return negate(condition(test.expression, params, self_name))
     if isinstance(test, cst.BooleanOperation):
         kind = "and" if isinstance(test.operator, cst.And) else "or"
-        return (kind, condition(test.left, params), condition(test.right, params))
+        return (kind, condition(test.left, params, self_name), condition(test.right, params, self_name))
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         left, right = test.left, target.comparator
-        if isinstance(right, cst.Name) and right.value in params and not isinstance(left, cst.Name):
+        if subject(right, params, self_name) is not None and subject(left, params, self_name) is None:
             left, right = right, left  # ``None is x``
-        if not (isinstance(left, cst.Name) and left.value in params):
+        key = subject(left, params, self_name)
+        if key is None:
             return UNKNOWN
         value = constant(right)
         if not is_constant(value):
             return UNKNOWN
         operator = target.operator
         if isinstance(operator, (cst.Is, cst.IsNot)) and value is None:
-            tree = ("none", left.value)
+            tree = ("none", key)
             return tree if isinstance(operator, cst.Is) else negate(tree)
         if isinstance(operator, (cst.Equal, cst.NotEqual)) and value != ():
-            tree = ("eq", left.value, value)
+            tree = ("eq", key, value)
             return tree if isinstance(operator, cst.Equal) else negate(tree)
         order = _ORDER.get(type(operator))
         if order and isinstance(value, (int, float)) and not isinstance(value, bool):
             if left is not test.left:  # ``0 < retries``: the same test the other way round
                 order = _SWAPPED[order]
-            return ("cmp", left.value, order, value)
+            return ("cmp", key, order, value)
     return UNKNOWN
 
 
@@ -120,6 +140,35 @@ def mentions(tree) -> Set[str]:
     if kind in ("and", "or"):
         return mentions(tree[1]) | mentions(tree[2])
     return set()
+
+
+def forget(tree, known) -> tuple:
+    """The condition with every test on a name ``known(name)`` rejects made UNKNOWN (a parameter bound
+    again in its function): ``filename is not None and position is None`` with ``position`` rebound still
+    fails for ``filename=None``."""
+    kind = tree[0]
+    if kind in ("truthy", "none", "eq", "cmp"):
+        return tree if known(tree[1]) else UNKNOWN
+    if kind == "not":
+        inner = forget(tree[1], known)
+        return UNKNOWN if inner == UNKNOWN else ("not", inner)
+    if kind in ("and", "or"):
+        left, right = forget(tree[1], known), forget(tree[2], known)
+        return UNKNOWN if left == UNKNOWN and right == UNKNOWN else (kind, left, right)
+    return tree
+
+
+def returned(early_returns: Iterable[Tuple[tuple, tuple]], values: Dict[str, object]):
+    """What a function returns for these values when one of its early returns at the top decides it
+    (``if path is None: return None``): ``("value", v)``; ``UNKNOWN`` when they do not.
+    ``early_returns``: (condition, ``("value", v)`` or UNKNOWN for a value that is not a literal), in order."""
+    for test, value in early_returns:
+        decided = evaluate(test, values)
+        if decided is None:
+            return UNKNOWN
+        if decided:
+            return value
+    return UNKNOWN
 
 
 def reachable(requires: Iterable[Tuple], values: Dict[str, object]) -> bool:

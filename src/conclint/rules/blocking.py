@@ -9,7 +9,7 @@ down its call chain, the chain itself (CCL210).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Edit, Finding, Fix, Related, Span
@@ -24,7 +24,6 @@ from conclint.model.apis import (
 from conclint.model.catalogue import (
     BOUNDED,
     COST_RANK,
-    COSTS,
     FAMILIES,
     FILE_OR_TEXT_READERS,
     FILE_READER,
@@ -38,9 +37,10 @@ from conclint.model.catalogue import (
     Catalogue,
     is_file_type,
 )
-from conclint.model.entries import LOOP
+from conclint.model.coroutine_drivers import CoroutineDrivers
+from conclint.model.entries import LOOP, THREAD
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
-from conclint.model.guards import reachable
+from conclint.model.guards import SELF, UNKNOWN, reachable, returned
 from conclint.model.locks import real_locks
 from conclint.rules.base import Rule
 
@@ -128,11 +128,14 @@ class BlockingAnalysis:
         )
         self.direct: Dict[str, List[Site]] = {}
         self._slow_locks = self._locks_held_around_waits(project)
+        self._thread_locks = self._locks_taken_in_threads(project)
         for facts in project.modules():
             self._collect_direct(facts)
         self._paths: Dict[Tuple[str, tuple], Optional[Chain]] = {}
         self.unbounded_only = settings.blocking_severity == UNBOUNDED
         self._lifespans: Optional[set] = None
+        self.drivers = CoroutineDrivers(self.model.program)
+        self._positions = {id(call): index for facts in project.modules() for index, call in enumerate(facts.calls)}
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
         """Follow re-exports through project modules (``from .http import get`` -> ``requests.get``)."""
@@ -154,6 +157,7 @@ class BlockingAnalysis:
                 continue
             api = self.api_for(call, switches)
             if api is not None:
+                api = _priced(call, api)
                 self.direct.setdefault(call.function, []).append(
                     Site(call.span, f"{call.display or call.text}()", api, facts.path, call.requires)
                 )
@@ -164,10 +168,17 @@ class BlockingAnalysis:
                     continue  # an imported context manager that is not a lock after all
                 key = _lock_key(info, access.key)
                 key = key and (self.model.program.canonical_key(key) or key)
-                if info is not None and not info.is_async and key is not None and key not in self._slow_locks:
-                    # a helper's ``with self._lock:`` waits only while another holder runs what the lock
-                    # guards, and nothing anywhere under this lock can block (reviewed on real code: locks
-                    # around in-memory bookkeeping, made per object): no stall for a chain to report
+                if (
+                    info is not None
+                    and not info.is_async
+                    and key is not None
+                    and (key not in self._slow_locks or key not in self._thread_locks)
+                ):
+                    # a helper's ``with self._lock:`` waits only while another thread holds the lock and runs
+                    # what it guards: nothing anywhere under this lock can block (reviewed on real code: locks
+                    # around in-memory bookkeeping, made per object), or no thread takes it at all (every
+                    # holder runs on the loop's thread, one after another, and a sync holder is never
+                    # suspended holding it): no stall for a chain to report
                     continue
                 api = BlockingApi(
                     "threading.Lock.acquire",
@@ -191,6 +202,22 @@ class BlockingAnalysis:
                     if call is None or call.callee in program.functions or self.api_for(call, switches) is not None:
                         slow.update(program.canonical_key(key) or key for key in keys)
         return slow
+
+    def _locks_taken_in_threads(self, project) -> set:
+        """Lock keys (``self:mod.Class._lock``) some function taking them runs in a thread the project
+        starts (a thread target, a pool task, an offloaded call: model/contexts.py)."""
+        taken = set()
+        program = self.model.program
+        for facts in project.modules():
+            for qualname, state in facts.state.items():
+                if not self.model.contexts.contexts_of(qualname, THREAD):
+                    continue
+                info = program.functions.get(qualname, (None,))[0]
+                for access in state.thread_lock_withs:
+                    key = _lock_key(info, access.key)
+                    if key is not None:
+                        taken.add(program.canonical_key(key) or key)
+        return taken
 
     def api_for(self, call: CallSite, switches) -> Optional[BlockingApi]:
         api = self.catalogue.lookup_function(self.canonical(call.callee))
@@ -246,7 +273,7 @@ class BlockingAnalysis:
         if entry is None or self.offloaded(entry[0]):
             return False
         if entry[0].is_async:
-            return True
+            return not self.drivers.runs(entry[1])  # a code generator's own scheduler steps it: no loop waits
         return any(c.entry.function == qualname for c in self.model.contexts.contexts_of(qualname, LOOP))
 
     def blocking_path(self, qualname: str, values: Optional[Values] = None, visiting=None) -> Optional[Chain]:
@@ -255,7 +282,7 @@ class BlockingAnalysis:
 
         ``values``: the constants ``f``'s caller passes; a call or blocking site behind a guard
         those constants fail (``if not path: return`` for ``f(None)``) is left out."""
-        values = values or {}
+        values = self._entry_values(qualname, values or {})
         key = (qualname, tuple(sorted(values.items(), key=lambda item: item[0])))
         if key in self._paths:
             return self._paths[key]
@@ -278,7 +305,7 @@ class BlockingAnalysis:
                     continue
                 if not reachable(call.requires, values):
                     continue
-                below = self.blocking_path(callee, passed_values(call, info, values), visiting)
+                below = self.blocking_path(callee, self.values_for(qualname, call, info, values), visiting)
                 if below is not None and (best is None or _worse(below[1], best[1])):
                     best = ((qualname, *below[0]), below[1])
                     if best[1].cost == UNBOUNDED:
@@ -287,6 +314,92 @@ class BlockingAnalysis:
         if best is not None or not visiting:
             self._paths[key] = best
         return best
+
+    # ---- what the object's own attributes hold, along a constructor's chain ----------------------
+    # ``Manager(None)`` runs ``__init__`` with ``path=None``; ``self.path = path`` (or a helper's result,
+    # ``self._file = _maybe_path(path)``, that an early return decides) then holds at the calls after it,
+    # and methods of the same object called from there see it (``if self.path is None: return``), as do
+    # properties read as arguments (``self._load(self.location)``). A method that stores the attribute
+    # itself, or one of the object's methods called in between that stores it, makes it unknown again.
+
+    def _entry_values(self, qualname: str, values: Values) -> Values:
+        """Drop ``self.x`` values the function stores itself: only its own assignments say what holds."""
+        info = self.model.program.functions[qualname][0]
+        if not info.self_values or not values:
+            return values
+        stored = {SELF + attribute for attribute, _source, _after in info.self_values}
+        return {name: value for name, value in values.items() if name not in stored}
+
+    def _self_call(self, call: CallSite, info: FunctionInfo) -> bool:
+        parts = call.text.split(".") if call.text else []
+        return info.self_name is not None and len(parts) == 2 and parts[0] == info.self_name
+
+    def _source_value(self, source: tuple, facts: ModuleFacts, here: Values) -> tuple:
+        """What ``self.x = <source>`` stores for these values: ``("value", v)`` or UNKNOWN."""
+        if source[0] == "value":
+            return source
+        if source[0] == "param":
+            return ("value", here[source[1]]) if source[1] in here else UNKNOWN
+        if source[0] == "call" and source[1] < len(facts.calls):
+            call = facts.calls[source[1]]
+            target = self.model.program.resolve_call(call)
+            entry = self.model.program.functions.get(target) if target else None
+            if entry is not None and entry[0].early_returns:
+                return returned(entry[0].early_returns, passed_values(call, entry[0], here))
+        return UNKNOWN
+
+    def _property_value(self, info: FunctionInfo, attribute: str, here: Values) -> tuple:
+        """``self.location`` read where ``location`` is a property an early return decides."""
+        target = self.model.program.method_of(info.class_qualname, attribute) if info.class_qualname else None
+        if target is None:
+            return UNKNOWN
+        prop = self.model.program.functions[target][0]
+        if not any(name.rsplit(".", 1)[-1] in ("property", "cached_property") for name in prop.decorators):
+            return UNKNOWN
+        return returned(prop.early_returns, {name: value for name, value in here.items() if name.startswith(SELF)})
+
+    def _values_at(self, qualname: str, call: CallSite, values: Values) -> Values:
+        """The values at ``call`` inside ``qualname``: its parameters', and its object's attributes'."""
+        info, facts = self.model.program.functions[qualname]
+        if info.self_name is None or info.is_async:
+            return values  # in a coroutine another task may store the attribute at any await
+        if not info.self_values and not any(name.startswith(SELF) for name in (*values, *call.passes.values())):
+            return values  # nothing of the object is known or asked for here
+        position = self._positions.get(id(call), -1)
+        here = dict(values)
+        set_at = {name: -1 for name in here if name.startswith(SELF)}
+        for attribute, source, after in info.self_values:
+            if after > position:
+                break
+            key = SELF + attribute
+            value = self._source_value(source, facts, here)
+            if value == UNKNOWN:
+                here.pop(key, None)
+            else:
+                here[key] = value[1]
+                set_at[key] = after
+        for callee, other in self.model.calls.callees.get(qualname, ()):
+            at = self._positions.get(id(other), -1)
+            if at >= position or not self._self_call(other, info):
+                continue
+            for attribute, _source, _after in self.model.program.functions[callee][0].self_values:
+                if at >= set_at.get(SELF + attribute, position):
+                    here.pop(SELF + attribute, None)  # the object's own method stored it again
+        for passed in call.passes.values():
+            if passed.startswith(SELF) and passed not in here:
+                value = self._property_value(info, passed[len(SELF) :], here)
+                if value != UNKNOWN:
+                    here[passed] = value[1]
+        return here
+
+    def values_for(self, caller: str, call: CallSite, callee: FunctionInfo, values: Values) -> Values:
+        """The constants ``call`` inside ``caller`` gives ``callee``: its arguments' and, for a method of
+        the same object (``self.load()``), what the object's attributes hold there."""
+        here = self._values_at(caller, call, values)
+        passed = passed_values(call, callee, here)
+        if self._self_call(call, self.model.program.functions[caller][0]):
+            passed.update((name, value) for name, value in here.items() if name.startswith(SELF))
+        return passed
 
     def findings(self, facts: ModuleFacts) -> List[Finding]:
         found: List[Finding] = []
@@ -313,7 +426,7 @@ class BlockingAnalysis:
                 callee_info = self.model.program.functions[callee][0]
                 if call.awaited or callee_info.is_async or self.offloaded(callee_info):
                     continue
-                chain = self.blocking_path(callee, passed_values(call, callee_info, {}))
+                chain = self.blocking_path(callee, self.values_for(qualname, call, callee_info, {}))
                 if chain is not None and not (self.unbounded_only and chain[1].cost == BOUNDED):
                     found.append(self._helper_finding(facts, where, library, call, chain))
         return found
@@ -340,13 +453,13 @@ class BlockingAnalysis:
         api = site.api
         family = FAMILIES[api.code][1]
         message = (
-            f"`{site.text}` blocks the event loop inside {where} ({family}, {COSTS[site.cost]}): every other task "
+            f"`{site.text}` blocks the event loop inside {where} ({family}, {site.api.cost_text}): every other task "
             f"waits; use {api.alternative(library)} instead"
         )
         if api.name.startswith(f"{RUN_COROUTINE_THREADSAFE}."):
             message = (
                 f"`{site.text}` waits inside {where}, on the loop's own thread, for a coroutine a loop must run "
-                f"({family}, {COSTS[site.cost]}): when that loop is this one it never finishes (a deadlock); await "
+                f"({family}, {site.api.cost_text}): when that loop is this one it never finishes (a deadlock); await "
                 "the coroutine instead (`await asyncio.wrap_future(...)` for another loop's)"
             )
         fix = None
@@ -372,7 +485,7 @@ class BlockingAnalysis:
         family = FAMILIES[api.code][1]
         message = (
             f"`{call.display or call.text}()` blocks the event loop inside {where}: {steps} -> `{text}` ({api.code}, "
-            f"{family}, {COSTS[site.cost]}) at {short_path(site_path)}:{span.row}. Run it in a thread "
+            f"{family}, {site.api.cost_text}) at {short_path(site_path)}:{span.row}. Run it in a thread "
             f"({_offload(library)}) or make the chain async"
         )
         related = [Related(f"blocking call `{text}`", site_path, span)]
@@ -380,6 +493,30 @@ class BlockingAnalysis:
             info, owner = model.program.functions[qualname]
             related.append(Related(f"`{model.program.display_name(qualname)}()` defined here", owner.path, info.span))
         return Finding("CCL210", message, facts.path, call.span, tuple(related), None, (("cost", site.cost),))
+
+
+SHORT_SLEEP = 0.005  # seconds: a constant sleep this short, outside a loop, is a bounded stall
+
+
+def _priced(call: CallSite, api: BlockingApi) -> BlockingApi:
+    """The cost class the call's own arguments decide. A file of known small size (a ``/proc`` or ``/sys``
+    pseudo-file, a file shipped next to the module: model/small_files.py) is read in one short system
+    call; a constant ``time.sleep`` of at most SHORT_SLEEP seconds outside a loop stalls for no longer
+    than that. Both are bounded."""
+    if api.cost != UNBOUNDED:
+        return api
+    if api.code == "CCL204" and call.small_file:
+        return replace(api, cost=BOUNDED, cost_note="a file of known small size")
+    delay = call.literal
+    if (
+        api.code == "CCL201"
+        and not call.in_loop
+        and isinstance(delay, (int, float))
+        and not isinstance(delay, bool)
+        and 0 <= delay <= SHORT_SLEEP
+    ):
+        return replace(api, cost=BOUNDED, cost_note=f"a sleep of at most {SHORT_SLEEP * 1000:g} ms")
+    return api
 
 
 def _worse(site: Site, than: Site) -> bool:
@@ -768,7 +905,19 @@ class BlockingCallViaHelper(_BlockingRule):
         The chain follows the constants the calls pass: a helper whose blocking branch sits
         behind a guard on a parameter (`if not path: return`, `if url is not None:`,
         `if verbose:`) is not blocking for a call that passes `None`, `False`, `""` or `0` there
-        (or leaves a default that fails the guard), through every helper of the chain.
+        (or leaves a default that fails the guard), through every helper of the chain. A
+        constructor's arguments are followed into the object's attributes: `Notebook(None)`
+        whose `__init__` stores `self._file = path` (or a helper's result an early return
+        decides, `self._file = as_path(path)`) does not reach `if self._file is None: return`
+        guards, nor a property returning early on it, in the methods it calls; an attribute
+        the object's own methods store again in between is unknown, and so is every attribute
+        in a coroutine (another task may store it at any `await`).
+
+        A helper's `with self._lock:` on a threading lock is a stall only when another thread
+        can hold that lock while it runs something that can block: some function taking the
+        lock runs in a thread the project starts (a thread target, a pool task, an offloaded
+        call), and something held under it can block or calls project code. A lock only the
+        loop's thread takes is never contended (a sync holder is not suspended holding it).
 
         Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`) or
         decorated to run in one, awaited calls, and helpers that never block.
