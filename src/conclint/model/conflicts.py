@@ -87,6 +87,8 @@ class Conflicts:
             return found  # a set-up, or an internal reset, runs while the other threads are idle
         if not self.threads_can_meet(site):
             return found  # ``if init: _instance = X()`` where only start-up passes ``init=True``
+        if isinstance(site.access, Write) and self.order.created_at_start_up(site.function, site.access, site.key):
+            return found  # a singleton start-up creates before it starts the threads
         owner = site.key[5:].rsplit(".", 1)[0] if site.key.startswith("cell:") else None
         for reach in self.contexts.reaches_of(site.function):
             root = self.contexts.roots[reach.root]
