@@ -125,20 +125,23 @@ class Order:
 
     def _started_after(self, root: ThreadRoot, ancestors: FrozenSet[str]) -> bool:
         """The thread of ``root`` starts after a call that creates the singleton (a call of
-        something in ``ancestors``) on the path of the code that starts it."""
-        if root.kind not in (VISIBLE, BESIDE) or root.starter is None:
-            return False
-        start = root.after or root.span
-        if root.starter == MODULE_SCOPE:
-            module = next((m for m in self.program.modules.values() if m.path == root.path), None)
-            return module is not None and self._called_before(module, MODULE_SCOPE, start, ancestors, 0, set())
-        return self._called_before(None, root.starter, start, ancestors, 0, set())
+        something in ``ancestors``) on the path of the code that starts it; a thread no visible
+        code starts (callers' threads calling a method, a callback) runs on an object, so after
+        every place that builds one, when each builds it after that call."""
+        if root.kind in (VISIBLE, BESIDE) and root.starter is not None:
+            start = root.after or root.span
+            if root.starter == MODULE_SCOPE:
+                module = next((m for m in self.program.modules.values() if m.path == root.path), None)
+                return module is not None and self._called_before(module, MODULE_SCOPE, start, ancestors, 0, set())
+            return self._called_before(None, root.starter, start, ancestors, 0, set())
+        return self._built_after(root.function, ancestors, 0, set())
 
     def _called_before(
         self, module: Optional[ModuleFacts], function: str, span: Span, ancestors: FrozenSet[str], depth: int, seen
     ) -> bool:
         """Code of ``function`` before ``span`` calls into ``ancestors`` unconditionally (no
-        guard on a parameter), or every caller of ``function`` does before its call."""
+        guard on a parameter), or every caller of ``function`` does before its call, or (for a
+        method) every place that builds its object does before it."""
         calls = [c for c in module.calls if c.function == MODULE_SCOPE] if module else self.calls.calls_of(function)
         for call in calls:
             if not before(call.span, span) or call.requires or call.exit_branch is not None:
@@ -150,7 +153,27 @@ class Order:
             return False
         seen.add(function)
         callers = self.calls.callers_of(function)
-        return bool(callers) and all(
+        if callers and all(
             caller != MODULE_SCOPE and self._called_before(None, caller, call.span, ancestors, depth + 1, seen)
             for caller, call in callers
+        ):
+            return True
+        return self._built_after(function, ancestors, depth + 1, seen)
+
+    def _built_after(self, function: str, ancestors: FrozenSet[str], depth: int, seen) -> bool:
+        """``function`` is a method that runs on an instance, and every instance of its class
+        (or a subclass) is built after a call into ``ancestors``."""
+        info = self.program.functions.get(function, (None,))[0]
+        if info is None or not info.class_qualname or not info.self_name or depth >= MAX_START_UP_DEPTH:
+            return False
+        if any(name.rsplit(".", 1)[-1] in ("classmethod", "staticmethod") for name in info.decorators):
+            return False
+        owner = info.class_qualname
+        family = [owner, *self.program.subclasses_of(owner)]
+        built = [(call, facts) for cls in family for call, facts in self.calls.instantiations.get(cls, ())]
+        return bool(built) and all(
+            self._called_before(
+                facts if call.function == MODULE_SCOPE else None, call.function, call.span, ancestors, depth + 1, seen
+            )
+            for call, facts in built
         )
