@@ -84,6 +84,9 @@ STORE_WRITES = frozenset({"set", "hset", "setex", "psetex", "put", "set_value"})
 RELEASING_LITERALS = ("False", "None", "0")
 
 
+FILLING_METHODS = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "add", "update"})
+
+
 def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> Optional[FunctionState]:
     walker = AccessWalker(collector, info, node, scope)
     if isinstance(node, cst.Lambda):
@@ -1018,6 +1021,16 @@ class AccessWalker(LockTracking, ForkBranches):
             and not awaited
         ):
             self.write(*receiver_key, node, "mutate", reads).method = func.attr.value
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in FILLING_METHODS
+            and func.value.value in self.taint
+            and func.value.value not in self.params
+        ):
+            # ``new.append(t)``: the local now holds what it is filled with (``self._tasks = new``)
+            name = func.value.value
+            self.taint[name] = self.taint[name] + [r for argument in arguments for r in argument]
         # What the call returns derives from its receiver (``self.items.get(k)``) and, for pure
         # builtins (``len(x)``, ``int(x)``), from its arguments; an arbitrary function's result
         # is not "the value read" (``port = sock.getsockname()[1]``).
