@@ -95,6 +95,7 @@ class ThreadContexts:
     ) -> None:
         self.program = program
         self.calls = calls
+        self.entries = entries
         self.contracts = contracts
         self.decorator_locks = decorator_locks
         self.roots: List[ThreadRoot] = []
@@ -104,6 +105,7 @@ class ThreadContexts:
             (facts.path, call.span): call for facts in program.modules.values() for call in facts.calls
         }
         self._single_workers = self._single_worker_executors()
+        self._child_code: Optional[FrozenSet[str]] = None
         self._guarded_params: Dict[str, set] = {}  # function -> the parameters its calls are guarded on
         self._parts: Dict[Tuple[str, str], bool] = {}  # (class, attribute) -> built by the class itself
         self._property_reads = self._find_property_reads()
@@ -347,10 +349,48 @@ class ThreadContexts:
             )
 
     def _call_holds_a_lock(self, caller: str, call: CallSite) -> bool:
-        """The call is made with a lock held, there or by every caller of the caller."""
+        """The call is made with a lock held, there or by every caller of the caller, or in a
+        forked child's ``after_in_child`` hook (the child has one thread: nothing overlaps it)."""
         if self._locks_at(caller).get(call.span) or self._extra_locks.get((caller, call.span)):
             return True
+        if caller in self._fork_child_code():
+            return True
         return caller != MODULE_SCOPE and self.calls.every_caller(caller, self._locked_memo, self._call_holds_a_lock)
+
+    def _fork_child_code(self) -> FrozenSet[str]:
+        """Functions that run only in a forked child's ``os.register_at_fork(after_in_child=...)``
+        hook: the hook, what only such code calls, and a method that nothing calls by a resolved
+        name but such code calls by its name (``client._after_fork()`` on clients it iterates)."""
+        if self._child_code is not None:
+            return self._child_code
+        found: set = set()
+        queue = []
+        for path, span in self.entries.fork_hooks:
+            call = self._calls_at.get((path, span))
+            target = self.program.resolve_ref(call.kwargs.get("after_in_child"), call) if call is not None else None
+            if target is not None and target not in found:
+                found.add(target)
+                queue.append(target)
+        by_name: Dict[str, List[str]] = {}
+        while queue:
+            function = queue.pop()
+            for call in self.calls.calls_of(function):
+                target = self.program.resolve_call(call)
+                if target is None and call.method and "." in call.text:
+                    if not by_name:
+                        for name, (info, _facts) in self.program.functions.items():
+                            if info.class_qualname:
+                                by_name.setdefault(info.name, []).append(name)
+                    targets = [t for t in by_name.get(call.method, ()) if not self.calls.callers_of(t)]
+                else:
+                    targets = [target] if target is not None else []
+                for callee in targets:
+                    callers = self.calls.callers_of(callee)
+                    if callee not in found and all(caller in found for caller, _call in callers):
+                        found.add(callee)
+                        queue.append(callee)
+        self._child_code = frozenset(found)
+        return self._child_code
 
     # ---- propagation -------------------------------------------------------------------
     def _locks_at(self, function: str) -> Dict[Span, FrozenSet[str]]:
