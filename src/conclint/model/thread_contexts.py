@@ -359,8 +359,9 @@ class ThreadContexts:
 
     def _fork_child_code(self) -> FrozenSet[str]:
         """Functions that run only in a forked child's ``os.register_at_fork(after_in_child=...)``
-        hook: the hook, what only such code calls, and a method that nothing calls by a resolved
-        name but such code calls by its name (``client._after_fork()`` on clients it iterates)."""
+        hook: the hook, what only such code calls, and a private method that nothing calls by a
+        resolved name but such code calls by its name (``client._after_fork()`` on the clients it
+        iterates)."""
         if self._child_code is not None:
             return self._child_code
         found: set = set()
@@ -376,7 +377,7 @@ class ThreadContexts:
             function = queue.pop()
             for call in self.calls.calls_of(function):
                 target = self.program.resolve_call(call)
-                if target is None and call.method and "." in call.text:
+                if target is None and call.method.startswith("_") and not call.method.startswith("__"):
                     if not by_name:
                         for name, (info, _facts) in self.program.functions.items():
                             if info.class_qualname:
