@@ -348,7 +348,15 @@ class UnsynchronizedReadModifyWrite(_ThreadRaceRule):
         one constant every writer stores; atomic container operations (`d[k] = v`,
         `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
         by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share.
+        function is no lock for the state other calls share. Start-up orders a lazily created
+        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
+        getter before it starts every thread that uses it (or builds every object whose methods
+        do) and nothing resets it; a getter that creates only when called with a flag
+        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
+        no flag. An unlocked test that only decides whether to take the lock is a hint when the
+        locked act recomputes the state from a read under the lock, or first re-checks and
+        claims another state there. A forked child's `after_in_child` hook runs in a child with
+        one thread: its calls overlap nothing.
 
         Fix: hold one `threading.Lock` around the read and the write, or use an atomic
         counter (`itertools.count`) or a `queue.Queue`.
@@ -429,7 +437,15 @@ class CheckThenAct(_ThreadRaceRule):
         one constant every writer stores; atomic container operations (`d[k] = v`,
         `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
         by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share.
+        function is no lock for the state other calls share. Start-up orders a lazily created
+        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
+        getter before it starts every thread that uses it (or builds every object whose methods
+        do) and nothing resets it; a getter that creates only when called with a flag
+        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
+        no flag. An unlocked test that only decides whether to take the lock is a hint when the
+        locked act recomputes the state from a read under the lock, or first re-checks and
+        claims another state there. A forked child's `after_in_child` hook runs in a child with
+        one thread: its calls overlap nothing.
 
         Fix: hold one lock around the check and the act (re-check under it), or use an atomic
         operation (`cache.setdefault(key, value)`).
@@ -515,7 +531,15 @@ class InconsistentLocking(_ThreadRaceRule):
         one constant every writer stores; atomic container operations (`d[k] = v`,
         `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
         by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share.
+        function is no lock for the state other calls share. Start-up orders a lazily created
+        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
+        getter before it starts every thread that uses it (or builds every object whose methods
+        do) and nothing resets it; a getter that creates only when called with a flag
+        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
+        no flag. An unlocked test that only decides whether to take the lock is a hint when the
+        locked act recomputes the state from a read under the lock, or first re-checks and
+        claims another state there. A forked child's `after_in_child` hook runs in a child with
+        one thread: its calls overlap nothing.
 
         Fix: take the same lock for every write.
     """
