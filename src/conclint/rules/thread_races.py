@@ -612,6 +612,9 @@ def _decided_under_lock(site: Site) -> bool:
         check = other.checked_by
         if other.key == write.key or check is None or not before(other.span, write.span):
             continue
-        if regions & set(check.locks) and regions & set(other.locks):
+        # ``if self._pid == pid: return`` then ``self._pid = pid`` (the claim follows the re-check,
+        # it is not inside its body), with this act after it in the same block or deeper
+        exit_guard = other.span.col < check.span.col and write.span.col >= other.span.col
+        if exit_guard and regions & set(check.locks) and regions & set(other.locks):
             return True  # re-checked and claimed under the same lock before this act
     return False
