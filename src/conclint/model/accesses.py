@@ -24,6 +24,8 @@ from conclint.model.apis import (
 )
 from conclint.model.facts import Access, Escape, FunctionInfo, FunctionState, Schedule, Write
 from conclint.model.fork_branches import ForkBranches
+from conclint.model.guards import UNKNOWN, mentions, negate
+from conclint.model.guards import condition as parameter_condition
 from conclint.model.held_locks import LockTracking, release
 from conclint.model.positions import SpanMarker
 from conclint.model.scopes import (
@@ -82,6 +84,9 @@ STORE_WRITES = frozenset({"set", "hset", "setex", "psetex", "put", "set_value"})
 RELEASING_LITERALS = ("False", "None", "0")
 
 
+FILLING_METHODS = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "add", "update"})
+
+
 def analyse_function_state(collector, info: FunctionInfo, node: cst.CSTNode, scope: Scope) -> Optional[FunctionState]:
     walker = AccessWalker(collector, info, node, scope)
     if isinstance(node, cst.Lambda):
@@ -119,6 +124,7 @@ class AccessWalker(LockTracking, ForkBranches):
         self.fresh: Dict[str, int] = {}
         self.required: List[Tuple[str, ...]] = []  # per enclosing if body: the parameters its test needs true
         self.rebound: set = set()  # parameters assigned again in the body
+        self.param_guards: List[tuple] = []  # the conditions on parameters holding here (model/guards.py)
         self.wait_guards: set = set()  # ids of the checks that are a wait loop's last test
         self.checks: List[Reads] = []
         self.claims: Dict[int, str] = {}  # id of a check on the stack -> the state this call claimed under it
@@ -146,6 +152,9 @@ class AccessWalker(LockTracking, ForkBranches):
         state = self.state
         for marker in state.suspension_spans:  # a flag assigned again no longer holds its default
             marker.requires = tuple(name for name in marker.requires if name not in self.rebound)
+        for write in state.writes:  # a parameter assigned again no longer holds what the caller passed
+            if write.requires:
+                write.requires = tuple(tree for tree in write.requires if not mentions(tree) & self.rebound)
         for node, arguments, partials, scheduled in self.schedule_markers:
             schedule = Schedule(
                 None, _keys_per_argument(arguments), {i: _keys_per_argument(p) for i, p in partials.items()}
@@ -293,6 +302,7 @@ class AccessWalker(LockTracking, ForkBranches):
             condition=condition,
             built=self.building if kind in ("assign", "item") else None,
             literal=self.literal_value if kind in ("assign", "item") else None,
+            requires=tuple(self.param_guards),
         )
         self.state.writes.append(write)
         if kind == "assign":
@@ -387,7 +397,7 @@ class AccessWalker(LockTracking, ForkBranches):
             for small in body.body:
                 self.small(small)
             return
-        guards = store_guards = 0
+        guards = store_guards = param_guards = 0
         for statement in body.body:
             self.last_lookup = None
             self.store_made.clear()
@@ -404,6 +414,10 @@ class AccessWalker(LockTracking, ForkBranches):
                 guards += 1
                 self.store_checks.append(self.test_store_checks)  # ``if await c.exists(k): return``
                 store_guards += 1
+                tree = self._param_condition(statement.test)
+                if tree is not None:  # ``if not init: raise``: the rest of the block needs ``init``
+                    self.param_guards.append(negate(tree))
+                    param_guards += 1
                 # ``if not lock.acquire(False): return``: the rest of the block holds the lock
                 test = statement.test
                 if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -434,6 +448,12 @@ class AccessWalker(LockTracking, ForkBranches):
         for _ in range(guards):
             self.pop_check()
         del self.store_checks[len(self.store_checks) - store_guards :]
+        del self.param_guards[len(self.param_guards) - param_guards :]
+
+    def _param_condition(self, test: cst.BaseExpression) -> Optional[tuple]:
+        """The test as a condition on the parameters, None when it says nothing of them."""
+        tree = parameter_condition(test, self.params) if self.params else UNKNOWN
+        return tree if mentions(tree) else None
 
     def _guard_reads(self, test: cst.BaseExpression) -> Reads:
         """The shared state a guard tested, without recording its reads (or writes:
@@ -552,7 +572,11 @@ class AccessWalker(LockTracking, ForkBranches):
         if acquired:
             self.hold(self.locks, acquired)
         self.required.append(tuple(name for name in _names_required_true(test) if name in self.params))
+        tree = self._param_condition(test)
+        self.param_guards.extend([tree] if tree is not None else [])
         self._branch(body, child_side == "body", fork)
+        if tree is not None:
+            self.param_guards[-1] = negate(tree)  # the else branches run when the test failed
         self.required.pop()
         if acquired:
             release(self.locks, acquired)
@@ -566,6 +590,8 @@ class AccessWalker(LockTracking, ForkBranches):
             self.in_child -= child_side == "orelse"
         elif orelse is not None:
             self._branch(orelse.body, child_side == "orelse", fork)
+        if tree is not None:
+            self.param_guards.pop()
         else_leaves = orelse is not None and not isinstance(orelse, cst.If) and block_ends_with(orelse.body, EXITS)
         after_else = before if else_leaves else self.path_mark()
         # the code after the if follows whichever branch did not leave (the longer path if both went on)
@@ -995,6 +1021,16 @@ class AccessWalker(LockTracking, ForkBranches):
             and not awaited
         ):
             self.write(*receiver_key, node, "mutate", reads).method = func.attr.value
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in FILLING_METHODS
+            and func.value.value in self.taint
+            and func.value.value not in self.params
+        ):
+            # ``new.append(t)``: the local now holds what it is filled with (``self._tasks = new``)
+            name = func.value.value
+            self.taint[name] = self.taint[name] + [r for argument in arguments for r in argument]
         # What the call returns derives from its receiver (``self.items.get(k)``) and, for pure
         # builtins (``len(x)``, ``int(x)``), from its arguments; an arbitrary function's result
         # is not "the value read" (``port = sock.getsockname()[1]``).

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Union
 
-from conclint.model.facts import Access, ModuleFacts, Write
+from conclint.model.facts import MODULE_SCOPE, Access, ModuleFacts, Write
+from conclint.model.guards import passed_values, reachable
 from conclint.model.order import Order
 from conclint.model.program import Program
 from conclint.model.thread_contexts import BESIDE, Reach, ThreadContexts
@@ -58,6 +59,7 @@ class Conflicts:
         self.contexts = contexts
         self.order = order
         self.by_key: Dict[str, List[Site]] = {}
+        self._threads_pass: Dict[int, bool] = {}  # id of a write with conditions -> a thread can meet them
         for facts in modules:
             for function, state in facts.state.items():
                 if not contexts.reaches_of(function):
@@ -83,6 +85,10 @@ class Conflicts:
             return found  # named for its contract: every caller holds the lock
         if name.lstrip("_") in SET_UP or (name.startswith("_") and name.lstrip("_") in IDLE_PHASES):
             return found  # a set-up, or an internal reset, runs while the other threads are idle
+        if not self.threads_can_meet(site):
+            return found  # ``if init: _instance = X()`` where only start-up passes ``init=True``
+        if isinstance(site.access, Write) and self.order.created_at_start_up(site.function, site.access, site.key):
+            return found  # a singleton start-up creates before it starts the threads
         owner = site.key[5:].rsplit(".", 1)[0] if site.key.startswith("cell:") else None
         for reach in self.contexts.reaches_of(site.function):
             root = self.contexts.roots[reach.root]
@@ -94,6 +100,44 @@ class Conflicts:
                 continue
             found.append(reach)
         return found
+
+    def threads_can_meet(self, site: Site) -> bool:
+        """A write behind conditions on its function's parameters (``if init: _instance = X()``)
+        runs in a thread only if the function is a thread's root or a caller that runs in a thread
+        calls it with arguments that can meet them: a getter whose only ``init=True`` call is made
+        by code no thread runs (start-up) writes from the main thread alone; the threads' calls
+        (``settings()``, the default ``init=False``) cannot reach the write (model/guards.py)."""
+        requires = getattr(site.access, "requires", ())
+        if not requires:
+            return True
+        known = self._threads_pass.get(id(site.access))
+        if known is not None:
+            return known
+        function = site.function
+        roots = {self.contexts.roots[reach.root].function for reach in self.contexts.reaches_of(function)}
+        callee = self.program.functions[function][0] if function in self.program.functions else None
+        meets = function in roots or callee is None
+        for caller, call in self.contexts.calls.callers_of(function) if not meets else ():
+            if self.runs_in_a_thread(caller, call) and reachable(requires, passed_values(call, callee, {})):
+                meets = True
+                break
+        self._threads_pass[id(site.access)] = meets
+        return meets
+
+    def runs_in_a_thread(self, caller: str, call) -> bool:
+        """The call is made in some thread context: the caller is reached from a thread, or it is
+        the code that started one and the call comes while that thread runs."""
+        contexts = self.contexts
+        if caller == MODULE_SCOPE:
+            return any(
+                root.kind == BESIDE and root.starter == MODULE_SCOPE and contexts.in_window(root, call.span)
+                for root in contexts.roots
+            )
+        for reach in contexts.reaches_of(caller):
+            root = contexts.roots[reach.root]
+            if not (root.kind == BESIDE and len(reach.chain) == 1) or contexts.in_window(root, call.span):
+                return True
+        return False
 
     def ordered(self, first: Site, mine: Reach, second: Site, theirs: Reach) -> bool:
         """One access surely happens before the other: a hand-off, or a join of the other's thread."""

@@ -145,6 +145,8 @@ class Write(Access):
     method: str = ""  # for "mutate": the method called (``pop``, ``append``)
     into_entry: bool = False  # ``cache[k][v] = ...``: stored into an entry of the container, not replacing one
     empty: bool = False  # ``cache[k] = {}``: an entry stored empty, to be filled
+    # conditions on the function's parameters that hold here (``if init:`` around it), as trees (model/guards.py)
+    requires: Tuple[tuple, ...] = ()
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Dict, Iterable, Optional, Set, Tuple
 import libcst as cst
 
 from conclint.model.annotations import literal
+from conclint.model.facts import CallSite, FunctionInfo
 
 UNKNOWN = ("unknown",)
 _NO_VALUE = object()
@@ -174,3 +175,28 @@ def returned(early_returns: Iterable[Tuple[tuple, tuple]], values: Dict[str, obj
 def reachable(requires: Iterable[Tuple], values: Dict[str, object]) -> bool:
     """A call whose conditions are ``requires`` can run for these parameter values."""
     return not values or all(evaluate(tree, values) is not False for tree in requires)
+
+
+def passed_values(call: CallSite, callee: FunctionInfo, caller_values: Dict[str, object]) -> Dict[str, object]:
+    """The constants ``call`` gives ``callee``'s parameters: literal arguments, the caller's own
+    known parameters passed on by name, and the literal defaults of parameters it leaves out."""
+    if call.unpacks:
+        return {}
+    bound = callee.self_name is not None and (
+        call.callee is None or call.callee != callee.qualname or "classmethod" in callee.decorators
+    )
+    positional = callee.params[1:] if bound else callee.params
+    values: Dict[str, object] = {}
+    for where, value in call.constants.items():
+        name = positional[where] if isinstance(where, int) and where < len(positional) else where
+        if isinstance(name, str):
+            values[name] = value
+    for where, passed in call.passes.items():
+        name = positional[where] if isinstance(where, int) and where < len(positional) else where
+        if isinstance(name, str) and passed in caller_values:
+            values[name] = caller_values[passed]
+    given = set(positional[: len(call.args)]) | {keyword.split("=", 1)[0] for keyword in call.keywords}
+    for name, default in callee.defaults.items():
+        if name not in given:
+            values[name] = default
+    return values

@@ -23,6 +23,7 @@ from conclint.model.callgraph import CallGraph
 from conclint.model.contracts import CONSTRUCTORS, Contracts, is_public_method
 from conclint.model.entries import THREAD, EntryPoint, EntryPoints
 from conclint.model.facts import MODULE_SCOPE, CallSite, ModuleFacts
+from conclint.model.guards import mentions, passed_values, reachable
 from conclint.model.locks import call_lock_keys, lock_keys
 from conclint.model.program import Program
 
@@ -94,6 +95,7 @@ class ThreadContexts:
     ) -> None:
         self.program = program
         self.calls = calls
+        self.entries = entries
         self.contracts = contracts
         self.decorator_locks = decorator_locks
         self.roots: List[ThreadRoot] = []
@@ -103,6 +105,8 @@ class ThreadContexts:
             (facts.path, call.span): call for facts in program.modules.values() for call in facts.calls
         }
         self._single_workers = self._single_worker_executors()
+        self._child_code: Optional[FrozenSet[str]] = None
+        self._guarded_params: Dict[str, set] = {}  # function -> the parameters its calls are guarded on
         self._parts: Dict[Tuple[str, str], bool] = {}  # (class, attribute) -> built by the class itself
         self._property_reads = self._find_property_reads()
         self._getters_read: Dict[str, List[Tuple[str, CallSite]]] = {}  # function -> getters its reads call
@@ -345,10 +349,49 @@ class ThreadContexts:
             )
 
     def _call_holds_a_lock(self, caller: str, call: CallSite) -> bool:
-        """The call is made with a lock held, there or by every caller of the caller."""
+        """The call is made with a lock held, there or by every caller of the caller, or in a
+        forked child's ``after_in_child`` hook (the child has one thread: nothing overlaps it)."""
         if self._locks_at(caller).get(call.span) or self._extra_locks.get((caller, call.span)):
             return True
+        if caller in self._fork_child_code():
+            return True
         return caller != MODULE_SCOPE and self.calls.every_caller(caller, self._locked_memo, self._call_holds_a_lock)
+
+    def _fork_child_code(self) -> FrozenSet[str]:
+        """Functions that run only in a forked child's ``os.register_at_fork(after_in_child=...)``
+        hook: the hook, what only such code calls, and a private method that nothing calls by a
+        resolved name but such code calls by its name (``client._after_fork()`` on the clients it
+        iterates)."""
+        if self._child_code is not None:
+            return self._child_code
+        found: set = set()
+        queue = []
+        for path, span in self.entries.fork_hooks:
+            call = self._calls_at.get((path, span))
+            target = self.program.resolve_ref(call.kwargs.get("after_in_child"), call) if call is not None else None
+            if target is not None and target not in found:
+                found.add(target)
+                queue.append(target)
+        by_name: Dict[str, List[str]] = {}
+        while queue:
+            function = queue.pop()
+            for call in self.calls.calls_of(function):
+                target = self.program.resolve_call(call)
+                if target is None and call.method.startswith("_") and not call.method.startswith("__"):
+                    if not by_name:
+                        for name, (info, _facts) in self.program.functions.items():
+                            if info.class_qualname:
+                                by_name.setdefault(info.name, []).append(name)
+                    targets = [t for t in by_name.get(call.method, ()) if not self.calls.callers_of(t)]
+                else:
+                    targets = [target] if target is not None else []
+                for callee in targets:
+                    callers = self.calls.callers_of(callee)
+                    if callee not in found and all(caller in found for caller, _call in callers):
+                        found.add(callee)
+                        queue.append(callee)
+        self._child_code = frozenset(found)
+        return self._child_code
 
     # ---- propagation -------------------------------------------------------------------
     def _locks_at(self, function: str) -> Dict[Span, FrozenSet[str]]:
@@ -420,21 +463,24 @@ class ThreadContexts:
     def _propagate(self, index: int) -> None:
         root = self.roots[index]
         start_locks = frozenset([self.decorator_locks[root.function]] if root.function in self.decorator_locks else [])
-        queue = deque([(root.function, (root.function,), start_locks, False)])
+        queue = deque([(root.function, (root.function,), start_locks, False, ())])
         seen = set()
         variants: Dict[str, int] = {}
         while queue and len(seen) < MAX_STATES_PER_ROOT:
-            function, chain, locks, owned = queue.popleft()
-            if (function, locks, owned) in seen or variants.get(function, 0) >= MAX_VARIANTS:
+            function, chain, locks, owned, passed = queue.popleft()
+            if (function, locks, owned, passed) in seen or variants.get(function, 0) >= MAX_VARIANTS:
                 continue
-            seen.add((function, locks, owned))
+            seen.add((function, locks, owned, passed))
             variants[function] = variants.get(function, 0) + 1
             self.reaches.setdefault(function, []).append(Reach(index, chain, locks, owned))
             held = self._locks_at(function)
             owned_calls = self._owned_at(function)
             info = self.program.functions.get(function, (None,))[0]
             own_prefix = f"{info.self_name}." if info is not None and info.self_name else None
+            values = dict(passed)
             for callee, call in self._edges(root, function):
+                if values and call.requires and not reachable(call.requires, values):
+                    continue  # behind ``if init:`` where the call that got here passed ``init=False``
                 on_self = own_prefix is not None and call.text.startswith(own_prefix) and call.text.count(".") == 1
                 per_task = function == root.function and call.text.split(".", 1)[0] in root.per_task
                 part = owned and own_prefix is not None and self._own_part(info, call)
@@ -447,7 +493,24 @@ class ThreadContexts:
                 if callee in self.decorator_locks:
                     now_locks = now_locks | {self.decorator_locks[callee]}
                 now_locks = now_locks | self._receiver_locks(call, callee, frozenset(now_locks))
-                queue.append((callee, _extend(chain, callee), frozenset(now_locks), now_owned))
+                decisive = self._decisive(callee, call, values)
+                queue.append((callee, _extend(chain, callee), frozenset(now_locks), now_owned, decisive))
+
+    def _decisive(self, callee: str, call: CallSite, values: Dict[str, object]) -> Tuple[Tuple[str, object], ...]:
+        """The constants ``call`` passes to the parameters that ``callee``'s own calls are
+        guarded on (model/guards.py): what decides which of them a thread can reach."""
+        guarded = self._guarded_params.get(callee)
+        if guarded is None:
+            guarded = set()
+            for own in self.calls.calls_of(callee):
+                for tree in own.requires:
+                    guarded |= mentions(tree)
+            self._guarded_params[callee] = guarded
+        info = self.program.functions.get(callee, (None,))[0]
+        if not guarded or info is None:
+            return ()
+        given = passed_values(call, info, values)
+        return tuple(sorted(((name, value) for name, value in given.items() if name in guarded), key=repr))
 
     # ---- questions -----------------------------------------------------------------------
     def reaches_of(self, function: str) -> List[Reach]:

@@ -40,7 +40,7 @@ from conclint.model.catalogue import (
 from conclint.model.coroutine_drivers import CoroutineDrivers
 from conclint.model.entries import LOOP, THREAD
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
-from conclint.model.guards import SELF, UNKNOWN, reachable, returned
+from conclint.model.guards import SELF, UNKNOWN, passed_values, reachable, returned
 from conclint.model.locks import real_locks
 from conclint.rules.base import Rule
 
@@ -522,31 +522,6 @@ def _priced(call: CallSite, api: BlockingApi) -> BlockingApi:
 def _worse(site: Site, than: Site) -> bool:
     """Unbounded is worse than CPU-heavy, which is worse than bounded; between equals, the first found stays."""
     return COST_RANK[site.cost] > COST_RANK[than.cost]
-
-
-def passed_values(call: CallSite, callee: FunctionInfo, caller_values: Values) -> Values:
-    """The constants ``call`` gives ``callee``'s parameters: literal arguments, the caller's own
-    known parameters passed on by name, and the literal defaults of parameters it leaves out."""
-    if call.unpacks:
-        return {}
-    bound = callee.self_name is not None and (
-        call.callee is None or call.callee != callee.qualname or "classmethod" in callee.decorators
-    )
-    positional = callee.params[1:] if bound else callee.params
-    values: Values = {}
-    for where, value in call.constants.items():
-        name = positional[where] if isinstance(where, int) and where < len(positional) else where
-        if isinstance(name, str):
-            values[name] = value
-    for where, passed in call.passes.items():
-        name = positional[where] if isinstance(where, int) and where < len(positional) else where
-        if isinstance(name, str) and passed in caller_values:
-            values[name] = caller_values[passed]
-    given = set(positional[: len(call.args)]) | {keyword.split("=", 1)[0] for keyword in call.keywords}
-    for name, default in callee.defaults.items():
-        if name not in given:
-            values[name] = default
-    return values
 
 
 def _lock_key(info, written: str) -> Optional[str]:

@@ -20,7 +20,7 @@ from conclint.model.concurrency import ConcurrencyModel
 from conclint.model.conflicts import Conflict, Site
 from conclint.model.facts import RMW_KINDS, ModuleFacts, Write
 from conclint.model.locks import inside_a_lock_class, lock_keys, lock_name
-from conclint.model.thread_contexts import CONTRACT, Reach
+from conclint.model.thread_contexts import CONTRACT, Reach, before
 from conclint.rules.base import Rule
 
 REMOVING_METHODS = frozenset({"pop", "popleft", "popitem", "remove", "discard", "clear"})
@@ -142,6 +142,8 @@ class ThreadRaceAnalysis:
             protected = self.locks(site, check.locks)
             if protected or not self._consequential(site):
                 return None
+            if _decided_under_lock(site):
+                return None  # the outside test only decides whether to take the lock
             if write.method in REMOVING_METHODS:  # adding cannot empty what the check saw filled
                 writes = [other for other in writes if other.access.method not in ADDING_METHODS]
             # the author locked the act (or it is arithmetic) on state a lock guards: a class owning
@@ -346,7 +348,15 @@ class UnsynchronizedReadModifyWrite(_ThreadRaceRule):
         one constant every writer stores; atomic container operations (`d[k] = v`,
         `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
         by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share.
+        function is no lock for the state other calls share. Start-up orders a lazily created
+        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
+        getter before it starts every thread that uses it (or builds every object whose methods
+        do) and nothing resets it; a getter that creates only when called with a flag
+        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
+        no flag. An unlocked test that only decides whether to take the lock is a hint when the
+        locked act recomputes the state from a read under the lock, or first re-checks and
+        claims another state there. A forked child's `after_in_child` hook runs in a child with
+        one thread: its calls overlap nothing.
 
         Fix: hold one `threading.Lock` around the read and the write, or use an atomic
         counter (`itertools.count`) or a `queue.Queue`.
@@ -427,7 +437,15 @@ class CheckThenAct(_ThreadRaceRule):
         one constant every writer stores; atomic container operations (`d[k] = v`,
         `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
         by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share.
+        function is no lock for the state other calls share. Start-up orders a lazily created
+        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
+        getter before it starts every thread that uses it (or builds every object whose methods
+        do) and nothing resets it; a getter that creates only when called with a flag
+        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
+        no flag. An unlocked test that only decides whether to take the lock is a hint when the
+        locked act recomputes the state from a read under the lock, or first re-checks and
+        claims another state there. A forked child's `after_in_child` hook runs in a child with
+        one thread: its calls overlap nothing.
 
         Fix: hold one lock around the check and the act (re-check under it), or use an atomic
         operation (`cache.setdefault(key, value)`).
@@ -513,7 +531,15 @@ class InconsistentLocking(_ThreadRaceRule):
         one constant every writer stores; atomic container operations (`d[k] = v`,
         `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
         by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share.
+        function is no lock for the state other calls share. Start-up orders a lazily created
+        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
+        getter before it starts every thread that uses it (or builds every object whose methods
+        do) and nothing resets it; a getter that creates only when called with a flag
+        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
+        no flag. An unlocked test that only decides whether to take the lock is a hint when the
+        locked act recomputes the state from a read under the lock, or first re-checks and
+        claims another state there. A forked child's `after_in_child` hook runs in a child with
+        one thread: its calls overlap nothing.
 
         Fix: take the same lock for every write.
     """
@@ -564,3 +590,31 @@ def _is_rmw(access) -> bool:
     return isinstance(access, Write) and (
         access.kind == "rmw" or (access.kind in RMW_KINDS and access.derived_from is not None)
     )
+
+
+def _decided_under_lock(site: Site) -> bool:
+    """The unlocked test is a hint, not the check: the locked act re-reads the state it writes
+    (``if self._tasks: with self._lock:`` a loop over ``self._tasks`` fills ``new``, then
+    ``self._tasks = new``: the new value is computed from an earlier read in the same locked
+    region), or the region first re-checks
+    and claims another state (``with lock: if self._pid == pid: return; self._pid = pid``), so a
+    second thread past the outside test leaves at the re-check. Broken double-checked locking
+    (``with lock: self._conn = connect()``, nothing read again) is neither."""
+    write: Write = site.access
+    regions = set(write.locks)
+    if not regions:
+        return False
+    read = write.derived_from
+    if write.kind == "assign" and read is not None and regions & set(read.locks) and read.span.row < write.span.row:
+        return True  # recomputed from an earlier read under the lock (not ``self.n -= 1``: the check still decides)
+    state = site.facts.state.get(site.function)
+    for other in state.writes if state else ():
+        check = other.checked_by
+        if other.key == write.key or check is None or not before(other.span, write.span):
+            continue
+        # ``if self._pid == pid: return`` then ``self._pid = pid`` (the claim follows the re-check,
+        # it is not inside its body), with this act after it in the same block or deeper
+        exit_guard = other.span.col < check.span.col and write.span.col >= other.span.col
+        if exit_guard and regions & set(check.locks) and regions & set(other.locks):
+            return True  # re-checked and claimed under the same lock before this act
+    return False
