@@ -43,8 +43,12 @@ LIFECYCLE_WORDS = frozenset(
     {
         "login", "logout", "connect", "disconnect", "reconnect", "close", "start", "stop", "setup", "shutdown",
         "initialize", "initialise", "init", "open", "teardown", "cleanup", "aclose", "run", "serve",
+        # a transaction's finalisation, once per transaction; a component's unloading, once per load
+        "commit", "rollback", "finalize", "finalise", "unload",
     }
 )  # fmt: skip
+# words before the verb of a lifecycle step's name (``async_start``, ``_partial_shutdown``, ``cog_unload``)
+LIFECYCLE_QUALIFIERS = frozenset({"async", "pre", "post", "do", "partial", "savepoint", "cog", "static", "graceful"})
 NO_SHARING_REASON = ""
 
 
@@ -162,6 +166,16 @@ class AsyncClients:
 
 def _lifecycle(name: str) -> bool:
     return name in ASYNC_LIFECYCLE or bool(LIFECYCLE_WORDS & set(name.lower().split("_")))
+
+
+def lifecycle_step_name(name: str) -> bool:
+    """Named as a lifecycle step an owner calls once, in order: the name's verb is one (``start``,
+    ``start_polling``, ``_pre_login``, ``async_shutdown``, ``commit``); not a name that only ends
+    in one (``count_open`` counts)."""
+    words = [word for word in name.lower().split("_") if word]
+    while len(words) > 1 and words[0] in LIFECYCLE_QUALIFIERS:
+        words = words[1:]
+    return name in ASYNC_LIFECYCLE or (bool(words) and words[0] in LIFECYCLE_WORDS)
 
 
 def _named(attribute: str) -> Optional[str]:

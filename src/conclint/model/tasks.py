@@ -15,11 +15,13 @@ from conclint.engine.findings import Span
 from conclint.engine.paths import short_path
 from conclint.model.apis import ASYNC_LOCK_TYPES, TASK_SPAWNERS
 from conclint.model.callgraph import MAX_CALLER_DEPTH, Caller, CallGraph
-from conclint.model.clients import AsyncClients
+from conclint.model.clients import AsyncClients, lifecycle_step_name
 from conclint.model.entries import EntryPoints
 from conclint.model.facts import MODULE_SCOPE, CallSite, ModuleFacts, Ref
 from conclint.model.program import Program
 
+# run by every ``async with`` of the object, once per use, not once in its life
+PER_USE_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__enter__", "__exit__"))
 SpawnSite = Tuple[CallSite, ModuleFacts, bool]  # (the spawning call, its module, spawned repeatedly)
 
 
@@ -38,6 +40,7 @@ class TaskSharing:
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
         self._argument_callers: Dict[str, List[Caller]] = {}  # method -> spawned function calling it on a parameter
+        self._wired: Dict[Tuple[str, bool], bool] = {}
 
     def argument_callers(self, function: str) -> List[Caller]:
         """Spawned functions that call ``function`` on an object passed to them
@@ -264,6 +267,48 @@ class TaskSharing:
             if len(starts) > 1:
                 self._task_runs[function] = starts[0] if starts[0] == starts[1] else f"{starts[0]} and {starts[1]}"
         return self._task_runs[function]
+
+    def lifecycle_wired(self, function: str) -> bool:
+        """``function`` is wired into its owner's lifecycle: it has callers in the project and every
+        one is a lifecycle step its owner calls once, in order, from one place (issue 18's
+        decision: its races need two concurrent starts, debatable, not reported):
+        ``launch_shards()`` called only from ``connect()``, a store's ``get_account()`` called
+        only from a ``load()`` that only ``start()`` calls. A lifecycle method with no caller in
+        the project is the project's API and stays checked (a client's ``connect()`` that every
+        user's task may call)."""
+        return bool(self.calls.callers_of(function)) and self._lifecycle_step(function, 0, root=False)
+
+    def _lifecycle_step(self, function: str, depth: int, root: bool = True) -> bool:
+        """A step of an owner's lifecycle: with no caller, named as one (``start``, ``connect``,
+        ``_pre_login``, ``commit``); with callers, called
+        only from such steps (spawned once by one counts: ``asyncio.run(runner())`` in ``run()``,
+        ``create_task(self._read_loop())`` in ``start()``). Not when it is spawned repeatedly or
+        from two places, or is a request or connection handler: those run once per task, however
+        they are named; nor a lifecycle-named helper a
+        shared client's request method calls (``await self._connect()`` in ``get()``); nor
+        ``__aenter__``/``__aexit__``, which every ``async with`` of a shared object runs."""
+        self.task_shared_classes()
+        memo = (function, root)
+        if memo in self._wired:
+            return self._wired[memo]
+        self._wired[memo] = False  # a cycle proves nothing
+        info = self.program.functions.get(function, (None,))[0]
+        sites = self._spawn_sites.get(function, ())
+        if info is None or depth > MAX_CALLER_DEPTH or len(sites) > 1 or any(repeated for *_, repeated in sites):
+            return False
+        if function in self.entries.request_handlers or function in self.entries.connection_handlers:
+            return False
+        callers = self.calls.callers_of(function)
+        if callers:
+            # ``asyncio.run(main())`` under ``if __name__ == "__main__":`` runs once
+            step = all(
+                call.in_main_guard if caller == MODULE_SCOPE else self._lifecycle_step(caller, depth + 1)
+                for caller, call in callers
+            )
+        else:
+            step = root and info.name not in PER_USE_PROTOCOL and lifecycle_step_name(info.name)
+        self._wired[memo] = step
+        return step
 
     def background_routine(self, function: str) -> Optional[str]:
         """The one task ``function`` always runs in: a method an object spawns once as its own

@@ -224,10 +224,13 @@ def _across_await(
     return Finding(code, message, facts.path, write.span, tuple(related))
 
 
-def _async_functions(facts: ModuleFacts):
+def _async_functions(project, facts: ModuleFacts):
+    """The coroutines to check; not the lifecycle steps an owner calls once, in order, from one
+    place (``start()``, what only ``connect()`` calls): their races need two concurrent starts
+    (see ``TaskSharing.lifecycle_wired``)."""
     for qualname, state in facts.state.items():
         info = facts.functions.get(qualname)
-        if info is not None and info.is_async:
+        if info is not None and info.is_async and not project.model.tasks.lifecycle_wired(qualname):
             yield qualname, info, state
 
 
@@ -390,7 +393,7 @@ class StaleReadAcrossAwait(Rule):
     scenario = "lost-update-evented"
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
-        for qualname, info, state in _async_functions(facts):
+        for qualname, info, state in _async_functions(project, facts):
             for write in state.writes:
                 read = write.derived_from
                 if not _tracked(write.key, project) or write.kind not in RMW_KINDS or read is None:
@@ -524,7 +527,7 @@ class CheckThenActAcrossAwait(Rule):
     scenario = "cache-stampede"
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
-        for qualname, info, state in _async_functions(facts):
+        for qualname, info, state in _async_functions(project, facts):
             reported = set()  # ``self.a, self.b = await ...``: one finding for the statement
             for write in state.writes:
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
