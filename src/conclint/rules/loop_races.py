@@ -35,6 +35,10 @@ STREAM_READS = frozenset(
     )
 )
 TRUE_LITERALS = ("True", "1")
+# what holds a program's settings (``self.config``, ``_config``, ``app.settings``): a read returns the stored setting
+SETTINGS_HOLDERS = frozenset(("config", "conf", "cfg", "settings", "configuration"))
+# plain values built from what was read: equal when the reads are (not a client, a lock, a task)
+VALUE_TYPES = frozenset(("Path", "PurePath", "str", "int", "float", "bool", "bytes", "tuple", "frozenset", "Decimal"))
 # entered or iterated by the one task that runs the ``async with`` / ``async for``
 ONE_TASK_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__anext__"))
 
@@ -288,6 +292,26 @@ def _claims(other: Write, write: Write, check) -> bool:
     return (made[:1].isupper() and other.literal is None) or other.literal in TRUE_LITERALS
 
 
+def _rereads_settings(state: FunctionState, check, write: Write) -> bool:
+    """The act stores what a read of the program's settings returned, and settings reads are all
+    that suspends between check and act (``if self.path is None: self.path = Path(await
+    self.config.localpath())``): concurrent first callers repeat a cheap read and store equal
+    values, which issue 18's decision counts as no hazard. Not when the value is built into an
+    object with identity that others keep (a client, a lock, a connection, a task)."""
+    if write.removes or write.kind not in ("assign", "item") or any(s.startswith("arg:") for s in write.sources):
+        return False  # a caller's own value (a parameter) differs between the tasks
+    if write.built is not None and write.built.rsplit(".", 1)[-1] not in VALUE_TYPES:
+        return False
+    targets = state.suspension_targets[check.suspended_at + 1 : write.suspended_at + 1]
+    return bool(targets) and all(_reads_settings(target) for target in targets)
+
+
+def _reads_settings(target: str) -> bool:
+    """``self.config.localpath`` or ``_config.is_global``: a call on what holds the settings."""
+    receiver = target.split(".")[:-1]
+    return any(part.lstrip("_").lower() in SETTINGS_HOLDERS for part in receiver)
+
+
 class StaleReadAcrossAwait(Rule):
     code = "CCL111"
     name = "stale-read-across-await"
@@ -323,9 +347,14 @@ class StaleReadAcrossAwait(Rule):
           client, many tasks); an attribute's name alone counts in a class named like a
           client (`ApiClient`, `TokenManager`); `await-shared` names more classes,
           `await-not-shared` takes some back;
-        - not a `connect()` (`start`, `close`, `login`...) its owner calls once, on a shared
+        - not a `connect()` (`start`, `close`, `login`, `commit`...) its owner calls once, on a shared
           client: it does not race with itself; not a per-request object that one task creates and drives: it races with
           nobody;
+        - not a coroutine wired into its owner's lifecycle, of any state: one whose every caller in
+          the project is a lifecycle step called once (`launch_shards()` called only from
+          `connect()`, which only `start()` calls; spawned once counts, as with
+          `asyncio.run(runner())`); a lifecycle helper that a request method, a handler or a
+          repeated spawn also reaches stays checked;
         - every object with `await-unshared-self = true`; other parameters too with
           `await-parameter-attributes = true`.
 
@@ -463,7 +492,12 @@ class CheckThenActAcrossAwait(Rule):
         - an act reached only when an awaited operand raised before it suspended (see
           CCL111);
         - the future-sharing pattern (store the in-flight task or future before awaiting
-          it, so later callers await the same one).
+          it, so later callers await the same one);
+        - a lazy read of the program's settings, when reads of what holds them (`self.config`,
+          `_config`, `settings`) are all that suspends between check and act and the value
+          stored is what they returned (`self.path = Path(await self.config.localpath())`):
+          every first caller stores an equal value after a cheap read; not an object with
+          identity built from it (a client, a connection), nor a caller's own value.
 
         Nor objects that one task at a time drives by their own protocol:
 
@@ -540,7 +574,7 @@ class CheckThenActAcrossAwait(Rule):
                 ):
                     continue
                 suspension = _real_suspension(project, qualname, state, check, write)
-                if _rechecked_under_lock(state, write) or suspension is None:
+                if _rechecked_under_lock(state, write) or suspension is None or _rereads_settings(state, check, write):
                     continue
                 if write.key.startswith("self:") and project.model.tasks.background_routine(qualname):
                     continue  # only the object's one background task runs it: no other task passes the same check
