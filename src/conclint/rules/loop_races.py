@@ -312,6 +312,13 @@ def _reads_settings(target: str) -> bool:
     return any(part.lstrip("_").lower() in SETTINGS_HOLDERS for part in receiver)
 
 
+def _own_member_check(fill: Write, empty: Write) -> bool:
+    """The fill is decided by its own check of the entry (``if member not in cache[k]:`` around
+    ``cache[k][member] = ...``): the entry is a container of independent members, each added
+    whole, and its empty state is a valid one, not a half-built result."""
+    return fill.checked_by is not None and fill.condition != empty.condition
+
+
 class StaleReadAcrossAwait(Rule):
     code = "CCL111"
     name = "stale-read-across-await"
@@ -521,7 +528,9 @@ class CheckThenActAcrossAwait(Rule):
 
         So is an entry published before it is ready: `cache[k] = {}` right after the check,
         then `cache[k][v] = await ...` filling it across awaits; a task that passes the check
-        meanwhile returns the half-filled entry.
+        meanwhile returns the half-filled entry. Not an entry of independent members, each
+        added whole under its own check (`if m not in cache[k]: ... cache[k][m] = ...`): its
+        empty state is a valid one.
 
         Double initialisation behind a flag is reported too, where the coroutine runs in
         several tasks (a request handler or FastAPI dependency reaches it, it is spawned
@@ -623,6 +632,7 @@ class CheckThenActAcrossAwait(Rule):
                     and w.into_entry
                     and w.suspensions > empty.suspensions
                     and not _common_async_lock(check, w)
+                    and not _own_member_check(w, empty)
                 ),
                 None,
             )
