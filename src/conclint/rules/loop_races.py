@@ -490,7 +490,8 @@ class CheckThenActAcrossAwait(Rule):
           never suspend);
         - a check and act inside one `async with` of an asyncio/trio/anyio lock;
         - a re-check after the await, or under a lock still held at the act (of the written
-          state, or of state written with it there: double-checked locking on a token);
+          state, or of state written with it there: double-checked locking on a token; for an
+          act in an awaited helper, a re-check under the lock held at the helper's call);
         - a function every caller calls with an event-loop lock held (a task it is spawned
           as holds nothing);
         - a claim before the first await (the checked state, or other state of the same
@@ -750,10 +751,14 @@ class CheckThenActAcrossAwait(Rule):
             if helper_state is None or helper == qualname:
                 continue  # a coroutine awaiting itself again is checked as itself
             locked = any(_within(call, span) for call in state.async_locked_calls)
+            tracked = [read for read in checked if _tracked(read.key, project)]
+            # decided again under the lock the call holds (double-checked locking): the outer,
+            # unlocked check of the same state is only a shortcut
+            rechecked = {model.program.canonical_key(read.key) for read in tracked if locked and read.async_locks}
             checks = {
                 model.program.canonical_key(read.key): read
-                for read in checked
-                if _tracked(read.key, project) and not (locked and read.async_locks)
+                for read in tracked
+                if model.program.canonical_key(read.key) not in rechecked
             }
             for write in helper_state.writes:
                 key = model.program.canonical_key(write.key)
