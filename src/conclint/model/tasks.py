@@ -276,7 +276,23 @@ class TaskSharing:
         only from a ``load()`` that only ``start()`` calls. A lifecycle method with no caller in
         the project is the project's API and stays checked (a client's ``connect()`` that every
         user's task may call)."""
-        return bool(self.calls.callers_of(function)) and self._lifecycle_step(function, 0, root=False)
+        info = self.program.functions.get(function, (None,))[0]
+        return (
+            info is not None
+            and bool(self._dispatched_callers(function, info))
+            and self._lifecycle_step(function, 0, root=False)
+        )
+
+    def _dispatched_callers(self, function: str, info) -> List[Caller]:
+        """The callers of a method, and those of the base-class methods it overrides: a call of
+        ``self.store.get_account()`` on a store typed as the base reaches the override."""
+        callers = list(self.calls.callers_of(function))
+        if info.class_qualname:
+            for base in self.program.class_bases(info.class_qualname):
+                overridden = f"{base}.{info.name}"
+                if overridden in self.program.functions:
+                    callers += self.calls.callers_of(overridden)
+        return callers
 
     def _lifecycle_step(self, function: str, depth: int, root: bool = True) -> bool:
         """A step of an owner's lifecycle: with no caller, named as one (``start``, ``connect``,
@@ -298,7 +314,7 @@ class TaskSharing:
             return False
         if function in self.entries.request_handlers or function in self.entries.connection_handlers:
             return False
-        callers = self.calls.callers_of(function)
+        callers = self._dispatched_callers(function, info)
         if callers:
             # ``asyncio.run(main())`` under ``if __name__ == "__main__":`` runs once
             step = all(
