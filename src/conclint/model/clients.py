@@ -7,7 +7,7 @@ methods run in several tasks (issue 18's decision); lifecycle methods an owner c
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from conclint.model.apis import ASYNC_CLIENT_TYPES
 from conclint.model.callgraph import CallGraph
@@ -65,6 +65,17 @@ class AsyncClients:
         self.declared = set(declared)
         self.not_shared = set(not_shared)
         self._reasons: Optional[Dict[str, str]] = None
+        self._methods: Optional[Dict[str, List[str]]] = None
+
+    def _methods_of(self, owner: str) -> List[str]:
+        """The methods a class defines, in name order: indexed once, not searched for each class
+        (a project of thousands of classes and functions made that quadratic)."""
+        if self._methods is None:
+            self._methods = {}
+            for function, (info, _facts) in sorted(self.program.functions.items()):
+                if info.class_qualname:
+                    self._methods.setdefault(info.class_qualname, []).append(function)
+        return self._methods.get(owner, [])
 
     def reasons(self) -> Dict[str, str]:
         """Class -> why callers' tasks share one instance ("assumed shared: ...")."""
@@ -136,10 +147,8 @@ class AsyncClients:
     def _written_attributes(self, owner: str) -> Set[str]:
         prefix = f"self:{owner}."
         found: Set[str] = set()
-        for function, (info, facts) in self.program.functions.items():
-            if info.class_qualname != owner:
-                continue
-            state = facts.state.get(function)
+        for function in self._methods_of(owner):
+            state = self.program.functions[function][1].state.get(function)
             for write in state.writes if state is not None else ():
                 if write.key.startswith(prefix):
                     found.add(write.key[len(prefix) :].split(".", 1)[0])
@@ -150,8 +159,9 @@ class AsyncClients:
         self._session.get(url)``); credentials count when any coroutine sends a request."""
         credentials = {a for a in attributes if _named(a) == "credentials"}
         for owner in lineage:
-            for function, (info, _facts) in sorted(self.program.functions.items()):
-                if info.class_qualname != owner or not info.is_async or not info.self_name:
+            for function in self._methods_of(owner):
+                info = self.program.functions[function][0]
+                if not info.is_async or not info.self_name:
                     continue
                 for call in self.calls.calls_of(function):
                     if call.method not in REQUEST_METHODS:
