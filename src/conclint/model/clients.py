@@ -87,9 +87,13 @@ class AsyncClients:
                     self._reasons[qualname] = reason
         return self._reasons
 
-    def shared_method(self, function: str) -> Optional[str]:
+    def shared_method(self, function: str, receiver: Optional[str] = None) -> Optional[str]:
         """Why ``function`` runs in several tasks at once: a public coroutine method of a shared
-        client (its own or one it inherits), not a constructor or a lifecycle method."""
+        client (its own or one it inherits), not a constructor or a lifecycle method. With
+        ``receiver``, the class of the object it is known to run on (a subclass of its own): only
+        that class and its subclasses count, not a sibling that happens to be a client (a base
+        class's method called on an entity of one integration is not shared because another
+        integration's entity holds a session)."""
         info = self.program.functions.get(function, (None,))[0]
         if info is None or not info.is_async or not info.class_qualname or info.parent is not None:
             return None
@@ -99,6 +103,8 @@ class AsyncClients:
             return None
         reasons = self.reasons()
         owner = info.class_qualname
+        if receiver is not None and receiver != owner and owner in self.program.class_bases(receiver):
+            owner = receiver
         for candidate in [owner, *sorted(self.program.subclasses_of(owner))]:
             if candidate in reasons:
                 return reasons[candidate]

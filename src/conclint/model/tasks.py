@@ -227,9 +227,11 @@ class TaskSharing:
             self._task_runs[function] = None  # a cycle adds nothing
             starts: List[str] = []
             seen: Set[str] = set()
-            queue = deque([function])
+            # each function with the class of the object it runs on: a caller in a base class
+            # (``Entity.add_to_platform()`` calling ``self.async_added_to_hass()``) runs on the same one
+            queue = deque([(function, self.program.owner_class(function))])
             while queue and len(seen) <= MAX_CALLER_DEPTH:
-                current = queue.popleft()
+                current, receiver = queue.popleft()
                 if current in seen:
                     continue
                 seen.add(current)
@@ -244,7 +246,7 @@ class TaskSharing:
                             f"{short_path(path)}:{span.row}, a "
                             f"task per {unit}"
                         ] * 2
-                assumed = self.clients.shared_method(current) if self.clients is not None else None
+                assumed = self.clients.shared_method(current, receiver) if self.clients is not None else None
                 if assumed is not None:
                     starts += [assumed] * 2  # a public coroutine of a client: every caller's task
                 sites = self._spawn_sites.get(current, ())
@@ -263,10 +265,20 @@ class TaskSharing:
                     starts += [f"{where} more than once"] * 2 if many else [where]
                 for caller, call in self.calls.callers_of(current):
                     if caller != MODULE_SCOPE and (call.function, call.span) not in self._spawn_edges:
-                        queue.append(caller)
+                        queue.append((caller, self._receiver_of(caller, call, receiver)))
             if len(starts) > 1:
                 self._task_runs[function] = starts[0] if starts[0] == starts[1] else f"{starts[0]} and {starts[1]}"
         return self._task_runs[function]
+
+    def _receiver_of(self, caller: str, call: CallSite, receiver: Optional[str]) -> Optional[str]:
+        """The class of the object ``caller`` runs on, when it calls the callee on its own ``self``
+        (``self.async_added_to_hass()``) from a base class of the callee's object: that object."""
+        owner = self.program.owner_class(caller)
+        info = self.program.functions.get(caller, (None,))[0]
+        on_self = info is not None and info.self_name is not None and call.text.startswith(f"{info.self_name}.")
+        if on_self and receiver is not None and owner is not None and owner in self.program.class_bases(receiver):
+            return receiver
+        return owner
 
     def lifecycle_wired(self, function: str) -> bool:
         """``function`` is wired into its owner's lifecycle: it has callers in the project and every
