@@ -292,23 +292,53 @@ def _claims(other: Write, write: Write, check) -> bool:
     return (made[:1].isupper() and other.literal is None) or other.literal in TRUE_LITERALS
 
 
-def _rereads_settings(state: FunctionState, check, write: Write) -> bool:
-    """The act stores what a read of the program's settings returned, and settings reads are all
+def _rereads_settings(project, qualname: str, state: FunctionState, check, write: Write) -> bool:
+    """The act stores what reads of the program's settings returned, and settings calls are all
     that suspends between check and act (``if self.path is None: self.path = Path(await
-    self.config.localpath())``): concurrent first callers repeat a cheap read and store equal
-    values, which issue 18's decision counts as no hazard. Not when the value is built into an
-    object with identity that others keep (a client, a lock, a connection, a task)."""
+    self.config.localpath())``; an awaited project helper that only reads settings counts):
+    concurrent first callers repeat a cheap read and store equal values, which issue 18's
+    decision counts as no hazard. Not when the value is built into an object with identity that
+    others keep (a client, a lock, a connection, a task), nor a caller's own value."""
     if write.removes or write.kind not in ("assign", "item") or any(s.startswith("arg:") for s in write.sources):
         return False  # a caller's own value (a parameter) differs between the tasks
     if write.built is not None and write.built.rsplit(".", 1)[-1] not in VALUE_TYPES:
         return False
-    targets = state.suspension_targets[check.suspended_at + 1 : write.suspended_at + 1]
-    return bool(targets) and all(_reads_settings(target) for target in targets)
+    indices = range(check.suspended_at + 1, min(write.suspended_at + 1, len(state.suspension_spans)))
+    return bool(indices) and all(_suspends_on_settings(project, qualname, state, i, 0) for i in indices)
 
 
-def _reads_settings(target: str) -> bool:
-    """``self.config.localpath`` or ``_config.is_global``: a call on what holds the settings."""
-    receiver = target.split(".")[:-1]
+def _suspends_on_settings(project, qualname: str, state: FunctionState, index: int, depth: int) -> bool:
+    """Suspension point ``index`` waits on a call on what holds the settings (``self.config.x()``,
+    ``async with self.config.guild(g).all() as data:``), or on a project coroutine that waits on
+    nothing else."""
+    span = state.suspension_spans[index]
+    inside = [
+        call
+        for call in project.model.calls.calls_of(qualname)
+        if (call.awaited or call.entered_async) and _within(call.span, span)
+    ]
+    if not inside:
+        target = state.suspension_targets[index] if index < len(state.suspension_targets) else ""
+        return _reads_settings(target)
+    call = min(inside, key=lambda c: (c.span.row, c.span.col, -c.span.end_row, -c.span.end_col))
+    if _reads_settings(call.text or call.display):
+        return True
+    helper = project.model.program.resolve_call(call)
+    entry = project.model.program.functions.get(helper) if helper is not None and depth == 0 else None
+    helper_state = entry[1].state.get(helper) if entry is not None and entry[0].is_async else None
+    return (
+        helper_state is not None
+        and bool(helper_state.suspension_spans)
+        and all(
+            _suspends_on_settings(project, helper, helper_state, i, depth + 1)
+            for i in range(len(helper_state.suspension_spans))
+        )
+    )
+
+
+def _reads_settings(callee: str) -> bool:
+    """``self.config.localpath`` or ``_config.custom(...).all``: a call on what holds the settings."""
+    receiver = [part.split("(", 1)[0].split("[", 1)[0] for part in callee.split(".")[:-1]]
     return any(part.lstrip("_").lower() in SETTINGS_HOLDERS for part in receiver)
 
 
@@ -584,7 +614,11 @@ class CheckThenActAcrossAwait(Rule):
                 ):
                     continue
                 suspension = _real_suspension(project, qualname, state, check, write)
-                if _rechecked_under_lock(state, write) or suspension is None or _rereads_settings(state, check, write):
+                if (
+                    _rechecked_under_lock(state, write)
+                    or suspension is None
+                    or _rereads_settings(project, qualname, state, check, write)
+                ):
                     continue
                 if write.key.startswith("self:") and project.model.tasks.background_routine(qualname):
                     continue  # only the object's one background task runs it: no other task passes the same check
