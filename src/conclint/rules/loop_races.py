@@ -531,8 +531,9 @@ class CheckThenActAcrossAwait(Rule):
           CCL111);
         - the future-sharing pattern (store the in-flight task or future before awaiting
           it, so later callers await the same one);
-        - a lazy read of the program's settings, when reads of what holds them (`self.config`,
-          `_config`, `settings`) are all that suspends between check and act and the value
+        - a lazy read of the program's settings, when calls on what holds them (`self.config`,
+          `_config`, `settings`, or an awaited project helper that makes only such calls) are
+          all that suspends between check and act and the value
           stored is what they returned (`self.path = Path(await self.config.localpath())`):
           every first caller stores an equal value after a cheap read; not an object with
           identity built from it (a client, a connection), nor a caller's own value.
