@@ -7,7 +7,7 @@ methods run in several tasks (issue 18's decision); lifecycle methods an owner c
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from conclint.model.apis import ASYNC_CLIENT_TYPES
 from conclint.model.callgraph import CallGraph
@@ -43,8 +43,12 @@ LIFECYCLE_WORDS = frozenset(
     {
         "login", "logout", "connect", "disconnect", "reconnect", "close", "start", "stop", "setup", "shutdown",
         "initialize", "initialise", "init", "open", "teardown", "cleanup", "aclose", "run", "serve",
+        # a transaction's finalisation, once per transaction; a component's unloading, once per load
+        "commit", "rollback", "finalize", "finalise", "unload",
     }
 )  # fmt: skip
+# words before the verb of a lifecycle step's name (``async_start``, ``_partial_shutdown``, ``cog_unload``)
+LIFECYCLE_QUALIFIERS = frozenset({"async", "pre", "post", "do", "partial", "savepoint", "cog", "static", "graceful"})
 NO_SHARING_REASON = ""
 
 
@@ -61,6 +65,17 @@ class AsyncClients:
         self.declared = set(declared)
         self.not_shared = set(not_shared)
         self._reasons: Optional[Dict[str, str]] = None
+        self._methods: Optional[Dict[str, List[str]]] = None
+
+    def _methods_of(self, owner: str) -> List[str]:
+        """The methods a class defines, in name order: indexed once, not searched for each class
+        (a project of thousands of classes and functions made that quadratic)."""
+        if self._methods is None:
+            self._methods = {}
+            for function, (info, _facts) in sorted(self.program.functions.items()):
+                if info.class_qualname:
+                    self._methods.setdefault(info.class_qualname, []).append(function)
+        return self._methods.get(owner, [])
 
     def reasons(self) -> Dict[str, str]:
         """Class -> why callers' tasks share one instance ("assumed shared: ...")."""
@@ -72,9 +87,13 @@ class AsyncClients:
                     self._reasons[qualname] = reason
         return self._reasons
 
-    def shared_method(self, function: str) -> Optional[str]:
+    def shared_method(self, function: str, receiver: Optional[str] = None) -> Optional[str]:
         """Why ``function`` runs in several tasks at once: a public coroutine method of a shared
-        client (its own or one it inherits), not a constructor or a lifecycle method."""
+        client (its own or one it inherits), not a constructor or a lifecycle method. With
+        ``receiver``, the class of the object it is known to run on (a subclass of its own): only
+        that class and its subclasses count, not a sibling that happens to be a client (a base
+        class's method called on an entity of one integration is not shared because another
+        integration's entity holds a session)."""
         info = self.program.functions.get(function, (None,))[0]
         if info is None or not info.is_async or not info.class_qualname or info.parent is not None:
             return None
@@ -84,6 +103,8 @@ class AsyncClients:
             return None
         reasons = self.reasons()
         owner = info.class_qualname
+        if receiver is not None and receiver != owner and owner in self.program.class_bases(receiver):
+            owner = receiver
         for candidate in [owner, *sorted(self.program.subclasses_of(owner))]:
             if candidate in reasons:
                 return reasons[candidate]
@@ -132,10 +153,8 @@ class AsyncClients:
     def _written_attributes(self, owner: str) -> Set[str]:
         prefix = f"self:{owner}."
         found: Set[str] = set()
-        for function, (info, facts) in self.program.functions.items():
-            if info.class_qualname != owner:
-                continue
-            state = facts.state.get(function)
+        for function in self._methods_of(owner):
+            state = self.program.functions[function][1].state.get(function)
             for write in state.writes if state is not None else ():
                 if write.key.startswith(prefix):
                     found.add(write.key[len(prefix) :].split(".", 1)[0])
@@ -146,8 +165,9 @@ class AsyncClients:
         self._session.get(url)``); credentials count when any coroutine sends a request."""
         credentials = {a for a in attributes if _named(a) == "credentials"}
         for owner in lineage:
-            for function, (info, _facts) in sorted(self.program.functions.items()):
-                if info.class_qualname != owner or not info.is_async or not info.self_name:
+            for function in self._methods_of(owner):
+                info = self.program.functions[function][0]
+                if not info.is_async or not info.self_name:
                     continue
                 for call in self.calls.calls_of(function):
                     if call.method not in REQUEST_METHODS:
@@ -162,6 +182,16 @@ class AsyncClients:
 
 def _lifecycle(name: str) -> bool:
     return name in ASYNC_LIFECYCLE or bool(LIFECYCLE_WORDS & set(name.lower().split("_")))
+
+
+def lifecycle_step_name(name: str) -> bool:
+    """Named as a lifecycle step an owner calls once, in order: the name's verb is one (``start``,
+    ``start_polling``, ``_pre_login``, ``async_shutdown``, ``commit``); not a name that only ends
+    in one (``count_open`` counts)."""
+    words = [word for word in name.lower().split("_") if word]
+    while len(words) > 1 and words[0] in LIFECYCLE_QUALIFIERS:
+        words = words[1:]
+    return name in ASYNC_LIFECYCLE or (bool(words) and words[0] in LIFECYCLE_WORDS)
 
 
 def _named(attribute: str) -> Optional[str]:

@@ -771,10 +771,14 @@ class FactCollector(NodeWalker):
                 receivers.append(receiver)
             info.decorators = tuple(names)
             info.decorator_receivers = tuple(receivers)
+        aliases = set()
         for name, bindings in self.module_scope.bindings.items():
             types = {b.value_type for b in bindings if b.value_type}
             if len(types) == 1:
                 self.facts.global_types[name] = types.pop()
+                if all(b.type_alias for b in bindings if b.value_type):
+                    aliases.add(name)
+        self.facts.type_aliases = frozenset(aliases)
         for name, parts in pending.global_elements:  # instances kept in a module dict: one per kind
             resolved = self.resolve_type(self.module_scope, parts)
             if resolved:

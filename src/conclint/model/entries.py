@@ -141,7 +141,8 @@ class EntryPoints:
         for facts in modules:
             for name, type_name in facts.global_types.items():
                 resolved = self.program.resolve_name(type_name)
-                if resolved in self.program.classes:
+                # ``Request = Annotated[AsgiRequest, ...]`` names the type: no instance is kept there
+                if resolved in self.program.classes and name not in facts.type_aliases:
                     where = (
                         f"an entry of the module global `{name[:-2]}`"
                         if name.endswith("[]")

@@ -217,6 +217,8 @@ class ModuleFacts:
     noqa: Dict[int, Optional[Tuple[str, ...]]] = field(default_factory=dict)
     thread_safety: Optional[str] = None  # what the module docstring says of thread safety (see ClassInfo)
     main_guards: List[Span] = field(default_factory=list)  # ``if __name__ == "__main__":`` blocks
+    # module variables that name a type (``Request = Annotated[AsgiRequest, ...]``), not an instance of it
+    type_aliases: FrozenSet[str] = frozenset()
 
     def imports_any(self, *names: str) -> bool:
         return any(m == n or m.startswith(n + ".") for m in self.imported_modules for n in names)

@@ -15,11 +15,13 @@ from conclint.engine.findings import Span
 from conclint.engine.paths import short_path
 from conclint.model.apis import ASYNC_LOCK_TYPES, TASK_SPAWNERS
 from conclint.model.callgraph import MAX_CALLER_DEPTH, Caller, CallGraph
-from conclint.model.clients import AsyncClients
+from conclint.model.clients import AsyncClients, lifecycle_step_name
 from conclint.model.entries import EntryPoints
 from conclint.model.facts import MODULE_SCOPE, CallSite, ModuleFacts, Ref
 from conclint.model.program import Program
 
+# run by every ``async with`` of the object, once per use, not once in its life
+PER_USE_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__enter__", "__exit__"))
 SpawnSite = Tuple[CallSite, ModuleFacts, bool]  # (the spawning call, its module, spawned repeatedly)
 
 
@@ -38,6 +40,7 @@ class TaskSharing:
         self._routines: Dict[str, Optional[str]] = {}
         self._self_spawned: Set[str] = set()  # methods an object spawns as its own task: self._run()
         self._argument_callers: Dict[str, List[Caller]] = {}  # method -> spawned function calling it on a parameter
+        self._wired: Dict[Tuple[str, bool], bool] = {}
 
     def argument_callers(self, function: str) -> List[Caller]:
         """Spawned functions that call ``function`` on an object passed to them
@@ -224,9 +227,11 @@ class TaskSharing:
             self._task_runs[function] = None  # a cycle adds nothing
             starts: List[str] = []
             seen: Set[str] = set()
-            queue = deque([function])
+            # each function with the class of the object it runs on: a caller in a base class
+            # (``Entity.add_to_platform()`` calling ``self.async_added_to_hass()``) runs on the same one
+            queue = deque([(function, self.program.owner_class(function))])
             while queue and len(seen) <= MAX_CALLER_DEPTH:
-                current = queue.popleft()
+                current, receiver = queue.popleft()
                 if current in seen:
                     continue
                 seen.add(current)
@@ -241,7 +246,7 @@ class TaskSharing:
                             f"{short_path(path)}:{span.row}, a "
                             f"task per {unit}"
                         ] * 2
-                assumed = self.clients.shared_method(current) if self.clients is not None else None
+                assumed = self.clients.shared_method(current, receiver) if self.clients is not None else None
                 if assumed is not None:
                     starts += [assumed] * 2  # a public coroutine of a client: every caller's task
                 sites = self._spawn_sites.get(current, ())
@@ -260,10 +265,78 @@ class TaskSharing:
                     starts += [f"{where} more than once"] * 2 if many else [where]
                 for caller, call in self.calls.callers_of(current):
                     if caller != MODULE_SCOPE and (call.function, call.span) not in self._spawn_edges:
-                        queue.append(caller)
+                        queue.append((caller, self._receiver_of(caller, call, receiver)))
             if len(starts) > 1:
                 self._task_runs[function] = starts[0] if starts[0] == starts[1] else f"{starts[0]} and {starts[1]}"
         return self._task_runs[function]
+
+    def _receiver_of(self, caller: str, call: CallSite, receiver: Optional[str]) -> Optional[str]:
+        """The class of the object ``caller`` runs on, when it calls the callee on its own ``self``
+        (``self.async_added_to_hass()``) from a base class of the callee's object: that object."""
+        owner = self.program.owner_class(caller)
+        info = self.program.functions.get(caller, (None,))[0]
+        on_self = info is not None and info.self_name is not None and call.text.startswith(f"{info.self_name}.")
+        if on_self and receiver is not None and owner is not None and owner in self.program.class_bases(receiver):
+            return receiver
+        return owner
+
+    def lifecycle_wired(self, function: str) -> bool:
+        """``function`` is wired into its owner's lifecycle: it has callers in the project and every
+        one is a lifecycle step its owner calls once, in order, from one place (issue 18's
+        decision: its races need two concurrent starts, debatable, not reported):
+        ``launch_shards()`` called only from ``connect()``, a store's ``get_account()`` called
+        only from a ``load()`` that only ``start()`` calls. A lifecycle method with no caller in
+        the project is the project's API and stays checked (a client's ``connect()`` that every
+        user's task may call)."""
+        info = self.program.functions.get(function, (None,))[0]
+        return (
+            info is not None
+            and bool(self._dispatched_callers(function, info))
+            and self._lifecycle_step(function, 0, root=False)
+        )
+
+    def _dispatched_callers(self, function: str, info) -> List[Caller]:
+        """The callers of a method, and those of the base-class methods it overrides: a call of
+        ``self.store.get_account()`` on a store typed as the base reaches the override."""
+        callers = list(self.calls.callers_of(function))
+        if info.class_qualname:
+            for base in self.program.class_bases(info.class_qualname):
+                overridden = f"{base}.{info.name}"
+                if overridden in self.program.functions:
+                    callers += self.calls.callers_of(overridden)
+        return callers
+
+    def _lifecycle_step(self, function: str, depth: int, root: bool = True) -> bool:
+        """A step of an owner's lifecycle: with no caller, named as one (``start``, ``connect``,
+        ``_pre_login``, ``commit``); with callers, called
+        only from such steps (spawned once by one counts: ``asyncio.run(runner())`` in ``run()``,
+        ``create_task(self._read_loop())`` in ``start()``). Not when it is spawned repeatedly or
+        from two places, or is a request or connection handler: those run once per task, however
+        they are named; nor a lifecycle-named helper a
+        shared client's request method calls (``await self._connect()`` in ``get()``); nor
+        ``__aenter__``/``__aexit__``, which every ``async with`` of a shared object runs."""
+        self.task_shared_classes()
+        memo = (function, root)
+        if memo in self._wired:
+            return self._wired[memo]
+        self._wired[memo] = False  # a cycle proves nothing
+        info = self.program.functions.get(function, (None,))[0]
+        sites = self._spawn_sites.get(function, ())
+        if info is None or depth > MAX_CALLER_DEPTH or len(sites) > 1 or any(repeated for *_, repeated in sites):
+            return False
+        if function in self.entries.request_handlers or function in self.entries.connection_handlers:
+            return False
+        callers = self._dispatched_callers(function, info)
+        if callers:
+            # ``asyncio.run(main())`` under ``if __name__ == "__main__":`` runs once
+            step = all(
+                call.in_main_guard if caller == MODULE_SCOPE else self._lifecycle_step(caller, depth + 1)
+                for caller, call in callers
+            )
+        else:
+            step = root and info.name not in PER_USE_PROTOCOL and lifecycle_step_name(info.name)
+        self._wired[memo] = step
+        return step
 
     def background_routine(self, function: str) -> Optional[str]:
         """The one task ``function`` always runs in: a method an object spawns once as its own

@@ -35,6 +35,10 @@ STREAM_READS = frozenset(
     )
 )
 TRUE_LITERALS = ("True", "1")
+# what holds a program's settings (``self.config``, ``_config``, ``app.settings``): a read returns the stored setting
+SETTINGS_HOLDERS = frozenset(("config", "conf", "cfg", "settings", "configuration"))
+# plain values built from what was read: equal when the reads are (not a client, a lock, a task)
+VALUE_TYPES = frozenset(("Path", "PurePath", "str", "int", "float", "bool", "bytes", "tuple", "frozenset", "Decimal"))
 # entered or iterated by the one task that runs the ``async with`` / ``async for``
 ONE_TASK_PROTOCOL = frozenset(("__aenter__", "__aexit__", "__anext__"))
 
@@ -224,10 +228,13 @@ def _across_await(
     return Finding(code, message, facts.path, write.span, tuple(related))
 
 
-def _async_functions(facts: ModuleFacts):
+def _async_functions(project, facts: ModuleFacts):
+    """The coroutines to check; not the lifecycle steps an owner calls once, in order, from one
+    place (``start()``, what only ``connect()`` calls): their races need two concurrent starts
+    (see ``TaskSharing.lifecycle_wired``)."""
     for qualname, state in facts.state.items():
         info = facts.functions.get(qualname)
-        if info is not None and info.is_async:
+        if info is not None and info.is_async and not project.model.tasks.lifecycle_wired(qualname):
             yield qualname, info, state
 
 
@@ -285,6 +292,63 @@ def _claims(other: Write, write: Write, check) -> bool:
     return (made[:1].isupper() and other.literal is None) or other.literal in TRUE_LITERALS
 
 
+def _rereads_settings(project, qualname: str, state: FunctionState, check, write: Write) -> bool:
+    """The act stores what reads of the program's settings returned, and settings calls are all
+    that suspends between check and act (``if self.path is None: self.path = Path(await
+    self.config.localpath())``; an awaited project helper that only reads settings counts):
+    concurrent first callers repeat a cheap read and store equal values, which issue 18's
+    decision counts as no hazard. Not when the value is built into an object with identity that
+    others keep (a client, a lock, a connection, a task), nor a caller's own value."""
+    if write.removes or write.kind not in ("assign", "item") or any(s.startswith("arg:") for s in write.sources):
+        return False  # a caller's own value (a parameter) differs between the tasks
+    if write.built is not None and write.built.rsplit(".", 1)[-1] not in VALUE_TYPES:
+        return False
+    indices = range(check.suspended_at + 1, min(write.suspended_at + 1, len(state.suspension_spans)))
+    return bool(indices) and all(_suspends_on_settings(project, qualname, state, i, 0) for i in indices)
+
+
+def _suspends_on_settings(project, qualname: str, state: FunctionState, index: int, depth: int) -> bool:
+    """Suspension point ``index`` waits on a call on what holds the settings (``self.config.x()``,
+    ``async with self.config.guild(g).all() as data:``), or on a project coroutine that waits on
+    nothing else."""
+    span = state.suspension_spans[index]
+    inside = [
+        call
+        for call in project.model.calls.calls_of(qualname)
+        if (call.awaited or call.entered_async) and _within(call.span, span)
+    ]
+    if not inside:
+        target = state.suspension_targets[index] if index < len(state.suspension_targets) else ""
+        return _reads_settings(target)
+    call = min(inside, key=lambda c: (c.span.row, c.span.col, -c.span.end_row, -c.span.end_col))
+    if _reads_settings(call.text or call.display):
+        return True
+    helper = project.model.program.resolve_call(call)
+    entry = project.model.program.functions.get(helper) if helper is not None and depth == 0 else None
+    helper_state = entry[1].state.get(helper) if entry is not None and entry[0].is_async else None
+    return (
+        helper_state is not None
+        and bool(helper_state.suspension_spans)
+        and all(
+            _suspends_on_settings(project, helper, helper_state, i, depth + 1)
+            for i in range(len(helper_state.suspension_spans))
+        )
+    )
+
+
+def _reads_settings(callee: str) -> bool:
+    """``self.config.localpath`` or ``_config.custom(...).all``: a call on what holds the settings."""
+    receiver = [part.split("(", 1)[0].split("[", 1)[0] for part in callee.split(".")[:-1]]
+    return any(part.lstrip("_").lower() in SETTINGS_HOLDERS for part in receiver)
+
+
+def _own_member_check(fill: Write, empty: Write) -> bool:
+    """The fill is decided by its own check of the entry (``if member not in cache[k]:`` around
+    ``cache[k][member] = ...``): the entry is a container of independent members, each added
+    whole, and its empty state is a valid one, not a half-built result."""
+    return fill.checked_by is not None and fill.condition != empty.condition
+
+
 class StaleReadAcrossAwait(Rule):
     code = "CCL111"
     name = "stale-read-across-await"
@@ -320,9 +384,14 @@ class StaleReadAcrossAwait(Rule):
           client, many tasks); an attribute's name alone counts in a class named like a
           client (`ApiClient`, `TokenManager`); `await-shared` names more classes,
           `await-not-shared` takes some back;
-        - not a `connect()` (`start`, `close`, `login`...) its owner calls once, on a shared
+        - not a `connect()` (`start`, `close`, `login`, `commit`...) its owner calls once, on a shared
           client: it does not race with itself; not a per-request object that one task creates and drives: it races with
           nobody;
+        - not a coroutine wired into its owner's lifecycle, of any state: one whose every caller in
+          the project is a lifecycle step called once (`launch_shards()` called only from
+          `connect()`, which only `start()` calls; spawned once counts, as with
+          `asyncio.run(runner())`); a lifecycle helper that a request method, a handler or a
+          repeated spawn also reaches stays checked;
         - every object with `await-unshared-self = true`; other parameters too with
           `await-parameter-attributes = true`.
 
@@ -390,7 +459,7 @@ class StaleReadAcrossAwait(Rule):
     scenario = "lost-update-evented"
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
-        for qualname, info, state in _async_functions(facts):
+        for qualname, info, state in _async_functions(project, facts):
             for write in state.writes:
                 read = write.derived_from
                 if not _tracked(write.key, project) or write.kind not in RMW_KINDS or read is None:
@@ -451,7 +520,8 @@ class CheckThenActAcrossAwait(Rule):
           never suspend);
         - a check and act inside one `async with` of an asyncio/trio/anyio lock;
         - a re-check after the await, or under a lock still held at the act (of the written
-          state, or of state written with it there: double-checked locking on a token);
+          state, or of state written with it there: double-checked locking on a token; for an
+          act in an awaited helper, a re-check under the lock held at the helper's call);
         - a function every caller calls with an event-loop lock held (a task it is spawned
           as holds nothing);
         - a claim before the first await (the checked state, or other state of the same
@@ -460,7 +530,13 @@ class CheckThenActAcrossAwait(Rule):
         - an act reached only when an awaited operand raised before it suspended (see
           CCL111);
         - the future-sharing pattern (store the in-flight task or future before awaiting
-          it, so later callers await the same one).
+          it, so later callers await the same one);
+        - a lazy read of the program's settings, when calls on what holds them (`self.config`,
+          `_config`, `settings`, or an awaited project helper that makes only such calls) are
+          all that suspends between check and act and the value
+          stored is what they returned (`self.path = Path(await self.config.localpath())`):
+          every first caller stores an equal value after a cheap read; not an object with
+          identity built from it (a client, a connection), nor a caller's own value.
 
         Nor objects that one task at a time drives by their own protocol:
 
@@ -484,7 +560,9 @@ class CheckThenActAcrossAwait(Rule):
 
         So is an entry published before it is ready: `cache[k] = {}` right after the check,
         then `cache[k][v] = await ...` filling it across awaits; a task that passes the check
-        meanwhile returns the half-filled entry.
+        meanwhile returns the half-filled entry. Not an entry of independent members, each
+        added whole under its own check (`if m not in cache[k]: ... cache[k][m] = ...`): its
+        empty state is a valid one.
 
         Double initialisation behind a flag is reported too, where the coroutine runs in
         several tasks (a request handler or FastAPI dependency reaches it, it is spawned
@@ -524,7 +602,7 @@ class CheckThenActAcrossAwait(Rule):
     scenario = "cache-stampede"
 
     def check(self, project, facts: ModuleFacts) -> Iterable[Finding]:
-        for qualname, info, state in _async_functions(facts):
+        for qualname, info, state in _async_functions(project, facts):
             reported = set()  # ``self.a, self.b = await ...``: one finding for the statement
             for write in state.writes:
                 if not _tracked(write.key, project) or not _check_across_await(write, state):
@@ -537,7 +615,11 @@ class CheckThenActAcrossAwait(Rule):
                 ):
                     continue
                 suspension = _real_suspension(project, qualname, state, check, write)
-                if _rechecked_under_lock(state, write) or suspension is None:
+                if (
+                    _rechecked_under_lock(state, write)
+                    or suspension is None
+                    or _rereads_settings(project, qualname, state, check, write)
+                ):
                     continue
                 if write.key.startswith("self:") and project.model.tasks.background_routine(qualname):
                     continue  # only the object's one background task runs it: no other task passes the same check
@@ -586,6 +668,7 @@ class CheckThenActAcrossAwait(Rule):
                     and w.into_entry
                     and w.suspensions > empty.suspensions
                     and not _common_async_lock(check, w)
+                    and not _own_member_check(w, empty)
                 ),
                 None,
             )
@@ -703,10 +786,14 @@ class CheckThenActAcrossAwait(Rule):
             if helper_state is None or helper == qualname:
                 continue  # a coroutine awaiting itself again is checked as itself
             locked = any(_within(call, span) for call in state.async_locked_calls)
+            tracked = [read for read in checked if _tracked(read.key, project)]
+            # decided again under the lock the call holds (double-checked locking): the outer,
+            # unlocked check of the same state is only a shortcut
+            rechecked = {model.program.canonical_key(read.key) for read in tracked if locked and read.async_locks}
             checks = {
                 model.program.canonical_key(read.key): read
-                for read in checked
-                if _tracked(read.key, project) and not (locked and read.async_locks)
+                for read in tracked
+                if model.program.canonical_key(read.key) not in rechecked
             }
             for write in helper_state.writes:
                 key = model.program.canonical_key(write.key)
