@@ -322,6 +322,8 @@ THREAD_STARTING_CONSTRUCTORS = frozenset(
         "multiprocessing.pool.ThreadPool",
     }
 )
+# thread pools that start their threads at the first submit, not when made
+LAZY_THREAD_POOLS = frozenset({"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor"})
 # (a QueueListener runs its own thread from start() to stop())
 THREAD_TYPES = frozenset({"threading.Thread", "threading.Timer", "logging.handlers.QueueListener"})
 PROCESS_STARTING_CONSTRUCTORS = frozenset(

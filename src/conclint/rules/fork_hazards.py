@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from conclint.engine.findings import Finding, Related, Span
 from conclint.engine.paths import short_path
-from conclint.model.apis import EAGER_CONNECTION_TYPES, INHERITED_RESOURCE_TYPES
+from conclint.model.apis import EAGER_CONNECTION_TYPES, INHERITED_RESOURCE_TYPES, LAZY_THREAD_POOLS
 from conclint.model.facts import MODULE_SCOPE, Access, CallSite, ModuleFacts, Write
 from conclint.model.processes import EXECUTOR, OS_FORK, Handoff, Processes, ProcessStart, before
 from conclint.model.thread_contexts import VISIBLE
@@ -232,7 +232,8 @@ class ForkWithThreads(Rule):
         when its life began (`__init__`, `__enter__`, `start()`) while a later method of it
         forks; or a fork from code that itself runs in a thread (a request handler of a
         threaded server creating a process pool on first use: a `ProcessPoolExecutor` forks
-        at its first submit). A child that calls `exec*` or `_exit` at once is fine.
+        at its first submit). A child that calls `exec*` or `_exit` at once is fine, and so
+        is a `ThreadPoolExecutor` made at import: it has no thread until work is submitted.
 
         The start method is the one the code sets (`get_context()`, `set_start_method()`,
         `mp_context=`) or the default for the Python the code runs on: fork on Linux up to
@@ -414,10 +415,14 @@ class ForkWithThreads(Rule):
 
     @staticmethod
     def _import_time_starts(project, processes: Processes):
+        """Threads running once the module is imported; a ``ThreadPoolExecutor`` made at import has none
+        until work is submitted to it (its submits are thread starts where they run)."""
         starts = {}
         for module in project.modules():
             for call in module.calls:
-                if call.function == MODULE_SCOPE and not call.in_main_guard and processes.thread_start(call):
+                if call.function != MODULE_SCOPE or call.in_main_guard or call.callee in LAZY_THREAD_POOLS:
+                    continue
+                if processes.thread_start(call):
                     starts.setdefault(module.module, (call, module.path))
         return starts
 
