@@ -30,6 +30,29 @@ GENERIC_FIX = (
 )
 
 
+# What none of CCL101-CCL103 reports: one paragraph in each rule's documentation
+NOT_REPORTED = """\
+        Not reported: a single thread (confined state); writes before the thread starts or
+        after it is joined; a hand-off (one side writes then sets an `Event` or puts on a
+        `Queue`, the other waits on it then reads); a lock every caller holds (also a
+        property read under a lock, a project decorator that wraps in a lock,
+        `multiprocessing.Value.get_lock()`); the tasks of a single-worker executor; a
+        `submit(f).result()` waited for at once; an object the thread made itself and did not
+        publish; writes in `__init__` to the object being built; `threading.local` state;
+        one constant every writer stores; atomic container operations (`d[k] = v`,
+        `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
+        by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
+        function is no lock for the state other calls share. Start-up orders a lazily created
+        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
+        getter before it starts every thread that uses it (or builds every object whose methods
+        do) and nothing resets it; a getter that creates only when called with a flag
+        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
+        no flag. An unlocked test that only decides whether to take the lock is a hint when the
+        locked act recomputes the state from a read under the lock, or first re-checks and
+        claims another state there. A forked child's `after_in_child` hook runs in a child with
+        one thread: its calls overlap nothing."""
+
+
 class ThreadRaceAnalysis:
     """Every write of shared state in the project, checked once against what can overlap it."""
 
@@ -311,7 +334,8 @@ class UnsynchronizedReadModifyWrite(_ThreadRaceRule):
     code = "CCL101"
     name = "unsynchronized-read-modify-write"
     summary = "Shared state is read and written back from threads without a lock: updates are lost."
-    explanation = """
+    explanation = (
+        """
         `total += 1` is three steps: read `total`, add, store. Two threads that read the same
         value both store value + 1, and one increment is lost. conclint reports a write of
         shared state (a module global, a class attribute, an attribute of an object several
@@ -338,29 +362,14 @@ class UnsynchronizedReadModifyWrite(_ThreadRaceRule):
           `requests` auth handler), and, for the state its lock guards, of a class that owns a
           lock (it expects threads).
 
-        Not reported: a single thread (confined state); writes before the thread starts or
-        after it is joined; a hand-off (one side writes then sets an `Event` or puts on a
-        `Queue`, the other waits on it then reads); a lock every caller holds (also a
-        property read under a lock, a project decorator that wraps in a lock,
-        `multiprocessing.Value.get_lock()`); the tasks of a single-worker executor; a
-        `submit(f).result()` waited for at once; an object the thread made itself and did not
-        publish; writes in `__init__` to the object being built; `threading.local` state;
-        one constant every writer stores; atomic container operations (`d[k] = v`,
-        `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
-        by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share. Start-up orders a lazily created
-        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
-        getter before it starts every thread that uses it (or builds every object whose methods
-        do) and nothing resets it; a getter that creates only when called with a flag
-        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
-        no flag. An unlocked test that only decides whether to take the lock is a hint when the
-        locked act recomputes the state from a read under the lock, or first re-checks and
-        claims another state there. A forked child's `after_in_child` hook runs in a child with
-        one thread: its calls overlap nothing.
+"""
+        + NOT_REPORTED
+        + """
 
         Fix: hold one `threading.Lock` around the read and the write, or use an atomic
         counter (`itertools.count`) or a `queue.Queue`.
     """
+    )
     bad = (
         """
         import threading
@@ -396,7 +405,8 @@ class CheckThenAct(_ThreadRaceRule):
     code = "CCL102"
     name = "check-then-act"
     summary = "A decision on shared state is followed by a write that relies on it, without a lock."
-    explanation = """
+    explanation = (
+        """
         `if key not in cache: cache[key] = build()` in two threads: both see the key
         missing, both build, one result is thrown away (or a counter is double-spent:
         `if self.balance >= amount: self.balance -= amount` overdraws). conclint reports a
@@ -427,29 +437,14 @@ class CheckThenAct(_ThreadRaceRule):
           `requests` auth handler), and, for the state its lock guards, of a class that owns a
           lock (it expects threads).
 
-        Not reported: a single thread (confined state); writes before the thread starts or
-        after it is joined; a hand-off (one side writes then sets an `Event` or puts on a
-        `Queue`, the other waits on it then reads); a lock every caller holds (also a
-        property read under a lock, a project decorator that wraps in a lock,
-        `multiprocessing.Value.get_lock()`); the tasks of a single-worker executor; a
-        `submit(f).result()` waited for at once; an object the thread made itself and did not
-        publish; writes in `__init__` to the object being built; `threading.local` state;
-        one constant every writer stores; atomic container operations (`d[k] = v`,
-        `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
-        by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share. Start-up orders a lazily created
-        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
-        getter before it starts every thread that uses it (or builds every object whose methods
-        do) and nothing resets it; a getter that creates only when called with a flag
-        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
-        no flag. An unlocked test that only decides whether to take the lock is a hint when the
-        locked act recomputes the state from a read under the lock, or first re-checks and
-        claims another state there. A forked child's `after_in_child` hook runs in a child with
-        one thread: its calls overlap nothing.
+"""
+        + NOT_REPORTED
+        + """
 
         Fix: hold one lock around the check and the act (re-check under it), or use an atomic
         operation (`cache.setdefault(key, value)`).
     """
+    )
     bad = (
         """
         import socket
@@ -492,7 +487,8 @@ class InconsistentLocking(_ThreadRaceRule):
     code = "CCL103"
     name = "inconsistent-locking"
     summary = "State written under a lock in one place is written without any lock in another."
-    explanation = """
+    explanation = (
+        """
         Guarding state with a lock says threads share it. A write of the same state without
         the lock races with the guarded accesses. conclint reports an unlocked write of state
         that is read or written under a lock elsewhere, when the two can run at the same time:
@@ -521,28 +517,13 @@ class InconsistentLocking(_ThreadRaceRule):
           `requests` auth handler), and, for the state its lock guards, of a class that owns a
           lock (it expects threads).
 
-        Not reported: a single thread (confined state); writes before the thread starts or
-        after it is joined; a hand-off (one side writes then sets an `Event` or puts on a
-        `Queue`, the other waits on it then reads); a lock every caller holds (also a
-        property read under a lock, a project decorator that wraps in a lock,
-        `multiprocessing.Value.get_lock()`); the tasks of a single-worker executor; a
-        `submit(f).result()` waited for at once; an object the thread made itself and did not
-        publish; writes in `__init__` to the object being built; `threading.local` state;
-        one constant every writer stores; atomic container operations (`d[k] = v`,
-        `list.append`, `deque.popleft`, `next(itertools.count())`, `queue.Queue`). A lock made
-        by the same call guards nothing: `lock = threading.Lock()` then `with lock:` in one
-        function is no lock for the state other calls share. Start-up orders a lazily created
-        singleton (`if _x is None: _x = X()`) before the threads when the main path calls its
-        getter before it starts every thread that uses it (or builds every object whose methods
-        do) and nothing resets it; a getter that creates only when called with a flag
-        (`init=True`) creates only where a call passes it, so not in threads whose calls pass
-        no flag. An unlocked test that only decides whether to take the lock is a hint when the
-        locked act recomputes the state from a read under the lock, or first re-checks and
-        claims another state there. A forked child's `after_in_child` hook runs in a child with
-        one thread: its calls overlap nothing.
+"""
+        + NOT_REPORTED
+        + """
 
         Fix: take the same lock for every write.
     """
+    )
     bad = (
         """
         import threading
