@@ -82,3 +82,9 @@ def test_a_model_hub_download_is_cited_over_the_stat_before_it():
     source = (Path(__file__).parent / "fixtures" / "blocking" / "sdk_clients.py").read_text(encoding="utf-8")
     (finding,) = [f for f in check_source(source) if f.code == "CCL210" and "embedding_model" in f.message]
     assert "`snapshot_download()` (CCL202, network, unbounded)" in finding.message
+
+
+def test_a_method_of_an_object_built_on_the_spot_is_followed():
+    source = (Path(__file__).parent / "fixtures" / "blocking" / "built_on_the_spot.py").read_text(encoding="utf-8")
+    (finding,) = check_source(source)
+    assert "has_metadata() -> Reader.read_file() -> `handle.read()` (CCL204, file system, unbounded)" in finding.message

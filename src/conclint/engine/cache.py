@@ -31,7 +31,7 @@ from conclint import __version__
 from conclint.engine.codec import Codec, CodecError
 from conclint.engine.source import read_regular_file
 
-_FORMAT = 22
+_FORMAT = 23
 _SALT = f"conclint {__version__} format {_FORMAT} python {sys.version_info[:2]}"
 
 

@@ -203,6 +203,7 @@ _IMAGE_METHODS = (
     "tobytes",
     "getdata",
 )
+_PYDUB_LOADERS = tuple(f"pydub.AudioSegment.{f}" for f in ("from_file", "from_mp3", "from_ogg", "from_wav"))
 _SQLITE = ("sqlite3.connect", "sqlite3.Connection", "sqlite3.dbapi2.Connection")
 _PSYCOPG = (
     "psycopg2.connect",
@@ -620,6 +621,10 @@ CATALOGUE: Tuple[BlockingApi, ...] = (
         ["clickhouse_connect.get_client", "clickhouse_connect.driver.Client"],
         ("query", "command", "insert", "query_df", "insert_df", "query_arrow", "raw_query"),
     ),
+    # pydub runs ffprobe / ffmpeg as a subprocess and waits for it
+    *_functions("CCL203", PROCESS, ["pydub.utils.mediainfo", "pydub.utils.mediainfo_json"]),
+    *_functions("CCL203", PROCESS, _PYDUB_LOADERS),
+    *_methods("CCL203", PROCESS, ["pydub.AudioSegment", *_PYDUB_LOADERS], ("export",)),
     # images: opening reads only the header (often from memory), loading decodes, resizing runs on the CPU
     *_methods("CCL204", IMAGES, ["PIL.Image.open", "PIL.Image.Image", "PIL.Image.new"], _IMAGE_METHODS),
     # TLS contexts read the CA bundle from disk

@@ -138,7 +138,7 @@ class Program:
         parts = call.text.split(".") if call.text else []
         if len(parts) == 2 and call.class_context and parts[0] in ("self", "cls"):
             return self.method_of(call.class_context, parts[1])
-        if len(parts) >= 2:
+        if len(parts) >= 2 or (not parts and call.method):  # ``Reader().read_file()``: built on the spot
             return self.method_of_receiver(call)
         return None
 
