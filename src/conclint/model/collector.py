@@ -77,6 +77,8 @@ class FactCollector(NodeWalker):
         self._varying: List[Set[str]] = [set()]  # per function: names bound anew in a loop
         self._comprehension_depth = 0
         self._main_guard_depth = 0
+        self._module_branches = 0  # module-level ``if`` bodies and ``except`` handlers around the current node
+        self._import_time_imports: Set[str] = set()
         self._main_guards: set = set()
         self._catching: List[Tuple[str, ...]] = []
         self._exit_blocks: Dict[int, int] = {}  # id of an if-body that ends in return/raise -> its number
@@ -373,7 +375,20 @@ class FactCollector(NodeWalker):
             self._function_stack[-1].is_generator = True
 
     # ---- control flow the fork rule needs ----------------------------------
+    def _at_import(self) -> bool:
+        """This node runs whenever the module is imported: a module-level statement, outside any if, loop,
+        except handler, class body or ``__main__`` guard."""
+        return (
+            self.scope is self.module_scope
+            and not self._function_stack
+            and self._module_branches == 0
+            and self._loop_depth[0] == 0
+            and self._main_guard_depth == 0
+        )
+
     def visit_If(self, node: cst.If) -> None:
+        if self.scope is self.module_scope and not self._function_stack:
+            self._module_branches += 1
         if self.scope is self.module_scope and _is_main_guard(node.test):
             self._main_guard_depth += 1
             self._main_guards.add(id(node))
@@ -385,8 +400,14 @@ class FactCollector(NodeWalker):
                 self._exit_blocks[id(branch)] = len(self._exit_blocks) + 1
         self._enter_guard(node)
         self_name = self._function_stack[-1].self_name if self._function_stack else None
+        # a flag the function declares ``global`` (``if not _started: _started = True; ...``): see model/import_time.py
+        declared = (
+            {name: f"global:{self.facts.module}.{name}" for name in self.scope.globals} if self._function_stack else {}
+        )
         test = (
-            condition(node.test, self._guard_params[-1], self_name) if self._guard_params[-1] or self_name else UNKNOWN
+            condition(node.test, self._guard_params[-1], self_name, declared)
+            if self._guard_params[-1] or self_name or declared
+            else UNKNOWN
         )
         in_loop = self._loop_depth[-1] > 0
         if not in_loop:
@@ -409,6 +430,8 @@ class FactCollector(NodeWalker):
         return name.startswith(SELF) or len(self.scope.bindings.get(name, ())) <= 1
 
     def leave_If(self, original_node: cst.If) -> None:
+        if self.scope is self.module_scope and not self._function_stack:
+            self._module_branches -= 1
         if id(original_node) in self._main_guards:
             self._main_guard_depth -= 1
         self._leave_guard(original_node)
@@ -449,7 +472,12 @@ class FactCollector(NodeWalker):
         self._catching.append(tuple(name for handler in node.handlers for name in caught_names(handler)))
         self.walk(node.body)
         self._catching.pop()
-        for part in (*node.handlers, node.orelse, node.finalbody):
+        at_module = self.scope is self.module_scope and not self._function_stack
+        self._module_branches += at_module  # a handler runs only when the body raised
+        for part in node.handlers:
+            self.walk(part)
+        self._module_branches -= at_module
+        for part in (node.orelse, node.finalbody):
             if part is not None:
                 self.walk(part)
         return False
@@ -469,6 +497,8 @@ class FactCollector(NodeWalker):
         for alias in node.names:
             full = dotted_name_of(alias.name)
             self._imported.add(full)
+            if self._at_import():
+                self._import_time_imports.add(full)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self._bind_import(alias.asname.name.value, full)
             else:
@@ -480,6 +510,8 @@ class FactCollector(NodeWalker):
         if module is None or isinstance(node.names, cst.ImportStar):
             return
         self._imported.add(module)
+        if self._at_import():
+            self._import_time_imports.add(module)
         for alias in node.names:
             name = dotted_name_of(alias.name)
             local = (
@@ -489,6 +521,8 @@ class FactCollector(NodeWalker):
             )
             target = f"{module}.{name}" if module else name
             self._imported.add(target)
+            if self._at_import():
+                self._import_time_imports.add(target)  # ``from pkg import mod`` imports a submodule
             self._bind_import(local, target)
 
     def _bind_import(self, local: str, target: str) -> None:
@@ -683,6 +717,7 @@ class FactCollector(NodeWalker):
         call.small_file = is_small_path(node, self._is_small_name)
         call.entered_async = id(node) in self._entered_async
         call.requires = tuple(self._guards[-1])
+        call.at_import = self._at_import()
         position = 0
         for arg in node.args:
             if arg.star:
@@ -788,6 +823,7 @@ class FactCollector(NodeWalker):
         for call, names, varying in pending.varies:
             call.arg_varies = tuple(name is not None and name in varying for name in names)
         self.facts.imported_modules = frozenset(self._imported)
+        self.facts.import_time_imports = frozenset(self._import_time_imports)
         self._settle_guards()
         for info, node, scope in [(self._module_info, self._module_node, self.module_scope), *pending.bodies]:
             state = analyse_function_state(self, info, node, scope)

@@ -65,6 +65,7 @@ class CallSite:
     entered_async: bool = False  # ``async with x.request(...)``, ``async for row in x.fetch()``: the loop awaits it
     display: str = ""  # when ``text`` is "": the callee as a reader knows it (``open(...).read``, ``clients[...].get``)
     small_file: bool = False  # its receiver or first argument is a file of known small size (model/small_files.py)
+    at_import: bool = False  # a module-level statement's call that runs whenever the module is imported (no if/loop)
 
 
 @dataclass
@@ -209,6 +210,7 @@ class ModuleFacts:
     classes: Dict[str, ClassInfo] = field(default_factory=dict)
     calls: List[CallSite] = field(default_factory=list)
     imported_modules: FrozenSet[str] = frozenset()
+    import_time_imports: FrozenSet[str] = frozenset()  # what module-level imports outside any if/loop name
     module_imports: Dict[str, str] = field(default_factory=dict)  # top-level name -> imported target
     global_types: Dict[str, str] = field(default_factory=dict)  # module variable -> constructor
     state: Dict[str, FunctionState] = field(default_factory=dict)

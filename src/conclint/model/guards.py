@@ -39,10 +39,18 @@ def is_constant(value) -> bool:
 SELF = "self."  # the key prefix of an attribute of the method's own object: ``self.path`` -> "self.path"
 
 
-def subject(node: cst.BaseExpression, params: Set[str], self_name: Optional[str] = None) -> Optional[str]:
-    """What a condition can be on: a parameter by name, or (in a method) ``self.x`` as "self.x"."""
+def subject(
+    node: cst.BaseExpression,
+    params: Set[str],
+    self_name: Optional[str] = None,
+    module_globals: Optional[Dict[str, str]] = None,
+) -> Optional[str]:
+    """What a condition can be on: a parameter by name, (in a method) ``self.x`` as "self.x", or a module
+    global the function declares ``global`` by its key ("global:mod.x", in ``module_globals``)."""
     if isinstance(node, cst.Name):
-        return node.value if node.value in params else None
+        if node.value in params:
+            return node.value
+        return (module_globals or {}).get(node.value)
     if (
         self_name is not None
         and isinstance(node, cst.Attribute)
@@ -53,23 +61,29 @@ def subject(node: cst.BaseExpression, params: Set[str], self_name: Optional[str]
     return None
 
 
-def condition(test: cst.BaseExpression, params: Set[str], self_name: Optional[str] = None):
-    """The test as a condition on ``params`` (and on ``self.x`` when ``self_name`` is given); UNKNOWN for
-    whatever else it reads."""
-    key = subject(test, params, self_name)
+def condition(
+    test: cst.BaseExpression,
+    params: Set[str],
+    self_name: Optional[str] = None,
+    module_globals: Optional[Dict[str, str]] = None,
+):
+    """The test as a condition on ``params`` (and on ``self.x`` when ``self_name`` is given, on the globals
+    of ``module_globals``); UNKNOWN for whatever else it reads."""
+    names = (params, self_name, module_globals)
+    key = subject(test, *names)
     if key is not None:
         return ("truthy", key)
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return negate(condition(test.expression, params, self_name))
+        return negate(condition(test.expression, *names))
     if isinstance(test, cst.BooleanOperation):
         kind = "and" if isinstance(test.operator, cst.And) else "or"
-        return (kind, condition(test.left, params, self_name), condition(test.right, params, self_name))
+        return (kind, condition(test.left, *names), condition(test.right, *names))
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         left, right = test.left, target.comparator
-        if subject(right, params, self_name) is not None and subject(left, params, self_name) is None:
+        if subject(right, *names) is not None and subject(left, *names) is None:
             left, right = right, left  # ``None is x``
-        key = subject(left, params, self_name)
+        key = subject(left, *names)
         if key is None:
             return UNKNOWN
         value = constant(right)

@@ -20,6 +20,7 @@ from conclint.model.apis import (
     OFFLOAD_DECORATOR_NAMES,
     OFFLOAD_DECORATORS,
     OFFLOAD_FLAG_DECORATORS,
+    THREAD_LOCK_TYPES,
 )
 from conclint.model.catalogue import (
     BOUNDED,
@@ -41,6 +42,7 @@ from conclint.model.coroutine_drivers import CoroutineDrivers
 from conclint.model.entries import LOOP, THREAD
 from conclint.model.facts import CallSite, FunctionInfo, ModuleFacts
 from conclint.model.guards import SELF, UNKNOWN, passed_values, reachable, returned
+from conclint.model.import_time import GLOBAL, MEMO, ImportTime
 from conclint.model.locks import real_locks
 from conclint.rules.base import Rule
 
@@ -54,6 +56,7 @@ class Site:
     api: BlockingApi
     path: str  # the module's path
     requires: Tuple[tuple, ...] = ()  # conditions on the function's parameters to reach it
+    own_lock: bool = False  # ``with self._lock:`` on a lock the object builds itself (not one handed to it)
 
     @property
     def cost(self) -> str:
@@ -64,6 +67,7 @@ Chain = Tuple[Tuple[str, ...], Site]  # the functions from the helper called dow
 
 
 Values = Dict[str, object]  # a function's parameters -> the constants one call passes (or leaves at their default)
+CONSTRUCTING = SELF + "<constructing>"  # in values: the chain runs inside the object's own ``__init__``
 
 
 def loop_library(facts: ModuleFacts) -> str:
@@ -135,6 +139,7 @@ class BlockingAnalysis:
         self.unbounded_only = settings.blocking_severity == UNBOUNDED
         self._lifespans: Optional[set] = None
         self.drivers = CoroutineDrivers(self.model.program)
+        self.import_time = ImportTime(self.model.program, project.modules())
         self._positions = {id(call): index for facts in project.modules() for index, call in enumerate(facts.calls)}
 
     def canonical(self, name: Optional[str]) -> Optional[str]:
@@ -185,7 +190,9 @@ class BlockingAnalysis:
                     "CCL205",
                     self.catalogue.by_name.get("threading.Lock.acquire", _LOCK_API).alternatives,
                 )
-                site = Site(access.span, f"with {access.display}:", api, facts.path)
+                owner, _, attribute = key[len("self:") :].rpartition(".") if key else ("", "", "")
+                own = bool(owner) and self.model.program.attribute_type(owner, attribute) in THREAD_LOCK_TYPES
+                site = Site(access.span, f"with {access.display}:", api, facts.path, own_lock=own)
                 self.direct.setdefault(qualname, []).append(site)
 
     def _locks_held_around_waits(self, project) -> set:
@@ -296,12 +303,14 @@ class BlockingAnalysis:
                 continue  # in a sync helper, ``x.request("GET", ...)`` may well build a coroutine it returns
             if site.api.name.startswith(f"{RUN_COROUTINE_THREADSAFE}."):
                 continue  # a helper for other threads, which typically returns first when on the loop's own thread
+            if site.own_lock and values.get(CONSTRUCTING):
+                continue  # the object is still being built and no thread has it yet: nobody else holds its lock
             if reachable(site.requires, values) and (best is None or _worse(site, best[1])):
                 best = ((qualname,), site)
         if best is None or best[1].cost != UNBOUNDED:
             for callee, call in self.model.calls.callees.get(qualname, ()):
                 info = self.model.program.functions[callee][0]
-                if info.is_async or call.awaited or self.offloaded(info):
+                if info.is_async or call.awaited or self.offloaded(info) or values.get(MEMO + callee):
                     continue
                 if not reachable(call.requires, values):
                     continue
@@ -397,9 +406,28 @@ class BlockingAnalysis:
         the same object (``self.load()``), what the object's attributes hold there."""
         here = self._values_at(caller, call, values)
         passed = passed_values(call, callee, here)
-        if self._self_call(call, self.model.program.functions[caller][0]):
+        caller_info = self.model.program.functions[caller][0]
+        if self._self_call(call, caller_info):
             passed.update((name, value) for name, value in here.items() if name.startswith(SELF))
+            if caller_info.name == "__init__" and not self._published_before(caller, call, caller_info):
+                passed[CONSTRUCTING] = True
+        # what the imports already ran holds all the way down (model/import_time.py)
+        passed.update((name, value) for name, value in values.items() if name.startswith((GLOBAL, MEMO)))
         return passed
+
+    def _published_before(self, qualname: str, call: CallSite, info: FunctionInfo) -> bool:
+        """Did ``qualname`` (a constructor) hand its object out before ``call``: passed ``self`` or one of its
+        methods to another call (``Thread(target=self.run)``, ``registry.add(self)``)?"""
+        position = self._positions.get(id(call), -1)
+        facts = self.model.program.functions[qualname][1]
+        name = info.self_name
+        for other in facts.calls:
+            if other.function != qualname or self._positions.get(id(other), -1) >= position:
+                continue
+            refs = [ref.text for ref in (*other.args, *other.kwargs.values()) if ref is not None]
+            if name in other.passes.values() or any(t == name or t.startswith(f"{name}.") for t in refs):
+                return True
+        return False
 
     def findings(self, facts: ModuleFacts) -> List[Finding]:
         found: List[Finding] = []
@@ -422,11 +450,12 @@ class BlockingAnalysis:
             edges = [
                 edge for function in (qualname, *inline_lambdas) for edge in self.model.calls.callees.get(function, ())
             ]
+            imported = self.import_time.after_import(facts.module)
             for callee, call in [*edges, *inline_functions]:
                 callee_info = self.model.program.functions[callee][0]
-                if call.awaited or callee_info.is_async or self.offloaded(callee_info):
+                if call.awaited or callee_info.is_async or self.offloaded(callee_info) or imported.get(MEMO + callee):
                     continue
-                chain = self.blocking_path(callee, self.values_for(qualname, call, callee_info, {}))
+                chain = self.blocking_path(callee, self.values_for(qualname, call, callee_info, imported))
                 if chain is not None and not (self.unbounded_only and chain[1].cost == BOUNDED):
                     found.append(self._helper_finding(facts, where, library, call, chain))
         return found
@@ -892,7 +921,16 @@ class BlockingCallViaHelper(_BlockingRule):
         can hold that lock while it runs something that can block: some function taking the
         lock runs in a thread the project starts (a thread target, a pool task, an offloaded
         call), and something held under it can block or calls project code. A lock only the
-        loop's thread takes is never contended (a sync holder is not suspended holding it).
+        loop's thread takes is never contended (a sync holder is not suspended holding it),
+        and neither is the lock of an object still inside its own `__init__` (before it has
+        handed itself to a thread or another call).
+
+        What the imports already ran is not run again: a once flag (`if not _ready: _ready =
+        True; ...`, a module global that starts falsy and is never reset) or a memoised function
+        without parameters (`@functools.cache`) first called at the top level of the coroutine's
+        module, or of a module it imports at its top level, has done its work before the
+        coroutine can call it. Only modules conclint analyses in full count (a module without
+        any concurrency word is only syntax-checked, and its top level is not seen).
 
         Not reported: helpers handed to a thread (`await asyncio.to_thread(load_config)`) or
         decorated to run in one, awaited calls, and helpers that never block.
