@@ -34,6 +34,9 @@ class ImportTime:
         self.modules: Dict[str, ModuleFacts] = {facts.module: facts for facts in modules}
         self._flags_by_setter = self._once_flags()
         self._after_import: Dict[str, Dict[str, object]] = {}
+        self._effects: Dict[str, Dict[str, object]] = {}
+        # most projects have neither: then no import closure is ever walked
+        self._any = bool(self._flags_by_setter) or any(self._memoised(name) for name in program.functions)
 
     def _once_flags(self) -> Dict[str, Set[str]]:
         """function -> the once flags (``global:mod.x``) its own first call latches."""
@@ -63,20 +66,30 @@ class ImportTime:
     def after_import(self, module: str) -> Dict[str, object]:
         """The values a chain entered from ``module``'s code can rely on: once flags latched (``global:...``
         -> True) and memoised functions filled (``memo:f`` -> True) by the imports that run before it."""
+        if not self._any:
+            return {}
         if module not in self._after_import:
             values: Dict[str, object] = {}
-            for imported in self._imported_closure(module):
-                for call in self.modules[imported].calls:
-                    if not call.at_import or call.function != MODULE_SCOPE:
-                        continue
-                    target = self.program.resolve_call(call)
-                    if target is None or target not in self.program.functions:
-                        continue
-                    values.update(dict.fromkeys(self._flags_by_setter.get(target, ()), True))
-                    if self._memoised(target):
-                        values[MEMO + target] = True
+            for imported in sorted(self._imported_closure(module)):
+                values.update(self._own_effects(imported))
             self._after_import[module] = values
         return self._after_import[module]
+
+    def _own_effects(self, module: str) -> Dict[str, object]:
+        """What ``module``'s own top-level calls latch and fill (computed once per module)."""
+        if module not in self._effects:
+            effects: Dict[str, object] = {}
+            for call in self.modules[module].calls:
+                if not call.at_import or call.function != MODULE_SCOPE:
+                    continue
+                target = self.program.resolve_call(call)
+                if target is None or target not in self.program.functions:
+                    continue
+                effects.update(dict.fromkeys(self._flags_by_setter.get(target, ()), True))
+                if self._memoised(target):
+                    effects[MEMO + target] = True
+            self._effects[module] = effects
+        return self._effects[module]
 
     def _imported_closure(self, module: str) -> FrozenSet[str]:
         """``module`` and every project module importing it runs first: its packages' ``__init__`` and
